@@ -1,0 +1,54 @@
+//! The signing abstraction: where the DPoP private key lives is up to the implementation.
+
+use std::fmt;
+
+use super::key::EcPublicKey;
+
+/// A P-256 key that signs DPoP proofs (ES256).
+///
+/// Implement it to keep the private key outside Rust: in the Secure Enclave (Swift), in the
+/// Android Keystore (Kotlin), in an HSM. [`crate::SoftwareKey`] is the built-in in-memory
+/// implementation. The library builds the proof; the signer only signs bytes.
+pub trait DpopSigner: Send + Sync {
+    /// The public half of the key. Called once when a [`crate::Dpop`] is created.
+    fn public_key(&self) -> Result<EcPublicKey, SignerError>;
+
+    /// Signs `message` with ECDSA P-256 over SHA-256 (the signer hashes). Returns either the
+    /// raw 64-byte `r || s` form (JWS) or a DER `ECDSA-Sig-Value` (what `SecKeyCreateSignature`
+    /// and `java.security.Signature` return); both are accepted.
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignerError>;
+}
+
+/// A signer could not sign (key missing, user cancelled a biometric prompt, hardware error).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SignerError {
+    message: String,
+}
+
+impl SignerError {
+    /// An error with a message for developers. Do not put secrets in it.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Debug for SignerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SignerError({:?})", self.message)
+    }
+}
+
+impl fmt::Display for SignerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SignerError {}

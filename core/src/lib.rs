@@ -1,0 +1,55 @@
+//! # token-exchange
+//!
+//! Trade what a native sign-in returned (a Sign in with Apple authorization code, a Facebook
+//! session token, a Google ID token through Custom Token Exchange) for Auth0 tokens with
+//! RFC 8693 token exchange, sender-constrained with DPoP (RFC 9449).
+//!
+//! ```no_run
+//! use token_exchange::{Client, NativeSocialExchange, SoftwareKey, UserProfile};
+//! use std::sync::Arc;
+//!
+//! # async fn run() -> Result<(), token_exchange::Error> {
+//! let client = Client::builder("tenant.us.auth0.com", "YOUR_CLIENT_ID")
+//!     .dpop(Arc::new(SoftwareKey::generate().expect("key")))
+//!     .build()?;
+//! let tokens = client
+//!     .exchange_native_social(
+//!         &NativeSocialExchange::apple("AUTHORIZATION_CODE")
+//!             .audience("https://api.example.com")
+//!             .user_profile(UserProfile::with_name(Some("John".into()), Some("Smith".into()))),
+//!     )
+//!     .await?;
+//! assert!(tokens.is_dpop_bound());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Errors are one [`Error`] type whose variants and predicates say what to do; no secret ever
+//! appears in `Debug`, `Display` or error text.
+
+#![warn(missing_docs)]
+
+mod client;
+mod config;
+mod dpop;
+mod error;
+mod http;
+mod native_social;
+mod resource;
+mod secret;
+mod token_set;
+mod validate;
+
+pub use client::{Client, TOKEN_EXCHANGE_GRANT};
+pub use config::{
+    ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Telemetry, UnboundTokenPolicy,
+};
+pub use dpop::{Dpop, DpopSigner, EcPublicKey, SignerError, SoftwareKey, access_token_hash, jwk_thumbprint};
+pub use error::{Error, MfaRequirements, NetworkErrorKind, OAuthError, ResponseProblem};
+pub use native_social::{
+    DEFAULT_SCOPE, MAX_USER_PROFILE_BYTES, NativeSocialExchange, PersonName, SubjectTokenType, UserProfile,
+};
+pub use resource::{AuthorizationHeaders, MAX_RESOURCE_RESPONSE_BYTES, ResourceRequest, ResourceResponse};
+pub use secret::Secret;
+pub use token_set::TokenSet;
+pub use zeroize::Zeroizing;

@@ -1,0 +1,353 @@
+//! The native social token exchange request (Sign in with Apple, Facebook) and its parts.
+
+use std::net::IpAddr;
+
+use crate::error::Error;
+use crate::secret::Secret;
+use crate::validate;
+
+/// Scope sent when the request names none: the official iOS SDK's default.
+pub const DEFAULT_SCOPE: &str = "openid profile email offline_access";
+
+/// Largest `user_profile` accepted, serialised (Auth0 stores it with the user).
+pub const MAX_USER_PROFILE_BYTES: usize = 8 * 1024;
+
+/// What kind of artifact the subject token is (`subject_token_type`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubjectTokenType {
+    /// A Sign in with Apple authorization code (single-use, valid for five minutes).
+    AppleAuthorizationCode,
+    /// A Facebook session info access token (Facebook Limited Login / session info).
+    FacebookSessionInfoToken,
+    /// Any other absolute URI (for example a Custom Token Exchange profile's type).
+    Custom(String),
+}
+
+impl SubjectTokenType {
+    /// `http://auth0.com/oauth/token-type/apple-authz-code`
+    pub const APPLE_URI: &'static str = "http://auth0.com/oauth/token-type/apple-authz-code";
+    /// `http://auth0.com/oauth/token-type/facebook-info-session-access-token`
+    pub const FACEBOOK_URI: &'static str = "http://auth0.com/oauth/token-type/facebook-info-session-access-token";
+
+    /// The URI sent as `subject_token_type`.
+    pub fn as_uri(&self) -> &str {
+        match self {
+            SubjectTokenType::AppleAuthorizationCode => Self::APPLE_URI,
+            SubjectTokenType::FacebookSessionInfoToken => Self::FACEBOOK_URI,
+            SubjectTokenType::Custom(uri) => uri,
+        }
+    }
+
+    /// Maps a URI to its type, recognising the Apple and Facebook URIs.
+    pub fn from_uri(uri: &str) -> Self {
+        match uri {
+            Self::APPLE_URI => SubjectTokenType::AppleAuthorizationCode,
+            Self::FACEBOOK_URI => SubjectTokenType::FacebookSessionInfoToken,
+            other => SubjectTokenType::Custom(other.to_owned()),
+        }
+    }
+}
+
+/// A person's name as Sign in with Apple returns it (on the first sign-in only).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonName {
+    /// Given name (`firstName`).
+    pub first_name: Option<String>,
+    /// Family name (`lastName`).
+    pub last_name: Option<String>,
+}
+
+/// Profile data sent as `user_profile`: a typed name and/or any other JSON members.
+///
+/// Serialised as a JSON string such as `{"name":{"firstName":"John","lastName":"Smith"}}`.
+/// Profile data is personal: it is never logged or printed by this library.
+#[derive(Clone, Default, PartialEq)]
+pub struct UserProfile {
+    /// The user's name.
+    pub name: Option<PersonName>,
+    /// Other members, merged at the top level (a typed `name` wins over `extra["name"]`).
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl std::fmt::Debug for UserProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UserProfile(<redacted>)")
+    }
+}
+
+impl UserProfile {
+    /// A profile with just a name.
+    pub fn with_name(first_name: Option<String>, last_name: Option<String>) -> Self {
+        UserProfile {
+            name: Some(PersonName { first_name, last_name }),
+            extra: Default::default(),
+        }
+    }
+
+    /// A profile from any JSON value, which must be an object.
+    pub fn from_json(value: serde_json::Value) -> Result<Self, Error> {
+        match value {
+            serde_json::Value::Object(extra) => Ok(UserProfile { name: None, extra }),
+            _ => Err(Error::invalid("user_profile", "must be a JSON object")),
+        }
+    }
+
+    /// The JSON string to send, or `None` when there is nothing to send.
+    pub(crate) fn to_json_string(&self) -> Result<Option<String>, Error> {
+        let mut map = self.extra.clone();
+        if let Some(name) = &self.name {
+            let mut n = serde_json::Map::new();
+            for (key, value) in [("firstName", &name.first_name), ("lastName", &name.last_name)] {
+                if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                    n.insert(key.into(), v.into());
+                }
+            }
+            if !n.is_empty() {
+                map.insert("name".into(), n.into());
+            }
+        }
+        if map.is_empty() {
+            return Ok(None);
+        }
+        let json = serde_json::Value::Object(map).to_string();
+        if json.len() > MAX_USER_PROFILE_BYTES {
+            return Err(Error::invalid(
+                "user_profile",
+                format!("is larger than {MAX_USER_PROFILE_BYTES} bytes"),
+            ));
+        }
+        Ok(Some(json))
+    }
+}
+
+/// A native social token exchange: what the platform sign-in returned, traded for Auth0 tokens.
+///
+/// ```
+/// use token_exchange::{NativeSocialExchange, UserProfile};
+/// let request = NativeSocialExchange::apple("c0a1b2...")
+///     .audience("https://api.example.com")
+///     .user_profile(UserProfile::with_name(Some("John".into()), Some("Smith".into())));
+/// ```
+#[derive(Debug, Clone)]
+pub struct NativeSocialExchange {
+    pub(crate) subject_token: Secret,
+    pub(crate) subject_token_type: SubjectTokenType,
+    pub(crate) audience: Option<String>,
+    pub(crate) resource: Option<String>,
+    pub(crate) scope: Option<String>,
+    pub(crate) user_profile: Option<UserProfile>,
+    pub(crate) forwarded_for: Option<IpAddr>,
+}
+
+impl NativeSocialExchange {
+    /// A request for any subject token type.
+    pub fn new(subject_token: impl Into<Secret>, subject_token_type: SubjectTokenType) -> Self {
+        NativeSocialExchange {
+            subject_token: subject_token.into(),
+            subject_token_type,
+            audience: None,
+            resource: None,
+            scope: None,
+            user_profile: None,
+            forwarded_for: None,
+        }
+    }
+
+    /// Sign in with Apple: the `authorizationCode` of `ASAuthorizationAppleIDCredential`.
+    pub fn apple(authorization_code: impl Into<Secret>) -> Self {
+        Self::new(authorization_code, SubjectTokenType::AppleAuthorizationCode)
+    }
+
+    /// Facebook: the session info access token.
+    pub fn facebook(session_info_token: impl Into<Secret>) -> Self {
+        Self::new(session_info_token, SubjectTokenType::FacebookSessionInfoToken)
+    }
+
+    /// The API to get an access token for (its identifier). Exclusive with `resource`.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// The API, for tenants using the resource parameter profile. Exclusive with `audience`.
+    pub fn resource(mut self, resource: impl Into<String>) -> Self {
+        self.resource = Some(resource.into());
+        self
+    }
+
+    /// Space-separated scopes (default [`DEFAULT_SCOPE`]); `openid` is always added.
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+
+    /// Profile data for the user (Apple gives the name on the first sign-in only).
+    pub fn user_profile(mut self, profile: UserProfile) -> Self {
+        self.user_profile = Some(profile);
+        self
+    }
+
+    /// The end user's IP (`auth0-forwarded-for`), when a server makes the request on their
+    /// behalf, so brute-force protection applies to the user and not to the server.
+    pub fn forwarded_for(mut self, ip: IpAddr) -> Self {
+        self.forwarded_for = Some(ip);
+        self
+    }
+
+    /// Validates every field and returns the form parameters (before any network I/O).
+    pub(crate) fn to_form(&self) -> Result<Vec<(&'static str, String)>, Error> {
+        validate::token("subject_token", self.subject_token.expose())?;
+        let token_type = self.subject_token_type.as_uri();
+        validate::absolute_uri("subject_token_type", token_type)?;
+        let mut form = vec![
+            ("grant_type", crate::client::TOKEN_EXCHANGE_GRANT.to_owned()),
+            ("subject_token", self.subject_token.expose().to_owned()),
+            ("subject_token_type", token_type.to_owned()),
+        ];
+        push_target(&mut form, self.audience.as_deref(), self.resource.as_deref())?;
+        form.push((
+            "scope",
+            validate::scope_with_openid(self.scope.as_deref().unwrap_or(DEFAULT_SCOPE))?,
+        ));
+        if let Some(profile) = &self.user_profile
+            && let Some(json) = profile.to_json_string()?
+        {
+            form.push(("user_profile", json));
+        }
+        Ok(form)
+    }
+}
+
+/// `audience` or `resource`, never both.
+pub(crate) fn push_target(
+    form: &mut Vec<(&'static str, String)>,
+    audience: Option<&str>,
+    resource: Option<&str>,
+) -> Result<(), Error> {
+    match (audience, resource) {
+        (Some(_), Some(_)) => Err(Error::invalid(
+            "resource",
+            "audience and resource are mutually exclusive: set one",
+        )),
+        (Some(a), None) => {
+            validate::identifier("audience", a)?;
+            form.push(("audience", a.to_owned()));
+            Ok(())
+        }
+        (None, Some(r)) => {
+            validate::absolute_uri("resource", r)?;
+            form.push(("resource", r.to_owned()));
+            Ok(())
+        }
+        (None, None) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get<'a>(form: &'a [(&'static str, String)], key: &str) -> Option<&'a str> {
+        form.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn apple_request_encoding() {
+        let form = NativeSocialExchange::apple("code-123")
+            .audience("https://api.example.com")
+            .user_profile(UserProfile::with_name(Some("John".into()), Some("Smith".into())))
+            .to_form()
+            .unwrap();
+        assert_eq!(
+            get(&form, "grant_type"),
+            Some("urn:ietf:params:oauth:grant-type:token-exchange")
+        );
+        assert_eq!(
+            get(&form, "subject_token_type"),
+            Some("http://auth0.com/oauth/token-type/apple-authz-code")
+        );
+        assert_eq!(get(&form, "subject_token"), Some("code-123"));
+        assert_eq!(get(&form, "audience"), Some("https://api.example.com"));
+        assert_eq!(get(&form, "scope"), Some("openid profile email offline_access"));
+        assert_eq!(
+            get(&form, "user_profile"),
+            Some(r#"{"name":{"firstName":"John","lastName":"Smith"}}"#)
+        );
+        assert_eq!(get(&form, "resource"), None);
+    }
+
+    #[test]
+    fn facebook_with_resource_and_custom_scope() {
+        let form = NativeSocialExchange::facebook("fb-token")
+            .resource("https://api.example.com")
+            .scope("email")
+            .to_form()
+            .unwrap();
+        assert_eq!(
+            get(&form, "subject_token_type"),
+            Some("http://auth0.com/oauth/token-type/facebook-info-session-access-token")
+        );
+        assert_eq!(get(&form, "resource"), Some("https://api.example.com"));
+        assert_eq!(get(&form, "scope"), Some("openid email"));
+        assert_eq!(get(&form, "user_profile"), None);
+    }
+
+    #[test]
+    fn empty_profile_is_omitted_and_extra_members_merge() {
+        let form = NativeSocialExchange::apple("c")
+            .user_profile(UserProfile::with_name(None, Some("  ".into())))
+            .to_form()
+            .unwrap();
+        assert_eq!(get(&form, "user_profile"), None);
+        let mut profile = UserProfile::from_json(serde_json::json!({"locale":"fr"})).unwrap();
+        profile.name = Some(PersonName {
+            first_name: Some("Zoé".into()),
+            last_name: None,
+        });
+        let form = NativeSocialExchange::apple("c")
+            .user_profile(profile)
+            .to_form()
+            .unwrap();
+        let sent: serde_json::Value = serde_json::from_str(get(&form, "user_profile").unwrap()).unwrap();
+        assert_eq!(sent, serde_json::json!({"locale":"fr","name":{"firstName":"Zoé"}}));
+    }
+
+    #[test]
+    fn bad_input_names_the_field() {
+        let field = |r: NativeSocialExchange| match r.to_form() {
+            Err(Error::InvalidInput { field, .. }) => field,
+            other => panic!("expected invalid input, got {other:?}"),
+        };
+        assert_eq!(field(NativeSocialExchange::apple("")), "subject_token");
+        assert_eq!(field(NativeSocialExchange::apple(" code")), "subject_token");
+        assert_eq!(field(NativeSocialExchange::apple("Bearer code")), "subject_token");
+        assert_eq!(
+            field(NativeSocialExchange::new(
+                "t",
+                SubjectTokenType::Custom("google".into())
+            )),
+            "subject_token_type"
+        );
+        assert_eq!(
+            field(NativeSocialExchange::apple("c").audience("a").resource("https://r")),
+            "resource"
+        );
+        assert_eq!(field(NativeSocialExchange::apple("c").audience(" a")), "audience");
+        assert_eq!(field(NativeSocialExchange::apple("c").scope("a\u{7f}")), "scope");
+        assert!(UserProfile::from_json(serde_json::json!([1, 2])).is_err());
+        let big = UserProfile::from_json(serde_json::json!({"bio": "x".repeat(MAX_USER_PROFILE_BYTES)})).unwrap();
+        assert_eq!(
+            field(NativeSocialExchange::apple("c").user_profile(big)),
+            "user_profile"
+        );
+    }
+
+    #[test]
+    fn debug_hides_code_and_profile() {
+        let r = NativeSocialExchange::apple("apple-code-secret")
+            .user_profile(UserProfile::with_name(Some("Johnathan".into()), None));
+        let debug = format!("{r:?}");
+        assert!(!debug.contains("apple-code-secret"));
+        assert!(!debug.contains("Johnathan"));
+    }
+}

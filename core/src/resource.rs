@@ -1,0 +1,309 @@
+//! Calling your own API (or `/userinfo`) with an access token, DPoP-bound or not.
+
+use reqwest::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use url::Url;
+
+use crate::client::Client;
+use crate::config::check_scheme;
+use crate::error::{Error, OAuthError};
+use crate::http;
+use crate::secret::Secret;
+use crate::token_set::TokenSet;
+
+/// Responses from your API are read up to this size.
+pub const MAX_RESOURCE_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+/// The headers that present an access token: `Authorization` and, for a bound token, `DPoP`.
+#[derive(Debug, Clone)]
+pub struct AuthorizationHeaders {
+    /// `DPoP <token>` or `Bearer <token>`.
+    pub authorization: Secret,
+    /// The DPoP proof for exactly this method and URL (bound tokens only). Single-use.
+    pub dpop: Option<String>,
+}
+
+/// A request to your API, sent by [`Client::send_authorized`].
+#[derive(Debug, Clone)]
+pub struct ResourceRequest {
+    /// HTTP method, upper case (`GET`, `POST`...).
+    pub method: String,
+    /// Absolute `https://` URL (`http://` for loopback only).
+    pub url: String,
+    /// Extra headers (`Authorization` and `DPoP` are added).
+    pub headers: Vec<(String, String)>,
+    /// Body, if any.
+    pub body: Option<Vec<u8>>,
+}
+
+impl ResourceRequest {
+    /// A `GET` of `url`.
+    pub fn get(url: impl Into<String>) -> Self {
+        ResourceRequest {
+            method: "GET".into(),
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+}
+
+/// Your API's response, whatever its status.
+#[derive(Debug, Clone)]
+pub struct ResourceResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers (names lower-cased).
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl ResourceResponse {
+    /// The first header with this (case-insensitive) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl Client {
+    /// The headers to present `tokens.access_token` on `method url`, for use with your own
+    /// HTTP stack. Fails with [`Error::DpopKeyMismatch`] or [`Error::DpopKeyMissing`] when the
+    /// token is bound to a key this client does not hold.
+    pub fn authorization_headers(
+        &self,
+        method: &str,
+        url: &str,
+        tokens: &TokenSet,
+    ) -> Result<AuthorizationHeaders, Error> {
+        let url = parse_resource_url(url)?;
+        check_method(method)?;
+        self.headers_for(method, &url, tokens)
+    }
+
+    fn headers_for(&self, method: &str, url: &Url, tokens: &TokenSet) -> Result<AuthorizationHeaders, Error> {
+        let token = tokens.access_token.expose();
+        if !tokens.is_dpop_bound() {
+            return Ok(AuthorizationHeaders {
+                authorization: Secret::new(format!("Bearer {token}")),
+                dpop: None,
+            });
+        }
+        let dpop = self.inner.dpop.as_ref().ok_or(Error::DpopKeyMissing)?;
+        if let Some(jkt) = &tokens.dpop_jkt {
+            dpop.check_binding(jkt)?;
+        }
+        Ok(AuthorizationHeaders {
+            authorization: Secret::new(format!("DPoP {token}")),
+            dpop: Some(dpop.proof(method, url, Some(token))?),
+        })
+    }
+
+    /// Sends a request to your API with the access token (and a DPoP proof for a bound token).
+    ///
+    /// When the API answers `401` with `WWW-Authenticate: DPoP error="use_dpop_nonce"` and a
+    /// `DPoP-Nonce`, the request is sent once more with a new proof carrying that nonce; if the
+    /// API demands a nonce again the result is an [`Error::OAuth`] with `use_dpop_nonce`.
+    /// Any other status is returned as a response for you to interpret.
+    pub async fn send_authorized(
+        &self,
+        request: &ResourceRequest,
+        tokens: &TokenSet,
+    ) -> Result<ResourceResponse, Error> {
+        let url = parse_resource_url(&request.url)?;
+        check_method(&request.method)?;
+        let method = reqwest::Method::from_bytes(request.method.as_bytes())
+            .map_err(|_| Error::invalid("method", "is not a valid HTTP method"))?;
+        let mut headers = reqwest::header::HeaderMap::new();
+        for (name, value) in &request.headers {
+            let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| Error::invalid("headers", "contains an invalid header name"))?;
+            let value = reqwest::header::HeaderValue::from_str(value)
+                .map_err(|_| Error::invalid("headers", "contains an invalid header value"))?;
+            headers.append(name, value);
+        }
+        for attempt in 0..2 {
+            let auth = self.headers_for(&request.method, &url, tokens)?;
+            let mut req = self
+                .inner
+                .http
+                .request(method.clone(), url.clone())
+                .headers(headers.clone())
+                .header(AUTHORIZATION, auth.authorization.expose());
+            if let Some(proof) = auth.dpop {
+                req = req.header("DPoP", proof);
+            }
+            if let Some(body) = &request.body {
+                req = req.body(body.clone());
+            }
+            let response = http::send(req, MAX_RESOURCE_RESPONSE_BYTES).await?;
+            let fresh_nonce = self
+                .inner
+                .dpop
+                .as_ref()
+                .and_then(|d| d.remember_nonce(&url, &response.headers));
+            let challenge = www_authenticate_error(&response.headers);
+            if response.status == 401
+                && challenge.as_ref().is_some_and(|c| c.code == "use_dpop_nonce")
+                && tokens.is_dpop_bound()
+            {
+                if attempt == 0 && fresh_nonce.is_some() {
+                    continue;
+                }
+                let c = challenge.expect("checked above");
+                return Err(OAuthError {
+                    status: 401,
+                    code: c.code,
+                    description: c.description,
+                    mfa_token: None,
+                    mfa_requirements: None,
+                    retry_after: None,
+                    dpop_nonce: fresh_nonce,
+                }
+                .into());
+            }
+            return Ok(ResourceResponse {
+                status: response.status,
+                headers: response
+                    .headers
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+                    .collect(),
+                body: response.body,
+            });
+        }
+        unreachable!("the loop returns on its second attempt")
+    }
+
+    /// Calls the tenant's `/userinfo` with the access token and returns the user's claims.
+    /// A `401` becomes an [`Error::OAuth`] with the code from `WWW-Authenticate`.
+    pub async fn userinfo(&self, tokens: &TokenSet) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+        let url = self
+            .inner
+            .base_url
+            .join("userinfo")
+            .expect("a relative path joins onto an http(s) base");
+        let response = self
+            .send_authorized(&ResourceRequest::get(url.as_str()), tokens)
+            .await?;
+        let raw = http::RawResponse {
+            status: response.status,
+            headers: response
+                .headers
+                .iter()
+                .filter_map(|(k, v)| {
+                    Some((
+                        reqwest::header::HeaderName::from_bytes(k.as_bytes()).ok()?,
+                        v.parse().ok()?,
+                    ))
+                })
+                .collect(),
+            body: response.body,
+        };
+        if raw.is_success() {
+            return raw.json_object();
+        }
+        if let Some(c) = www_authenticate_error(&raw.headers) {
+            return Err(OAuthError {
+                status: raw.status,
+                code: c.code,
+                description: c.description,
+                mfa_token: None,
+                mfa_requirements: None,
+                retry_after: raw.retry_after(),
+                dpop_nonce: raw.dpop_nonce(),
+            }
+            .into());
+        }
+        Err(raw.into_error())
+    }
+}
+
+fn parse_resource_url(url: &str) -> Result<Url, Error> {
+    let parsed = Url::parse(url).map_err(|_| Error::invalid("url", "is not an absolute URL"))?;
+    check_scheme(&parsed, "url")?;
+    if parsed.host().is_none() {
+        return Err(Error::invalid("url", "has no host"));
+    }
+    Ok(parsed)
+}
+
+fn check_method(method: &str) -> Result<(), Error> {
+    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(Error::invalid(
+            "method",
+            "must be an upper-case HTTP method such as GET or POST",
+        ));
+    }
+    Ok(())
+}
+
+/// The `error` and `error_description` of a `WWW-Authenticate: DPoP ...` or `Bearer ...`
+/// challenge (RFC 6750 §3, RFC 9449 §7.1).
+pub(crate) struct Challenge {
+    pub code: String,
+    pub description: Option<String>,
+}
+
+pub(crate) fn www_authenticate_error(headers: &reqwest::header::HeaderMap) -> Option<Challenge> {
+    headers
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(parse_challenge)
+}
+
+fn parse_challenge(value: &str) -> Option<Challenge> {
+    let (scheme, params) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
+    if !scheme.eq_ignore_ascii_case("DPoP") && !scheme.eq_ignore_ascii_case("Bearer") {
+        return None;
+    }
+    let mut code = None;
+    let mut description = None;
+    let mut rest = params;
+    while let Some((key, after)) = rest.split_once('=') {
+        let key = key.trim().trim_start_matches(',').trim();
+        let after = after.trim_start();
+        let (val, remaining) = if let Some(quoted) = after.strip_prefix('"') {
+            let end = quoted.find('"')?;
+            (&quoted[..end], &quoted[end + 1..])
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            (after[..end].trim(), &after[end..])
+        };
+        match key {
+            "error" => code = Some(val.to_owned()),
+            "error_description" => description = Some(val.to_owned()),
+            _ => {}
+        }
+        rest = remaining;
+    }
+    Some(Challenge {
+        code: code?,
+        description,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges() {
+        let c = parse_challenge(
+            r#"DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof""#,
+        )
+        .unwrap();
+        assert_eq!(c.code, "use_dpop_nonce");
+        assert_eq!(
+            c.description.as_deref(),
+            Some("Resource server requires nonce in DPoP proof")
+        );
+        let c = parse_challenge(r#"DPoP algs="ES256 PS256", error=invalid_dpop_proof"#).unwrap();
+        assert_eq!(c.code, "invalid_dpop_proof");
+        assert!(parse_challenge(r#"Basic realm="x""#).is_none());
+        assert!(parse_challenge(r#"DPoP algs="ES256""#).is_none());
+    }
+}
