@@ -37,6 +37,25 @@ pub struct TokenSet {
 }
 
 impl TokenSet {
+    /// A token set rebuilt from stored values (for example tokens the app saved in the Keychain
+    /// and reads back at launch), every optional member empty. Set the public fields that apply
+    /// (`dpop_jkt` for a DPoP-bound token). Language bindings need this because the struct is
+    /// `#[non_exhaustive]`.
+    pub fn new(access_token: impl Into<Secret>, token_type: impl Into<String>) -> Self {
+        TokenSet {
+            access_token: access_token.into(),
+            token_type: token_type.into(),
+            expires_in: None,
+            expires_at: None,
+            id_token: None,
+            refresh_token: None,
+            scope: None,
+            issued_token_type: None,
+            recovery_code: None,
+            dpop_jkt: None,
+        }
+    }
+
     /// Reads a successful token response. `dpop_jkt` is the thumbprint of the key whose proof
     /// accompanied the request, if any; it is recorded only when the token is actually bound.
     pub(crate) fn from_response(response: &RawResponse, dpop_jkt: Option<&str>) -> Result<Self, Error> {
