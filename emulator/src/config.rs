@@ -1,0 +1,395 @@
+//! Tenant configuration: clients, APIs, users, DPoP and protection settings.
+//!
+//! [`EmulatorConfig::default()`] is the sample tenant documented in the crate README. Every
+//! structure deserializes from JSON (unknown fields are rejected so that typos show up) and
+//! every field has a default, so a config file only needs to name what it changes.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::EmulatorError;
+
+/// Grant type of RFC 8693 token exchange, used by native social sign-in.
+pub const GRANT_TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+/// Grant type of the OAuth 2.0 refresh token grant.
+pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
+
+/// Client id of the sample tenant's public native client (token exchange + refresh token).
+pub const SAMPLE_CLIENT_ID: &str = "native-app";
+/// Client id of the sample tenant's client that lacks the token-exchange grant.
+pub const SAMPLE_NO_EXCHANGE_CLIENT_ID: &str = "no-exchange-app";
+/// Client id of the sample tenant's native client that requires DPoP.
+pub const SAMPLE_DPOP_REQUIRED_CLIENT_ID: &str = "dpop-required-app";
+/// Identifier (audience) of the sample tenant's API.
+pub const SAMPLE_API_AUDIENCE: &str = "https://api.example.com";
+/// User id of the sample tenant's blocked user: exchanges get `access_denied`.
+pub const SAMPLE_BLOCKED_USER: &str = "apple|blocked-user";
+/// User id of the sample tenant's user enrolled in MFA: exchanges get `mfa_required`.
+pub const SAMPLE_MFA_USER: &str = "apple|mfa-user";
+/// User id of the sample tenant's Facebook user who has already signed up.
+pub const SAMPLE_FACEBOOK_USER: &str = "facebook|10000000001";
+
+/// Configuration of one emulated Auth0 tenant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmulatorConfig {
+    /// Address to bind. Must be a loopback address (default `127.0.0.1`).
+    pub host: IpAddr,
+    /// Port to bind; `0` (the default) picks a free port.
+    pub port: u16,
+    /// Applications (clients) of the tenant.
+    pub clients: Vec<ClientConfig>,
+    /// APIs (resource servers) of the tenant.
+    pub apis: Vec<ApiConfig>,
+    /// Users that exist before the first sign-in (others are created on first exchange).
+    pub users: Vec<UserConfig>,
+    /// DPoP (RFC 9449) settings.
+    pub dpop: DpopConfig,
+    /// Consecutive failed exchanges (`invalid_grant`) from one IP after which that IP gets
+    /// `429 too_many_attempts`. `0` disables brute-force protection.
+    pub brute_force_threshold: u32,
+    /// Lifetime of issued access tokens, in seconds.
+    pub access_token_lifetime_secs: u64,
+    /// Lifetime of issued ID tokens, in seconds.
+    pub id_token_lifetime_secs: u64,
+    /// Audience used when a request names neither `audience` nor `resource`
+    /// (Auth0's tenant "Default Audience"). `None` (the default) issues userinfo-only tokens.
+    pub default_audience: Option<String>,
+    /// RSA private key (PKCS#1 or PKCS#8 PEM) to sign tokens with, for a JWKS that stays the
+    /// same across restarts. `None` (the default) uses a generated 2048-bit key.
+    pub signing_key_pem: Option<String>,
+    /// When `signing_key_pem` is `None`: `false` (the default) reuses one key generated once
+    /// per process for every emulator in it (key generation is slow); `true` generates a key
+    /// for this emulator alone.
+    pub fresh_signing_key: bool,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            clients: vec![
+                ClientConfig::native(SAMPLE_CLIENT_ID),
+                ClientConfig {
+                    client_id: SAMPLE_NO_EXCHANGE_CLIENT_ID.to_owned(),
+                    name: "No Exchange App".to_owned(),
+                    grant_types: vec![GRANT_REFRESH_TOKEN.to_owned()],
+                    require_dpop: false,
+                },
+                ClientConfig {
+                    require_dpop: true,
+                    name: "DPoP Required App".to_owned(),
+                    ..ClientConfig::native(SAMPLE_DPOP_REQUIRED_CLIENT_ID)
+                },
+            ],
+            apis: vec![ApiConfig {
+                identifier: SAMPLE_API_AUDIENCE.to_owned(),
+                name: "Example API".to_owned(),
+                scopes: vec!["read:messages".to_owned(), "write:messages".to_owned()],
+            }],
+            users: vec![
+                UserConfig {
+                    user_id: SAMPLE_BLOCKED_USER.to_owned(),
+                    email: Some("blocked@example.com".to_owned()),
+                    name: Some("Blocked User".to_owned()),
+                    blocked: true,
+                    ..UserConfig::default()
+                },
+                UserConfig {
+                    user_id: SAMPLE_MFA_USER.to_owned(),
+                    email: Some("mfa@example.com".to_owned()),
+                    name: Some("MFA User".to_owned()),
+                    mfa_required: true,
+                    ..UserConfig::default()
+                },
+                UserConfig {
+                    user_id: SAMPLE_FACEBOOK_USER.to_owned(),
+                    email: Some("fb.user@example.com".to_owned()),
+                    name: Some("Facebook User".to_owned()),
+                    given_name: Some("Facebook".to_owned()),
+                    family_name: Some("User".to_owned()),
+                    ..UserConfig::default()
+                },
+            ],
+            dpop: DpopConfig::default(),
+            brute_force_threshold: 5,
+            access_token_lifetime_secs: 86_400,
+            id_token_lifetime_secs: 36_000,
+            default_audience: None,
+            signing_key_pem: None,
+            fresh_signing_key: false,
+        }
+    }
+}
+
+impl EmulatorConfig {
+    /// A tenant with no clients, APIs or users, and otherwise default settings.
+    pub fn empty() -> Self {
+        Self {
+            clients: Vec::new(),
+            apis: Vec::new(),
+            users: Vec::new(),
+            ..Self::default()
+        }
+    }
+
+    /// Parses a configuration from JSON; absent fields take their default values.
+    pub fn from_json(json: &str) -> Result<Self, EmulatorError> {
+        serde_json::from_str(json).map_err(|e| EmulatorError::InvalidConfig(e.to_string()))
+    }
+
+    /// Reads and parses a JSON configuration file.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, EmulatorError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| EmulatorError::InvalidConfig(format!("cannot read {}: {e}", path.display())))?;
+        Self::from_json(&text)
+    }
+
+    /// Sets the port to bind (`0` = any free port).
+    pub fn with_port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Adds a client, replacing any client with the same id.
+    pub fn with_client(mut self, client: ClientConfig) -> Self {
+        self.clients.retain(|c| c.client_id != client.client_id);
+        self.clients.push(client);
+        self
+    }
+
+    /// Adds an API, replacing any API with the same identifier.
+    pub fn with_api(mut self, api: ApiConfig) -> Self {
+        self.apis.retain(|a| a.identifier != api.identifier);
+        self.apis.push(api);
+        self
+    }
+
+    /// Adds a user, replacing any user with the same id.
+    pub fn with_user(mut self, user: UserConfig) -> Self {
+        self.users.retain(|u| u.user_id != user.user_id);
+        self.users.push(user);
+        self
+    }
+
+    /// Replaces the DPoP settings.
+    pub fn with_dpop(mut self, dpop: DpopConfig) -> Self {
+        self.dpop = dpop;
+        self
+    }
+
+    /// Sets the brute-force threshold (`0` disables the protection).
+    pub fn with_brute_force_threshold(mut self, attempts: u32) -> Self {
+        self.brute_force_threshold = attempts;
+        self
+    }
+
+    /// Sets the access token lifetime in seconds.
+    pub fn with_access_token_lifetime_secs(mut self, secs: u64) -> Self {
+        self.access_token_lifetime_secs = secs;
+        self
+    }
+
+    /// Checks the configuration for contradictions before the server starts.
+    pub fn validate(&self) -> Result<(), EmulatorError> {
+        if !self.host.is_loopback() {
+            return Err(EmulatorError::InvalidConfig(format!(
+                "host {} is not a loopback address; the emulator only listens on loopback",
+                self.host
+            )));
+        }
+        let mut ids = std::collections::HashSet::new();
+        for c in &self.clients {
+            if c.client_id.is_empty() {
+                return Err(EmulatorError::InvalidConfig("empty client_id".into()));
+            }
+            if !ids.insert(c.client_id.as_str()) {
+                return Err(EmulatorError::InvalidConfig(format!(
+                    "duplicate client_id {}",
+                    c.client_id
+                )));
+            }
+        }
+        let mut apis = std::collections::HashSet::new();
+        for a in &self.apis {
+            if a.identifier.is_empty() || !apis.insert(a.identifier.as_str()) {
+                return Err(EmulatorError::InvalidConfig(format!(
+                    "empty or duplicate API identifier {:?}",
+                    a.identifier
+                )));
+            }
+        }
+        if let Some(aud) = &self.default_audience {
+            if !apis.contains(aud.as_str()) {
+                return Err(EmulatorError::InvalidConfig(format!(
+                    "default_audience {aud} is not one of the configured APIs"
+                )));
+            }
+        }
+        if self.dpop.allowed_algs.is_empty() || self.dpop.allowed_algs.iter().any(|a| a != "ES256") {
+            return Err(EmulatorError::InvalidConfig(
+                "dpop.allowed_algs supports only \"ES256\"".into(),
+            ));
+        }
+        if self.dpop.nonce_rotation_secs == 0 {
+            return Err(EmulatorError::InvalidConfig(
+                "dpop.nonce_rotation_secs must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// An application registered in the tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClientConfig {
+    /// The client id sent as `client_id`.
+    pub client_id: String,
+    /// Display name.
+    pub name: String,
+    /// Grant types the client may use (default: token exchange and refresh token).
+    pub grant_types: Vec<String>,
+    /// When true, requests without a DPoP proof are rejected with `400 invalid_dpop_proof`.
+    pub require_dpop: bool,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self::native("")
+    }
+}
+
+impl ClientConfig {
+    /// A public native client allowed the token-exchange and refresh-token grants.
+    pub fn native(client_id: impl Into<String>) -> Self {
+        let client_id = client_id.into();
+        Self {
+            name: client_id.clone(),
+            client_id,
+            grant_types: vec![GRANT_TOKEN_EXCHANGE.to_owned(), GRANT_REFRESH_TOKEN.to_owned()],
+            require_dpop: false,
+        }
+    }
+
+    /// Whether the client may use `grant_type`.
+    pub fn allows_grant(&self, grant_type: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant_type)
+    }
+}
+
+/// An API (resource server) registered in the tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// The API identifier, used as `audience` / `resource` and as the access token `aud`.
+    pub identifier: String,
+    /// Display name.
+    pub name: String,
+    /// Scopes (permissions) the API defines.
+    pub scopes: Vec<String>,
+}
+
+impl ApiConfig {
+    /// An API with the given identifier and scopes.
+    pub fn new(identifier: impl Into<String>, scopes: &[&str]) -> Self {
+        let identifier = identifier.into();
+        Self {
+            name: identifier.clone(),
+            identifier,
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+}
+
+/// A user that exists in the tenant before the tests run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct UserConfig {
+    /// Auth0 user id, which is the `sub` of issued tokens, e.g. `apple|001234.abcd`.
+    pub user_id: String,
+    /// Email address.
+    pub email: Option<String>,
+    /// Full name.
+    pub name: Option<String>,
+    /// Given name.
+    pub given_name: Option<String>,
+    /// Family name.
+    pub family_name: Option<String>,
+    /// Blocked users get `403 access_denied`.
+    pub blocked: bool,
+    /// Users enrolled in MFA get `403 mfa_required` (with an `mfa_token`).
+    pub mfa_required: bool,
+}
+
+/// DPoP (RFC 9449) settings of the tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DpopConfig {
+    /// Require a server-issued nonce in proofs sent to `/oauth/token` (default `true`).
+    pub require_nonce: bool,
+    /// Require a server-issued nonce in proofs sent to `/userinfo` (default `true`). The
+    /// userinfo nonces are distinct from the token endpoint's.
+    pub require_nonce_userinfo: bool,
+    /// Test knob: every DPoP request is answered `use_dpop_nonce` with a brand-new nonce, so a
+    /// client can prove that it retries only once.
+    pub always_demand_new_nonce: bool,
+    /// Accepted proof algorithms; only `ES256` is supported.
+    pub allowed_algs: Vec<String>,
+    /// Accepted distance, in seconds, between a proof's `iat` and the server clock.
+    pub iat_leeway_secs: u64,
+    /// Nonces rotate after this many seconds; the current and the previous nonce are accepted.
+    pub nonce_rotation_secs: u64,
+}
+
+impl Default for DpopConfig {
+    fn default() -> Self {
+        Self {
+            require_nonce: true,
+            require_nonce_userinfo: true,
+            always_demand_new_nonce: false,
+            allowed_algs: vec!["ES256".to_owned()],
+            iat_leeway_secs: 300,
+            nonce_rotation_secs: 300,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_the_sample_tenant_and_is_valid() {
+        let c = EmulatorConfig::default();
+        c.validate().unwrap();
+        let ids: Vec<_> = c.clients.iter().map(|c| c.client_id.as_str()).collect();
+        assert_eq!(ids, ["native-app", "no-exchange-app", "dpop-required-app"]);
+        assert!(!c.clients[1].allows_grant(GRANT_TOKEN_EXCHANGE));
+        assert!(c.clients[2].require_dpop);
+        assert_eq!(c.brute_force_threshold, 5);
+    }
+
+    #[test]
+    fn json_fills_defaults_and_rejects_unknown_fields() {
+        let c = EmulatorConfig::from_json(r#"{"brute_force_threshold": 2}"#).unwrap();
+        assert_eq!(c.brute_force_threshold, 2);
+        assert_eq!(c.clients.len(), 3);
+        assert!(EmulatorConfig::from_json(r#"{"brute_force_treshold": 2}"#).is_err());
+        let c = EmulatorConfig::from_json(r#"{"clients":[{"client_id":"x"}]}"#).unwrap();
+        assert!(c.clients[0].allows_grant(GRANT_TOKEN_EXCHANGE));
+    }
+
+    #[test]
+    fn non_loopback_host_is_rejected() {
+        let c = EmulatorConfig {
+            host: "0.0.0.0".parse().unwrap(),
+            ..EmulatorConfig::default()
+        };
+        assert!(c.validate().is_err());
+    }
+}

@@ -1,0 +1,40 @@
+//! `/.well-known/openid-configuration` and `/.well-known/jwks.json`.
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+
+use crate::config::{GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE};
+use crate::state::{AppState, Shared};
+
+/// The OpenID Provider metadata of the emulated tenant.
+pub(crate) fn metadata(shared: &Shared) -> Value {
+    let base = &shared.base_url;
+    json!({
+        "issuer": shared.issuer(),
+        "token_endpoint": format!("{base}/oauth/token"),
+        "userinfo_endpoint": shared.userinfo_url(),
+        "jwks_uri": format!("{base}/.well-known/jwks.json"),
+        "grant_types_supported": [GRANT_TOKEN_EXCHANGE, GRANT_REFRESH_TOKEN],
+        "response_types_supported": ["token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["none"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "claims_supported": [
+            "sub", "iss", "aud", "exp", "iat", "name", "given_name", "family_name",
+            "email", "email_verified"
+        ],
+        "dpop_signing_alg_values_supported": ["ES256"],
+    })
+}
+
+/// Handler of `GET /.well-known/openid-configuration`.
+pub(crate) async fn openid_configuration(State(shared): State<AppState>) -> Json<Value> {
+    Json(metadata(&shared))
+}
+
+/// Handler of `GET /.well-known/jwks.json`.
+pub(crate) async fn jwks(State(shared): State<AppState>) -> Json<Value> {
+    Json(shared.signer.jwks())
+}

@@ -1,0 +1,539 @@
+//! DPoP (RFC 9449) as a strict server sees it: proof validation, the `jti` replay cache and the
+//! rotating nonces (one set for the token endpoint, a separate set for `/userinfo`).
+//!
+//! Signature verification uses the RustCrypto `p256` crate. Error descriptions say what is
+//! wrong with a proof but never echo its content.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::http::HeaderMap;
+use p256::ecdsa::signature::Verifier as _;
+use p256::ecdsa::{Signature, VerifyingKey};
+use serde_json::{Map, Value};
+
+use crate::config::DpopConfig;
+use crate::util::{b64url_decode, now_secs, random_token, sha256_b64url};
+
+/// Name of the request header carrying a proof and of the response header carrying a nonce.
+pub(crate) const DPOP_HEADER: &str = "dpop";
+/// Response header with a fresh nonce.
+pub(crate) const DPOP_NONCE_HEADER: &str = "dpop-nonce";
+
+/// Members that only private (or symmetric) JWKs have.
+const PRIVATE_JWK_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+/// RFC 7638 JWK thumbprint (SHA-256, base64url) of an EC, RSA or OKP public key.
+pub(crate) fn jwk_thumbprint(jwk: &Value) -> Result<String, &'static str> {
+    let member = |name: &str| -> Result<String, &'static str> {
+        jwk.get(name)
+            .and_then(Value::as_str)
+            .map(|v| Value::String(v.to_owned()).to_string())
+            .ok_or("jwk lacks a required member")
+    };
+    let canonical = match jwk.get("kty").and_then(Value::as_str) {
+        Some("EC") => format!(
+            r#"{{"crv":{},"kty":"EC","x":{},"y":{}}}"#,
+            member("crv")?,
+            member("x")?,
+            member("y")?
+        ),
+        Some("RSA") => format!(r#"{{"e":{},"kty":"RSA","n":{}}}"#, member("e")?, member("n")?),
+        Some("OKP") => format!(r#"{{"crv":{},"kty":"OKP","x":{}}}"#, member("crv")?, member("x")?),
+        _ => return Err("jwk has an unsupported kty"),
+    };
+    Ok(sha256_b64url(canonical))
+}
+
+/// Which server a proof is sent to; each has its own nonces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Realm {
+    /// The authorization server (`/oauth/token`).
+    Token,
+    /// The resource server `/userinfo`.
+    Userinfo,
+}
+
+/// Why a proof was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DpopFailure {
+    /// `invalid_dpop_proof` with a description.
+    InvalidProof(String),
+    /// `use_dpop_nonce`: the proof lacks the current nonce.
+    UseNonce(String),
+}
+
+/// What a valid proof establishes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ValidProof {
+    /// RFC 7638 thumbprint of the proof's public key.
+    pub(crate) jkt: String,
+}
+
+/// The request a proof must match.
+pub(crate) struct Expected<'a> {
+    /// HTTP method, e.g. `POST`.
+    pub(crate) method: &'a str,
+    /// The URL the request reached, without query and fragment.
+    pub(crate) url: &'a str,
+    /// The access token presented with the proof (then `ath` is required).
+    pub(crate) access_token: Option<&'a str>,
+    /// The thumbprint the proof key must have (`cnf.jkt` of the presented token).
+    pub(crate) jkt: Option<&'a str>,
+}
+
+/// The claims of a proof whose signature and structure are valid.
+#[derive(Debug)]
+struct ParsedProof {
+    jkt: String,
+    claims: Map<String, Value>,
+}
+
+/// Returns the single `DPoP` header value, `None` when absent; several headers are an error.
+pub(crate) fn single_proof(headers: &HeaderMap) -> Result<Option<&str>, DpopFailure> {
+    let mut values = headers.get_all(DPOP_HEADER).iter();
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(invalid("multiple DPoP headers; exactly one DPoP proof is allowed"));
+    }
+    let proof = first
+        .to_str()
+        .map_err(|_| invalid("DPoP header is not a valid JWT"))?
+        .trim();
+    if proof.is_empty() {
+        return Err(invalid("DPoP header is empty"));
+    }
+    Ok(Some(proof))
+}
+
+fn invalid(description: &str) -> DpopFailure {
+    DpopFailure::InvalidProof(description.to_owned())
+}
+
+fn decode_json_object(segment: &str, what: &str) -> Result<Map<String, Value>, DpopFailure> {
+    let bytes = b64url_decode(segment).ok_or_else(|| invalid(&format!("DPoP proof {what} is not base64url")))?;
+    match serde_json::from_slice(&bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(invalid(&format!("DPoP proof {what} is not a JSON object"))),
+    }
+}
+
+/// Checks the JOSE header, the key and the signature; returns the claims.
+fn parse_and_verify(proof: &str, allowed_algs: &[String]) -> Result<ParsedProof, DpopFailure> {
+    let parts: Vec<&str> = proof.split('.').collect();
+    if parts.len() != 3 {
+        return Err(invalid("DPoP proof is not a compact JWS"));
+    }
+    let header = decode_json_object(parts[0], "header")?;
+    if header.get("typ").and_then(Value::as_str) != Some("dpop+jwt") {
+        return Err(invalid("DPoP proof typ must be dpop+jwt"));
+    }
+    let alg = header
+        .get("alg")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("DPoP proof has no alg"))?;
+    if alg.eq_ignore_ascii_case("none") {
+        return Err(invalid("DPoP proof alg none is not allowed"));
+    }
+    if alg.starts_with("HS") {
+        return Err(invalid("DPoP proof must use an asymmetric alg; HMAC is not allowed"));
+    }
+    if !allowed_algs.iter().any(|a| a == alg) {
+        return Err(invalid("DPoP proof alg is not supported (supported: ES256)"));
+    }
+    let jwk = match header.get("jwk") {
+        Some(Value::Object(jwk)) => jwk,
+        Some(_) => return Err(invalid("DPoP proof jwk is not a JSON object")),
+        None => return Err(invalid("DPoP proof header has no jwk")),
+    };
+    if PRIVATE_JWK_MEMBERS.iter().any(|m| jwk.contains_key(*m)) {
+        return Err(invalid(
+            "DPoP proof jwk must be a public key; it contains private key members",
+        ));
+    }
+    if jwk.get("kty").and_then(Value::as_str) != Some("EC") || jwk.get("crv").and_then(Value::as_str) != Some("P-256") {
+        return Err(invalid("DPoP proof jwk must be an EC P-256 key for ES256"));
+    }
+    let coordinate = |name: &str| -> Result<Vec<u8>, DpopFailure> {
+        jwk.get(name)
+            .and_then(Value::as_str)
+            .and_then(b64url_decode)
+            .filter(|c| c.len() == 32)
+            .ok_or_else(|| invalid("DPoP proof jwk has an invalid x or y coordinate"))
+    };
+    let (x, y) = (coordinate("x")?, coordinate("y")?);
+    let mut sec1 = Vec::with_capacity(65);
+    sec1.push(0x04);
+    sec1.extend_from_slice(&x);
+    sec1.extend_from_slice(&y);
+    let key = VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| invalid("DPoP proof jwk is not a point on P-256"))?;
+    let signature = b64url_decode(parts[2])
+        .and_then(|s| Signature::from_slice(&s).ok())
+        .ok_or_else(|| invalid("DPoP proof signature is malformed"))?;
+    key.verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &signature)
+        .map_err(|_| invalid("DPoP proof signature does not verify with its jwk"))?;
+    let claims = decode_json_object(parts[1], "payload")?;
+    let jkt = jwk_thumbprint(&Value::Object(jwk.clone())).map_err(invalid)?;
+    Ok(ParsedProof { jkt, claims })
+}
+
+/// Whether two URLs are the same target, ignoring query and fragment (RFC 9449 §4.3 check 9),
+/// after syntax-based normalisation (case of scheme and host, default port).
+fn same_target(htu: &str, expected: &str) -> bool {
+    let strip = |s: &str| {
+        url::Url::parse(s).ok().map(|mut u| {
+            u.set_query(None);
+            u.set_fragment(None);
+            u
+        })
+    };
+    match (strip(htu), strip(expected)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Checks the claims that do not need server state. `now` is in seconds since the epoch.
+fn check_claims(
+    claims: &Map<String, Value>,
+    expected: &Expected<'_>,
+    now: u64,
+    leeway: u64,
+) -> Result<(), DpopFailure> {
+    let text = |name: &str| claims.get(name).and_then(Value::as_str);
+    match text("jti") {
+        Some(j) if !j.is_empty() && j.len() <= 512 => {}
+        _ => return Err(invalid("DPoP proof has no valid jti")),
+    }
+    let htm = text("htm").ok_or_else(|| invalid("DPoP proof has no htm"))?;
+    if htm != expected.method {
+        return Err(invalid("DPoP proof htm does not match the request method"));
+    }
+    let htu = text("htu").ok_or_else(|| invalid("DPoP proof has no htu"))?;
+    if !same_target(htu, expected.url) {
+        return Err(invalid("DPoP proof htu does not match the request URL"));
+    }
+    let iat = claims
+        .get("iat")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| invalid("DPoP proof has no valid iat"))?;
+    if iat.abs_diff(now) > leeway {
+        return Err(invalid("DPoP proof iat is outside the acceptable window"));
+    }
+    if let Some(token) = expected.access_token {
+        match text("ath") {
+            None => return Err(invalid("DPoP proof has no ath for the access token")),
+            Some(ath) if ath != sha256_b64url(token) => {
+                return Err(invalid("DPoP proof ath does not match the access token"));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// A current and a previous nonce; rotation is lazy (on access) or forced.
+#[derive(Debug)]
+struct NonceStore {
+    current: String,
+    previous: Option<String>,
+    rotated_at: Instant,
+    rotation: Duration,
+}
+
+impl NonceStore {
+    fn new(rotation: Duration) -> Self {
+        Self {
+            current: random_token(18),
+            previous: None,
+            rotated_at: Instant::now(),
+            rotation,
+        }
+    }
+
+    fn rotate(&mut self) {
+        let fresh = random_token(18);
+        self.previous = Some(std::mem::replace(&mut self.current, fresh));
+        self.rotated_at = Instant::now();
+    }
+
+    fn tick(&mut self) {
+        let elapsed = self.rotated_at.elapsed();
+        if elapsed >= self.rotation * 2 {
+            self.rotate();
+            self.previous = None;
+        } else if elapsed >= self.rotation {
+            self.rotate();
+        }
+    }
+
+    fn current(&mut self) -> String {
+        self.tick();
+        self.current.clone()
+    }
+
+    fn accepts(&mut self, nonce: &str) -> bool {
+        self.tick();
+        nonce == self.current || self.previous.as_deref() == Some(nonce)
+    }
+}
+
+/// Remembers proof `jti`s until they could no longer pass the `iat` check.
+#[derive(Debug, Default)]
+struct JtiCache {
+    /// jti -> expiry (seconds since the epoch).
+    seen: HashMap<String, u64>,
+}
+
+impl JtiCache {
+    /// Records `jti`; false when it was already used.
+    fn insert(&mut self, jti: &str, expires: u64, now: u64) -> bool {
+        if self.seen.len() > 1024 {
+            self.seen.retain(|_, exp| *exp >= now);
+        }
+        match self.seen.get(jti) {
+            Some(exp) if *exp >= now => false,
+            _ => {
+                self.seen.insert(jti.to_owned(), expires);
+                true
+            }
+        }
+    }
+}
+
+/// DPoP state of one emulator: settings, nonces per realm and the replay cache.
+#[derive(Debug)]
+pub(crate) struct DpopState {
+    config: DpopConfig,
+    token_nonces: Mutex<NonceStore>,
+    userinfo_nonces: Mutex<NonceStore>,
+    jtis: Mutex<JtiCache>,
+}
+
+impl DpopState {
+    pub(crate) fn new(config: DpopConfig) -> Self {
+        let rotation = Duration::from_secs(config.nonce_rotation_secs.max(1));
+        Self {
+            config,
+            token_nonces: Mutex::new(NonceStore::new(rotation)),
+            userinfo_nonces: Mutex::new(NonceStore::new(rotation)),
+            jtis: Mutex::new(JtiCache::default()),
+        }
+    }
+
+    fn nonces(&self, realm: Realm) -> std::sync::MutexGuard<'_, NonceStore> {
+        let m = match realm {
+            Realm::Token => &self.token_nonces,
+            Realm::Userinfo => &self.userinfo_nonces,
+        };
+        m.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether proofs sent to `realm` must carry a server nonce.
+    pub(crate) fn nonce_required(&self, realm: Realm) -> bool {
+        self.config.always_demand_new_nonce
+            || match realm {
+                Realm::Token => self.config.require_nonce,
+                Realm::Userinfo => self.config.require_nonce_userinfo,
+            }
+    }
+
+    /// The nonce to send in `DPoP-Nonce` to `realm`, when that realm uses nonces.
+    pub(crate) fn current_nonce(&self, realm: Realm) -> Option<String> {
+        self.nonce_required(realm).then(|| self.nonces(realm).current())
+    }
+
+    /// Forces both realms to a new nonce (the previous one stays valid until the next rotation).
+    pub(crate) fn rotate_nonces(&self) {
+        self.nonces(Realm::Token).rotate();
+        self.nonces(Realm::Userinfo).rotate();
+    }
+
+    /// Validates one proof for `realm`: structure, signature, claims, replay, then nonce.
+    pub(crate) fn validate(
+        &self,
+        realm: Realm,
+        proof: &str,
+        expected: &Expected<'_>,
+    ) -> Result<ValidProof, DpopFailure> {
+        let now = now_secs();
+        let leeway = self.config.iat_leeway_secs;
+        let parsed = parse_and_verify(proof, &self.config.allowed_algs)?;
+        check_claims(&parsed.claims, expected, now, leeway)?;
+        if expected.jkt.is_some_and(|jkt| jkt != parsed.jkt) {
+            return Err(invalid(
+                "DPoP proof key does not match the key the access token is bound to",
+            ));
+        }
+        let jti = parsed.claims.get("jti").and_then(Value::as_str).unwrap_or_default();
+        let fresh = self
+            .jtis
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(jti, now + 2 * leeway + 1, now);
+        if !fresh {
+            return Err(invalid("DPoP proof jti has already been used"));
+        }
+        if self.nonce_required(realm) {
+            let mut nonces = self.nonces(realm);
+            if self.config.always_demand_new_nonce {
+                nonces.rotate();
+                return Err(DpopFailure::UseNonce(
+                    "Authorization server requires a new nonce in DPoP proof".into(),
+                ));
+            }
+            match parsed.claims.get("nonce").and_then(Value::as_str) {
+                None => {
+                    return Err(DpopFailure::UseNonce(
+                        "Authorization server requires nonce in DPoP proof".into(),
+                    ));
+                }
+                Some(n) if !nonces.accepts(n) => {
+                    return Err(DpopFailure::UseNonce("DPoP proof nonce is invalid or expired".into()));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(ValidProof { jkt: parsed.jkt })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn rfc9449_figure9_thumbprint() {
+        let jwk = json!({
+            "kty": "EC",
+            "x": "l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs",
+            "y": "9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA",
+            "crv": "P-256"
+        });
+        assert_eq!(
+            jwk_thumbprint(&jwk).unwrap(),
+            "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
+        );
+    }
+
+    #[test]
+    fn rfc7638_rsa_thumbprint() {
+        let jwk = json!({
+            "kty": "RSA",
+            "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
+            "e": "AQAB",
+            "alg": "RS256",
+            "kid": "2011-04-29"
+        });
+        assert_eq!(
+            jwk_thumbprint(&jwk).unwrap(),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
+    }
+
+    /// RFC 9449 Figure 2: a token request proof.
+    const RFC9449_FIG2: &str = "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwieCI6Imw4dEZyaHgtMzR0VjNoUklDUkRZOXpDa0RscEJoRjQyVVFVZldWQVdCRnMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10NnY5VERWclUwQ2R2R1JEQSIsImNydiI6IlAtMjU2In19.eyJqdGkiOiItQndDM0VTYzZhY2MybFRjIiwiaHRtIjoiUE9TVCIsImh0dSI6Imh0dHBzOi8vc2VydmVyLmV4YW1wbGUuY29tL3Rva2VuIiwiaWF0IjoxNTYyMjYyNjE2fQ.2-GxA6T8lP4vfrg8v-FdWP0A0zdrj8igiMLvqRMUvwnQg4PtFLbdLXiOSsX0x7NVY-FNyJK70nfbV37xRZT3Lg";
+
+    #[test]
+    fn rfc9449_figure2_proof_verifies_and_yields_figure9_jkt() {
+        let parsed = parse_and_verify(RFC9449_FIG2, &["ES256".to_owned()]).unwrap();
+        assert_eq!(parsed.jkt, "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I");
+        assert_eq!(parsed.claims["jti"], "-BwC3ESc6acc2lTc");
+        let expected = Expected {
+            method: "POST",
+            url: "https://server.example.com/token",
+            access_token: None,
+            jkt: None,
+        };
+        check_claims(&parsed.claims, &expected, 1_562_262_616, 300).unwrap();
+        // 301 s later the proof is stale; GET is the wrong method.
+        assert!(check_claims(&parsed.claims, &expected, 1_562_262_917, 300).is_err());
+        let get = Expected {
+            method: "GET",
+            ..expected
+        };
+        assert!(check_claims(&parsed.claims, &get, 1_562_262_616, 300).is_err());
+    }
+
+    #[test]
+    fn tampered_rfc_proof_fails_signature() {
+        // Same header and signature, payload with another jti.
+        let mut parts: Vec<String> = RFC9449_FIG2.split('.').map(str::to_owned).collect();
+        parts[1] = crate::util::b64url(
+            r#"{"jti":"x","htm":"POST","htu":"https://server.example.com/token","iat":1562262616}"#,
+        );
+        let err = parse_and_verify(&parts.join("."), &["ES256".to_owned()]).unwrap_err();
+        assert_eq!(
+            err,
+            DpopFailure::InvalidProof("DPoP proof signature does not verify with its jwk".into())
+        );
+    }
+
+    #[test]
+    fn rfc9449_figure14_ath() {
+        assert_eq!(
+            sha256_b64url("Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU"),
+            "fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo"
+        );
+    }
+
+    #[test]
+    fn htu_ignores_query_fragment_and_default_port_but_not_host() {
+        assert!(same_target(
+            "http://127.0.0.1:80/oauth/token?x=1#f",
+            "http://127.0.0.1/oauth/token"
+        ));
+        assert!(same_target("HTTP://LOCALHOST:8080/a", "http://localhost:8080/a"));
+        assert!(!same_target("http://localhost:8080/a", "http://127.0.0.1:8080/a"));
+        assert!(!same_target("https://127.0.0.1:8080/a", "http://127.0.0.1:8080/a"));
+        assert!(!same_target("http://127.0.0.1:8080/a/", "http://127.0.0.1:8080/a"));
+        assert!(!same_target("not a url", "http://127.0.0.1:8080/a"));
+    }
+
+    #[test]
+    fn nonce_store_accepts_current_and_previous_only() {
+        let mut s = NonceStore::new(Duration::from_secs(300));
+        let first = s.current();
+        s.rotate();
+        let second = s.current();
+        assert_ne!(first, second);
+        assert!(s.accepts(&first) && s.accepts(&second));
+        s.rotate();
+        assert!(!s.accepts(&first));
+        assert!(s.accepts(&second));
+    }
+
+    #[test]
+    fn nonce_store_rotates_with_time() {
+        let mut s = NonceStore::new(Duration::from_millis(20));
+        let first = s.current();
+        std::thread::sleep(Duration::from_millis(25));
+        let second = s.current();
+        assert_ne!(first, second);
+        assert!(s.accepts(&first));
+        std::thread::sleep(Duration::from_millis(45));
+        assert!(!s.accepts(&first) && !s.accepts(&second));
+    }
+
+    #[test]
+    fn jti_cache_rejects_reuse_until_expiry() {
+        let mut c = JtiCache::default();
+        assert!(c.insert("a", 100, 10));
+        assert!(!c.insert("a", 100, 50));
+        assert!(c.insert("a", 200, 101));
+    }
+
+    #[test]
+    fn multiple_headers_are_rejected() {
+        let mut h = HeaderMap::new();
+        assert_eq!(single_proof(&h), Ok(None));
+        h.append(DPOP_HEADER, "a.b.c".parse().unwrap());
+        assert_eq!(single_proof(&h), Ok(Some("a.b.c")));
+        h.append(DPOP_HEADER, "d.e.f".parse().unwrap());
+        assert!(matches!(single_proof(&h), Err(DpopFailure::InvalidProof(_))));
+    }
+}

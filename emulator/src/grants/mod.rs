@@ -1,0 +1,134 @@
+//! The grants `/oauth/token` supports, one module each. To add a grant: a variant of
+//! [`Grant`], its `grant_type` in [`Grant::parse`], and a module with its handler.
+
+use serde_json::Value;
+
+use crate::config::{ApiConfig, ClientConfig, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE};
+use crate::dpop::ValidProof;
+use crate::errors::OAuthError;
+use crate::state::Shared;
+use crate::token_endpoint::Params;
+
+mod native_social;
+mod refresh_token;
+
+/// A grant the token endpoint knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Grant {
+    /// RFC 8693 token exchange (native social sign-in).
+    TokenExchange,
+    /// Refresh token grant.
+    RefreshToken,
+}
+
+impl Grant {
+    /// The grant for a `grant_type` value, `None` when unsupported.
+    pub(crate) fn parse(grant_type: &str) -> Option<Self> {
+        match grant_type {
+            GRANT_TOKEN_EXCHANGE => Some(Self::TokenExchange),
+            GRANT_REFRESH_TOKEN => Some(Self::RefreshToken),
+            _ => None,
+        }
+    }
+
+    /// Whether failures of this grant count towards brute-force protection.
+    pub(crate) fn brute_force_protected(self) -> bool {
+        matches!(self, Self::TokenExchange)
+    }
+}
+
+/// A token request that passed the checks common to all grants.
+pub(crate) struct TokenRequest<'a> {
+    pub(crate) shared: &'a Shared,
+    pub(crate) client: &'a ClientConfig,
+    pub(crate) params: &'a Params,
+    /// The validated DPoP proof, if the request had one.
+    pub(crate) proof: Option<&'a ValidProof>,
+}
+
+/// Runs the grant's handler.
+pub(crate) async fn dispatch(grant: Grant, req: &TokenRequest<'_>) -> Result<Value, OAuthError> {
+    match grant {
+        Grant::TokenExchange => native_social::exchange(req).await,
+        Grant::RefreshToken => refresh_token::refresh(req),
+    }
+}
+
+/// Scopes that need no API: OpenID Connect and `offline_access`.
+const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
+
+/// Scopes granted when the request has no `scope`.
+const DEFAULT_OIDC_SCOPES: &[&str] = &["openid", "profile", "email"];
+
+/// The API named by `audience` or `resource` (at most one of them), else the default audience.
+pub(crate) fn resolve_audience<'a>(shared: &'a Shared, params: &Params) -> Result<Option<&'a ApiConfig>, OAuthError> {
+    let target = match (params.get("audience"), params.get("resource")) {
+        (Some(_), Some(_)) => {
+            return Err(OAuthError::invalid_request(
+                "Send either audience or resource, not both",
+            ));
+        }
+        (Some(t), None) | (None, Some(t)) => Some(t),
+        (None, None) => shared.config.default_audience.as_deref(),
+    };
+    match target {
+        None => Ok(None),
+        Some(t) => shared
+            .api(t)
+            .map(Some)
+            .ok_or_else(|| OAuthError::access_denied(format!("Service not found: {t}"))),
+    }
+}
+
+/// The granted scopes: the requested ones when all are defined (OIDC scopes or the API's),
+/// else `403 invalid_scope`; without `scope`, `openid profile email` plus all API scopes.
+pub(crate) fn resolve_scopes(requested: Option<&str>, api: Option<&ApiConfig>) -> Result<Vec<String>, OAuthError> {
+    let api_scopes: &[String] = api.map(|a| a.scopes.as_slice()).unwrap_or_default();
+    let Some(requested) = requested else {
+        let mut scopes: Vec<String> = DEFAULT_OIDC_SCOPES.iter().map(|s| (*s).to_owned()).collect();
+        scopes.extend(api_scopes.iter().cloned());
+        return Ok(scopes);
+    };
+    let mut granted: Vec<String> = Vec::new();
+    let mut undefined: Vec<&str> = Vec::new();
+    for scope in requested.split_whitespace() {
+        if granted.iter().any(|g| g == scope) || undefined.contains(&scope) {
+            continue;
+        }
+        if OIDC_SCOPES.contains(&scope) || api_scopes.iter().any(|s| s == scope) {
+            granted.push(scope.to_owned());
+        } else {
+            undefined.push(scope);
+        }
+    }
+    if !undefined.is_empty() {
+        let target = api.map_or("the tenant (no audience)", |a| a.identifier.as_str());
+        return Err(OAuthError::invalid_scope(format!(
+            "Scope(s) not defined for {target}: {}",
+            undefined.join(" ")
+        )));
+    }
+    Ok(granted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_default_validate_and_dedupe() {
+        let api = ApiConfig::new("https://api", &["read", "write"]);
+        assert_eq!(
+            resolve_scopes(None, Some(&api)).unwrap(),
+            ["openid", "profile", "email", "read", "write"]
+        );
+        assert_eq!(resolve_scopes(None, None).unwrap(), ["openid", "profile", "email"]);
+        assert_eq!(
+            resolve_scopes(Some("openid read openid"), Some(&api)).unwrap(),
+            ["openid", "read"]
+        );
+        let e = resolve_scopes(Some("openid delete"), Some(&api)).unwrap_err();
+        assert_eq!((e.error, e.status.as_u16()), ("invalid_scope", 403));
+        assert!(resolve_scopes(Some("read"), None).is_err());
+    }
+}

@@ -1,0 +1,199 @@
+//! The [`Emulator`] handle: binds the loopback socket, builds the router, runs axum on a
+//! task, and stops it (graceful shutdown through a oneshot) when dropped.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::{EmulatorConfig, UserConfig};
+use crate::errors::EmulatorError;
+use crate::faults::CannedResponse;
+use crate::jwt::Signer;
+use crate::social::{AppleCode, FacebookToken, mint_apple_code, mint_facebook_token};
+use crate::state::{AppState, Shared};
+use crate::{control, discovery, token_endpoint, userinfo};
+
+/// A running emulator. Dropping it stops the server.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), token_exchange_emulator::EmulatorError> {
+/// use token_exchange_emulator::{AppleCode, Emulator, EmulatorConfig};
+/// let emu = Emulator::start(EmulatorConfig::default()).await?;
+/// let code = emu.apple_authorization_code(AppleCode::new("apple|001234.abcd"));
+/// println!("POST {}/oauth/token with subject_token={code}", emu.base_url());
+/// # Ok(()) }
+/// ```
+pub struct Emulator {
+    shared: AppState,
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("base_url", &self.shared.base_url)
+            .finish()
+    }
+}
+
+fn router(shared: AppState) -> Router {
+    Router::new()
+        .route("/oauth/token", post(token_endpoint::token))
+        .route("/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
+        .route("/.well-known/jwks.json", get(discovery::jwks))
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
+        .nest("/emulator", control::router())
+        .with_state(shared)
+}
+
+impl Emulator {
+    /// Validates `config`, loads or generates the signing key, binds `host:port` (loopback
+    /// only) and starts serving on the current Tokio runtime.
+    pub async fn start(config: EmulatorConfig) -> Result<Self, EmulatorError> {
+        config.validate()?;
+        let pem = config.signing_key_pem.clone();
+        let fresh = config.fresh_signing_key;
+        let signer = tokio::task::spawn_blocking(move || Signer::new(pem.as_deref(), fresh))
+            .await
+            .map_err(|e| EmulatorError::Key(format!("key task failed: {e}")))??;
+        let listener = TcpListener::bind((config.host, config.port)).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(config, format!("http://{addr}"), signer));
+        let (tx, rx) = oneshot::channel::<()>();
+        let app = router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let task = tokio::spawn(async move {
+            let server = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = rx.await;
+            });
+            // An accept error ends the server; there is no one to report it to.
+            let _ = server.await;
+        });
+        Ok(Self {
+            shared,
+            addr,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+
+    /// Base URL without trailing slash, e.g. `http://127.0.0.1:41234`.
+    pub fn base_url(&self) -> &str {
+        &self.shared.base_url
+    }
+
+    /// The issuer (`iss` of every token): `{base_url}/`.
+    pub fn issuer(&self) -> String {
+        self.shared.issuer()
+    }
+
+    /// `{base_url}/oauth/token`.
+    pub fn token_endpoint(&self) -> String {
+        format!("{}/oauth/token", self.shared.base_url)
+    }
+
+    /// `{base_url}/userinfo`.
+    pub fn userinfo_endpoint(&self) -> String {
+        self.shared.userinfo_url()
+    }
+
+    /// `{base_url}/.well-known/jwks.json`.
+    pub fn jwks_uri(&self) -> String {
+        format!("{}/.well-known/jwks.json", self.shared.base_url)
+    }
+
+    /// The bound socket address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The configuration the emulator runs with.
+    pub fn config(&self) -> &EmulatorConfig {
+        &self.shared.config
+    }
+
+    /// The JWK Set (the RS256 public key) that `/.well-known/jwks.json` serves.
+    pub fn jwks(&self) -> Value {
+        self.shared.signer.jwks()
+    }
+
+    /// The `kid` of the signing key.
+    pub fn signing_key_id(&self) -> &str {
+        self.shared.signer.kid()
+    }
+
+    /// The OpenID Provider metadata that `/.well-known/openid-configuration` serves.
+    pub fn openid_configuration(&self) -> Value {
+        discovery::metadata(&self.shared)
+    }
+
+    /// Mints a single-use Sign in with Apple authorization code for token exchange with
+    /// `subject_token_type` [`crate::APPLE_AUTHZ_CODE_TYPE`].
+    pub fn apple_authorization_code(&self, code: AppleCode) -> String {
+        mint_apple_code(&self.shared, &code)
+    }
+
+    /// Mints a Facebook session info access token, accepted until it expires, for
+    /// `subject_token_type` [`crate::FACEBOOK_SESSION_TOKEN_TYPE`].
+    pub fn facebook_session_token(&self, token: FacebookToken) -> String {
+        mint_facebook_token(&self.shared, &token)
+    }
+
+    /// Queues a canned response: the next request to `/oauth/token` gets it instead of
+    /// normal processing. Several queued responses are sent in order (FIFO).
+    pub fn inject_token_response(&self, response: CannedResponse) {
+        self.shared.store().canned.push_back(response);
+    }
+
+    /// Drops every queued canned response; returns how many there were.
+    pub fn clear_injected_token_responses(&self) -> usize {
+        let mut store = self.shared.store();
+        let n = store.canned.len();
+        store.canned.clear();
+        n
+    }
+
+    /// Rotates the DPoP nonces of the token endpoint and of `/userinfo` now. The previous
+    /// nonce stays valid until the next rotation; the one before it is rejected.
+    pub fn rotate_dpop_nonces(&self) {
+        self.shared.dpop.rotate_nonces();
+    }
+
+    /// Forgets every failed-attempt counter, lifting `too_many_attempts` blocks.
+    pub fn reset_brute_force(&self) {
+        self.shared.store().failures.clear();
+    }
+
+    /// The user with this id, as stored now (created on first sign-in).
+    pub fn user(&self, user_id: &str) -> Option<UserConfig> {
+        self.shared.store().users.get(user_id).cloned()
+    }
+
+    /// Stops the server and waits until in-flight requests have finished.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The emulator's shared state: configuration, signing key, DPoP state, and the mutable
+//! tenant data (users, minted codes and tokens, refresh tokens, brute-force counters, queued
+//! canned responses) behind one mutex that is never held across an `.await`.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::config::{ApiConfig, ClientConfig, EmulatorConfig, UserConfig};
+use crate::dpop::DpopState;
+use crate::faults::CannedResponse;
+use crate::jwt::Signer;
+use crate::social::{AppleCodeRecord, FacebookRecord};
+
+/// Handle to the state, shared by all request handlers.
+pub(crate) type AppState = Arc<Shared>;
+
+/// Immutable parts plus the locked store.
+pub(crate) struct Shared {
+    pub(crate) config: EmulatorConfig,
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub(crate) base_url: String,
+    pub(crate) signer: Signer,
+    pub(crate) dpop: DpopState,
+    store: Mutex<Store>,
+}
+
+/// A refresh token as the server remembers it.
+#[derive(Debug, Clone)]
+pub(crate) struct RefreshRecord {
+    pub(crate) client_id: String,
+    pub(crate) user_id: String,
+    pub(crate) audience: Option<String>,
+    pub(crate) scopes: Vec<String>,
+    /// Thumbprint of the DPoP key the token is bound to (public clients).
+    pub(crate) jkt: Option<String>,
+}
+
+/// Mutable tenant data.
+#[derive(Debug, Default)]
+pub(crate) struct Store {
+    pub(crate) users: HashMap<String, UserConfig>,
+    pub(crate) apple_codes: HashMap<String, AppleCodeRecord>,
+    pub(crate) facebook_tokens: HashMap<String, FacebookRecord>,
+    pub(crate) refresh_tokens: HashMap<String, RefreshRecord>,
+    /// Consecutive failed exchanges per end-user IP.
+    pub(crate) failures: HashMap<String, u32>,
+    pub(crate) canned: VecDeque<CannedResponse>,
+}
+
+impl Shared {
+    pub(crate) fn new(config: EmulatorConfig, base_url: String, signer: Signer) -> Self {
+        let users = config.users.iter().map(|u| (u.user_id.clone(), u.clone())).collect();
+        Self {
+            dpop: DpopState::new(config.dpop.clone()),
+            config,
+            base_url,
+            signer,
+            store: Mutex::new(Store {
+                users,
+                ..Store::default()
+            }),
+        }
+    }
+
+    /// `{base_url}/`, the `iss` of every token.
+    pub(crate) fn issuer(&self) -> String {
+        format!("{}/", self.base_url)
+    }
+
+    /// `{base_url}/userinfo`, the audience that lets a token call `/userinfo`.
+    pub(crate) fn userinfo_url(&self) -> String {
+        format!("{}/userinfo", self.base_url)
+    }
+
+    /// Locks the store (recovering from a poisoned lock: the data stays usable).
+    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn client(&self, client_id: &str) -> Option<&ClientConfig> {
+        self.config.clients.iter().find(|c| c.client_id == client_id)
+    }
+
+    pub(crate) fn api(&self, identifier: &str) -> Option<&ApiConfig> {
+        self.config.apis.iter().find(|a| a.identifier == identifier)
+    }
+}

@@ -1,0 +1,112 @@
+//! Issuing the token response: RS256 access and ID tokens, and refresh tokens remembered by
+//! the server (bound to the DPoP key when the request carried a proof).
+
+use serde_json::{Map, Value, json};
+
+use crate::config::UserConfig;
+use crate::state::{RefreshRecord, Shared};
+use crate::util::{now_secs, random_token};
+
+/// `issued_token_type` of the token-exchange response.
+pub const ISSUED_ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+
+/// What to issue.
+pub(crate) struct Issue<'a> {
+    pub(crate) client_id: &'a str,
+    pub(crate) user: &'a UserConfig,
+    /// API identifier, or `None` for a userinfo-only token.
+    pub(crate) audience: Option<&'a str>,
+    /// Granted scopes, in order, without duplicates.
+    pub(crate) scopes: &'a [String],
+    /// DPoP key thumbprint to bind the tokens to.
+    pub(crate) jkt: Option<&'a str>,
+    /// Issue a refresh token when `offline_access` was granted.
+    pub(crate) refresh_token_allowed: bool,
+    /// Add `issued_token_type` (RFC 8693 responses).
+    pub(crate) token_exchange: bool,
+}
+
+fn has(scopes: &[String], scope: &str) -> bool {
+    scopes.iter().any(|s| s == scope)
+}
+
+/// The user's OIDC claims that `scopes` allow (`profile` -> names, `email` -> email).
+pub(crate) fn user_claims(user: &UserConfig, scopes: &[String]) -> Map<String, Value> {
+    let mut claims = Map::new();
+    claims.insert("sub".into(), json!(user.user_id));
+    if has(scopes, "profile") {
+        for (name, value) in [
+            ("name", &user.name),
+            ("given_name", &user.given_name),
+            ("family_name", &user.family_name),
+        ] {
+            if let Some(v) = value {
+                claims.insert(name.into(), json!(v));
+            }
+        }
+    }
+    if has(scopes, "email") {
+        if let Some(email) = &user.email {
+            claims.insert("email".into(), json!(email));
+            claims.insert("email_verified".into(), json!(true));
+        }
+    }
+    claims
+}
+
+/// Builds the token response body and stores the refresh token, if one is issued.
+pub(crate) fn issue(shared: &Shared, req: &Issue<'_>) -> Value {
+    let now = now_secs();
+    let cfg = &shared.config;
+    let openid = has(req.scopes, "openid");
+    let aud = match (req.audience, openid) {
+        (Some(api), true) => json!([api, shared.userinfo_url()]),
+        (Some(api), false) => json!(api),
+        (None, _) => json!(shared.userinfo_url()),
+    };
+    let mut at = json!({
+        "iss": shared.issuer(),
+        "sub": req.user.user_id,
+        "aud": aud,
+        "iat": now,
+        "exp": now + cfg.access_token_lifetime_secs,
+        "scope": req.scopes.join(" "),
+        "azp": req.client_id,
+        "jti": random_token(16),
+    });
+    if let Some(jkt) = req.jkt {
+        at["cnf"] = json!({ "jkt": jkt });
+    }
+    let mut body = json!({
+        "access_token": shared.signer.sign("JWT", &at),
+        "token_type": if req.jkt.is_some() { "DPoP" } else { "Bearer" },
+        "expires_in": cfg.access_token_lifetime_secs,
+        "scope": req.scopes.join(" "),
+    });
+    if openid {
+        let mut id = user_claims(req.user, req.scopes);
+        id.insert("iss".into(), json!(shared.issuer()));
+        id.insert("aud".into(), json!(req.client_id));
+        id.insert("iat".into(), json!(now));
+        id.insert("exp".into(), json!(now + cfg.id_token_lifetime_secs));
+        body["id_token"] = json!(shared.signer.sign("JWT", &Value::Object(id)));
+    }
+    if req.refresh_token_allowed && has(req.scopes, "offline_access") {
+        let token = random_token(32);
+        shared.store().refresh_tokens.insert(
+            token.clone(),
+            RefreshRecord {
+                client_id: req.client_id.to_owned(),
+                user_id: req.user.user_id.clone(),
+                audience: req.audience.map(str::to_owned),
+                scopes: req.scopes.to_vec(),
+                jkt: req.jkt.map(str::to_owned),
+            },
+        );
+        body["refresh_token"] = json!(token);
+    }
+    if req.token_exchange {
+        body["issued_token_type"] = json!(ISSUED_ACCESS_TOKEN_TYPE);
+    }
+    body
+}
