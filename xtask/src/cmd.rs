@@ -1,0 +1,156 @@
+//! Running external commands: echoing them, streaming their output and checking their status.
+
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Instant;
+
+use crate::bail;
+use crate::error::{Context, Result};
+
+/// Renders a command line for display (program and arguments, space separated).
+pub fn display(cmd: &Command) -> String {
+    let mut parts = vec![quote(cmd.get_program())];
+    parts.extend(cmd.get_args().map(quote));
+    parts.join(" ")
+}
+
+fn quote(s: &OsStr) -> String {
+    let s = s.to_string_lossy();
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@+%".contains(c)) {
+        s.into_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// Prints the command (prefixed with `$`) before it runs.
+pub fn echo(cmd: &Command) {
+    eprintln!("$ {}", display(cmd));
+}
+
+/// Runs a command with inherited stdio; an unsuccessful exit is an error.
+pub fn run(cmd: &mut Command) -> Result<()> {
+    let status = status(cmd)?;
+    if !status.success() {
+        bail!("`{}` failed with {status}", display(cmd));
+    }
+    Ok(())
+}
+
+/// Runs a command with inherited stdio and returns its exit status.
+pub fn status(cmd: &mut Command) -> Result<ExitStatus> {
+    echo(cmd);
+    cmd.status().with_context(|| format!("cannot run `{}`", display(cmd)))
+}
+
+/// Runs a command quietly and returns its stdout; an unsuccessful exit is an error that
+/// includes stderr.
+pub fn read(cmd: &mut Command) -> Result<String> {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("cannot run `{}`", display(cmd)))?;
+    if !out.status.success() {
+        bail!(
+            "`{}` failed with {}: {}",
+            display(cmd),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Returns true if the command runs and exits successfully (output discarded).
+pub fn succeeds(cmd: &mut Command) -> bool {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Which stream a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// Runs a command, echoing every line of its stdout and stderr to ours as it arrives and
+/// handing each line to `on_line`. Returns the exit status.
+pub fn stream(cmd: &mut Command, mut on_line: impl FnMut(Stream, &str)) -> Result<ExitStatus> {
+    echo(cmd);
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run `{}`", display(cmd)))?;
+    let (tx, rx) = mpsc::channel::<(Stream, String)>();
+    let readers = [
+        spawn_reader(child.stdout.take().expect("piped"), Stream::Stdout, tx.clone()),
+        spawn_reader(child.stderr.take().expect("piped"), Stream::Stderr, tx),
+    ];
+    for (which, line) in rx {
+        match which {
+            Stream::Stdout => println!("{line}"),
+            Stream::Stderr => eprintln!("{line}"),
+        }
+        on_line(which, &line);
+    }
+    for r in readers {
+        let _ = r.join();
+    }
+    child.wait().with_context(|| format!("waiting for `{}`", display(cmd)))
+}
+
+fn spawn_reader(
+    pipe: impl Read + Send + 'static,
+    which: Stream,
+    tx: mpsc::Sender<(Stream, String)>,
+) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        let mut reader = BufReader::new(pipe);
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match reader.read_until(b'\n', &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    let line = String::from_utf8_lossy(&buf);
+                    let line = line.trim_end_matches(['\n', '\r']).to_owned();
+                    if tx.send((which, line)).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// Finds an executable on `PATH`.
+pub fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| is_executable(p))
+}
+
+/// True if `path` is a regular file with an executable bit set.
+pub fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Seconds elapsed since `start`, formatted for humans (`12.3s`).
+pub fn elapsed(start: Instant) -> String {
+    format!("{:.1}s", start.elapsed().as_secs_f64())
+}

@@ -1,0 +1,143 @@
+//! The Swift suite: the bindings drift check, then `swift build --build-tests` and
+//! `swift test --disable-swift-testing` in `swift/`, inside the Debian trixie chroot (see
+//! [`crate::chroot`]) with the repository (and the target directory, when it lies outside)
+//! bind-mounted at the same path. `Package.swift` finds the cdylib through
+//! `TOKEN_EXCHANGE_LIB_DIR`. Counts come from XCTest's last
+//! `Executed N tests, with M failures` line.
+
+use super::{Env, Suite, number_before};
+use crate::bindgen;
+use crate::chroot::{Chroot, Invocation};
+use crate::cmd::Stream;
+use crate::error::{Error, Result};
+use crate::lang::Lang;
+use crate::provision::Provisioner;
+use crate::report::Counts;
+use crate::workspace::Workspace;
+
+/// The Swift package directory.
+pub const PACKAGE_DIR: &str = "swift";
+
+/// XCTest tests of the Swift bindings.
+#[derive(Default)]
+pub struct SwiftSuite {
+    chroot: Option<Chroot>,
+}
+
+impl Suite for SwiftSuite {
+    fn lang(&self) -> Lang {
+        Lang::Swift
+    }
+
+    fn absent(&self, ws: &Workspace) -> Option<String> {
+        (!ws.root.join(PACKAGE_DIR).is_dir()).then(|| "no swift/ directory".to_owned())
+    }
+
+    fn uses_bindings(&self) -> bool {
+        true
+    }
+
+    fn prepare(&mut self, prov: &mut Provisioner) -> Result<()> {
+        self.chroot = Some(prov.swift()?);
+        Ok(())
+    }
+
+    fn run(&mut self, env: &Env) -> Result<Counts> {
+        let chroot = self.chroot.as_ref().ok_or_else(|| Error::msg("not prepared"))?;
+        let ws = env.ws;
+        let ffi = env.ffi()?;
+        let mut counts = Counts::default();
+
+        if bindgen::available(ws) {
+            let fresh = bindgen::check(ws, Lang::Swift, &ffi.lib).unwrap_or_else(|e| {
+                eprintln!("swift: bindings check failed: {e}");
+                false
+            });
+            counts.record(fresh);
+        }
+
+        let mut binds = vec![ws.root.clone()];
+        if ws.target_outside_root() {
+            binds.push(ws.target_dir.clone());
+        }
+        let invocation = |args: &[&str]| Invocation {
+            argv: args.iter().map(|s| s.to_string()).collect(),
+            cwd: ws.root.join(PACKAGE_DIR),
+            env: env.test_vars(),
+            binds: binds.clone(),
+        };
+
+        let status = chroot.run(&invocation(&["swift", "build", "--build-tests"]), |_, _| {})?;
+        if !status.success() {
+            eprintln!("swift: build failed ({status})");
+            counts.failed += 1;
+            return Ok(counts);
+        }
+        let mut summary = XcTestSummary::default();
+        let status = chroot.run(
+            &invocation(&["swift", "test", "--disable-swift-testing"]),
+            |_stream: Stream, line| summary.line(line),
+        )?;
+        counts += summary.counts(status.success());
+        Ok(counts)
+    }
+}
+
+/// XCTest's summary: the last `Executed N tests, with M failures ...` line wins (it is the
+/// one for all test suites together).
+#[derive(Debug, Default)]
+pub struct XcTestSummary {
+    counts: Option<Counts>,
+}
+
+impl XcTestSummary {
+    /// Feeds one line of `swift test` output.
+    pub fn line(&mut self, line: &str) {
+        let Some(at) = line.find("Executed ") else {
+            return;
+        };
+        let rest = &line[at..];
+        let run = number_before(rest, "tests").or_else(|| number_before(rest, "test"));
+        let failed = number_before(rest, "failures").or_else(|| number_before(rest, "failure"));
+        if let (Some(run), Some(failed)) = (run, failed) {
+            self.counts = Some(Counts::new(run.saturating_sub(failed), failed));
+        }
+    }
+
+    /// The counts; a failing exit without a parsed failure adds one failure.
+    pub fn counts(&self, exit_ok: bool) -> Counts {
+        let mut c = self.counts.unwrap_or_default();
+        if !exit_ok && c.failed == 0 {
+            c.failed += 1;
+        }
+        c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(out: &str, exit_ok: bool) -> Counts {
+        let mut s = XcTestSummary::default();
+        out.lines().for_each(|l| s.line(l));
+        s.counts(exit_ok)
+    }
+
+    #[test]
+    fn parses_xctest_summaries() {
+        let out = "Test Suite 'FooTests' passed at 2025-01-01 10:00:00.000.\n\
+                   \t Executed 3 tests, with 0 failures (0 unexpected) in 0.010 (0.010) seconds\n\
+                   Test Suite 'All tests' failed at 2025-01-01 10:00:00.000.\n\
+                   \t Executed 11 tests, with 2 failures (0 unexpected) in 0.120 (0.121) seconds\n";
+        assert_eq!(parse(out, false), Counts::new(9, 2));
+        assert_eq!(
+            parse(
+                "\t Executed 1 test, with 1 failure (0 unexpected) in 0.001 (0.001) seconds\n",
+                false
+            ),
+            Counts::new(0, 1)
+        );
+        assert_eq!(parse("error: build failed\n", false), Counts::new(0, 1));
+    }
+}
