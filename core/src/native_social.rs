@@ -194,6 +194,11 @@ impl NativeSocialExchange {
         self
     }
 
+    /// The type of the subject token.
+    pub fn subject_token_type(&self) -> &SubjectTokenType {
+        &self.subject_token_type
+    }
+
     /// Validates every field and returns the form parameters (before any network I/O).
     pub(crate) fn to_form(&self) -> Result<Vec<(&'static str, String)>, Error> {
         validate::token("subject_token", self.subject_token.expose())?;
