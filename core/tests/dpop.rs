@@ -1,0 +1,316 @@
+//! DPoP end to end against the emulator (a strict server) and a scripted peer.
+
+mod support;
+
+use std::sync::Arc;
+
+use support::*;
+use token_exchange::{
+    Client, DpopSigner, EcPublicKey, Error, NativeSocialExchange, ResourceRequest, SignerError, SoftwareKey,
+    UnboundTokenPolicy,
+};
+use token_exchange_emulator::{AppleCode, DpopConfig, Emulator, EmulatorConfig};
+use url::Url;
+
+fn claims(jwt: &str) -> serde_json::Value {
+    use base64::Engine as _;
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(jwt.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+fn apple(emu: &Emulator, sub: &str) -> NativeSocialExchange {
+    NativeSocialExchange::apple(emu.apple_authorization_code(AppleCode::new(sub))).audience(API)
+}
+
+#[tokio::test]
+async fn bound_token_through_the_nonce_challenge_and_userinfo() {
+    let emu = emulator().await; // demands nonces at the token endpoint and at /userinfo
+    let c = dpop_client(&emu);
+    let token_endpoint = c.base_url().join("oauth/token").unwrap();
+    assert_eq!(c.dpop().unwrap().nonce_for(&token_endpoint), None);
+    let tokens = c.exchange_native_social(&apple(&emu, "apple|dpop-user")).await.unwrap();
+    let jkt = c.dpop().unwrap().thumbprint().to_owned();
+    assert!(tokens.is_dpop_bound());
+    assert_eq!(tokens.token_type, "DPoP");
+    assert_eq!(tokens.dpop_jkt.as_deref(), Some(jkt.as_str()));
+    assert_eq!(claims(tokens.access_token.expose())["cnf"]["jkt"], jkt);
+    assert!(
+        c.dpop().unwrap().nonce_for(&token_endpoint).is_some(),
+        "the nonce from the challenge is kept"
+    );
+    let info = c.userinfo(&tokens).await.unwrap();
+    assert_eq!(info["sub"], "apple|dpop-user");
+    // And again: the cached nonces keep working for both endpoints.
+    let tokens = c.exchange_native_social(&apple(&emu, "apple|dpop-user")).await.unwrap();
+    assert_eq!(c.userinfo(&tokens).await.unwrap()["sub"], "apple|dpop-user");
+}
+
+#[tokio::test]
+async fn the_client_retries_a_nonce_challenge_exactly_once() {
+    let challenge = |n: &str| {
+        Reply::json(400, serde_json::json!({"error":"use_dpop_nonce","error_description":"Authorization server requires nonce in DPoP proof"}))
+            .header("DPoP-Nonce", n)
+    };
+    let peer = Scripted::start(vec![challenge("nonce-1"), challenge("nonce-2"), challenge("nonce-3")]).await;
+    let c = Client::builder(&peer.base_url, CLIENT_ID)
+        .dpop(Arc::new(SoftwareKey::generate().unwrap()))
+        .build()
+        .unwrap();
+    let e = c
+        .exchange_native_social(&NativeSocialExchange::apple("code"))
+        .await
+        .unwrap_err();
+    assert!(e.oauth().unwrap().is_dpop_nonce_required(), "{e:?}");
+    let sent = peer.recorded();
+    assert_eq!(sent.len(), 2, "one retry, no loop");
+    let first = claims(sent[0].header("dpop").unwrap());
+    let second = claims(sent[1].header("dpop").unwrap());
+    assert!(first.get("nonce").is_none());
+    assert_eq!(second["nonce"], "nonce-1");
+    assert_ne!(first["jti"], second["jti"], "a retry carries a fresh proof");
+    assert_eq!(sent[1].headers_named("dpop"), 1);
+
+    // A server that always demands a new nonce, for real.
+    let mut config = EmulatorConfig::default();
+    config.dpop = DpopConfig {
+        always_demand_new_nonce: true,
+        ..DpopConfig::default()
+    };
+    let emu = emulator_with(config).await;
+    let e = dpop_client(&emu)
+        .exchange_native_social(&apple(&emu, "apple|x"))
+        .await
+        .unwrap_err();
+    assert!(e.oauth().unwrap().is_dpop_nonce_required());
+}
+
+#[tokio::test]
+async fn a_nonce_on_a_success_response_is_used_next_time() {
+    let ok = |n: &str| Reply::json(200, token_body("DPoP")).header("DPoP-Nonce", n);
+    let peer = Scripted::start(vec![ok("from-success-1"), ok("from-success-2")]).await;
+    let c = Client::builder(&peer.base_url, CLIENT_ID)
+        .dpop(Arc::new(SoftwareKey::generate().unwrap()))
+        .build()
+        .unwrap();
+    c.exchange_native_social(&NativeSocialExchange::apple("a"))
+        .await
+        .unwrap();
+    c.exchange_native_social(&NativeSocialExchange::apple("b"))
+        .await
+        .unwrap();
+    let sent = peer.recorded();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(claims(sent[1].header("dpop").unwrap())["nonce"], "from-success-1");
+    let proof = claims(sent[0].header("dpop").unwrap());
+    assert_eq!(proof["htm"], "POST");
+    assert_eq!(proof["htu"], format!("{}/oauth/token", peer.base_url));
+}
+
+#[tokio::test]
+async fn nonces_are_kept_per_origin() {
+    let auth = emulator().await;
+    let other = emulator().await; // another origin (port): a different server
+    let c = dpop_client(&auth);
+    let tokens = c.exchange_native_social(&apple(&auth, "apple|origins")).await.unwrap();
+    let dpop = c.dpop().unwrap();
+    let auth_origin = Url::parse(auth.base_url()).unwrap();
+    let other_origin = Url::parse(other.base_url()).unwrap();
+    let auth_nonce = dpop.nonce_for(&auth_origin).unwrap();
+    assert_eq!(dpop.nonce_for(&other_origin), None);
+    // The other server demands its own nonce (and then refuses a token it did not issue).
+    let response = c
+        .send_authorized(&ResourceRequest::get(format!("{}/userinfo", other.base_url())), &tokens)
+        .await
+        .unwrap();
+    assert_eq!(response.status, 401);
+    let other_nonce = dpop.nonce_for(&other_origin).expect("nonce of the second server kept");
+    assert_ne!(other_nonce, auth_nonce);
+    assert_eq!(
+        dpop.nonce_for(&auth_origin),
+        Some(auth_nonce),
+        "the first server's nonce was overwritten"
+    );
+}
+
+#[tokio::test]
+async fn dpop_required_client_and_unbound_token_policy() {
+    let emu = emulator().await;
+    let e = Client::builder(emu.base_url(), "dpop-required-app")
+        .build()
+        .unwrap()
+        .exchange_native_social(&apple(&emu, "apple|r"))
+        .await
+        .unwrap_err();
+    assert!(e.oauth().is_some(), "{e:?}");
+    let tokens = Client::builder(emu.base_url(), "dpop-required-app")
+        .dpop(Arc::new(SoftwareKey::generate().unwrap()))
+        .build()
+        .unwrap()
+        .exchange_native_social(&apple(&emu, "apple|r"))
+        .await
+        .unwrap();
+    assert!(tokens.is_dpop_bound());
+
+    // A server that ignores DPoP and issues a bearer token.
+    let peer = Scripted::start(vec![Reply::json(200, token_body("Bearer"))]).await;
+    let key = Arc::new(SoftwareKey::generate().unwrap());
+    let e = Client::builder(&peer.base_url, CLIENT_ID)
+        .dpop(key.clone())
+        .build()
+        .unwrap()
+        .exchange_native_social(&NativeSocialExchange::apple("c"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::TokenNotBound { ref token_type } if token_type == "Bearer"),
+        "{e:?}"
+    );
+    let tokens = Client::builder(&peer.base_url, CLIENT_ID)
+        .dpop(key)
+        .unbound_token_policy(UnboundTokenPolicy::Accept)
+        .build()
+        .unwrap()
+        .exchange_native_social(&NativeSocialExchange::apple("c"))
+        .await
+        .unwrap();
+    assert!(!tokens.is_dpop_bound());
+    assert_eq!(tokens.dpop_jkt, None);
+    // token_type is compared case-insensitively.
+    let peer = Scripted::start(vec![Reply::json(200, token_body("dpop"))]).await;
+    let tokens = Client::builder(&peer.base_url, CLIENT_ID)
+        .dpop(Arc::new(SoftwareKey::generate().unwrap()))
+        .build()
+        .unwrap()
+        .exchange_native_social(&NativeSocialExchange::apple("c"))
+        .await
+        .unwrap();
+    assert!(tokens.is_dpop_bound());
+}
+
+#[tokio::test]
+async fn resource_helpers_detect_a_lost_or_rotated_key() {
+    let emu = emulator().await;
+    let c = dpop_client(&emu);
+    let tokens = c.exchange_native_social(&apple(&emu, "apple|keys")).await.unwrap();
+    let url = format!("{}/userinfo", emu.base_url());
+
+    let headers = c.authorization_headers("GET", &url, &tokens).unwrap();
+    assert!(headers.authorization.expose().starts_with("DPoP "));
+    let proof = claims(headers.dpop.as_deref().unwrap());
+    assert_eq!(
+        proof["ath"],
+        token_exchange::access_token_hash(tokens.access_token.expose())
+    );
+    assert_eq!(proof["htm"], "GET");
+
+    let rotated = dpop_client(&emu);
+    let e = rotated.authorization_headers("GET", &url, &tokens).unwrap_err();
+    assert!(
+        matches!(e, Error::DpopKeyMismatch { ref token_jkt, .. } if Some(token_jkt) == tokens.dpop_jkt.as_ref()),
+        "{e:?}"
+    );
+    assert!(matches!(
+        rotated.userinfo(&tokens).await.unwrap_err(),
+        Error::DpopKeyMismatch { .. }
+    ));
+    let no_key = client(&emu);
+    assert!(matches!(
+        no_key.userinfo(&tokens).await.unwrap_err(),
+        Error::DpopKeyMissing
+    ));
+    assert!(matches!(
+        c.authorization_headers("get", &url, &tokens).unwrap_err(),
+        Error::InvalidInput { field: "method", .. }
+    ));
+    assert!(matches!(
+        c.authorization_headers("GET", "http://example.com/x", &tokens)
+            .unwrap_err(),
+        Error::InvalidInput { field: "url", .. }
+    ));
+}
+
+#[tokio::test]
+async fn a_persisted_key_keeps_tokens_usable_after_restart() {
+    let emu = emulator().await;
+    let key = SoftwareKey::generate().unwrap();
+    let stored = key.to_pkcs8();
+    let c = builder(&emu).dpop(Arc::new(key)).build().unwrap();
+    let tokens = c.exchange_native_social(&apple(&emu, "apple|persist")).await.unwrap();
+    drop(c);
+    // "Process restart": a new client with the key read back from storage.
+    let restored = builder(&emu)
+        .dpop(Arc::new(SoftwareKey::from_pkcs8(&stored).unwrap()))
+        .build()
+        .unwrap();
+    assert_eq!(restored.userinfo(&tokens).await.unwrap()["sub"], "apple|persist");
+}
+
+/// A signer that keeps its key "outside" and returns DER, as the Secure Enclave and the
+/// Android Keystore do.
+struct PlatformStyleSigner(SoftwareKey);
+
+impl DpopSigner for PlatformStyleSigner {
+    fn public_key(&self) -> Result<EcPublicKey, SignerError> {
+        let point = [&[4u8][..], self.0.public().x(), self.0.public().y()].concat();
+        EcPublicKey::from_sec1(&point)
+    }
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignerError> {
+        let raw = self.0.sign(message)?;
+        Ok(p256::ecdsa::Signature::from_slice(&raw)
+            .unwrap()
+            .to_der()
+            .as_bytes()
+            .to_vec())
+    }
+}
+
+struct BrokenSigner;
+
+impl DpopSigner for BrokenSigner {
+    fn public_key(&self) -> Result<EcPublicKey, SignerError> {
+        Ok(SoftwareKey::generate()?.public())
+    }
+    fn sign(&self, _: &[u8]) -> Result<Vec<u8>, SignerError> {
+        Err(SignerError::new("the key was invalidated (biometry changed)"))
+    }
+}
+
+#[tokio::test]
+async fn foreign_signers_work_end_to_end_and_fail_cleanly() {
+    let emu = emulator().await;
+    let c = builder(&emu)
+        .dpop(Arc::new(PlatformStyleSigner(SoftwareKey::generate().unwrap())))
+        .build()
+        .unwrap();
+    let tokens = c.exchange_native_social(&apple(&emu, "apple|enclave")).await.unwrap();
+    assert!(tokens.is_dpop_bound());
+    assert_eq!(c.userinfo(&tokens).await.unwrap()["sub"], "apple|enclave");
+
+    // A signer failure happens before anything is sent: the Apple code is not spent.
+    let code = emu.apple_authorization_code(AppleCode::new("apple|kept"));
+    let broken = builder(&emu).dpop(Arc::new(BrokenSigner)).build().unwrap();
+    let e = broken
+        .exchange_native_social(&NativeSocialExchange::apple(code.clone()))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Signer(ref m) if m.contains("biometry")), "{e:?}");
+    assert!(!e.request_may_have_reached_server());
+    c.exchange_native_social(&NativeSocialExchange::apple(code))
+        .await
+        .expect("the code is still valid");
+}
+
+#[tokio::test]
+async fn token_errors_still_arrive_after_the_nonce_dance() {
+    let emu = emulator().await;
+    let c = dpop_client(&emu);
+    let e = c
+        .exchange_native_social(&NativeSocialExchange::apple("never-issued"))
+        .await
+        .unwrap_err();
+    assert!(e.oauth().unwrap().is_invalid_grant(), "{e:?}");
+}
