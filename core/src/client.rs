@@ -3,9 +3,10 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use url::Url;
 
+use crate::client_auth::{self, ClientAuthentication};
 use crate::config::{ClientBuilder, UnboundTokenPolicy};
 use crate::dpop::Dpop;
 use crate::error::Error;
@@ -34,6 +35,7 @@ pub(crate) struct Inner {
     pub(crate) dpop: Option<Dpop>,
     pub(crate) unbound_token_policy: UnboundTokenPolicy,
     pub(crate) max_response_bytes: usize,
+    pub(crate) client_auth: ClientAuthentication,
 }
 
 impl std::fmt::Debug for Client {
@@ -76,6 +78,7 @@ impl Client {
                 dpop,
                 unbound_token_policy: config.unbound_token_policy,
                 max_response_bytes: config.max_response_bytes,
+                client_auth: config.client_auth,
             }),
         })
     }
@@ -103,17 +106,17 @@ impl Client {
     /// the server rejected that first attempt before looking at the subject token.
     pub async fn exchange_native_social(&self, request: &NativeSocialExchange) -> Result<TokenSet, Error> {
         let form = request.to_form()?;
-        self.token_request(form, request.forwarded_for).await
+        self.token_request(form, &[], request.forwarded_for).await
     }
 
-    /// Sends a token request (adding `client_id`) and reads the token set.
+    /// Sends a token request (adding client authentication) and reads the token set.
     pub(crate) async fn token_request(
         &self,
-        mut form: Vec<(&'static str, String)>,
+        form: Vec<(&'static str, String)>,
+        extra: &[(String, String)],
         forwarded_for: Option<IpAddr>,
     ) -> Result<TokenSet, Error> {
-        form.push(("client_id", self.inner.client_id.clone()));
-        let response = self.post_token_endpoint(&form, forwarded_for, &[]).await?;
+        let response = self.post_token_endpoint(form, extra, forwarded_for).await?;
         let dpop_jkt = self.inner.dpop.as_ref().map(|d| d.thumbprint());
         let tokens = TokenSet::from_response(&response, dpop_jkt)?;
         if dpop_jkt.is_some()
@@ -127,34 +130,43 @@ impl Client {
         Ok(tokens)
     }
 
-    /// POSTs a form to `/oauth/token` with a fresh DPoP proof, retrying once on
-    /// `use_dpop_nonce`. Returns the successful response or the server's error.
+    /// POSTs a form to `/oauth/token` with client authentication and a fresh DPoP proof
+    /// (both renewed per attempt), retrying once on `use_dpop_nonce`. Returns the successful
+    /// response or the server's error.
     pub(crate) async fn post_token_endpoint(
         &self,
-        form: &[(&'static str, String)],
+        form: Vec<(&'static str, String)>,
+        extra: &[(String, String)],
         forwarded_for: Option<IpAddr>,
-        extra_headers: &[(&'static str, String)],
     ) -> Result<RawResponse, Error> {
         let inner = &self.inner;
         let url = &inner.token_endpoint;
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form.iter().map(|(k, v)| (*k, v.as_str())))
-            .finish();
         for attempt in 0..2 {
+            let mut fields = form.clone();
+            let basic = client_auth::apply(
+                &inner.client_auth,
+                &inner.client_id,
+                inner.base_url.as_str(),
+                &mut fields,
+            )?;
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(fields.iter().map(|(k, v)| (*k, v.as_str())))
+                .extend_pairs(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .finish();
             let mut request = inner
                 .http
                 .post(url.clone())
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .header(ACCEPT, "application/json")
-                .body(body.clone());
+                .body(body);
+            if let Some(basic) = basic {
+                request = request.header(AUTHORIZATION, basic.expose());
+            }
             if let Some(t) = &inner.telemetry {
                 request = request.header("Auth0-Client", t.clone());
             }
             if let Some(ip) = forwarded_for {
                 request = request.header("auth0-forwarded-for", ip.to_string());
-            }
-            for (name, value) in extra_headers {
-                request = request.header(*name, value);
             }
             if let Some(dpop) = &inner.dpop {
                 request = request.header("DPoP", dpop.proof("POST", url, None)?);

@@ -10,6 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use url::Url;
 
 use crate::client::Client;
+use crate::client_auth::ClientAuthentication;
 use crate::dpop::{Dpop, DpopSigner};
 use crate::error::Error;
 use crate::validate;
@@ -76,6 +77,7 @@ pub struct ClientBuilder {
     pub(crate) dpop_signer: Option<Arc<dyn DpopSigner>>,
     pub(crate) unbound_token_policy: UnboundTokenPolicy,
     pub(crate) max_response_bytes: usize,
+    pub(crate) client_auth: ClientAuthentication,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -103,6 +105,7 @@ impl ClientBuilder {
             dpop_signer: None,
             unbound_token_policy: UnboundTokenPolicy::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            client_auth: ClientAuthentication::None,
         }
     }
 
@@ -148,11 +151,19 @@ impl ClientBuilder {
         self
     }
 
+    /// How the application authenticates at the token endpoint (default: a public client,
+    /// which mobile apps are). Backends set a secret or a private key.
+    pub fn client_authentication(mut self, auth: ClientAuthentication) -> Self {
+        self.client_auth = auth;
+        self
+    }
+
     /// Validates the configuration and builds the client. Fails with
     /// [`Error::InvalidInput`] naming `domain`, `client_id`, `timeout` or `user_agent`.
     pub fn build(self) -> Result<Client, Error> {
         let base_url = parse_base_url(&self.domain)?;
         validate::client_id(&self.client_id)?;
+        crate::client_auth::validate(&self.client_auth)?;
         if self.connect_timeout.is_zero() {
             return Err(Error::invalid("connect_timeout", "must be greater than zero"));
         }

@@ -30,7 +30,9 @@
 #![warn(missing_docs)]
 
 mod client;
+mod client_auth;
 mod config;
+mod custom_exchange;
 mod dpop;
 mod error;
 mod http;
@@ -41,9 +43,11 @@ mod token_set;
 mod validate;
 
 pub use client::{Client, TOKEN_EXCHANGE_GRANT};
+pub use client_auth::{CLIENT_ASSERTION_TYPE, ClientAssertionKey, ClientAuthentication};
 pub use config::{
     ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Telemetry, UnboundTokenPolicy,
 };
+pub use custom_exchange::CustomTokenExchange;
 pub use dpop::{Dpop, DpopSigner, EcPublicKey, SignerError, SoftwareKey, access_token_hash, jwk_thumbprint};
 pub use error::{Error, MfaRequirements, NetworkErrorKind, OAuthError, ResponseProblem};
 pub use native_social::{

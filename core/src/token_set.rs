@@ -107,6 +107,12 @@ impl TokenSet {
         self.expires_at.is_some_and(|at| at <= SystemTime::now() + leeway)
     }
 
+    /// The `act` (actor) claim of the access token, when it is a JWT that has one (delegation
+    /// through Custom Token Exchange with an actor token). Decoded without verification.
+    pub fn actor_claim(&self) -> Option<serde_json::Value> {
+        unverified_jwt_claims(self.access_token.expose())?.remove("act")
+    }
+
     /// The ID token's claims, decoded WITHOUT verifying its signature. Use them for display
     /// only; never for authorization decisions (your backend must verify the token).
     pub fn unverified_id_token_claims(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
