@@ -369,6 +369,16 @@ impl OAuthError {
         self.code == "use_dpop_nonce"
     }
 
+    /// Token Vault has no usable token for the user at that connection: the user never
+    /// connected the account, or the provider's refresh token was revoked or expired. Send
+    /// the user through connecting the account again.
+    pub fn is_connection_required(&self) -> bool {
+        matches!(
+            self.code.as_str(),
+            "federated_connection_refresh_token_not_found" | "tokenset_not_found"
+        )
+    }
+
     /// The server rejected the DPoP proof (`invalid_dpop_proof`).
     pub fn is_invalid_dpop_proof(&self) -> bool {
         self.code == "invalid_dpop_proof"

@@ -40,6 +40,7 @@ mod native_social;
 mod resource;
 mod secret;
 mod token_set;
+mod token_vault;
 mod validate;
 
 pub use client::{Client, TOKEN_EXCHANGE_GRANT};
@@ -56,4 +57,8 @@ pub use native_social::{
 pub use resource::{AuthorizationHeaders, MAX_RESOURCE_RESPONSE_BYTES, ResourceRequest, ResourceResponse};
 pub use secret::Secret;
 pub use token_set::TokenSet;
+pub use token_vault::{
+    FEDERATED_CONNECTION_GRANT, FEDERATED_CONNECTION_TOKEN_TYPE, FederatedSubjectTokenType, FederatedToken,
+    FederatedTokenCache, FederatedTokenExchange,
+};
 pub use zeroize::Zeroizing;
