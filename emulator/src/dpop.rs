@@ -216,11 +216,13 @@ fn check_claims(
     if !same_target(htu, expected.url) {
         return Err(invalid("DPoP proof htu does not match the request URL"));
     }
+    // NumericDate: seconds, possibly fractional.
     let iat = claims
         .get("iat")
-        .and_then(Value::as_u64)
+        .and_then(Value::as_f64)
+        .filter(|t| t.is_finite() && *t >= 0.0)
         .ok_or_else(|| invalid("DPoP proof has no valid iat"))?;
-    if iat.abs_diff(now) > leeway {
+    if (iat - now as f64).abs() > leeway as f64 {
         return Err(invalid("DPoP proof iat is outside the acceptable window"));
     }
     if let Some(token) = expected.access_token {
@@ -450,6 +452,7 @@ mod tests {
             jkt: None,
         };
         check_claims(&parsed.claims, &expected, 1_562_262_616, 300).unwrap();
+        check_claims(&parsed.claims, &expected, 1_562_262_916, 300).unwrap();
         // 301 s later the proof is stale; GET is the wrong method.
         assert!(check_claims(&parsed.claims, &expected, 1_562_262_917, 300).is_err());
         let get = Expected {
@@ -457,6 +460,25 @@ mod tests {
             ..expected
         };
         assert!(check_claims(&parsed.claims, &get, 1_562_262_616, 300).is_err());
+    }
+
+    #[test]
+    fn iat_may_be_fractional_but_must_be_a_number() {
+        let expected = Expected {
+            method: "GET",
+            url: "http://h/x",
+            access_token: None,
+            jkt: None,
+        };
+        let with_iat = |iat: Value| {
+            json!({"jti": "j", "htm": "GET", "htu": "http://h/x", "iat": iat})
+                .as_object()
+                .unwrap()
+                .clone()
+        };
+        assert!(check_claims(&with_iat(json!(1000.5)), &expected, 1000, 300).is_ok());
+        assert!(check_claims(&with_iat(json!("1000")), &expected, 1000, 300).is_err());
+        assert!(check_claims(&with_iat(json!(1300.5)), &expected, 1000, 300).is_err());
     }
 
     #[test]
@@ -509,13 +531,16 @@ mod tests {
 
     #[test]
     fn nonce_store_rotates_with_time() {
-        let mut s = NonceStore::new(Duration::from_millis(20));
+        let rotation = Duration::from_secs(10);
+        let mut s = NonceStore::new(rotation);
         let first = s.current();
-        std::thread::sleep(Duration::from_millis(25));
+        // One rotation period has passed: the old nonce becomes the previous one.
+        s.rotated_at = Instant::now().checked_sub(Duration::from_secs(15)).unwrap();
         let second = s.current();
         assert_ne!(first, second);
         assert!(s.accepts(&first));
-        std::thread::sleep(Duration::from_millis(45));
+        // Two periods without any request: both are replaced.
+        s.rotated_at = Instant::now().checked_sub(Duration::from_secs(25)).unwrap();
         assert!(!s.accepts(&first) && !s.accepts(&second));
     }
 
