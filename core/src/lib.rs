@@ -36,6 +36,7 @@ mod custom_exchange;
 mod dpop;
 mod error;
 mod http;
+pub mod management;
 mod native_social;
 mod resource;
 mod secret;

@@ -19,6 +19,8 @@ pub const FEDERATED_CONNECTION_GRANT: &str =
 /// `requested_token_type` of the Token Vault access token exchange.
 pub const FEDERATED_CONNECTION_TOKEN_TYPE: &str = "http://auth0.com/oauth/token-type/federated-connection-access-token";
 
+type Form = Vec<(&'static str, String)>;
+
 /// What the subject token of a Token Vault exchange is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FederatedSubjectTokenType {
@@ -84,7 +86,7 @@ impl FederatedTokenExchange {
         self
     }
 
-    fn to_form(&self) -> Result<(Vec<(&'static str, String)>, Vec<(String, String)>), Error> {
+    fn to_form(&self) -> Result<(Form, Vec<(String, String)>), Error> {
         validate::token("subject_token", self.subject_token.expose())?;
         validate::identifier("connection", &self.connection)?;
         if self.connection.contains(char::is_whitespace) {

@@ -75,11 +75,10 @@ async fn the_client_retries_a_nonce_challenge_exactly_once() {
     assert_eq!(sent[1].headers_named("dpop"), 1);
 
     // A server that always demands a new nonce, for real.
-    let mut config = EmulatorConfig::default();
-    config.dpop = DpopConfig {
+    let config = EmulatorConfig::default().with_dpop(DpopConfig {
         always_demand_new_nonce: true,
         ..DpopConfig::default()
-    };
+    });
     let emu = emulator_with(config).await;
     let e = dpop_client(&emu)
         .exchange_native_social(&apple(&emu, "apple|x"))

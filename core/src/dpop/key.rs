@@ -150,7 +150,6 @@ impl SoftwareKey {
         // SAFETY: `Document` is a plain byte array plus a length, with no heap data and no
         // `Drop`; it is not used after being zeroed.
         unsafe { zeroize::zeroize_flat_type(&mut doc) };
-        std::mem::forget(doc);
         key
     }
 
