@@ -1,0 +1,369 @@
+//! Client options, the client, and its blocking calls.
+
+use std::ffi::c_char;
+use std::ptr;
+use std::time::Duration;
+
+use super::{
+    c_string, call, free_handle, guard, into_handle, mut_arg, out_arg, put_string, ref_arg, str_arg, te_code,
+    te_dpop_key, te_error, te_exchange, te_request, te_response, te_token_set,
+};
+use crate::client::TokenExchangeClient;
+use crate::config::{ClientConfig, Telemetry, UnboundTokenPolicy};
+use crate::runtime::block_on;
+use crate::tokens::TokenSet;
+
+/// Telemetry name of C callers.
+const C_SDK_NAME: &str = "token-exchange-c";
+
+/// Options for `te_client_new`. Not thread-safe; free with `te_client_options_free`.
+pub struct te_client_options {
+    config: ClientConfig,
+    dpop_key: Option<std::sync::Arc<crate::DpopKey>>,
+}
+
+/// A client for one Auth0 application. Thread-safe: share one between threads. Free it with
+/// `te_client_free` once no call is using it.
+pub struct te_client {
+    client: TokenExchangeClient,
+}
+
+/// Starts client options for `domain` (`tenant.us.auth0.com`, a custom domain, or a full
+/// base URL; `http://` only for loopback hosts) and `client_id`. Nothing is validated until
+/// `te_client_new`. Telemetry identifies the C API (`token-exchange-c`) and is on.
+///
+/// # Safety
+/// Strings must be NUL-terminated; `options_out` valid for writes; `error` NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_client_options_new(
+    domain: *const c_char,
+    client_id: *const c_char,
+    options_out: *mut *mut te_client_options,
+    error: *mut *mut te_error,
+) -> te_code {
+    call(error, || {
+        let out = unsafe { out_arg(options_out, "options_out") }?;
+        let domain = unsafe { str_arg(domain, "domain") }?;
+        let client_id = unsafe { str_arg(client_id, "client_id") }?;
+        let mut config = ClientConfig::new(domain, client_id);
+        config.telemetry = Some(Telemetry {
+            name: C_SDK_NAME.into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            env: Default::default(),
+        });
+        *out = into_handle(te_client_options { config, dpop_key: None });
+        Ok(())
+    })
+}
+
+/// Applies `f` to the options behind `options`.
+fn with_options(
+    options: *mut te_client_options,
+    error: *mut *mut te_error,
+    f: impl FnOnce(&mut te_client_options) -> Result<(), crate::TokenExchangeError>,
+) -> te_code {
+    call(error, || f(unsafe { mut_arg(options, "options") }?))
+}
+
+/// Time allowed for a whole request, in milliseconds (default 30000; 0 is refused by
+/// `te_client_new`).
+///
+/// # Safety
+/// `options` must be a live options object; `error` NULL or valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_client_options_set_timeout_ms(
+    options: *mut te_client_options,
+    timeout_ms: u64,
+    error: *mut *mut te_error,
+) -> te_code {
+    with_options(options, error, |o| {
+        o.config.timeout = Some(Duration::from_millis(timeout_ms));
+        Ok(())
+    })
+}
+
+/// Time allowed to connect, in milliseconds (default 10000).
+///
+/// # Safety
+/// `options` must be a live options object; `error` NULL or valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_client_options_set_connect_timeout_ms(
+    options: *mut te_client_options,
+    timeout_ms: u64,
+    error: *mut *mut te_error,
+) -> te_code {
+    with_options(options, error, |o| {
+        o.config.connect_timeout = Some(Duration::from_millis(timeout_ms));
+        Ok(())
+    })
+}
+
+/// The `User-Agent` header.
+///
+/// # Safety
+/// `options` must be a live options object; `user_agent` a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_client_options_set_user_agent(
+    options: *mut te_client_options,
+    user_agent: *const c_char,
+    error: *mut *mut te_error,
+) -> te_code {
+    with_options(options, error, |o| {
+        o.config.user_agent = Some(unsafe { str_arg(user_agent, "user_agent") }?.to_owned());
+        Ok(())
+    })
+}
+
+/// Turns the `Auth0-Client` telemetry header on (default) or off.
+///
+/// # Safety
+/// `options` must be a live options object; `error` NULL or valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_client_options_set_telemetry(
+    options: *mut te_client_options,
+    enabled: bool,
+    error: *mut *mut te_error,
+) -> te_code {
+    with_options(options, error, |o| {
+        o.config.telemetry_enabled = enabled;
+        Ok(())
+    })
+}
+
+/// Names the SDK in the telemetry header (for wrappers built on the C API, e.g. a Flutter
+/// plugin). Both strings are required.
+///
+/// # Safety
+/// `options` must be a live options object; strings NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_client_options_set_telemetry_sdk(
+    options: *mut te_client_options,
+    name: *const c_char,
+    version: *const c_char,
+    error: *mut *mut te_error,
+) -> te_code {
+    with_options(options, error, |o| {
+        o.config.telemetry = Some(Telemetry {
+            name: unsafe { str_arg(name, "name") }?.to_owned(),
+            version: unsafe { str_arg(version, "version") }?.to_owned(),
+            env: Default::default(),
+        });
+        Ok(())
+    })
+}
+
+/// Whether to accept a bearer token when DPoP was used (default false: such a response fails
+/// with `TE_ERROR_TOKEN_NOT_BOUND`).
+///
+/// # Safety
+/// `options` must be a live options object; `error` NULL or valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_client_options_set_accept_unbound_tokens(
+    options: *mut te_client_options,
+    accept: bool,
+    error: *mut *mut te_error,
+) -> te_code {
+    with_options(options, error, |o| {
+        o.config.unbound_token_policy = Some(if accept {
+            UnboundTokenPolicy::Accept
+        } else {
+            UnboundTokenPolicy::Reject
+        });
+        Ok(())
+    })
+}
+
+/// Largest token endpoint response read, in bytes (default 262144).
+///
+/// # Safety
+/// `options` must be a live options object; `error` NULL or valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_client_options_set_max_response_bytes(
+    options: *mut te_client_options,
+    max_bytes: u32,
+    error: *mut *mut te_error,
+) -> te_code {
+    with_options(options, error, |o| {
+        o.config.max_response_bytes = Some(i64::from(max_bytes));
+        Ok(())
+    })
+}
+
+/// Sender-constrains every request with DPoP proofs signed by `key` (the options take their
+/// own reference: the caller still frees `key`). NULL removes the key (bearer tokens).
+///
+/// # Safety
+/// `options` must be a live options object; `key` NULL or a live key.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_client_options_set_dpop_key(
+    options: *mut te_client_options,
+    key: *const te_dpop_key,
+    error: *mut *mut te_error,
+) -> te_code {
+    with_options(options, error, |o| {
+        o.dpop_key = unsafe { key.as_ref() }.map(|k| k.key.clone());
+        Ok(())
+    })
+}
+
+/// Frees client options. NULL is ignored.
+///
+/// # Safety
+/// `options` must be NULL or options returned by this library, not freed before.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_client_options_free(options: *mut te_client_options) {
+    guard((), || unsafe { free_handle(options) })
+}
+
+/// Validates the options (nothing is sent) and creates a client. `TE_ERROR_INVALID_INPUT`
+/// names a bad field (`domain`, `client_id`, `timeout`...). The options can be freed or
+/// reused afterwards.
+///
+/// # Safety
+/// `options` must be a live options object; `client_out` valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_client_new(
+    options: *const te_client_options,
+    client_out: *mut *mut te_client,
+    error: *mut *mut te_error,
+) -> te_code {
+    call(error, || {
+        let out = unsafe { out_arg(client_out, "client_out") }?;
+        let options = unsafe { ref_arg(options, "options") }?;
+        let client = TokenExchangeClient::build(&options.config, options.dpop_key.clone())?;
+        *out = into_handle(te_client { client });
+        Ok(())
+    })
+}
+
+/// The thumbprint (`jkt`) of the client's DPoP key; NULL without a key. Free it with
+/// `te_string_free`.
+///
+/// # Safety
+/// `client` must be NULL or a live client.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_client_dpop_thumbprint(client: *const te_client) -> *mut c_char {
+    guard(ptr::null_mut(), || match unsafe { client.as_ref() } {
+        Some(c) => c_string(c.client.dpop_thumbprint().as_deref()),
+        None => ptr::null_mut(),
+    })
+}
+
+/// Trades a native sign-in artifact for Auth0 tokens. BLOCKS until the server answers (or
+/// the timeout). Invalid input fails before any I/O. On failure, check
+/// `te_error_request_may_have_reached_server` before reusing a single-use Apple code.
+/// Free `*tokens_out` with `te_token_set_free`.
+///
+/// # Safety
+/// `client` and `request` must be live handles; `tokens_out` valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_client_exchange(
+    client: *const te_client,
+    request: *const te_exchange,
+    tokens_out: *mut *mut te_token_set,
+    error: *mut *mut te_error,
+) -> te_code {
+    call(error, || {
+        let out = unsafe { out_arg(tokens_out, "tokens_out") }?;
+        let client = unsafe { ref_arg(client, "client") }?;
+        let request = unsafe { ref_arg(request, "request") }?;
+        let tokens = block_on(client.client.exchange(&request.request, None))?;
+        *out = into_handle(te_token_set { tokens });
+        Ok(())
+    })
+}
+
+/// The header values that present `tokens`' access token on `method url` with your own HTTP
+/// stack: `*authorization_out` (`DPoP <token>` or `Bearer <token>`) and, for a DPoP-bound
+/// token, `*dpop_out` (a proof valid once; NULL for bearer tokens). Both are secrets; free
+/// them with `te_string_free`. Does not block.
+///
+/// # Safety
+/// Handles live; strings NUL-terminated; out-parameters valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_client_authorization_headers(
+    client: *const te_client,
+    method: *const c_char,
+    url: *const c_char,
+    tokens: *const te_token_set,
+    authorization_out: *mut *mut c_char,
+    dpop_out: *mut *mut c_char,
+    error: *mut *mut te_error,
+) -> te_code {
+    call(error, || {
+        let authorization_out = unsafe { out_arg(authorization_out, "authorization_out") }?;
+        let dpop_out = unsafe { out_arg(dpop_out, "dpop_out") }?;
+        let client = unsafe { ref_arg(client, "client") }?;
+        let method = unsafe { str_arg(method, "method") }?;
+        let url = unsafe { str_arg(url, "url") }?;
+        let tokens = unsafe { ref_arg(tokens, "tokens") }?;
+        let headers = client
+            .client
+            .authorization_headers(method.to_owned(), url.to_owned(), tokens.tokens.clone())?;
+        put_string(authorization_out, &headers.authorization, "authorization")?;
+        if let Some(proof) = &headers.dpop
+            && let Err(e) = put_string(dpop_out, proof, "dpop")
+        {
+            unsafe { super::te_string_free(*authorization_out) };
+            *authorization_out = ptr::null_mut();
+            return Err(e);
+        }
+        Ok(())
+    })
+}
+
+/// Sends `request` to your API with `tokens`' access token (and a DPoP proof for a bound
+/// token), retrying once if the API demands a DPoP nonce. BLOCKS. Any HTTP status is a
+/// success here: read it with `te_response_status`. Free `*response_out` with
+/// `te_response_free`.
+///
+/// # Safety
+/// Handles live; `response_out` valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_client_send_authorized(
+    client: *const te_client,
+    request: *const te_request,
+    tokens: *const te_token_set,
+    response_out: *mut *mut te_response,
+    error: *mut *mut te_error,
+) -> te_code {
+    call(error, || {
+        let out = unsafe { out_arg(response_out, "response_out") }?;
+        let client = unsafe { ref_arg(client, "client") }?;
+        let request = unsafe { ref_arg(request, "request") }?;
+        let tokens = unsafe { ref_arg(tokens, "tokens") }?;
+        let response = block_on(client.client.send(&request.request, &tokens.tokens, None))?;
+        *out = into_handle(te_response::new(response));
+        Ok(())
+    })
+}
+
+/// Calls the tenant's `/userinfo` with `tokens` and stores the user's claims, a JSON object,
+/// in `*json_out` (free with `te_string_free`). BLOCKS.
+///
+/// # Safety
+/// Handles live; `json_out` valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_client_userinfo(
+    client: *const te_client,
+    tokens: *const te_token_set,
+    json_out: *mut *mut c_char,
+    error: *mut *mut te_error,
+) -> te_code {
+    call(error, || {
+        let out = unsafe { out_arg(json_out, "json_out") }?;
+        let client = unsafe { ref_arg(client, "client") }?;
+        let tokens: &TokenSet = &unsafe { ref_arg(tokens, "tokens") }?.tokens;
+        let json = block_on(client.client.user_claims(tokens, None))?;
+        put_string(out, &json, "claims")
+    })
+}
+
+/// Frees a client. NULL is ignored. No call may be using it.
+///
+/// # Safety
+/// `client` must be NULL or a client returned by this library, not freed before.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_client_free(client: *mut te_client) {
+    guard((), || unsafe { free_handle(client) })
+}

@@ -1,0 +1,122 @@
+//! Client configuration as foreign code writes it.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::error::TokenExchangeError;
+
+/// How to reach the tenant and identify the application. Only `domain` and `client_id` are
+/// required; everything else has the library's default.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ClientConfig {
+    /// `tenant.us.auth0.com`, a custom domain, or a full base URL (`http://127.0.0.1:port`
+    /// for a local emulator: plain HTTP is accepted for loopback hosts only).
+    pub domain: String,
+    /// The application's client id.
+    pub client_id: String,
+    /// Time allowed for a whole request (default 30 s).
+    #[uniffi(default = None)]
+    pub timeout: Option<Duration>,
+    /// Time allowed to connect (default 10 s).
+    #[uniffi(default = None)]
+    pub connect_timeout: Option<Duration>,
+    /// The `User-Agent` header (default `token-exchange/<version>`).
+    #[uniffi(default = None)]
+    pub user_agent: Option<String>,
+    /// Send the `Auth0-Client` telemetry header (default `true`).
+    #[uniffi(default = true)]
+    pub telemetry_enabled: bool,
+    /// What the telemetry header says; `None` describes the Rust library. The Swift and
+    /// Kotlin layers set `token-exchange-swift` / `token-exchange-kotlin`.
+    #[uniffi(default = None)]
+    pub telemetry: Option<Telemetry>,
+    /// What to do when DPoP was used but the server issued a bearer token (default reject).
+    #[uniffi(default = None)]
+    pub unbound_token_policy: Option<UnboundTokenPolicy>,
+    /// Largest token endpoint response read, in bytes (default 256 KiB).
+    #[uniffi(default = None)]
+    pub max_response_bytes: Option<i64>,
+}
+
+/// The SDK identification sent in the `Auth0-Client` header.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Telemetry {
+    /// SDK name, e.g. `token-exchange-swift`.
+    pub name: String,
+    /// SDK version.
+    pub version: String,
+    /// Extra environment facts (`swift`: `6.0`...), added to the library's `os` and `arch`.
+    #[uniffi(default)]
+    pub env: HashMap<String, String>,
+}
+
+/// What to do when DPoP was used but the server issued a `Bearer` token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum UnboundTokenPolicy {
+    /// Fail with `TokenNotBound` (the default): a silent downgrade hides a misconfiguration.
+    Reject,
+    /// Accept the bearer token; `TokenSet.is_dpop_bound()` tells it apart.
+    Accept,
+}
+
+impl ClientConfig {
+    /// A configuration with every option at its default.
+    pub fn new(domain: impl Into<String>, client_id: impl Into<String>) -> Self {
+        ClientConfig {
+            domain: domain.into(),
+            client_id: client_id.into(),
+            timeout: None,
+            connect_timeout: None,
+            user_agent: None,
+            telemetry_enabled: true,
+            telemetry: None,
+            unbound_token_policy: None,
+            max_response_bytes: None,
+        }
+    }
+
+    /// The library's builder for this configuration (the DPoP key is added by the caller).
+    pub(crate) fn to_builder(&self) -> Result<token_exchange::ClientBuilder, TokenExchangeError> {
+        let mut b = token_exchange::Client::builder(self.domain.clone(), self.client_id.clone());
+        if let Some(t) = self.timeout {
+            b = b.timeout(t);
+        }
+        if let Some(t) = self.connect_timeout {
+            b = b.connect_timeout(t);
+        }
+        if let Some(ua) = &self.user_agent {
+            b = b.user_agent(ua.clone());
+        }
+        b = b.telemetry(match (self.telemetry_enabled, &self.telemetry) {
+            (false, _) => None,
+            (true, None) => Some(token_exchange::Telemetry::default()),
+            (true, Some(t)) => {
+                if t.name.trim().is_empty() || t.version.trim().is_empty() {
+                    return Err(TokenExchangeError::invalid(
+                        "telemetry",
+                        "name and version must not be empty",
+                    ));
+                }
+                let mut telemetry = token_exchange::Telemetry {
+                    name: t.name.clone(),
+                    version: t.version.clone(),
+                    ..Default::default()
+                };
+                telemetry.env.extend(t.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+                Some(telemetry)
+            }
+        });
+        b = b.unbound_token_policy(match self.unbound_token_policy.unwrap_or(UnboundTokenPolicy::Reject) {
+            UnboundTokenPolicy::Reject => token_exchange::UnboundTokenPolicy::Reject,
+            UnboundTokenPolicy::Accept => token_exchange::UnboundTokenPolicy::Accept,
+        });
+        if let Some(limit) = self.max_response_bytes {
+            let limit = usize::try_from(limit)
+                .ok()
+                .filter(|l| *l > 0)
+                .ok_or_else(|| TokenExchangeError::invalid("max_response_bytes", "must be greater than zero"))?;
+            b = b.max_response_bytes(limit);
+        }
+        Ok(b)
+    }
+}

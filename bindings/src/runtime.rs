@@ -1,0 +1,235 @@
+//! The library's own tokio runtime, and how foreign async calls are run and cancelled on it.
+//!
+//! uniffi never cancels a Rust future by itself. What the generated code does on cancellation
+//! (uniffi 0.32):
+//!
+//! * **Kotlin** suspends in `suspendCancellableCoroutine`; when the coroutine is cancelled it
+//!   leaves the loop and its `finally` calls `rust_future_free`, which drops the Rust future.
+//!   Dropping [`run`]'s future drops the [`AbortOnDrop`] guard, which aborts the spawned task
+//!   and with it the in-flight HTTP request. Nothing more is needed.
+//! * **Swift** suspends in `withUnsafeContinuation`, which ignores `Task` cancellation: the
+//!   Rust future is only freed once it completes. So the Swift layer passes a
+//!   [`CancellationToken`] and cancels it from `withTaskCancellationHandler`; [`run`] watches
+//!   the token, aborts the task and returns [`TokenExchangeError::Cancelled`] at once.
+//!
+//! The same token serves C callers and anyone who wants to cancel explicitly.
+
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+
+use tokio::runtime::Runtime;
+use tokio::sync::watch;
+use tokio::task::{JoinError, JoinHandle};
+
+use crate::error::TokenExchangeError;
+
+/// Worker threads of the library's runtime: token requests are few and I/O-bound.
+const WORKER_THREADS: usize = 2;
+
+/// The runtime every call runs on, started on first use and never shut down (it lives as long
+/// as the process, like the library).
+pub(crate) fn runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(WORKER_THREADS)
+            .thread_name("token-exchange")
+            .enable_all()
+            .build()
+            .expect("the token-exchange runtime could not start (no threads or no I/O driver)")
+    })
+}
+
+/// Cancels the calls it is passed to: cancel it from another thread, a Swift
+/// `withTaskCancellationHandler` or a Kotlin `invokeOnCancellation`, and every call using it
+/// stops its HTTP request and fails with `Cancelled`. Calls started after `cancel()` fail at
+/// once. One token can serve several calls; it cannot be reset.
+#[derive(uniffi::Object)]
+pub struct CancellationToken {
+    cancelled: watch::Sender<bool>,
+}
+
+impl Default for CancellationToken {
+    fn default() -> Self {
+        CancellationToken {
+            cancelled: watch::Sender::new(false),
+        }
+    }
+}
+
+impl std::fmt::Debug for CancellationToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CancellationToken(cancelled={})", self.is_cancelled())
+    }
+}
+
+#[uniffi::export]
+impl CancellationToken {
+    /// A token that is not cancelled.
+    #[uniffi::constructor]
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Cancels every call using this token. Idempotent, thread-safe, never blocks.
+    pub fn cancel(&self) {
+        self.cancelled.send_replace(true);
+    }
+
+    /// Whether `cancel` was called.
+    pub fn is_cancelled(&self) -> bool {
+        *self.cancelled.borrow()
+    }
+}
+
+impl CancellationToken {
+    /// Completes once the token is cancelled.
+    async fn cancelled(&self) {
+        let mut rx = self.cancelled.subscribe();
+        // The sender lives in `self`, so the channel cannot close while we wait.
+        let _ = rx.wait_for(|cancelled| *cancelled).await;
+    }
+}
+
+/// A spawned task that is aborted when this handle is dropped (the foreign caller went away).
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+/// Runs `work` on the library's runtime and waits for it from whatever executor polls this
+/// future (uniffi's foreign-driven one, or [`block_on`]). Dropping this future, or cancelling
+/// `cancellation`, aborts `work`.
+pub(crate) async fn run<F, T>(work: F, cancellation: Option<Arc<CancellationToken>>) -> Result<T, TokenExchangeError>
+where
+    F: Future<Output = Result<T, token_exchange::Error>> + Send + 'static,
+    T: Send + 'static,
+{
+    if cancellation.as_ref().is_some_and(|c| c.is_cancelled()) {
+        return Err(TokenExchangeError::Cancelled);
+    }
+    let mut task = pin!(AbortOnDrop(runtime().spawn(work)));
+    let joined = match cancellation {
+        None => task.await,
+        Some(token) => {
+            let mut cancelled = pin!(token.cancelled());
+            let raced = poll_fn(|cx| {
+                if cancelled.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(None);
+                }
+                task.as_mut().poll(cx).map(Some)
+            })
+            .await;
+            match raced {
+                Some(joined) => joined,
+                // `task` is dropped on return, which aborts it.
+                None => return Err(TokenExchangeError::Cancelled),
+            }
+        }
+    };
+    match joined {
+        Ok(result) => result.map_err(TokenExchangeError::from),
+        // A panic in the library is a bug: let the caller's panic handling (uniffi's
+        // InternalException, the C API's catch_unwind) report it.
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(TokenExchangeError::Cancelled),
+    }
+}
+
+/// Blocks the calling (foreign, non-runtime) thread until `future` completes: the C API's
+/// blocking calls. The work itself runs on the runtime's workers.
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+    runtime().block_on(future)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn runtime_threads_are_named() {
+        let name = block_on(async {
+            runtime()
+                .spawn(async { std::thread::current().name().map(str::to_owned) })
+                .await
+                .unwrap()
+        });
+        assert_eq!(name.as_deref(), Some("token-exchange"));
+    }
+
+    #[test]
+    fn cancelling_the_token_aborts_the_work() {
+        let token = CancellationToken::new();
+        let finished = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = finished.clone();
+        let work = async move {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            Ok::<_, token_exchange::Error>(())
+        };
+        let canceller = token.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            canceller.cancel();
+        });
+        let start = Instant::now();
+        let result = block_on(run(work, Some(token.clone())));
+        assert!(matches!(result, Err(TokenExchangeError::Cancelled)));
+        assert!(start.elapsed() < Duration::from_millis(400));
+        std::thread::sleep(Duration::from_millis(700));
+        assert!(
+            !finished.load(std::sync::atomic::Ordering::SeqCst),
+            "the work was not aborted"
+        );
+        // Already cancelled: fails before starting.
+        let result = block_on(run(async { Ok::<_, token_exchange::Error>(1) }, Some(token)));
+        assert!(matches!(result, Err(TokenExchangeError::Cancelled)));
+    }
+
+    #[test]
+    fn dropping_the_future_aborts_the_work() {
+        let finished = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = finished.clone();
+        let work = async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            Ok::<_, token_exchange::Error>(())
+        };
+        // What Kotlin's rust_future_free does: drop the future before it completes.
+        let outcome = block_on(async { tokio::time::timeout(Duration::from_millis(50), run(work, None)).await });
+        assert!(outcome.is_err(), "the timeout dropped the call");
+        std::thread::sleep(Duration::from_millis(500));
+        assert!(
+            !finished.load(std::sync::atomic::Ordering::SeqCst),
+            "the work was not aborted"
+        );
+    }
+
+    #[test]
+    fn results_and_errors_pass_through() {
+        assert_eq!(
+            block_on(run(async { Ok::<_, token_exchange::Error>(7) }, None)).unwrap(),
+            7
+        );
+        let err = block_on(run(
+            async { Err::<(), _>(token_exchange::Error::DpopKeyMissing) },
+            Some(CancellationToken::new()),
+        ))
+        .unwrap_err();
+        assert!(matches!(err, TokenExchangeError::DpopKeyMissing));
+    }
+}
