@@ -12,16 +12,6 @@ use token_exchange::{
 use token_exchange_emulator::{AppleCode, DpopConfig, Emulator, EmulatorConfig};
 use url::Url;
 
-fn claims(jwt: &str) -> serde_json::Value {
-    use base64::Engine as _;
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(jwt.split('.').nth(1).unwrap())
-            .unwrap(),
-    )
-    .unwrap()
-}
-
 fn apple(emu: &Emulator, sub: &str) -> NativeSocialExchange {
     NativeSocialExchange::apple(emu.apple_authorization_code(AppleCode::new(sub))).audience(API)
 }

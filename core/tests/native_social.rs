@@ -11,17 +11,6 @@ use token_exchange::{
 };
 use token_exchange_emulator::{AppleCode, CannedResponse, FacebookToken};
 
-fn claims(jwt: &str) -> serde_json::Value {
-    use base64::Engine as _;
-    let payload = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
-}
-
 fn oauth_code(e: &Error) -> &str {
     e.oauth()
         .unwrap_or_else(|| panic!("expected an OAuth error, got {e:?}"))

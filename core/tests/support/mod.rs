@@ -196,3 +196,15 @@ pub fn token_body(token_type: &str) -> serde_json::Value {
         "issued_token_type": "urn:ietf:params:oauth:token-type:access_token"
     })
 }
+
+/// The payload of a JWT (access token, ID token, DPoP proof), decoded without verification.
+pub fn claims(jwt: &str) -> serde_json::Value {
+    use base64::Engine as _;
+    let payload = jwt.split('.').nth(1).expect("a compact JWS");
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
