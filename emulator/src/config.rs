@@ -77,7 +77,7 @@ impl Default for EmulatorConfig {
                     client_id: SAMPLE_NO_EXCHANGE_CLIENT_ID.to_owned(),
                     name: "No Exchange App".to_owned(),
                     grant_types: vec![GRANT_REFRESH_TOKEN.to_owned()],
-                    require_dpop: false,
+                    ..ClientConfig::native(SAMPLE_NO_EXCHANGE_CLIENT_ID)
                 },
                 ClientConfig {
                     require_dpop: true,
@@ -256,6 +256,15 @@ pub struct ClientConfig {
     pub grant_types: Vec<String>,
     /// When true, requests without a DPoP proof are rejected with `400 invalid_dpop_proof`.
     pub require_dpop: bool,
+    /// The client secret of a confidential client. A client with a secret must authenticate
+    /// at the token endpoint (`client_secret_post` or `client_secret_basic`); `None` (the
+    /// default) is a public client that sends only its `client_id`.
+    pub client_secret: Option<String>,
+    /// Auth0's application type: `native`, `spa`, `regular_web`, `non_interactive`
+    /// (machine to machine) or `resource_server` (a Custom API Client). `None` = `native`.
+    pub app_type: Option<String>,
+    /// For `app_type` `resource_server`: the identifier of the API this client is linked to.
+    pub resource_server_identifier: Option<String>,
 }
 
 impl Default for ClientConfig {
@@ -273,6 +282,9 @@ impl ClientConfig {
             client_id,
             grant_types: vec![GRANT_TOKEN_EXCHANGE.to_owned(), GRANT_REFRESH_TOKEN.to_owned()],
             require_dpop: false,
+            client_secret: None,
+            app_type: None,
+            resource_server_identifier: None,
         }
     }
 

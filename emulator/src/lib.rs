@@ -22,6 +22,7 @@
 
 #![warn(missing_docs)]
 
+mod client_auth;
 mod config;
 mod control;
 mod discovery;

@@ -3,7 +3,7 @@
 //! canned responses) behind one mutex that is never held across an `.await`.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::config::{ApiConfig, ClientConfig, EmulatorConfig, UserConfig};
 use crate::dpop::DpopState;
@@ -22,6 +22,15 @@ pub(crate) struct Shared {
     pub(crate) signer: Signer,
     pub(crate) dpop: DpopState,
     store: Mutex<Store>,
+    registry: RwLock<Registry>,
+}
+
+/// The tenant's registered applications and APIs: from the configuration, then changed
+/// through the Management API. Entries are shared snapshots; a change replaces the entry.
+#[derive(Debug, Default)]
+pub(crate) struct Registry {
+    pub(crate) clients: Vec<Arc<ClientConfig>>,
+    pub(crate) apis: Vec<Arc<ApiConfig>>,
 }
 
 /// A refresh token as the server remembers it.
@@ -50,7 +59,12 @@ pub(crate) struct Store {
 impl Shared {
     pub(crate) fn new(config: EmulatorConfig, base_url: String, signer: Signer) -> Self {
         let users = config.users.iter().map(|u| (u.user_id.clone(), u.clone())).collect();
+        let registry = Registry {
+            clients: config.clients.iter().cloned().map(Arc::new).collect(),
+            apis: config.apis.iter().cloned().map(Arc::new).collect(),
+        };
         Self {
+            registry: RwLock::new(registry),
             dpop: DpopState::new(config.dpop.clone()),
             config,
             base_url,
@@ -77,11 +91,31 @@ impl Shared {
         self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub(crate) fn client(&self, client_id: &str) -> Option<&ClientConfig> {
-        self.config.clients.iter().find(|c| c.client_id == client_id)
+    /// Reads the registered clients and APIs (never hold the guard across an `.await`).
+    pub(crate) fn registry(&self) -> RwLockReadGuard<'_, Registry> {
+        self.registry.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub(crate) fn api(&self, identifier: &str) -> Option<&ApiConfig> {
-        self.config.apis.iter().find(|a| a.identifier == identifier)
+    /// Changes the registered clients and APIs (never hold the guard across an `.await`).
+    pub(crate) fn registry_mut(&self) -> RwLockWriteGuard<'_, Registry> {
+        self.registry.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The client with this id, as registered now.
+    pub(crate) fn client(&self, client_id: &str) -> Option<Arc<ClientConfig>> {
+        self.registry()
+            .clients
+            .iter()
+            .find(|c| c.client_id == client_id)
+            .cloned()
+    }
+
+    /// The API with this identifier, as registered now.
+    pub(crate) fn api(&self, identifier: &str) -> Option<Arc<ApiConfig>> {
+        self.registry()
+            .apis
+            .iter()
+            .find(|a| a.identifier == identifier)
+            .cloned()
     }
 }

@@ -2,7 +2,7 @@
 //! brute-force protection, DPoP proof), then dispatch to the grant's own module.
 //!
 //! Order of checks: queued canned response, content type, parameters, `grant_type`,
-//! `client_id`, client allowed the grant, brute-force block, DPoP proof, then the grant.
+//! client authentication ([`crate::client_auth`]), client allowed the grant, brute-force block, DPoP proof, then the grant.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use crate::client_auth;
 use crate::dpop::{self, DPOP_NONCE_HEADER, DpopFailure, Expected, Realm, ValidProof};
 use crate::errors::{OAuthError, no_store};
 use crate::grants::{self, Grant, TokenRequest};
@@ -126,10 +127,8 @@ async fn process(shared: &Shared, headers: &HeaderMap, uri: &Uri, body: &[u8], i
     let params = Params::parse(body)?;
     let grant_type = params.require("grant_type")?;
     let grant = Grant::parse(grant_type).ok_or_else(|| OAuthError::unsupported_grant_type(grant_type))?;
-    let client_id = params.require("client_id")?;
-    let client = shared
-        .client(client_id)
-        .ok_or_else(|| OAuthError::invalid_client(format!("Unknown client: {client_id}")))?;
+    let authenticated = client_auth::authenticate(shared, headers, &params)?;
+    let client = &*authenticated.client;
     if !client.allows_grant(grant_type) {
         return Err(OAuthError::unauthorized_client(format!(
             "Grant type '{grant_type}' not allowed for the client."
@@ -147,6 +146,7 @@ async fn process(shared: &Shared, headers: &HeaderMap, uri: &Uri, body: &[u8], i
     let request = TokenRequest {
         shared,
         client,
+        client_auth: authenticated.method,
         params: &params,
         proof: proof.as_ref(),
     };

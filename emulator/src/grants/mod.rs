@@ -1,8 +1,11 @@
 //! The grants `/oauth/token` supports, one module each. To add a grant: a variant of
 //! [`Grant`], its `grant_type` in [`Grant::parse`], and a module with its handler.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
+use crate::client_auth::AuthMethod;
 use crate::config::{ApiConfig, ClientConfig, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE};
 use crate::dpop::ValidProof;
 use crate::errors::OAuthError;
@@ -41,6 +44,8 @@ impl Grant {
 pub(crate) struct TokenRequest<'a> {
     pub(crate) shared: &'a Shared,
     pub(crate) client: &'a ClientConfig,
+    /// How the client authenticated (`None` for a public client).
+    pub(crate) client_auth: AuthMethod,
     pub(crate) params: &'a Params,
     /// The validated DPoP proof, if the request had one.
     pub(crate) proof: Option<&'a ValidProof>,
@@ -61,7 +66,7 @@ const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 const DEFAULT_OIDC_SCOPES: &[&str] = &["openid", "profile", "email"];
 
 /// The API named by `audience` or `resource` (at most one of them), else the default audience.
-pub(crate) fn resolve_audience<'a>(shared: &'a Shared, params: &Params) -> Result<Option<&'a ApiConfig>, OAuthError> {
+pub(crate) fn resolve_audience(shared: &Shared, params: &Params) -> Result<Option<Arc<ApiConfig>>, OAuthError> {
     let target = match (params.get("audience"), params.get("resource")) {
         (Some(_), Some(_)) => {
             return Err(OAuthError::invalid_request(

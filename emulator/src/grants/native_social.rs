@@ -144,7 +144,7 @@ pub(super) async fn exchange(req: &TokenRequest<'_>) -> Result<Value, OAuthError
         )));
     }
     let api = resolve_audience(req.shared, req.params)?;
-    let scopes = resolve_scopes(req.params.get("scope"), api)?;
+    let scopes = resolve_scopes(req.params.get("scope"), api.as_deref())?;
     let name = parse_user_profile(req.params.get("user_profile"))?;
     let identity = redeem(req, subject_token, subject_token_type)?;
     let result = sign_in(req, &identity, name).map(|user| {
@@ -153,7 +153,7 @@ pub(super) async fn exchange(req: &TokenRequest<'_>) -> Result<Value, OAuthError
             &Issue {
                 client_id: &req.client.client_id,
                 user: &user,
-                audience: api.map(|a| a.identifier.as_str()),
+                audience: api.as_ref().map(|a| a.identifier.as_str()),
                 scopes: &scopes,
                 jkt: req.proof.map(|p| p.jkt.as_str()),
                 refresh_token_allowed: req.client.allows_grant(GRANT_REFRESH_TOKEN),

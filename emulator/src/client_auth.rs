@@ -1,0 +1,217 @@
+//! Client authentication at the token endpoint: who is calling, and did they prove it.
+//!
+//! Supported methods (Auth0's `token_endpoint_auth_method` values):
+//!
+//! * `none`: a public client (`app_type` `native` / `spa`, no `client_secret`) sends only
+//!   `client_id`;
+//! * `client_secret_post`: `client_id` and `client_secret` in the form body;
+//! * `client_secret_basic`: `Authorization: Basic base64(urlencode(id) ":" urlencode(secret))`
+//!   (RFC 6749 §2.3.1); the body may repeat the same `client_id`.
+//!
+//! A client that has a `client_secret` must authenticate with it. Failures answer like Auth0:
+//!
+//! | condition | status | `error` |
+//! | --- | --- | --- |
+//! | no `client_id` (body or Basic) | 400 | `invalid_request` |
+//! | more than one method in one request, or Basic and body name different clients | 400 | `invalid_request` |
+//! | malformed `Authorization: Basic` | 400 | `invalid_request` |
+//! | unknown client | 401 | `invalid_client` |
+//! | confidential client without credentials | 401 | `invalid_client` |
+//! | wrong secret, or a secret sent for a public client | 401 | `access_denied` (`Unauthorized`) |
+//!
+//! Secrets never appear in error descriptions.
+
+use std::sync::Arc;
+
+use axum::http::{HeaderMap, header};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use sha2::{Digest, Sha256};
+
+use crate::config::ClientConfig;
+use crate::errors::OAuthError;
+use crate::state::Shared;
+use crate::token_endpoint::Params;
+
+/// How the client authenticated (or did not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AuthMethod {
+    /// A public client: `client_id` only.
+    None,
+    /// `client_secret` in the form body.
+    ClientSecretPost,
+    /// HTTP Basic.
+    ClientSecretBasic,
+}
+
+/// The client a token request comes from, after authentication.
+#[derive(Debug, Clone)]
+pub(crate) struct AuthenticatedClient {
+    /// The client's registration (a snapshot: Management API changes apply to later requests).
+    pub(crate) client: Arc<ClientConfig>,
+    /// The method it used.
+    pub(crate) method: AuthMethod,
+}
+
+/// The credentials a request carries, before they are checked.
+enum Presented {
+    None,
+    Post(String),
+    Basic(String),
+}
+
+/// Identifies and authenticates the client of a token request.
+pub(crate) fn authenticate(
+    shared: &Shared,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<AuthenticatedClient, OAuthError> {
+    let basic = basic_credentials(headers)?;
+    let body_id = params.get("client_id");
+    let body_secret = params.get("client_secret");
+    let (client_id, presented) = match basic {
+        Some((id, secret)) => {
+            if body_secret.is_some() {
+                return Err(OAuthError::invalid_request(
+                    "Use only one client authentication method per request",
+                ));
+            }
+            if body_id.is_some_and(|b| b != id) {
+                return Err(OAuthError::invalid_request(
+                    "client_id in the body does not match the Authorization header",
+                ));
+            }
+            (id, Presented::Basic(secret))
+        }
+        None => {
+            let id = params.require("client_id")?.to_owned();
+            match body_secret {
+                Some(secret) => (id, Presented::Post(secret.to_owned())),
+                None => (id, Presented::None),
+            }
+        }
+    };
+    let client = shared
+        .client(&client_id)
+        .ok_or_else(|| OAuthError::invalid_client(format!("Unknown client: {client_id}")))?;
+    let method = match (&presented, client.client_secret.as_deref()) {
+        (Presented::None, None) => AuthMethod::None,
+        (Presented::None, Some(_)) => {
+            return Err(OAuthError::invalid_client(
+                "Client authentication is required for this client",
+            ));
+        }
+        (Presented::Post(_) | Presented::Basic(_), None) => return Err(unauthorized()),
+        (Presented::Post(given), Some(expected)) => {
+            check_secret(given, expected)?;
+            AuthMethod::ClientSecretPost
+        }
+        (Presented::Basic(given), Some(expected)) => {
+            check_secret(given, expected)?;
+            AuthMethod::ClientSecretBasic
+        }
+    };
+    Ok(AuthenticatedClient { client, method })
+}
+
+/// Auth0's answer to a wrong client secret: `401 access_denied` / `Unauthorized`.
+fn unauthorized() -> OAuthError {
+    OAuthError::new(axum::http::StatusCode::UNAUTHORIZED, "access_denied", "Unauthorized")
+}
+
+/// Compares secrets through their SHA-256 digests, so the time taken does not depend on
+/// where the first differing byte is.
+fn check_secret(given: &str, expected: &str) -> Result<(), OAuthError> {
+    let a = Sha256::digest(given.as_bytes());
+    let b = Sha256::digest(expected.as_bytes());
+    let diff = a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    if diff == 0 { Ok(()) } else { Err(unauthorized()) }
+}
+
+/// `(client_id, client_secret)` from `Authorization: Basic`, `None` without such a header.
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    let bad = || OAuthError::invalid_request("Malformed Authorization header");
+    if values.next().is_some() {
+        return Err(bad());
+    }
+    let value = value.to_str().map_err(|_| bad())?;
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return Err(bad());
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(OAuthError::invalid_request(
+            "Only the Basic scheme is accepted in the Authorization header of the token endpoint",
+        ));
+    }
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| bad())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
+    let id = form_decode(id).ok_or_else(bad)?;
+    let secret = form_decode(secret).ok_or_else(bad)?;
+    if id.is_empty() {
+        return Err(bad());
+    }
+    Ok(Some((id, secret)))
+}
+
+/// Decodes `application/x-www-form-urlencoded` text (`%XX` and `+`), as RFC 6749 §2.3.1
+/// requires for the Basic credentials. `None` on a malformed escape or invalid UTF-8.
+fn form_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = text.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_decoding() {
+        assert_eq!(form_decode("a%3Ab+c").as_deref(), Some("a:b c"));
+        assert_eq!(form_decode("plain").as_deref(), Some("plain"));
+        assert!(form_decode("bad%4").is_none());
+        assert!(form_decode("bad%zz").is_none());
+    }
+
+    #[test]
+    fn basic_header_parsing() {
+        let mut h = HeaderMap::new();
+        assert!(basic_credentials(&h).unwrap().is_none());
+        let v = STANDARD.encode("my%20app:s%3Acret");
+        h.insert(header::AUTHORIZATION, format!("Basic {v}").parse().unwrap());
+        assert_eq!(
+            basic_credentials(&h).unwrap(),
+            Some(("my app".to_owned(), "s:cret".to_owned()))
+        );
+        h.insert(header::AUTHORIZATION, "Bearer x".parse().unwrap());
+        assert!(basic_credentials(&h).is_err());
+        h.insert(header::AUTHORIZATION, "Basic !!!".parse().unwrap());
+        assert!(basic_credentials(&h).is_err());
+    }
+
+    #[test]
+    fn secrets_compare_exactly() {
+        assert!(check_secret("abc", "abc").is_ok());
+        let e = check_secret("abd", "abc").unwrap_err();
+        assert_eq!((e.status.as_u16(), e.error), (401, "access_denied"));
+        assert!(check_secret("", "abc").is_err());
+    }
+}
