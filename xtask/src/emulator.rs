@@ -14,6 +14,9 @@ use crate::error::{Context, Result};
 
 /// Environment variable through which the suites learn the emulator's address.
 pub const URL_ENV: &str = "TOKEN_EXCHANGE_EMULATOR_URL";
+/// Environment variable holding the emulator's whole readiness line (JSON: `base_url`,
+/// `issuer`, `client_id`, ...), for suites that need more than the address.
+pub const JSON_ENV: &str = "TOKEN_EXCHANGE_EMULATOR_JSON";
 /// Cargo package (and binary) name of the emulator.
 pub const PACKAGE: &str = "token-exchange-emulator";
 
@@ -21,6 +24,7 @@ pub const PACKAGE: &str = "token-exchange-emulator";
 pub struct Emulator {
     child: Child,
     base_url: String,
+    ready_line: String,
     log: PathBuf,
 }
 
@@ -44,6 +48,7 @@ impl Emulator {
         let mut guard = Emulator {
             child,
             base_url: String::new(),
+            ready_line: String::new(),
             log: log.to_path_buf(),
         };
 
@@ -56,7 +61,7 @@ impl Emulator {
                 let Ok(line) = line else { break };
                 if !sent && let Some(url) = parse_ready_line(&line) {
                     sent = true;
-                    let _ = tx.send(url);
+                    let _ = tx.send((url, line.trim().to_owned()));
                 } else if let Some(log) = log.as_mut() {
                     // Keep draining so the emulator never blocks on a full pipe.
                     let _ = writeln!(log, "[stdout] {line}");
@@ -67,8 +72,9 @@ impl Emulator {
         let deadline = Instant::now() + timeout;
         loop {
             match rx.recv_timeout(Duration::from_millis(200)) {
-                Ok(url) => {
+                Ok((url, line)) => {
                     guard.base_url = url;
+                    guard.ready_line = line;
                     eprintln!("emulator: listening at {}", guard.base_url);
                     return Ok(guard);
                 }
@@ -110,6 +116,11 @@ impl Emulator {
         &self.base_url
     }
 
+    /// The JSON line the emulator printed once listening.
+    pub fn ready_line(&self) -> &str {
+        &self.ready_line
+    }
+
     /// The last lines of the emulator's log, for error messages.
     pub fn log_tail(&self) -> String {
         let text = fs::read_to_string(&self.log).unwrap_or_default();
@@ -120,6 +131,16 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
+        // SIGTERM first (the emulator shuts down cleanly on it), SIGKILL if it lingers.
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         if !self.base_url.is_empty() {

@@ -192,6 +192,9 @@ impl Provisioner {
                 if !installed(&home) {
                     bail!("npm installed kotlin-compiler but {} is incomplete", home.display());
                 }
+                make_executable(&home.join("bin/kotlinc"))?;
+                cmd::read(Command::new(home.join("bin/kotlinc")).arg("-version"))
+                    .context("the freshly installed kotlinc does not run")?;
                 done(start, &format!("kotlinc {KOTLIN_VERSION}"));
             }
         }

@@ -46,8 +46,8 @@ pub struct Env<'a> {
     pub ws: &'a Workspace,
     /// The bindings library (only for suites that [use the bindings](Suite::uses_bindings)).
     pub ffi: Option<&'a Ffi>,
-    /// Base URL of the running emulator, if the workspace has one.
-    pub emulator_url: Option<&'a str>,
+    /// The running emulator, if the workspace has one.
+    pub emulator: Option<&'a Emulator>,
 }
 
 impl Env<'_> {
@@ -57,12 +57,13 @@ impl Env<'_> {
             .ok_or_else(|| Error::msg(format!("the {FFI_PACKAGE} cdylib was not built")))
     }
 
-    /// Environment variables every foreign test process gets: the emulator URL and the
-    /// library directory.
+    /// Environment variables every foreign test process gets: the emulator's URL and
+    /// readiness line, and the library directory.
     pub fn test_vars(&self) -> Vec<(String, String)> {
         let mut vars = Vec::new();
-        if let Some(url) = self.emulator_url {
-            vars.push((emulator::URL_ENV.to_owned(), url.to_owned()));
+        if let Some(emu) = self.emulator {
+            vars.push((emulator::URL_ENV.to_owned(), emu.base_url().to_owned()));
+            vars.push((emulator::JSON_ENV.to_owned(), emu.ready_line().to_owned()));
         }
         if let Some(ffi) = self.ffi {
             vars.push((LIB_DIR_ENV.to_owned(), ffi.lib_dir.display().to_string()));
@@ -163,7 +164,7 @@ pub fn run_all(ws: &Workspace, opts: &TestOptions) -> Report {
                 Ok((ffi, emulator)) => suite.run(&Env {
                     ws,
                     ffi: Some(ffi),
-                    emulator_url: emulator.as_ref().map(Emulator::base_url),
+                    emulator: emulator.as_ref(),
                 }),
                 Err(e) => Err(Error::msg(format!(
                     "cannot build the bindings or start the emulator: {e}"
@@ -173,7 +174,7 @@ pub fn run_all(ws: &Workspace, opts: &TestOptions) -> Report {
             suite.run(&Env {
                 ws,
                 ffi: None,
-                emulator_url: None,
+                emulator: None,
             })
         };
         let counts = result.unwrap_or_else(|e| {
