@@ -10,6 +10,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::EmulatorError;
+use crate::vault::{ConnectionConfig, GOOGLE_CONNECTION, GRANT_FEDERATED_CONNECTION};
 
 /// Grant type of RFC 8693 token exchange, used by native social sign-in.
 pub const GRANT_TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -30,6 +31,18 @@ pub const SAMPLE_BLOCKED_USER: &str = "apple|blocked-user";
 pub const SAMPLE_MFA_USER: &str = "apple|mfa-user";
 /// User id of the sample tenant's Facebook user who has already signed up.
 pub const SAMPLE_FACEBOOK_USER: &str = "facebook|10000000001";
+/// Identifier of the sample tenant's backend API whose Custom API Client uses Token Vault.
+pub const SAMPLE_VAULT_API_AUDIENCE: &str = "https://calendar-backend.example.com";
+/// Client id of the sample tenant's Custom API Client allowed the Token Vault grant.
+pub const SAMPLE_VAULT_CLIENT_ID: &str = "calendar-backend";
+/// Client secret of [`SAMPLE_VAULT_CLIENT_ID`].
+pub const SAMPLE_VAULT_CLIENT_SECRET: &str = "calendar-backend-secret";
+/// Client id of the sample tenant's Custom API Client that lacks the Token Vault grant.
+pub const SAMPLE_NO_VAULT_CLIENT_ID: &str = "calendar-backend-no-vault";
+/// Client secret of [`SAMPLE_NO_VAULT_CLIENT_ID`].
+pub const SAMPLE_NO_VAULT_CLIENT_SECRET: &str = "no-vault-secret";
+/// A connection of the sample tenant that is not enabled for the Custom API Clients.
+pub const SAMPLE_DISABLED_CONNECTION: &str = "github";
 
 /// Configuration of one emulated Auth0 tenant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,6 +58,9 @@ pub struct EmulatorConfig {
     pub apis: Vec<ApiConfig>,
     /// Users that exist before the first sign-in (others are created on first exchange).
     pub users: Vec<UserConfig>,
+    /// Connections (external identity providers) for Token Vault, with their enabled
+    /// clients and already connected accounts.
+    pub connections: Vec<ConnectionConfig>,
     /// DPoP (RFC 9449) settings.
     pub dpop: DpopConfig,
     /// Consecutive failed exchanges (`invalid_grant`) from one IP after which that IP gets
@@ -84,12 +100,30 @@ impl Default for EmulatorConfig {
                     name: "DPoP Required App".to_owned(),
                     ..ClientConfig::native(SAMPLE_DPOP_REQUIRED_CLIENT_ID)
                 },
+                ClientConfig::custom_api_client(
+                    SAMPLE_VAULT_CLIENT_ID,
+                    SAMPLE_VAULT_CLIENT_SECRET,
+                    SAMPLE_VAULT_API_AUDIENCE,
+                    &[GRANT_FEDERATED_CONNECTION],
+                ),
+                ClientConfig::custom_api_client(
+                    SAMPLE_NO_VAULT_CLIENT_ID,
+                    SAMPLE_NO_VAULT_CLIENT_SECRET,
+                    SAMPLE_VAULT_API_AUDIENCE,
+                    &[],
+                ),
             ],
-            apis: vec![ApiConfig {
-                identifier: SAMPLE_API_AUDIENCE.to_owned(),
-                name: "Example API".to_owned(),
-                scopes: vec!["read:messages".to_owned(), "write:messages".to_owned()],
-            }],
+            apis: vec![
+                ApiConfig {
+                    identifier: SAMPLE_API_AUDIENCE.to_owned(),
+                    name: "Example API".to_owned(),
+                    scopes: vec!["read:messages".to_owned(), "write:messages".to_owned()],
+                },
+                ApiConfig {
+                    name: "Calendar Backend".to_owned(),
+                    ..ApiConfig::new(SAMPLE_VAULT_API_AUDIENCE, &["read:calendar", "write:calendar"])
+                },
+            ],
             users: vec![
                 UserConfig {
                     user_id: SAMPLE_BLOCKED_USER.to_owned(),
@@ -114,6 +148,10 @@ impl Default for EmulatorConfig {
                     ..UserConfig::default()
                 },
             ],
+            connections: vec![
+                ConnectionConfig::new(GOOGLE_CONNECTION, &[SAMPLE_VAULT_CLIENT_ID, SAMPLE_NO_VAULT_CLIENT_ID]),
+                ConnectionConfig::new(SAMPLE_DISABLED_CONNECTION, &[SAMPLE_CLIENT_ID]),
+            ],
             dpop: DpopConfig::default(),
             brute_force_threshold: 5,
             access_token_lifetime_secs: 86_400,
@@ -132,6 +170,7 @@ impl EmulatorConfig {
             clients: Vec::new(),
             apis: Vec::new(),
             users: Vec::new(),
+            connections: Vec::new(),
             ..Self::default()
         }
     }
@@ -173,6 +212,13 @@ impl EmulatorConfig {
     pub fn with_user(mut self, user: UserConfig) -> Self {
         self.users.retain(|u| u.user_id != user.user_id);
         self.users.push(user);
+        self
+    }
+
+    /// Adds a Token Vault connection, replacing any connection with the same name.
+    pub fn with_connection(mut self, connection: ConnectionConfig) -> Self {
+        self.connections.retain(|c| c.name != connection.name);
+        self.connections.push(connection);
         self
     }
 
@@ -230,6 +276,7 @@ impl EmulatorConfig {
                 )));
             }
         }
+        crate::vault::validate_connections(&self.connections)?;
         if self.dpop.allowed_algs.is_empty() || self.dpop.allowed_algs.iter().any(|a| a != "ES256") {
             return Err(EmulatorError::InvalidConfig(
                 "dpop.allowed_algs supports only \"ES256\"".into(),
@@ -285,6 +332,23 @@ impl ClientConfig {
             client_secret: None,
             app_type: None,
             resource_server_identifier: None,
+        }
+    }
+
+    /// A confidential Custom API Client (`app_type` `resource_server`) linked to the API
+    /// `api_identifier`, authenticating with `client_secret`, allowed `grant_types`.
+    pub fn custom_api_client(
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        api_identifier: impl Into<String>,
+        grant_types: &[&str],
+    ) -> Self {
+        Self {
+            grant_types: grant_types.iter().map(|g| (*g).to_owned()).collect(),
+            client_secret: Some(client_secret.into()),
+            app_type: Some("resource_server".to_owned()),
+            resource_server_identifier: Some(api_identifier.into()),
+            ..Self::native(client_id)
         }
     }
 
@@ -380,7 +444,18 @@ mod tests {
         let c = EmulatorConfig::default();
         c.validate().unwrap();
         let ids: Vec<_> = c.clients.iter().map(|c| c.client_id.as_str()).collect();
-        assert_eq!(ids, ["native-app", "no-exchange-app", "dpop-required-app"]);
+        assert_eq!(
+            ids,
+            [
+                "native-app",
+                "no-exchange-app",
+                "dpop-required-app",
+                "calendar-backend",
+                "calendar-backend-no-vault"
+            ]
+        );
+        assert!(c.clients[3].allows_grant(GRANT_FEDERATED_CONNECTION));
+        assert!(!c.clients[4].allows_grant(GRANT_FEDERATED_CONNECTION));
         assert!(!c.clients[1].allows_grant(GRANT_TOKEN_EXCHANGE));
         assert!(c.clients[2].require_dpop);
         assert_eq!(c.brute_force_threshold, 5);
@@ -390,7 +465,7 @@ mod tests {
     fn json_fills_defaults_and_rejects_unknown_fields() {
         let c = EmulatorConfig::from_json(r#"{"brute_force_threshold": 2}"#).unwrap();
         assert_eq!(c.brute_force_threshold, 2);
-        assert_eq!(c.clients.len(), 3);
+        assert_eq!(c.clients.len(), 5);
         assert!(EmulatorConfig::from_json(r#"{"brute_force_treshold": 2}"#).is_err());
         let c = EmulatorConfig::from_json(r#"{"clients":[{"client_id":"x"}]}"#).unwrap();
         assert!(c.clients[0].allows_grant(GRANT_TOKEN_EXCHANGE));

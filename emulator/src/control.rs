@@ -28,6 +28,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/dpop/rotate-nonces", post(rotate_nonces))
         .route("/brute-force", delete(reset_brute_force))
         .route("/users/{user_id}", get(user))
+        .merge(crate::vault::control::router())
 }
 
 fn bad_request(description: String) -> Response {

@@ -38,17 +38,27 @@ mod token_endpoint;
 mod tokens;
 mod userinfo;
 mod util;
+mod vault;
 
 pub use config::{
     ApiConfig, ClientConfig, DpopConfig, EmulatorConfig, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE,
     SAMPLE_API_AUDIENCE, SAMPLE_BLOCKED_USER, SAMPLE_CLIENT_ID, SAMPLE_DPOP_REQUIRED_CLIENT_ID, SAMPLE_FACEBOOK_USER,
     SAMPLE_MFA_USER, SAMPLE_NO_EXCHANGE_CLIENT_ID, UserConfig,
 };
+pub use config::{
+    SAMPLE_DISABLED_CONNECTION, SAMPLE_NO_VAULT_CLIENT_ID, SAMPLE_NO_VAULT_CLIENT_SECRET, SAMPLE_VAULT_API_AUDIENCE,
+    SAMPLE_VAULT_CLIENT_ID, SAMPLE_VAULT_CLIENT_SECRET,
+};
 pub use errors::EmulatorError;
 pub use faults::CannedResponse;
 pub use server::Emulator;
 pub use social::{APPLE_AUTHZ_CODE_TYPE, AppleCode, FACEBOOK_SESSION_TOKEN_TYPE, FacebookToken};
 pub use tokens::ISSUED_ACCESS_TOKEN_TYPE;
+pub use vault::{
+    CALENDAR_EVENTS_PATH, CALENDAR_READONLY_SCOPE, ConnectAccount, ConnectedAccount, ConnectedAccountConfig,
+    ConnectionConfig, DEFAULT_PROVIDER_TOKEN_LIFETIME_SECS, FEDERATED_CONNECTION_TOKEN_TYPE, GOOGLE_CONNECTION,
+    GRANT_FEDERATED_CONNECTION, VaultError,
+};
 
 /// RFC 7638 JWK thumbprint (SHA-256, base64url without padding) of a public JWK
 /// (`EC`, `RSA` or `OKP`), as used in `cnf.jkt`. `None` when a required member is missing.

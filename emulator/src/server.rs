@@ -17,6 +17,7 @@ use crate::faults::CannedResponse;
 use crate::jwt::Signer;
 use crate::social::{AppleCode, FacebookToken, mint_apple_code, mint_facebook_token};
 use crate::state::{AppState, Shared};
+use crate::vault::{CALENDAR_EVENTS_PATH, ConnectAccount, ConnectedAccount, VaultError};
 use crate::{control, discovery, token_endpoint, userinfo};
 
 /// A running emulator. Dropping it stops the server.
@@ -53,6 +54,7 @@ fn router(shared: AppState) -> Router {
             "/.well-known/openid-configuration",
             get(discovery::openid_configuration),
         )
+        .route(CALENDAR_EVENTS_PATH, get(crate::vault::calendar::list_events))
         .nest("/emulator", control::router())
         .with_state(shared)
 }
@@ -177,6 +179,49 @@ impl Emulator {
     /// The user with this id, as stored now (created on first sign-in).
     pub fn user(&self, user_id: &str) -> Option<UserConfig> {
         self.shared.store().users.get(user_id).cloned()
+    }
+
+    /// Token Vault: `account.user_id` connects their account at `account.connection` (as
+    /// through Auth0's Connected Accounts flow). The vault then stores a provider access token
+    /// (living `account.access_token_lifetime`) and refresh token, replacing the tokenset of
+    /// the same user, connection and login hint.
+    pub fn connect_account(&self, account: ConnectAccount) -> Result<ConnectedAccount, VaultError> {
+        self.shared.vault.connect(&account)
+    }
+
+    /// Token Vault: revokes the provider refresh tokens of the user's accounts at the
+    /// connection. Stored access tokens still work until they expire; after that, exchanges
+    /// get `federated_connection_refresh_token_not_found`. Returns how many were revoked.
+    pub fn revoke_connected_account(&self, user_id: &str, connection: &str) -> usize {
+        self.shared.vault.revoke(user_id, connection, None)
+    }
+
+    /// Token Vault: enables a connection for a client (e.g. a Custom API Client created
+    /// through the Management API).
+    pub fn enable_connection(&self, connection: &str, client_id: &str) -> Result<(), VaultError> {
+        self.shared.vault.enable_connection(connection, client_id)
+    }
+
+    /// Token Vault: the user's connected accounts (no token values).
+    pub fn connected_accounts(&self, user_id: &str) -> Vec<ConnectedAccount> {
+        self.shared.vault.accounts_of(user_id)
+    }
+
+    /// Token Vault: successful exchanges so far (each one a `/oauth/token` request answered
+    /// with a provider token).
+    pub fn vault_exchange_count(&self) -> u64 {
+        self.shared.vault.exchange_count()
+    }
+
+    /// Token Vault: provider access tokens obtained by refreshing an expired stored one.
+    pub fn provider_refresh_count(&self) -> u64 {
+        self.shared.vault.refresh_count()
+    }
+
+    /// URL of the fake Google Calendar "list events" API, which accepts the provider access
+    /// tokens Token Vault hands out for `google-oauth2` (`Authorization: Bearer ...`).
+    pub fn calendar_events_url(&self) -> String {
+        format!("{}{CALENDAR_EVENTS_PATH}", self.shared.base_url)
     }
 
     /// Stops the server and waits until in-flight requests have finished.

@@ -22,6 +22,8 @@ pub(crate) struct Shared {
     pub(crate) signer: Signer,
     pub(crate) dpop: DpopState,
     store: Mutex<Store>,
+    /// Token Vault: connections, connected accounts, the simulated provider.
+    pub(crate) vault: crate::vault::Vault,
     registry: RwLock<Registry>,
 }
 
@@ -66,6 +68,7 @@ impl Shared {
         Self {
             registry: RwLock::new(registry),
             dpop: DpopState::new(config.dpop.clone()),
+            vault: crate::vault::Vault::new(&config.connections),
             config,
             base_url,
             signer,

@@ -12,6 +12,7 @@ use crate::errors::OAuthError;
 use crate::state::Shared;
 use crate::token_endpoint::Params;
 
+mod federated;
 mod native_social;
 mod refresh_token;
 
@@ -22,6 +23,8 @@ pub(crate) enum Grant {
     TokenExchange,
     /// Refresh token grant.
     RefreshToken,
+    /// Token Vault: an Auth0 token for the user's token at an external provider.
+    FederatedConnection,
 }
 
 impl Grant {
@@ -30,6 +33,7 @@ impl Grant {
         match grant_type {
             GRANT_TOKEN_EXCHANGE => Some(Self::TokenExchange),
             GRANT_REFRESH_TOKEN => Some(Self::RefreshToken),
+            crate::vault::GRANT_FEDERATED_CONNECTION => Some(Self::FederatedConnection),
             _ => None,
         }
     }
@@ -56,6 +60,7 @@ pub(crate) async fn dispatch(grant: Grant, req: &TokenRequest<'_>) -> Result<Val
     match grant {
         Grant::TokenExchange => native_social::exchange(req).await,
         Grant::RefreshToken => refresh_token::refresh(req),
+        Grant::FederatedConnection => federated::exchange(req),
     }
 }
 

@@ -1,0 +1,144 @@
+//! Control endpoints of the Token Vault under `/emulator/vault/...`, the HTTP twins of
+//! `Emulator::connect_account` and friends (see the README's Token Vault section).
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{ConnectAccount, ConnectedAccount, DEFAULT_PROVIDER_TOKEN_LIFETIME_SECS, VaultError};
+use crate::state::AppState;
+
+/// The `/vault` routes, nested under `/emulator` by the control router.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/vault/connect", post(connect))
+        .route("/vault/revoke", post(revoke))
+        .route("/vault/enable-connection", post(enable_connection))
+        .route("/vault/stats", get(stats))
+        .route("/vault/accounts/{user_id}", get(accounts))
+}
+
+fn bad_request(description: impl Into<String>) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({ "error": "invalid_request", "error_description": description.into() })),
+    )
+        .into_response()
+}
+
+/// Parses a JSON body; the error is the description of a `400` answer.
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))
+}
+
+fn vault_error(e: &VaultError) -> Response {
+    bad_request(e.to_string())
+}
+
+/// JSON of a connected account (no token values).
+pub(crate) fn account_json(a: &ConnectedAccount) -> serde_json::Value {
+    json!({
+        "user_id": a.user_id,
+        "connection": a.connection,
+        "login_hint": a.login_hint,
+        "scopes": a.scopes,
+        "expires_in": a.expires_in,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConnectRequest {
+    user_id: String,
+    connection: String,
+    #[serde(default)]
+    scopes: Vec<String>,
+    access_token_lifetime_secs: Option<u64>,
+    login_hint: Option<String>,
+}
+
+async fn connect(State(shared): State<AppState>, body: Bytes) -> Response {
+    let req: ConnectRequest = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return bad_request(e),
+    };
+    let request = ConnectAccount {
+        user_id: req.user_id,
+        connection: req.connection,
+        scopes: req.scopes,
+        access_token_lifetime: Duration::from_secs(
+            req.access_token_lifetime_secs
+                .unwrap_or(DEFAULT_PROVIDER_TOKEN_LIFETIME_SECS),
+        ),
+        login_hint: req.login_hint,
+    };
+    match shared.vault.connect(&request) {
+        Ok(account) => (StatusCode::CREATED, Json(account_json(&account))).into_response(),
+        Err(e) => vault_error(&e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevokeRequest {
+    user_id: String,
+    connection: String,
+    login_hint: Option<String>,
+}
+
+async fn revoke(State(shared): State<AppState>, body: Bytes) -> Response {
+    let req: RevokeRequest = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return bad_request(e),
+    };
+    match shared
+        .vault
+        .revoke(&req.user_id, &req.connection, req.login_hint.as_deref())
+    {
+        0 => (
+            StatusCode::NOT_FOUND,
+            Json(
+                json!({ "error": "not_found", "error_description": "No connected account with a live refresh token." }),
+            ),
+        )
+            .into_response(),
+        n => Json(json!({ "revoked": n })).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnableRequest {
+    connection: String,
+    client_id: String,
+}
+
+async fn enable_connection(State(shared): State<AppState>, body: Bytes) -> Response {
+    let req: EnableRequest = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return bad_request(e),
+    };
+    match shared.vault.enable_connection(&req.connection, &req.client_id) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => vault_error(&e),
+    }
+}
+
+async fn stats(State(shared): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({
+        "exchanges": shared.vault.exchange_count(),
+        "provider_refreshes": shared.vault.refresh_count(),
+    }))
+}
+
+async fn accounts(State(shared): State<AppState>, Path(user_id): Path<String>) -> Json<serde_json::Value> {
+    let accounts: Vec<_> = shared.vault.accounts_of(&user_id).iter().map(account_json).collect();
+    Json(json!({ "accounts": accounts }))
+}
