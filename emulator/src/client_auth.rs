@@ -6,9 +6,13 @@
 //!   `client_id`;
 //! * `client_secret_post`: `client_id` and `client_secret` in the form body;
 //! * `client_secret_basic`: `Authorization: Basic base64(urlencode(id) ":" urlencode(secret))`
-//!   (RFC 6749 §2.3.1); the body may repeat the same `client_id`.
+//!   (RFC 6749 §2.3.1); the body may repeat the same `client_id`;
+//! * `private_key_jwt`: `client_assertion_type` = `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`
+//!   and an RS256 `client_assertion` signed with a key registered for the client
+//!   (verified in [`crate::client_assertion`]); `client_id` optional (else the assertion's `sub`).
 //!
-//! A client that has a `client_secret` must authenticate with it. Failures answer like Auth0:
+//! A client that has a `client_secret` or `private_key_jwt` credentials must authenticate.
+//! Failures answer like Auth0:
 //!
 //! | condition | status | `error` |
 //! | --- | --- | --- |
@@ -18,6 +22,8 @@
 //! | unknown client | 401 | `invalid_client` |
 //! | confidential client without credentials | 401 | `invalid_client` |
 //! | wrong secret, or a secret sent for a public client | 401 | `access_denied` (`Unauthorized`) |
+//! | `client_assertion` without `client_assertion_type` (or another type), or the reverse | 400 | `invalid_request` |
+//! | invalid client assertion (signature, `iss`/`sub`, `aud`, `exp`, replayed `jti`, ...) | 401 | `invalid_client` |
 //!
 //! Secrets never appear in error descriptions.
 
@@ -28,6 +34,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
 
+use crate::client_assertion;
 use crate::config::ClientConfig;
 use crate::errors::OAuthError;
 use crate::state::Shared;
@@ -42,6 +49,8 @@ pub(crate) enum AuthMethod {
     ClientSecretPost,
     /// HTTP Basic.
     ClientSecretBasic,
+    /// A JWT client assertion signed with the client's private key.
+    PrivateKeyJwt,
 }
 
 /// The client a token request comes from, after authentication.
@@ -58,6 +67,7 @@ enum Presented {
     None,
     Post(String),
     Basic(String),
+    Assertion(String),
 }
 
 /// Identifies and authenticates the client of a token request.
@@ -69,8 +79,23 @@ pub(crate) fn authenticate(
     let basic = basic_credentials(headers)?;
     let body_id = params.get("client_id");
     let body_secret = params.get("client_secret");
-    let (client_id, presented) = match basic {
-        Some((id, secret)) => {
+    let assertion = client_assertion(params)?;
+    let (client_id, presented) = match (assertion, basic) {
+        (Some(assertion), basic) => {
+            if body_secret.is_some() || basic.is_some() {
+                return Err(OAuthError::invalid_request(
+                    "Use only one client authentication method per request",
+                ));
+            }
+            let id = match body_id {
+                Some(id) => id.to_owned(),
+                None => {
+                    client_assertion::unverified_subject(assertion).ok_or_else(|| OAuthError::missing("client_id"))?
+                }
+            };
+            (id, Presented::Assertion(assertion.to_owned()))
+        }
+        (None, Some((id, secret))) => {
             if body_secret.is_some() {
                 return Err(OAuthError::invalid_request(
                     "Use only one client authentication method per request",
@@ -83,7 +108,7 @@ pub(crate) fn authenticate(
             }
             (id, Presented::Basic(secret))
         }
-        None => {
+        (None, None) => {
             let id = params.require("client_id")?.to_owned();
             match body_secret {
                 Some(secret) => (id, Presented::Post(secret.to_owned())),
@@ -95,8 +120,12 @@ pub(crate) fn authenticate(
         .client(&client_id)
         .ok_or_else(|| OAuthError::invalid_client(format!("Unknown client: {client_id}")))?;
     let method = match (&presented, client.client_secret.as_deref()) {
-        (Presented::None, None) => AuthMethod::None,
-        (Presented::None, Some(_)) => {
+        (Presented::Assertion(assertion), _) => {
+            client_assertion::verify(shared, headers, &client, assertion)?;
+            AuthMethod::PrivateKeyJwt
+        }
+        (Presented::None, None) if client.private_key_jwt_credentials.is_empty() => AuthMethod::None,
+        (Presented::None, _) => {
             return Err(OAuthError::invalid_client(
                 "Client authentication is required for this client",
             ));
@@ -112,6 +141,20 @@ pub(crate) fn authenticate(
         }
     };
     Ok(AuthenticatedClient { client, method })
+}
+
+/// The `client_assertion`, when the request has one with the JWT bearer assertion type.
+fn client_assertion(params: &Params) -> Result<Option<&str>, OAuthError> {
+    match (params.get("client_assertion_type"), params.get("client_assertion")) {
+        (None, None) => Ok(None),
+        (Some(client_assertion::JWT_BEARER_ASSERTION_TYPE), Some(assertion)) => Ok(Some(assertion)),
+        (Some(_), Some(_)) => Err(OAuthError::invalid_request(format!(
+            "client_assertion_type must be {}",
+            client_assertion::JWT_BEARER_ASSERTION_TYPE
+        ))),
+        (None, Some(_)) => Err(OAuthError::missing("client_assertion_type")),
+        (Some(_), None) => Err(OAuthError::missing("client_assertion")),
+    }
 }
 
 /// Auth0's answer to a wrong client secret: `401 access_denied` / `Unauthorized`.

@@ -10,6 +10,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::EmulatorError;
+use crate::client_assertion::PublicKeyCredential;
 use crate::vault::{ConnectionConfig, GOOGLE_CONNECTION, GRANT_FEDERATED_CONNECTION};
 
 /// Grant type of RFC 8693 token exchange, used by native social sign-in.
@@ -277,6 +278,7 @@ impl EmulatorConfig {
             }
         }
         crate::vault::validate_connections(&self.connections)?;
+        crate::client_assertion::validate_credentials(&self.clients)?;
         if self.dpop.allowed_algs.is_empty() || self.dpop.allowed_algs.iter().any(|a| a != "ES256") {
             return Err(EmulatorError::InvalidConfig(
                 "dpop.allowed_algs supports only \"ES256\"".into(),
@@ -312,6 +314,9 @@ pub struct ClientConfig {
     pub app_type: Option<String>,
     /// For `app_type` `resource_server`: the identifier of the API this client is linked to.
     pub resource_server_identifier: Option<String>,
+    /// Public keys for `private_key_jwt` client authentication. A client with credentials
+    /// must authenticate (with a signed client assertion, or its secret if it has one).
+    pub private_key_jwt_credentials: Vec<PublicKeyCredential>,
 }
 
 impl Default for ClientConfig {
@@ -332,6 +337,7 @@ impl ClientConfig {
             client_secret: None,
             app_type: None,
             resource_server_identifier: None,
+            private_key_jwt_credentials: Vec::new(),
         }
     }
 

@@ -22,6 +22,7 @@
 
 #![warn(missing_docs)]
 
+mod client_assertion;
 mod client_auth;
 mod config;
 mod control;
@@ -40,6 +41,7 @@ mod userinfo;
 mod util;
 mod vault;
 
+pub use client_assertion::PublicKeyCredential;
 pub use config::{
     ApiConfig, ClientConfig, DpopConfig, EmulatorConfig, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE,
     SAMPLE_API_AUDIENCE, SAMPLE_BLOCKED_USER, SAMPLE_CLIENT_ID, SAMPLE_DPOP_REQUIRED_CLIENT_ID, SAMPLE_FACEBOOK_USER,

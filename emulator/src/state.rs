@@ -56,6 +56,8 @@ pub(crate) struct Store {
     /// Consecutive failed exchanges per end-user IP.
     pub(crate) failures: HashMap<String, u32>,
     pub(crate) canned: VecDeque<CannedResponse>,
+    /// `private_key_jwt` assertions seen: `"{client_id}\n{jti}"` -> `exp` (replay protection).
+    pub(crate) assertion_jtis: HashMap<String, u64>,
 }
 
 impl Shared {

@@ -1,0 +1,373 @@
+//! `private_key_jwt` client authentication (RFC 7523 §2.2, OpenID Connect Core §9): the
+//! public keys a client registers, and verification of the RS256 client assertions it signs.
+//!
+//! An assertion is accepted when: the JOSE header has `alg` `RS256` (a header `kid` selects
+//! the registered keys with that `kid` and those without one); the signature verifies with a
+//! registered key (RustCrypto `rsa`); `iss` = `sub` = the client id; `aud` (a string or an array) contains the tenant's
+//! base URL with a trailing slash or the token endpoint URL (as the client reached the server);
+//! `exp` is in the future but at most 5 minutes away; `iat` / `nbf`, when present, are not in
+//! the future (60 s of clock skew); `jti` was not used before by this client. Every failure is
+//! `401 invalid_client` with a description that never contains the assertion.
+
+use axum::http::{HeaderMap, header};
+use rsa::pkcs1::DecodeRsaPublicKey;
+use rsa::pkcs1v15::{Signature, VerifyingKey};
+use rsa::pkcs8::DecodePublicKey;
+use rsa::signature::Verifier as _;
+use rsa::traits::PublicKeyParts;
+use rsa::{BigUint, RsaPublicKey};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::Sha256;
+
+use crate::EmulatorError;
+use crate::config::ClientConfig;
+use crate::errors::OAuthError;
+use crate::state::Shared;
+use crate::util::{b64url_decode, now_secs};
+
+/// `client_assertion_type` of a JWT client assertion.
+pub(crate) const JWT_BEARER_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// Longest accepted assertion lifetime left (`exp` - now), in seconds.
+const MAX_ASSERTION_LIFETIME_SECS: u64 = 300;
+/// Accepted clock skew for `iat` and `nbf`, in seconds.
+const CLOCK_SKEW_SECS: u64 = 60;
+/// Smallest accepted RSA modulus, in bits.
+const MIN_RSA_BITS: usize = 2048;
+
+/// A public key registered for a client's `private_key_jwt` authentication (Auth0's
+/// "Private Key JWT" credential): an RSA public key as PEM (`BEGIN PUBLIC KEY` or
+/// `BEGIN RSA PUBLIC KEY`) or as a JWK (`{"kty":"RSA","n":..,"e":..}`), of 2048 bits or more.
+///
+/// ```
+/// use token_exchange_emulator::PublicKeyCredential;
+/// let key = PublicKeyCredential::pem("-----BEGIN PUBLIC KEY-----\n...").kid("key-1");
+/// assert_eq!(key.kid.as_deref(), Some("key-1"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct PublicKeyCredential {
+    /// Key id. An assertion whose header has a `kid` is checked only with the keys that have
+    /// that `kid` or none.
+    pub kid: Option<String>,
+    /// The key as PEM (set this or `jwk`).
+    pub pem: Option<String>,
+    /// The key as a JWK (set this or `pem`).
+    pub jwk: Option<Value>,
+}
+
+impl PublicKeyCredential {
+    /// A credential from a PEM public key.
+    pub fn pem(pem: impl Into<String>) -> Self {
+        Self {
+            pem: Some(pem.into()),
+            ..Self::default()
+        }
+    }
+
+    /// A credential from a JWK public key.
+    pub fn jwk(jwk: Value) -> Self {
+        Self {
+            jwk: Some(jwk),
+            ..Self::default()
+        }
+    }
+
+    /// Sets the key id.
+    pub fn kid(mut self, kid: impl Into<String>) -> Self {
+        self.kid = Some(kid.into());
+        self
+    }
+
+    /// The RSA public key; the error says what is wrong with the configuration.
+    pub(crate) fn public_key(&self) -> Result<RsaPublicKey, String> {
+        let key = match (&self.pem, &self.jwk) {
+            (Some(pem), None) => RsaPublicKey::from_public_key_pem(pem.trim())
+                .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem.trim()))
+                .map_err(|_| "pem is not an RSA public key (BEGIN PUBLIC KEY or BEGIN RSA PUBLIC KEY)".to_owned())?,
+            (None, Some(jwk)) => {
+                let part = |name: &str| {
+                    jwk.get(name)
+                        .and_then(Value::as_str)
+                        .and_then(b64url_decode)
+                        .map(|b| BigUint::from_bytes_be(&b))
+                        .ok_or_else(|| format!("jwk has no valid {name}"))
+                };
+                if jwk.get("kty").and_then(Value::as_str) != Some("RSA") {
+                    return Err("jwk must have kty RSA".to_owned());
+                }
+                RsaPublicKey::new(part("n")?, part("e")?).map_err(|e| format!("jwk is not a usable RSA key: {e}"))?
+            }
+            _ => return Err("set exactly one of pem and jwk".to_owned()),
+        };
+        if key.size() * 8 < MIN_RSA_BITS {
+            return Err(format!("the RSA key must have at least {MIN_RSA_BITS} bits"));
+        }
+        Ok(key)
+    }
+}
+
+/// Checks every client's registered keys before the server starts.
+pub(crate) fn validate_credentials(clients: &[ClientConfig]) -> Result<(), EmulatorError> {
+    for client in clients {
+        for key in &client.private_key_jwt_credentials {
+            key.public_key().map_err(|e| {
+                EmulatorError::InvalidConfig(format!(
+                    "private_key_jwt credential of client {}: {e}",
+                    client.client_id
+                ))
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn rejected(description: &str) -> OAuthError {
+    OAuthError::invalid_client(description)
+}
+
+fn json_segment(segment: &str) -> Option<serde_json::Map<String, Value>> {
+    match serde_json::from_slice(&b64url_decode(segment)?).ok()? {
+        Value::Object(map) => Some(map),
+        _ => None,
+    }
+}
+
+/// The `sub` of an assertion, unverified: identifies the client when the body has no
+/// `client_id` (RFC 7523 §3 makes it optional).
+pub(crate) fn unverified_subject(assertion: &str) -> Option<String> {
+    let claims = json_segment(assertion.split('.').nth(1)?)?;
+    claims.get("sub")?.as_str().map(str::to_owned)
+}
+
+/// The audiences an assertion may name: the issuer (base URL with a trailing slash) and the
+/// token endpoint, both as configured and as the client reached the server (`Host`).
+fn accepted_audiences(shared: &Shared, headers: &HeaderMap) -> Vec<String> {
+    let mut bases = vec![shared.base_url.clone()];
+    if let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
+        bases.push(format!("http://{host}"));
+    }
+    bases
+        .iter()
+        .flat_map(|b| [format!("{b}/"), format!("{b}/oauth/token")])
+        .collect()
+}
+
+/// Verifies a client assertion for `client` and records its `jti`.
+pub(crate) fn verify(
+    shared: &Shared,
+    headers: &HeaderMap,
+    client: &ClientConfig,
+    assertion: &str,
+) -> Result<(), OAuthError> {
+    if client.private_key_jwt_credentials.is_empty() {
+        return Err(rejected("The client has no credential for private_key_jwt"));
+    }
+    let parts: Vec<&str> = assertion.split('.').collect();
+    let malformed = || rejected("client_assertion is not a compact JWS");
+    if parts.len() != 3 {
+        return Err(malformed());
+    }
+    let jose = json_segment(parts[0]).ok_or_else(malformed)?;
+    if jose.get("alg").and_then(Value::as_str) != Some("RS256") {
+        return Err(rejected("client_assertion must be signed with RS256"));
+    }
+    let kid = jose.get("kid").and_then(Value::as_str);
+    let candidates: Vec<&PublicKeyCredential> = client
+        .private_key_jwt_credentials
+        .iter()
+        .filter(|c| match (kid, c.kid.as_deref()) {
+            (Some(wanted), Some(registered)) => wanted == registered,
+            _ => true,
+        })
+        .collect();
+    if candidates.is_empty() {
+        return Err(rejected(
+            "client_assertion kid does not match a credential of the client",
+        ));
+    }
+    let signature = b64url_decode(parts[2])
+        .and_then(|s| Signature::try_from(s.as_slice()).ok())
+        .ok_or_else(malformed)?;
+    let input = format!("{}.{}", parts[0], parts[1]);
+    let verified = candidates.iter().filter_map(|c| c.public_key().ok()).any(|key| {
+        VerifyingKey::<Sha256>::new(key)
+            .verify(input.as_bytes(), &signature)
+            .is_ok()
+    });
+    if !verified {
+        return Err(rejected("client_assertion signature is invalid"));
+    }
+    let claims = json_segment(parts[1]).ok_or_else(malformed)?;
+    let text = |name: &str| claims.get(name).and_then(Value::as_str);
+    if text("iss") != Some(client.client_id.as_str()) || text("sub") != Some(client.client_id.as_str()) {
+        return Err(rejected("client_assertion iss and sub must be the client_id"));
+    }
+    let audiences = accepted_audiences(shared, headers);
+    let aud_ok = match claims.get("aud") {
+        Some(Value::String(a)) => audiences.contains(a),
+        Some(Value::Array(list)) => list
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|a| audiences.iter().any(|x| x == a)),
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(rejected(
+            "client_assertion aud must be the tenant URL (with a trailing slash) or the token endpoint",
+        ));
+    }
+    let now = now_secs();
+    let exp = claims
+        .get("exp")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| rejected("client_assertion has no valid exp"))?;
+    if exp <= now {
+        return Err(rejected("client_assertion has expired"));
+    }
+    if exp > now + MAX_ASSERTION_LIFETIME_SECS {
+        return Err(rejected(
+            "client_assertion exp is too far in the future (at most 5 minutes)",
+        ));
+    }
+    for name in ["iat", "nbf"] {
+        if let Some(t) = claims.get(name) {
+            let t = t
+                .as_f64()
+                .ok_or_else(|| rejected(&format!("client_assertion {name} is not a number")))?;
+            if t > (now + CLOCK_SKEW_SECS) as f64 {
+                return Err(rejected(&format!("client_assertion {name} is in the future")));
+            }
+        }
+    }
+    let jti = text("jti")
+        .filter(|j| !j.is_empty() && j.len() <= 512)
+        .ok_or_else(|| rejected("client_assertion has no valid jti"))?;
+    let key = format!("{}\n{jti}", client.client_id);
+    let mut store = shared.store();
+    store.assertion_jtis.retain(|_, expires| *expires > now);
+    if store.assertion_jtis.contains_key(&key) {
+        return Err(rejected("client_assertion jti has already been used"));
+    }
+    store.assertion_jtis.insert(key, exp);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::util::b64url;
+
+    #[test]
+    fn credentials_need_exactly_one_rsa_key_of_2048_bits() {
+        assert!(PublicKeyCredential::default().public_key().is_err());
+        assert!(PublicKeyCredential::pem("not a key").public_key().is_err());
+        let small = serde_json::json!({"kty": "RSA", "n": b64url([0xc5u8; 128]), "e": "AQAB"});
+        assert!(
+            PublicKeyCredential::jwk(small)
+                .public_key()
+                .unwrap_err()
+                .contains("2048")
+        );
+        let ec = serde_json::json!({"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"});
+        assert!(PublicKeyCredential::jwk(ec).public_key().is_err());
+        let good = serde_json::json!({"kty": "RSA", "n": b64url([0xc5u8; 256]), "e": "AQAB"});
+        assert!(PublicKeyCredential::jwk(good).public_key().is_ok());
+    }
+
+    /// A tenant whose client `backend` registered the public half of the process signing key,
+    /// so `Signer::sign` makes assertions for it.
+    fn setup(kid: Option<&str>) -> (Shared, crate::jwt::Signer) {
+        let signer = crate::jwt::Signer::new(None, false).unwrap();
+        let mut credential = PublicKeyCredential::jwk(signer.public_jwk());
+        credential.kid = kid.map(str::to_owned);
+        let client = ClientConfig {
+            private_key_jwt_credentials: vec![credential],
+            ..ClientConfig::native("backend")
+        };
+        let config = crate::EmulatorConfig::empty().with_client(client);
+        let shared = Shared::new(
+            config,
+            "http://127.0.0.1:9".into(),
+            crate::jwt::Signer::new(None, false).unwrap(),
+        );
+        (shared, signer)
+    }
+
+    fn claims(change: impl FnOnce(&mut Value)) -> Value {
+        let now = now_secs();
+        let mut c = serde_json::json!({
+            "iss": "backend", "sub": "backend", "aud": "http://127.0.0.1:9/",
+            "iat": now, "exp": now + 60, "jti": crate::util::random_token(8),
+        });
+        change(&mut c);
+        c
+    }
+
+    fn check(shared: &Shared, assertion: &str) -> Result<(), String> {
+        let client = shared.client("backend").unwrap();
+        verify(shared, &HeaderMap::new(), &client, assertion).map_err(|e| {
+            assert_eq!((e.status.as_u16(), e.error), (401, "invalid_client"));
+            e.description
+        })
+    }
+
+    #[test]
+    fn valid_assertions_pass_once() {
+        let (shared, signer) = setup(None);
+        let jwt = signer.sign("JWT", &claims(|_| {}));
+        check(&shared, &jwt).unwrap();
+        assert!(check(&shared, &jwt).unwrap_err().contains("already been used"));
+        let token_endpoint = signer.sign("JWT", &claims(|c| c["aud"] = "http://127.0.0.1:9/oauth/token".into()));
+        check(&shared, &token_endpoint).unwrap();
+        let in_list = signer.sign(
+            "JWT",
+            &claims(|c| c["aud"] = serde_json::json!(["x", "http://127.0.0.1:9/"])),
+        );
+        check(&shared, &in_list).unwrap();
+    }
+
+    #[test]
+    fn each_claim_is_enforced() {
+        let (shared, signer) = setup(None);
+        let now = now_secs();
+        let cases: Vec<(Value, &str)> = vec![
+            (claims(|c| c["aud"] = "http://127.0.0.1:9".into()), "aud"),
+            (claims(|c| c["aud"] = "https://other.example.com/".into()), "aud"),
+            (claims(|c| c["iss"] = "other".into()), "iss and sub"),
+            (claims(|c| c["sub"] = "other".into()), "iss and sub"),
+            (claims(|c| c["exp"] = (now - 1).into()), "expired"),
+            (claims(|c| c["exp"] = (now + 3600).into()), "too far"),
+            (claims(|c| c["iat"] = (now + 600).into()), "iat is in the future"),
+            (claims(|c| c["jti"] = Value::Null), "jti"),
+        ];
+        for (claims, expected) in cases {
+            let err = check(&shared, &signer.sign("JWT", &claims)).unwrap_err();
+            assert!(err.contains(expected), "{err} should mention {expected}");
+        }
+    }
+
+    #[test]
+    fn signature_alg_and_kid_are_enforced() {
+        let (shared, signer) = setup(Some("registered-kid"));
+        // The signer's header kid (its thumbprint) names no registered credential.
+        let err = check(&shared, &signer.sign("JWT", &claims(|_| {}))).unwrap_err();
+        assert!(err.contains("kid"), "{err}");
+        let (shared, signer) = setup(None);
+        let jwt = signer.sign("JWT", &claims(|_| {}));
+        let mut parts: Vec<String> = jwt.split('.').map(str::to_owned).collect();
+        parts[1] = b64url(claims(|c| c["sub"] = "backend".into()).to_string());
+        assert!(check(&shared, &parts.join(".")).unwrap_err().contains("signature"));
+        parts[0] = b64url(r#"{"alg":"HS256","typ":"JWT"}"#);
+        assert!(check(&shared, &parts.join(".")).unwrap_err().contains("RS256"));
+        assert!(check(&shared, "a.b").unwrap_err().contains("compact JWS"));
+    }
+
+    #[test]
+    fn subject_is_read_without_verification() {
+        let jwt = format!("{}.{}.sig", b64url("{}"), b64url(r#"{"sub":"my-client"}"#));
+        assert_eq!(unverified_subject(&jwt).as_deref(), Some("my-client"));
+        assert_eq!(unverified_subject("garbage"), None);
+    }
+}
