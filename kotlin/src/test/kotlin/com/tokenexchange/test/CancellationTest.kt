@@ -1,0 +1,101 @@
+package com.tokenexchange.test
+
+import com.tokenexchange.CancellationToken
+import com.tokenexchange.NativeSocialExchange
+import com.tokenexchange.TokenExchangeClient
+import com.tokenexchange.TokenExchangeException
+import com.tokenexchange.TokenSet
+import com.tokenexchange.apple
+import com.tokenexchange.create
+import com.tokenexchange.exchange
+import java.util.concurrent.atomic.AtomicReference
+import kotlin.coroutines.cancellation.CancellationException
+import kotlinx.coroutines.CoroutineStart
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.TimeoutCancellationException
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertNull
+import org.junit.Assert.assertTrue
+import org.junit.Assert.fail
+import org.junit.Test
+
+/**
+ * The emulator delays the token response of these Apple codes by [DELAY_MS]; cancelling the
+ * coroutine must end the call at once, and no token set may arrive later.
+ */
+class CancellationTest {
+    private val client = TokenExchangeClient.create(Emulator.baseUrl, Emulator.CLIENT_ID)
+
+    @Test
+    fun cancellingTheCoroutineAbortsTheExchange() = runBlocking<Unit> {
+        val request = NativeSocialExchange.apple(Emulator.appleCode(delayMs = DELAY_MS))
+        val outcome = AtomicReference<Any?>(null)
+        val started = System.nanoTime()
+        val job = launch(Dispatchers.IO, start = CoroutineStart.UNDISPATCHED) {
+            try {
+                outcome.set(client.exchange(request))
+            } catch (e: CancellationException) {
+                outcome.set(e)
+                throw e
+            }
+        }
+        delay(300)
+        job.cancel()
+        job.join()
+        val elapsedMs = (System.nanoTime() - started) / 1_000_000
+        assertTrue("the call ended ${elapsedMs} ms after starting", elapsedMs < DELAY_MS / 2)
+        assertTrue("the call ended with ${outcome.get()}", outcome.get() is CancellationException)
+        // Wait past the server's delay: the aborted exchange never delivers tokens.
+        delay(DELAY_MS)
+        assertTrue(outcome.get() !is TokenSet)
+    }
+
+    @Test
+    fun withTimeoutCancelsTheExchange() = runBlocking<Unit> {
+        val request = NativeSocialExchange.apple(Emulator.appleCode(delayMs = DELAY_MS))
+        val started = System.nanoTime()
+        var tokens: TokenSet? = null
+        try {
+            withTimeout(300) { tokens = client.exchange(request) }
+            fail("the exchange finished")
+        } catch (e: TimeoutCancellationException) {
+            // expected
+        }
+        assertTrue((System.nanoTime() - started) / 1_000_000 < DELAY_MS / 2)
+        assertNull(tokens)
+    }
+
+    @Test
+    fun anExplicitCancellationTokenEndsTheCallWithCancelled() = runBlocking<Unit> {
+        val request = NativeSocialExchange.apple(Emulator.appleCode(delayMs = DELAY_MS))
+        val token = CancellationToken()
+        val started = System.nanoTime()
+        launch {
+            delay(300)
+            token.cancel()
+        }
+        try {
+            client.exchangeNativeSocial(request, token)
+            fail("the exchange finished")
+        } catch (e: TokenExchangeException.Cancelled) {
+            assertTrue(e.requestMayHaveReachedServer())
+        }
+        assertTrue((System.nanoTime() - started) / 1_000_000 < DELAY_MS / 2)
+        assertTrue(token.isCancelled())
+        // A cancelled token fails new calls at once, before any I/O.
+        try {
+            client.exchangeNativeSocial(NativeSocialExchange.apple(Emulator.appleCode()), token)
+            fail("the exchange ran")
+        } catch (e: TokenExchangeException.Cancelled) {
+            assertEquals(true, token.isCancelled())
+        }
+    }
+
+    companion object {
+        const val DELAY_MS = 3000L
+    }
+}

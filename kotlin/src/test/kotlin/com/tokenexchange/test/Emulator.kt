@@ -1,0 +1,55 @@
+package com.tokenexchange.test
+
+import java.net.HttpURLConnection
+import java.net.ServerSocket
+import java.net.URI
+
+/** The emulator the tests run against (`TOKEN_EXCHANGE_EMULATOR_URL`) and its control endpoints. */
+object Emulator {
+    val baseUrl: String by lazy {
+        System.getenv("TOKEN_EXCHANGE_EMULATOR_URL")?.trimEnd('/')
+            ?: error("TOKEN_EXCHANGE_EMULATOR_URL is not set: run the tests with `cargo xtask test --lang kotlin`")
+    }
+
+    const val CLIENT_ID = "native-app"
+    const val API = "https://api.example.com"
+
+    private fun post(path: String, body: String): String {
+        val connection = URI("$baseUrl$path").toURL().openConnection() as HttpURLConnection
+        connection.requestMethod = "POST"
+        connection.doOutput = true
+        connection.setRequestProperty("Content-Type", "application/json")
+        connection.outputStream.use { it.write(body.toByteArray()) }
+        val status = connection.responseCode
+        val text = (if (status < 400) connection.inputStream else connection.errorStream).bufferedReader().use { it.readText() }
+        check(status in 200..299) { "POST $path: HTTP $status $text" }
+        return text
+    }
+
+    private fun field(json: String, name: String): String =
+        Regex("\"$name\":\"([^\"]+)\"").find(json)?.groupValues?.get(1) ?: error("no $name in $json")
+
+    /** A single-use Apple authorization code for [sub]; the token response is delayed by [delayMs]. */
+    fun appleCode(sub: String = "apple|kotlin-user", email: String? = null, delayMs: Long? = null): String {
+        val members = mutableListOf("\"sub\":\"$sub\"")
+        if (email != null) members += "\"email\":\"$email\""
+        if (delayMs != null) members += "\"delay_ms\":$delayMs"
+        return field(post("/emulator/apple/authorization-codes", "{${members.joinToString(",")}}"), "code")
+    }
+
+    /** A Facebook session token (reusable until it expires). */
+    fun facebookToken(): String = field(post("/emulator/facebook/session-tokens", "{}"), "token")
+
+    /** Makes the next /oauth/token answer [status] with [body] (and [headers]). */
+    fun queueTokenResponse(status: Int, contentType: String, body: String, headers: Map<String, String> = emptyMap()) {
+        val escaped = body.replace("\\", "\\\\").replace("\"", "\\\"")
+        val headerJson = headers.entries.joinToString(",") { "\"${it.key}\":\"${it.value}\"" }
+        post(
+            "/emulator/token-responses",
+            "{\"status\":$status,\"content_type\":\"$contentType\",\"headers\":{$headerJson},\"body\":\"$escaped\"}",
+        )
+    }
+
+    /** A loopback port nothing listens on. */
+    fun closedPort(): Int = ServerSocket(0).use { it.localPort }
+}

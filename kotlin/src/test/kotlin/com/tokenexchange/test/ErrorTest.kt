@@ -1,0 +1,153 @@
+package com.tokenexchange.test
+
+import com.tokenexchange.ClientConfig
+import com.tokenexchange.NativeSocialExchange
+import com.tokenexchange.NetworkErrorKind
+import com.tokenexchange.ResponseProblem
+import com.tokenexchange.TokenExchangeClient
+import com.tokenexchange.TokenExchangeException
+import com.tokenexchange.apple
+import com.tokenexchange.create
+import com.tokenexchange.exchange
+import com.tokenexchange.facebook
+import com.tokenexchange.mfaToken
+import com.tokenexchange.oauthCode
+import java.time.Duration
+import kotlinx.coroutines.runBlocking
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertFalse
+import org.junit.Assert.assertNotNull
+import org.junit.Assert.assertTrue
+import org.junit.Assert.fail
+import org.junit.Test
+
+class ErrorTest {
+    private val base = Emulator.baseUrl
+    private val client = TokenExchangeClient.create(base, Emulator.CLIENT_ID)
+
+    private inline fun <reified E : TokenExchangeException> failure(block: () -> Unit): E {
+        try {
+            block()
+        } catch (e: TokenExchangeException) {
+            if (e is E) return e
+            fail("expected ${E::class.simpleName}, got $e")
+        }
+        fail("expected ${E::class.simpleName}, the call succeeded")
+        throw AssertionError()
+    }
+
+    @Test
+    fun reusedAppleCodeIsInvalidGrant() = runBlocking<Unit> {
+        val request = NativeSocialExchange.apple(Emulator.appleCode("apple|kotlin-reuse"), audience = Emulator.API)
+            .copy(forwardedFor = "198.51.100.20")
+        client.exchange(request)
+        val e = failure<TokenExchangeException.OAuth> { client.exchange(request) }
+        assertTrue(e.isInvalidGrant())
+        assertEquals("invalid_grant", e.oauthCode)
+        assertEquals(403, e.status)
+        assertTrue(e.requestMayHaveReachedServer())
+        assertFalse(e.isRetryable())
+        assertFalse(e.toString().contains(request.subjectToken))
+    }
+
+    @Test
+    fun invalidInputFailsBeforeAnyIo() = runBlocking<Unit> {
+        val e = failure<TokenExchangeException.InvalidInput> {
+            client.exchange(NativeSocialExchange.apple("Bearer abc"))
+        }
+        assertEquals("subject_token", e.field)
+        assertFalse(e.requestMayHaveReachedServer())
+        val both = failure<TokenExchangeException.InvalidInput> {
+            client.exchange(NativeSocialExchange.apple("c", audience = Emulator.API).copy(resource = Emulator.API))
+        }
+        assertEquals("resource", both.field)
+        val ip = failure<TokenExchangeException.InvalidInput> {
+            client.exchange(NativeSocialExchange.apple("c").copy(forwardedFor = "nope"))
+        }
+        assertEquals("forwarded_for", ip.field)
+    }
+
+    @Test
+    fun badConfigurationNamesTheField() {
+        val domain = failure<TokenExchangeException.InvalidInput> {
+            TokenExchangeClient.create("http://tenant.example.com", Emulator.CLIENT_ID)
+        }
+        assertEquals("domain", domain.field)
+        val timeout = failure<TokenExchangeException.InvalidInput> {
+            TokenExchangeClient(ClientConfig(domain = base, clientId = "x", timeout = Duration.ZERO))
+        }
+        assertEquals("timeout", timeout.field)
+    }
+
+    @Test
+    fun clientWithoutTheGrantIsUnauthorized() = runBlocking<Unit> {
+        val other = TokenExchangeClient.create(base, "no-exchange-app")
+        val e = failure<TokenExchangeException.OAuth> { other.exchange(NativeSocialExchange.apple(Emulator.appleCode())) }
+        assertTrue(e.isUnauthorizedClient())
+        assertEquals(403, e.status)
+    }
+
+    @Test
+    fun closedPortIsANetworkErrorThatNeverReachedTheServer() = runBlocking<Unit> {
+        val dead = TokenExchangeClient.create("http://127.0.0.1:${Emulator.closedPort()}", Emulator.CLIENT_ID)
+        val e = failure<TokenExchangeException.Network> { dead.exchange(NativeSocialExchange.apple("code")) }
+        assertEquals(NetworkErrorKind.CONNECT, e.kind)
+        assertFalse(e.requestMayHaveReachedServer)
+        assertTrue(e.isRetryable() && e.isNetworkError())
+    }
+
+    @Test
+    fun htmlIsAnUnexpectedResponse() = runBlocking<Unit> {
+        Emulator.queueTokenResponse(502, "text/html", "<html><body>Bad gateway</body></html>")
+        val e = failure<TokenExchangeException.UnexpectedResponse> {
+            client.exchange(NativeSocialExchange.facebook(Emulator.facebookToken()))
+        }
+        assertEquals(502, e.status)
+        assertEquals(ResponseProblem.Html, e.problem)
+        assertTrue(e.isRetryable())
+    }
+
+    @Test
+    fun mfaRequiredCarriesARedactedToken() = runBlocking<Unit> {
+        val e = failure<TokenExchangeException.OAuth> {
+            client.exchange(NativeSocialExchange.apple(Emulator.appleCode("apple|mfa-user")))
+        }
+        assertTrue(e.isMfaRequired())
+        val token = e.mfaToken
+        assertNotNull(token)
+        assertTrue(token!!.value.isNotEmpty())
+        assertEquals(listOf("otp"), e.mfaChallengeTypes)
+        assertFalse(e.message, e.message.contains(token.value))
+        assertFalse(e.toString().contains(token.value))
+        assertEquals("Secret(<redacted>)", token.toString())
+    }
+
+    @Test
+    fun rateLimitingSaysWhenToRetry() = runBlocking<Unit> {
+        Emulator.queueTokenResponse(429, "application/json", "{\"error\":\"too_many_requests\"}", mapOf("Retry-After" to "15"))
+        val e = failure<TokenExchangeException.OAuth> {
+            client.exchange(NativeSocialExchange.facebook(Emulator.facebookToken()))
+        }
+        assertTrue(e.isRateLimited() && e.isRetryable())
+        assertEquals(Duration.ofSeconds(15), e.retryAfter())
+        assertEquals(15L, e.retryAfterSeconds)
+    }
+
+    @Test
+    fun slowServersTimeOut() = runBlocking<Unit> {
+        val impatient = TokenExchangeClient.create(base, Emulator.CLIENT_ID) { timeout = Duration.ofMillis(300) }
+        val e = failure<TokenExchangeException.Timeout> {
+            impatient.exchange(NativeSocialExchange.apple(Emulator.appleCode(delayMs = 2000)))
+        }
+        assertTrue(e.requestMayHaveReachedServer && e.isRetryable())
+    }
+
+    @Test
+    fun bearerTokenForADpopRequestIsRefused() = runBlocking<Unit> {
+        Emulator.queueTokenResponse(200, "application/json", "{\"access_token\":\"at\",\"token_type\":\"Bearer\"}")
+        val e = failure<TokenExchangeException.TokenNotBound> {
+            client.exchange(NativeSocialExchange.facebook(Emulator.facebookToken()))
+        }
+        assertEquals("Bearer", e.tokenType)
+    }
+}

@@ -1,0 +1,126 @@
+package com.tokenexchange.test
+
+import com.tokenexchange.AuthorizationHeaders
+import com.tokenexchange.DpopKey
+import com.tokenexchange.HttpHeader
+import com.tokenexchange.NativeSocialExchange
+import com.tokenexchange.ResourceRequest
+import com.tokenexchange.TokenExchange
+import com.tokenexchange.TokenExchangeClient
+import com.tokenexchange.TokenSet
+import com.tokenexchange.apple
+import com.tokenexchange.create
+import com.tokenexchange.exchange
+import com.tokenexchange.facebook
+import com.tokenexchange.userinfoJson
+import kotlinx.coroutines.runBlocking
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertFalse
+import org.junit.Assert.assertNotNull
+import org.junit.Assert.assertNull
+import org.junit.Assert.assertTrue
+import org.junit.Test
+
+class ExchangeTest {
+    private val base = Emulator.baseUrl
+
+    @Test
+    fun bearerExchangeWithoutAKey() = runBlocking<Unit> {
+        val client = TokenExchangeClient.create(base, Emulator.CLIENT_ID, dpopKey = null)
+        val tokens = client.exchange(NativeSocialExchange.apple(Emulator.appleCode(), audience = Emulator.API))
+        assertEquals("Bearer", tokens.tokenType)
+        assertFalse(tokens.isDpopBound())
+        assertNull(tokens.dpopJkt)
+        assertNull(client.dpopThumbprint())
+    }
+
+    @Test
+    fun dpopBoundExchangeThroughTheNonceChallenge() = runBlocking<Unit> {
+        val key = DpopKey.generate()
+        val client = TokenExchangeClient.create(base, Emulator.CLIENT_ID, dpopKey = key)
+        val request = NativeSocialExchange.apple(
+            Emulator.appleCode("apple|kotlin-dpop", email = "k@example.com"),
+            firstName = "Katherine",
+            lastName = "Johnson",
+            audience = Emulator.API,
+        )
+        val tokens = client.exchange(request)
+        assertTrue(tokens.isDpopBound())
+        assertEquals("DPoP", tokens.tokenType)
+        assertEquals(key.thumbprint(), tokens.dpopJkt)
+        assertEquals(key.thumbprint(), client.dpopThumbprint())
+        assertNotNull(tokens.refreshToken)
+        assertTrue(tokens.expiresAt!! > System.currentTimeMillis() / 1000)
+        assertTrue(tokens.scope!!.contains("openid"))
+
+        val claims = client.userinfoJson(tokens)
+        assertTrue(claims, claims.contains("\"sub\":\"apple|kotlin-dpop\""))
+        assertTrue(claims, claims.contains("\"given_name\":\"Katherine\""))
+        assertTrue(tokens.unverifiedIdTokenClaims()!!.contains("apple|kotlin-dpop"))
+
+        val headers = client.authorizationHeaders("GET", "$base/userinfo", tokens)
+        assertTrue(headers.authorization.startsWith("DPoP "))
+        assertEquals(3, headers.dpop!!.split('.').size)
+
+        val response = client.sendAuthorized(
+            ResourceRequest(method = "GET", url = "$base/userinfo", headers = listOf(HttpHeader("Accept", "application/json"))),
+            tokens,
+        )
+        assertEquals(200, response.status)
+        assertTrue(response.bodyText()!!.contains("apple|kotlin-dpop"))
+        assertTrue(response.header("content-type")!!.contains("json"))
+    }
+
+    @Test
+    fun facebookExchangeWithResource() = runBlocking<Unit> {
+        val client = TokenExchangeClient.create(base, Emulator.CLIENT_ID)
+        val request = NativeSocialExchange.facebook(Emulator.facebookToken()).copy(resource = Emulator.API)
+        val tokens = client.exchange(request)
+        assertTrue(tokens.isDpopBound())
+        assertEquals("openid profile email offline_access", tokens.scope)
+    }
+
+    @Test
+    fun descriptionsAreRedacted() = runBlocking<Unit> {
+        val client = TokenExchangeClient.create(base, Emulator.CLIENT_ID)
+        val code = Emulator.appleCode()
+        val request = NativeSocialExchange.apple(code, firstName = "Privatename", audience = Emulator.API)
+        assertFalse(request.toString(), request.toString().contains(code))
+        assertFalse(request.toString().contains("Privatename"))
+        val tokens = client.exchange(request)
+        val text = tokens.toString()
+        assertFalse(text, text.contains(tokens.accessToken))
+        assertFalse(text, text.contains(tokens.refreshToken!!))
+        assertFalse(text, text.contains(tokens.idToken!!))
+        assertTrue(text, text.contains("DPoP") && text.contains(tokens.dpopJkt!!))
+        val headers: AuthorizationHeaders = client.authorizationHeaders("GET", "https://api.example.com/x", tokens)
+        assertFalse(headers.toString().contains(tokens.accessToken))
+    }
+
+    @Test
+    fun exportedKeysPresentStoredTokensAfterARestart() = runBlocking<Unit> {
+        val key = DpopKey.generate()
+        val tokens = TokenExchangeClient.create(base, Emulator.CLIENT_ID, dpopKey = key)
+            .exchange(NativeSocialExchange.apple(Emulator.appleCode("apple|kotlin-restart")))
+        val pkcs8 = key.toPkcs8()
+        assertTrue(key.isSoftware() && pkcs8.size > 100)
+
+        // "Restart": only the PKCS#8 bytes and the token strings survive.
+        val restored = DpopKey.fromPkcs8(pkcs8)
+        assertEquals(key.thumbprint(), restored.thumbprint())
+        val stored = TokenSet(accessToken = tokens.accessToken, tokenType = tokens.tokenType, dpopJkt = tokens.dpopJkt)
+        val claims = TokenExchangeClient.create(base, Emulator.CLIENT_ID, dpopKey = restored).userinfoJson(stored)
+        assertTrue(claims.contains("apple|kotlin-restart"))
+    }
+
+    @Test
+    fun telemetryNamesTheKotlinSdk() {
+        val telemetry = TokenExchange.telemetry()
+        assertEquals("token-exchange-kotlin", telemetry.name)
+        assertEquals(TokenExchange.version, telemetry.version)
+        assertEquals("jvm", telemetry.env["platform"])
+        // The configuration the factory builds carries it.
+        val client = TokenExchangeClient.create(base, Emulator.CLIENT_ID) { telemetryEnabled = false }
+        assertEquals("$base/", client.baseUrl())
+    }
+}
