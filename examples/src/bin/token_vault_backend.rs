@@ -1,0 +1,127 @@
+//! Token Vault from a backend's point of view, on the embedded emulator:
+//! `cargo run -p examples --bin token_vault_backend`.
+//!
+//! 1. The tenant has a backend API (`https://calendar-backend.example.com`) and its Custom API
+//!    Client (`calendar-backend`, allowed the Token Vault grant); the Google connection is
+//!    enabled for it. (The emulator's sample tenant has all of this.)
+//! 2. The user signs in on the mobile app (Sign in with Apple, native social token exchange)
+//!    and gets an Auth0 access token for the backend API.
+//! 3. The user connects their Google account (Auth0's Connected Accounts flow, simulated by the
+//!    emulator), so Token Vault holds their Google tokens.
+//! 4. The backend receives the app's access token and exchanges it, authenticated as its Custom
+//!    API Client, for the user's Google access token (cached until shortly before it expires).
+//! 5. The backend calls the (fake) Google Calendar API with it and prints the events.
+//!
+//! Token values are never printed.
+
+use std::process::ExitCode;
+
+use token_exchange::{
+    Client, ClientAuthentication, Error, FederatedTokenCache, FederatedTokenExchange, NativeSocialExchange,
+    ResourceRequest, Secret, TokenSet,
+};
+use token_exchange_emulator::{
+    AppleCode, CALENDAR_READONLY_SCOPE, ConnectAccount, Emulator, EmulatorConfig, GOOGLE_CONNECTION, SAMPLE_CLIENT_ID,
+    SAMPLE_VAULT_API_AUDIENCE, SAMPLE_VAULT_CLIENT_ID, SAMPLE_VAULT_CLIENT_SECRET,
+};
+
+const USER: &str = "apple|001234.jane";
+const GOOGLE_ACCOUNT: &str = "jane.doe@gmail.com";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let emu = Emulator::start(EmulatorConfig::default())
+        .await
+        .map_err(|e| format!("the emulator did not start: {e}"))?;
+    println!("tenant: {} (embedded emulator, sample tenant)", emu.base_url());
+
+    // 2. The app signs the user in for the backend API.
+    let app = Client::builder(emu.base_url(), SAMPLE_CLIENT_ID)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let code = emu.apple_authorization_code(AppleCode::new(USER).email("jane@example.com"));
+    let app_tokens = app
+        .exchange_native_social(
+            &NativeSocialExchange::apple(code)
+                .audience(SAMPLE_VAULT_API_AUDIENCE)
+                .scope("openid profile read:calendar"),
+        )
+        .await
+        .map_err(|e| format!("sign-in failed: {e}"))?;
+    println!(
+        "app: signed in as {USER}, access token for {SAMPLE_VAULT_API_AUDIENCE} (scope: {})",
+        app_tokens.scope.as_deref().unwrap_or("-")
+    );
+
+    // 4. The backend, before the user connected Google: Token Vault says so.
+    let backend = Client::builder(emu.base_url(), SAMPLE_VAULT_CLIENT_ID)
+        .client_authentication(ClientAuthentication::ClientSecretPost(Secret::new(
+            SAMPLE_VAULT_CLIENT_SECRET,
+        )))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let cache = FederatedTokenCache::new(backend.clone());
+    let request = FederatedTokenExchange::access_token(app_tokens.access_token.clone(), GOOGLE_CONNECTION);
+    let scopes = [CALENDAR_READONLY_SCOPE.to_owned()];
+    match cache.get(&request, &scopes).await {
+        Err(Error::OAuth(e)) if e.is_connection_required() => {
+            println!("backend: Token Vault has no Google account for the user yet ({e}): ask them to connect");
+        }
+        Ok(_) => return Err("the exchange succeeded before the user connected Google".into()),
+        Err(e) => return Err(format!("unexpected error before connecting: {e}")),
+    }
+
+    // 3. The user connects Google.
+    let connected = emu
+        .connect_account(ConnectAccount::new(USER, GOOGLE_CONNECTION).login_hint(GOOGLE_ACCOUNT))
+        .map_err(|e| e.to_string())?;
+    println!(
+        "user: connected Google account {GOOGLE_ACCOUNT} (scopes: {})",
+        connected.scopes.join(" ")
+    );
+
+    // 4. The backend exchanges the app's access token for the user's Google access token.
+    let google = cache
+        .get(&request, &scopes)
+        .await
+        .map_err(|e| format!("Token Vault exchange failed: {e}"))?;
+    println!("backend: {google:?}");
+
+    // 5. The backend calls Google Calendar with it.
+    let as_bearer = TokenSet::new(google.access_token.clone(), google.token_type.clone());
+    let response = backend
+        .send_authorized(&ResourceRequest::get(emu.calendar_events_url()), &as_bearer)
+        .await
+        .map_err(|e| format!("calendar call failed: {e}"))?;
+    if response.status != 200 {
+        return Err(format!("the calendar API answered HTTP {}", response.status));
+    }
+    let events: serde_json::Value =
+        serde_json::from_slice(&response.body).map_err(|e| format!("calendar response: {e}"))?;
+    println!("calendar of {}:", events["summary"].as_str().unwrap_or("?"));
+    for item in events["items"].as_array().into_iter().flatten() {
+        println!(
+            "  {}  {}",
+            item["start"]["dateTime"].as_str().unwrap_or("?"),
+            item["summary"].as_str().unwrap_or("?")
+        );
+    }
+
+    // A second request of the backend is served from the cache.
+    cache.get(&request, &scopes).await.map_err(|e| e.to_string())?;
+    println!(
+        "backend: successful Token Vault exchanges so far: {} (the second lookup came from the cache)",
+        emu.vault_exchange_count()
+    );
+    Ok(())
+}
