@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::config::{GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE};
 use crate::state::{AppState, Shared};
+use crate::vault::GRANT_FEDERATED_CONNECTION;
 
 /// The OpenID Provider metadata of the emulated tenant.
 pub(crate) fn metadata(shared: &Shared) -> Value {
@@ -15,11 +16,12 @@ pub(crate) fn metadata(shared: &Shared) -> Value {
         "token_endpoint": format!("{base}/oauth/token"),
         "userinfo_endpoint": shared.userinfo_url(),
         "jwks_uri": format!("{base}/.well-known/jwks.json"),
-        "grant_types_supported": [GRANT_TOKEN_EXCHANGE, GRANT_REFRESH_TOKEN],
+        "grant_types_supported": [GRANT_TOKEN_EXCHANGE, GRANT_REFRESH_TOKEN, GRANT_FEDERATED_CONNECTION],
         "response_types_supported": ["token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_methods_supported": ["none"],
+        "token_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic", "private_key_jwt"],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "claims_supported": [
             "sub", "iss", "aud", "exp", "iat", "name", "given_name", "family_name",
