@@ -5,18 +5,23 @@
 //! every field has a default, so a config file only needs to name what it changes.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::EmulatorError;
+use crate::actions::{ActionConfig, ActionTrigger, DEFAULT_ACTION_TIMEOUT_MS};
 use crate::client_assertion::PublicKeyCredential;
+use crate::google::{GOOGLE_JWKS_PATH, SAMPLE_GOOGLE_CLIENT_ID};
+use crate::management::{ClientGrantConfig, MANAGEMENT_API_AUDIENCE_PLACEHOLDER, TokenExchangeProfileConfig};
 use crate::vault::{ConnectionConfig, GOOGLE_CONNECTION, GRANT_FEDERATED_CONNECTION};
 
 /// Grant type of RFC 8693 token exchange, used by native social sign-in.
 pub const GRANT_TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 /// Grant type of the OAuth 2.0 refresh token grant.
 pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
+/// Grant type of the OAuth 2.0 client credentials grant.
+pub const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
 
 /// Client id of the sample tenant's public native client (token exchange + refresh token).
 pub const SAMPLE_CLIENT_ID: &str = "native-app";
@@ -44,6 +49,23 @@ pub const SAMPLE_NO_VAULT_CLIENT_ID: &str = "calendar-backend-no-vault";
 pub const SAMPLE_NO_VAULT_CLIENT_SECRET: &str = "no-vault-secret";
 /// A connection of the sample tenant that is not enabled for the Custom API Clients.
 pub const SAMPLE_DISABLED_CONNECTION: &str = "github";
+/// Client id of the sample tenant's machine-to-machine client allowed every Management API
+/// scope (client credentials grant).
+pub const SAMPLE_MANAGEMENT_CLIENT_ID: &str = "management-client";
+/// Client secret of [`SAMPLE_MANAGEMENT_CLIENT_ID`].
+pub const SAMPLE_MANAGEMENT_CLIENT_SECRET: &str = "management-secret";
+/// Client id of the sample tenant's machine-to-machine client allowed only
+/// `read:token_exchange_profiles` on the Management API.
+pub const SAMPLE_LIMITED_MANAGEMENT_CLIENT_ID: &str = "limited-management-client";
+/// Client secret of [`SAMPLE_LIMITED_MANAGEMENT_CLIENT_ID`].
+pub const SAMPLE_LIMITED_MANAGEMENT_CLIENT_SECRET: &str = "limited-secret";
+/// Id of the sample tenant's JavaScript Action that verifies Google ID tokens
+/// (`emulator/actions/google-id-token.js`).
+pub const SAMPLE_GOOGLE_ACTION_ID: &str = "act_google";
+/// `subject_token_type` of the sample tenant's token exchange profile for Google ID tokens.
+pub const SAMPLE_GOOGLE_SUBJECT_TOKEN_TYPE: &str = "urn:token-exchange:google-id-token";
+/// Source of the sample Google ID token Action (embedded in the binary).
+const SAMPLE_GOOGLE_ACTION_JS: &str = include_str!("../actions/google-id-token.js");
 
 /// Configuration of one emulated Auth0 tenant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,6 +84,21 @@ pub struct EmulatorConfig {
     /// Connections (external identity providers) for Token Vault, with their enabled
     /// clients and already connected accounts.
     pub connections: Vec<ConnectionConfig>,
+    /// Which client may get tokens for which API (and scopes) with the client credentials
+    /// grant. The audience `{base_url}/api/v2/` is this tenant's Management API.
+    pub client_grants: Vec<ClientGrantConfig>,
+    /// Actions (Rust or JavaScript) of the `custom-token-exchange` and
+    /// `credentials-exchange` triggers.
+    pub actions: Vec<ActionConfig>,
+    /// Token exchange profiles (Custom Token Exchange): `subject_token_type` -> Action.
+    pub token_exchange_profiles: Vec<TokenExchangeProfileConfig>,
+    /// File that keeps what the Management API created (and users) across restarts; `None`
+    /// (the default) keeps everything in memory.
+    pub state_file: Option<PathBuf>,
+    /// The Node.js executable for JavaScript Actions (default `node` on `PATH`).
+    pub node_path: Option<PathBuf>,
+    /// Time limit of one Action run, in milliseconds (default 5000).
+    pub action_timeout_ms: u64,
     /// DPoP (RFC 9449) settings.
     pub dpop: DpopConfig,
     /// Consecutive failed exchanges (`invalid_grant`) from one IP after which that IP gets
@@ -113,12 +150,16 @@ impl Default for EmulatorConfig {
                     SAMPLE_VAULT_API_AUDIENCE,
                     &[],
                 ),
+                ClientConfig::machine_to_machine(SAMPLE_MANAGEMENT_CLIENT_ID, SAMPLE_MANAGEMENT_CLIENT_SECRET),
+                ClientConfig::machine_to_machine(
+                    SAMPLE_LIMITED_MANAGEMENT_CLIENT_ID,
+                    SAMPLE_LIMITED_MANAGEMENT_CLIENT_SECRET,
+                ),
             ],
             apis: vec![
                 ApiConfig {
-                    identifier: SAMPLE_API_AUDIENCE.to_owned(),
                     name: "Example API".to_owned(),
-                    scopes: vec!["read:messages".to_owned(), "write:messages".to_owned()],
+                    ..ApiConfig::new(SAMPLE_API_AUDIENCE, &["read:messages", "write:messages"])
                 },
                 ApiConfig {
                     name: "Calendar Backend".to_owned(),
@@ -149,6 +190,48 @@ impl Default for EmulatorConfig {
                     ..UserConfig::default()
                 },
             ],
+            client_grants: vec![
+                ClientGrantConfig::new(
+                    SAMPLE_MANAGEMENT_CLIENT_ID,
+                    MANAGEMENT_API_AUDIENCE_PLACEHOLDER,
+                    &[
+                        "read:token_exchange_profiles",
+                        "create:token_exchange_profiles",
+                        "update:token_exchange_profiles",
+                        "delete:token_exchange_profiles",
+                        "create:resource_servers",
+                        "read:resource_servers",
+                        "create:clients",
+                        "update:clients",
+                        "read:clients",
+                        "create:client_grants",
+                        "read:client_grants",
+                    ],
+                ),
+                ClientGrantConfig::new(
+                    SAMPLE_LIMITED_MANAGEMENT_CLIENT_ID,
+                    MANAGEMENT_API_AUDIENCE_PLACEHOLDER,
+                    &["read:token_exchange_profiles"],
+                ),
+            ],
+            actions: vec![
+                ActionConfig::js_code(
+                    SAMPLE_GOOGLE_ACTION_ID,
+                    ActionTrigger::CustomTokenExchange,
+                    SAMPLE_GOOGLE_ACTION_JS,
+                )
+                .name("Google ID token")
+                .secret("GOOGLE_CLIENT_IDS", SAMPLE_GOOGLE_CLIENT_ID)
+                .secret("GOOGLE_JWKS_URI", format!("{{base_url}}{GOOGLE_JWKS_PATH}")),
+            ],
+            token_exchange_profiles: vec![
+                TokenExchangeProfileConfig::new(SAMPLE_GOOGLE_SUBJECT_TOKEN_TYPE, SAMPLE_GOOGLE_ACTION_ID)
+                    .id("tep_google_sample")
+                    .name("Google ID token"),
+            ],
+            state_file: None,
+            node_path: None,
+            action_timeout_ms: DEFAULT_ACTION_TIMEOUT_MS,
             connections: vec![
                 ConnectionConfig::new(GOOGLE_CONNECTION, &[SAMPLE_VAULT_CLIENT_ID, SAMPLE_NO_VAULT_CLIENT_ID]),
                 ConnectionConfig::new(SAMPLE_DISABLED_CONNECTION, &[SAMPLE_CLIENT_ID]),
@@ -172,21 +255,82 @@ impl EmulatorConfig {
             apis: Vec::new(),
             users: Vec::new(),
             connections: Vec::new(),
+            client_grants: Vec::new(),
+            actions: Vec::new(),
+            token_exchange_profiles: Vec::new(),
             ..Self::default()
         }
     }
 
     /// Parses a configuration from JSON; absent fields take their default values.
+    ///
+    /// Sample client grants and token exchange profiles that refer to sample clients or
+    /// Actions the JSON replaced are dropped (unless it gives `client_grants` /
+    /// `token_exchange_profiles` itself).
     pub fn from_json(json: &str) -> Result<Self, EmulatorError> {
-        serde_json::from_str(json).map_err(|e| EmulatorError::InvalidConfig(e.to_string()))
+        let mut config: Self = serde_json::from_str(json).map_err(|e| EmulatorError::InvalidConfig(e.to_string()))?;
+        let given: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| EmulatorError::InvalidConfig(e.to_string()))?;
+        if given.get("client_grants").is_none() {
+            let clients = &config.clients;
+            config
+                .client_grants
+                .retain(|g| clients.iter().any(|c| c.client_id == g.client_id));
+        }
+        if given.get("token_exchange_profiles").is_none() {
+            let actions = &config.actions;
+            config
+                .token_exchange_profiles
+                .retain(|p| actions.iter().any(|a| a.id == p.action_id));
+        }
+        Ok(config)
     }
 
-    /// Reads and parses a JSON configuration file.
+    /// Reads and parses a JSON configuration file. Relative paths in it (`js_file` of
+    /// actions, `state_file`) are relative to the file's directory.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, EmulatorError> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path)
             .map_err(|e| EmulatorError::InvalidConfig(format!("cannot read {}: {e}", path.display())))?;
-        Self::from_json(&text)
+        let mut config = Self::from_json(&text)?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        crate::actions::resolve_paths(&mut config.actions, dir);
+        if let Some(state) = &config.state_file {
+            if state.is_relative() {
+                config.state_file = Some(dir.join(state));
+            }
+        }
+        Ok(config)
+    }
+
+    /// Adds a client grant (client credentials grant), replacing the grant of the same
+    /// client and audience.
+    pub fn with_client_grant(mut self, grant: ClientGrantConfig) -> Self {
+        self.client_grants
+            .retain(|g| !(g.client_id == grant.client_id && g.audience == grant.audience));
+        self.client_grants.push(grant);
+        self
+    }
+
+    /// Adds an Action, replacing the Action with the same id.
+    pub fn with_action(mut self, action: ActionConfig) -> Self {
+        self.actions.retain(|a| a.id != action.id);
+        self.actions.push(action);
+        self
+    }
+
+    /// Adds a token exchange profile, replacing the one with the same `subject_token_type`.
+    pub fn with_token_exchange_profile(mut self, profile: TokenExchangeProfileConfig) -> Self {
+        self.token_exchange_profiles
+            .retain(|p| p.subject_token_type != profile.subject_token_type);
+        self.token_exchange_profiles.push(profile);
+        self
+    }
+
+    /// Keeps the Management API's changes (and users) in `path` across restarts.
+    pub fn with_state_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.state_file = Some(path.into());
+        self
     }
 
     /// Sets the port to bind (`0` = any free port).
@@ -279,6 +423,9 @@ impl EmulatorConfig {
         }
         crate::vault::validate_connections(&self.connections)?;
         crate::client_assertion::validate_credentials(&self.clients)?;
+        crate::management::validate_config_grants(self)?;
+        crate::management::validate_config_profiles(&self.token_exchange_profiles)?;
+        crate::actions::validate_config(self)?;
         if self.dpop.allowed_algs.is_empty() || self.dpop.allowed_algs.iter().any(|a| a != "ES256") {
             return Err(EmulatorError::InvalidConfig(
                 "dpop.allowed_algs supports only \"ES256\"".into(),
@@ -341,6 +488,17 @@ impl ClientConfig {
         }
     }
 
+    /// A confidential machine-to-machine client (`app_type` `non_interactive`) allowed the
+    /// client credentials grant, authenticating with `client_secret`.
+    pub fn machine_to_machine(client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
+        Self {
+            grant_types: vec![GRANT_CLIENT_CREDENTIALS.to_owned()],
+            client_secret: Some(client_secret.into()),
+            app_type: Some("non_interactive".to_owned()),
+            ..Self::native(client_id)
+        }
+    }
+
     /// A confidential Custom API Client (`app_type` `resource_server`) linked to the API
     /// `api_identifier`, authenticating with `client_secret`, allowed `grant_types`.
     pub fn custom_api_client(
@@ -374,6 +532,9 @@ pub struct ApiConfig {
     pub name: String,
     /// Scopes (permissions) the API defines.
     pub scopes: Vec<String>,
+    /// Descriptions of scopes, as the Management API returns them (optional).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub scope_descriptions: std::collections::BTreeMap<String, String>,
 }
 
 impl ApiConfig {
@@ -384,6 +545,7 @@ impl ApiConfig {
             name: identifier.clone(),
             identifier,
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            scope_descriptions: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -457,9 +619,14 @@ mod tests {
                 "no-exchange-app",
                 "dpop-required-app",
                 "calendar-backend",
-                "calendar-backend-no-vault"
+                "calendar-backend-no-vault",
+                "management-client",
+                "limited-management-client"
             ]
         );
+        assert!(c.clients[5].allows_grant(GRANT_CLIENT_CREDENTIALS));
+        assert_eq!(c.clients[5].client_secret.as_deref(), Some("management-secret"));
+        assert_eq!(c.token_exchange_profiles[0].action_id, c.actions[0].id);
         assert!(c.clients[3].allows_grant(GRANT_FEDERATED_CONNECTION));
         assert!(!c.clients[4].allows_grant(GRANT_FEDERATED_CONNECTION));
         assert!(!c.clients[1].allows_grant(GRANT_TOKEN_EXCHANGE));
@@ -471,10 +638,18 @@ mod tests {
     fn json_fills_defaults_and_rejects_unknown_fields() {
         let c = EmulatorConfig::from_json(r#"{"brute_force_threshold": 2}"#).unwrap();
         assert_eq!(c.brute_force_threshold, 2);
-        assert_eq!(c.clients.len(), 5);
+        assert_eq!(c.clients.len(), 7);
         assert!(EmulatorConfig::from_json(r#"{"brute_force_treshold": 2}"#).is_err());
         let c = EmulatorConfig::from_json(r#"{"clients":[{"client_id":"x"}]}"#).unwrap();
         assert!(c.clients[0].allows_grant(GRANT_TOKEN_EXCHANGE));
+        assert!(
+            c.client_grants.is_empty(),
+            "sample grants of replaced clients are dropped"
+        );
+        c.validate().unwrap();
+        let c = EmulatorConfig::from_json(r#"{"actions":[]}"#).unwrap();
+        assert!(c.token_exchange_profiles.is_empty());
+        assert_eq!(c.client_grants.len(), 2);
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/brute-force", delete(reset_brute_force))
         .route("/users/{user_id}", get(user))
         .merge(crate::vault::control::router())
+        .merge(crate::google::router())
+        .merge(crate::management::control_router())
 }
 
 fn bad_request(description: String) -> Response {

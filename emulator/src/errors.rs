@@ -27,6 +27,9 @@ pub(crate) struct OAuthError {
     pub(crate) description: String,
     /// Extra members of the body (e.g. `mfa_token`).
     pub(crate) extra: Map<String, Value>,
+    /// Counts as a failed attempt for brute-force protection (besides `invalid_grant`), e.g.
+    /// an Action's `api.access.rejectInvalidSubjectToken`.
+    pub(crate) failed_attempt: bool,
 }
 
 impl OAuthError {
@@ -36,6 +39,7 @@ impl OAuthError {
             error,
             description: description.into(),
             extra: Map::new(),
+            failed_attempt: false,
         }
     }
 

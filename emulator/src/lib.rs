@@ -22,6 +22,7 @@
 
 #![warn(missing_docs)]
 
+mod actions;
 mod client_assertion;
 mod client_auth;
 mod config;
@@ -30,8 +31,11 @@ mod discovery;
 mod dpop;
 mod errors;
 mod faults;
+mod google;
 mod grants;
 mod jwt;
+mod management;
+mod persist;
 mod server;
 mod social;
 mod state;
@@ -41,6 +45,11 @@ mod userinfo;
 mod util;
 mod vault;
 
+pub use actions::{
+    Action, ActionApi, ActionConfig, ActionEvent, ActionTrigger, CREDENTIALS_EXCHANGE_DENY_CODES, CacheRecord,
+    CacheSetOptions, DEFAULT_ACTION_TIMEOUT_MS, DEFAULT_CACHE_TTL, MAX_CACHE_KEY_BYTES, MAX_CACHE_TTL,
+    MAX_CACHE_VALUE_BYTES, RustAction,
+};
 pub use client_assertion::PublicKeyCredential;
 pub use config::{
     ApiConfig, ClientConfig, DpopConfig, EmulatorConfig, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE,
@@ -48,11 +57,21 @@ pub use config::{
     SAMPLE_MFA_USER, SAMPLE_NO_EXCHANGE_CLIENT_ID, UserConfig,
 };
 pub use config::{
+    GRANT_CLIENT_CREDENTIALS, SAMPLE_GOOGLE_ACTION_ID, SAMPLE_GOOGLE_SUBJECT_TOKEN_TYPE,
+    SAMPLE_LIMITED_MANAGEMENT_CLIENT_ID, SAMPLE_LIMITED_MANAGEMENT_CLIENT_SECRET, SAMPLE_MANAGEMENT_CLIENT_ID,
+    SAMPLE_MANAGEMENT_CLIENT_SECRET,
+};
+pub use config::{
     SAMPLE_DISABLED_CONNECTION, SAMPLE_NO_VAULT_CLIENT_ID, SAMPLE_NO_VAULT_CLIENT_SECRET, SAMPLE_VAULT_API_AUDIENCE,
     SAMPLE_VAULT_CLIENT_ID, SAMPLE_VAULT_CLIENT_SECRET,
 };
 pub use errors::EmulatorError;
 pub use faults::CannedResponse;
+pub use google::{GOOGLE_ISSUER, GOOGLE_JWKS_PATH, GoogleIdToken, SAMPLE_GOOGLE_CLIENT_ID};
+pub use management::{
+    ClientGrantConfig, DEFAULT_PROFILE_NAME, MANAGEMENT_API_AUDIENCE_PLACEHOLDER, MANAGEMENT_SCOPES,
+    MANAGEMENT_TOKEN_LIFETIME_SECS, PROFILE_TYPE_CUSTOM_AUTHENTICATION, TokenExchangeProfileConfig,
+};
 pub use server::Emulator;
 pub use social::{APPLE_AUTHZ_CODE_TYPE, AppleCode, FACEBOOK_SESSION_TOKEN_TYPE, FacebookToken};
 pub use tokens::ISSUED_ACCESS_TOKEN_TYPE;

@@ -1,4 +1,5 @@
-//! Standalone emulator: `token-exchange-emulator [--host 127.0.0.1] [--port N] [--config FILE]`.
+//! Standalone emulator: `token-exchange-emulator [--host 127.0.0.1] [--port N] [--config FILE]
+//! [--state FILE]`.
 //! Prints one JSON line on stdout once listening, then serves until Ctrl-C or SIGTERM.
 
 use std::io::Write as _;
@@ -7,15 +8,18 @@ use std::process::ExitCode;
 use serde_json::json;
 use token_exchange_emulator::{Emulator, EmulatorConfig};
 
-const USAGE: &str = "usage: token-exchange-emulator [--host 127.0.0.1] [--port N] [--config FILE.json]
+const USAGE: &str =
+    "usage: token-exchange-emulator [--host 127.0.0.1] [--port N] [--config FILE.json] [--state FILE.json]
 
-Serves an Auth0-compatible tenant (token exchange + DPoP) on loopback. Prints one JSON line
-with base_url, issuer and client_id once listening; stops on Ctrl-C or SIGTERM.";
+Serves an Auth0-compatible tenant (token exchange + DPoP, Management API, Actions) on loopback.
+Prints one JSON line with base_url, issuer, client_id and a management_token once listening;
+stops on Ctrl-C or SIGTERM. --state keeps what the Management API creates across restarts.";
 
 struct Args {
     host: Option<String>,
     port: Option<u16>,
     config: Option<String>,
+    state: Option<String>,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
@@ -23,6 +27,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
         host: None,
         port: None,
         config: None,
+        state: None,
     };
     while let Some(arg) = args.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -43,6 +48,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
                 parsed.port = Some(v.parse().map_err(|_| format!("invalid port {v:?}"))?);
             }
             "--config" => parsed.config = Some(value("--config")?),
+            "--state" => parsed.state = Some(value("--state")?),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -114,6 +120,9 @@ async fn main() -> ExitCode {
     if let Some(port) = args.port {
         config.port = port;
     }
+    if let Some(state) = &args.state {
+        config.state_file = Some(state.into());
+    }
     let emu = match Emulator::start(config).await {
         Ok(e) => e,
         Err(e) => {
@@ -132,6 +141,8 @@ async fn main() -> ExitCode {
         "userinfo_endpoint": emu.userinfo_endpoint(),
         "jwks_uri": emu.jwks_uri(),
         "clients": cfg.clients.iter().map(|c| c.client_id.as_str()).collect::<Vec<_>>(),
+        "management_api": emu.management_api(),
+        "management_token": emu.management_token(),
     });
     let mut stdout = std::io::stdout().lock();
     if writeln!(stdout, "{line}").and_then(|()| stdout.flush()).is_err() {

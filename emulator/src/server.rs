@@ -56,6 +56,7 @@ fn router(shared: AppState) -> Router {
         )
         .route(CALENDAR_EVENTS_PATH, get(crate::vault::calendar::list_events))
         .nest("/emulator", control::router())
+        .nest("/api/v2", crate::management::router(shared.clone()))
         .with_state(shared)
 }
 
@@ -64,6 +65,7 @@ impl Emulator {
     /// only) and starts serving on the current Tokio runtime.
     pub async fn start(config: EmulatorConfig) -> Result<Self, EmulatorError> {
         config.validate()?;
+        crate::actions::check_startup(&config).await?;
         let pem = config.signing_key_pem.clone();
         let fresh = config.fresh_signing_key;
         let signer = tokio::task::spawn_blocking(move || Signer::new(pem.as_deref(), fresh))
@@ -72,6 +74,7 @@ impl Emulator {
         let listener = TcpListener::bind((config.host, config.port)).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(config, format!("http://{addr}"), signer));
+        crate::persist::load(&shared)?;
         let (tx, rx) = oneshot::channel::<()>();
         let app = router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let task = tokio::spawn(async move {
@@ -87,6 +90,11 @@ impl Emulator {
             shutdown: Some(tx),
             task: Some(task),
         })
+    }
+
+    /// The shared state, for the `impl Emulator` blocks of other modules.
+    pub(crate) fn shared(&self) -> &AppState {
+        &self.shared
     }
 
     /// Base URL without trailing slash, e.g. `http://127.0.0.1:41234`.
@@ -232,6 +240,7 @@ impl Emulator {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        let _ = crate::persist::save(&self.shared);
     }
 }
 
@@ -239,6 +248,8 @@ impl Drop for Emulator {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
+            // Keep users who signed in since the last change (best effort: no one to tell).
+            let _ = crate::persist::save(&self.shared);
         }
     }
 }

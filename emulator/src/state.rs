@@ -9,6 +9,7 @@ use crate::config::{ApiConfig, ClientConfig, EmulatorConfig, UserConfig};
 use crate::dpop::DpopState;
 use crate::faults::CannedResponse;
 use crate::jwt::Signer;
+use crate::management::{ClientGrantConfig, TokenExchangeProfileConfig};
 use crate::social::{AppleCodeRecord, FacebookRecord};
 
 /// Handle to the state, shared by all request handlers.
@@ -25,14 +26,22 @@ pub(crate) struct Shared {
     /// Token Vault: connections, connected accounts, the simulated provider.
     pub(crate) vault: crate::vault::Vault,
     registry: RwLock<Registry>,
+    /// Actions: the registered Actions, their cache and clock, the Node.js runner.
+    pub(crate) actions: crate::actions::ActionsState,
+    /// Management API state that is not tenant data (queued canned responses).
+    pub(crate) management: crate::management::ManagementState,
 }
 
-/// The tenant's registered applications and APIs: from the configuration, then changed
-/// through the Management API. Entries are shared snapshots; a change replaces the entry.
+/// The tenant's registered applications, APIs, client grants and token exchange profiles:
+/// from the configuration, then changed through the Management API. Clients and APIs are
+/// shared snapshots; a change replaces the entry.
 #[derive(Debug, Default)]
 pub(crate) struct Registry {
     pub(crate) clients: Vec<Arc<ClientConfig>>,
     pub(crate) apis: Vec<Arc<ApiConfig>>,
+    pub(crate) client_grants: Vec<ClientGrantConfig>,
+    /// In creation order (the order of the list endpoint's pages).
+    pub(crate) profiles: Vec<TokenExchangeProfileConfig>,
 }
 
 /// A refresh token as the server remembers it.
@@ -66,11 +75,15 @@ impl Shared {
         let registry = Registry {
             clients: config.clients.iter().cloned().map(Arc::new).collect(),
             apis: config.apis.iter().cloned().map(Arc::new).collect(),
+            client_grants: crate::management::prepare_config_grants(&config.client_grants),
+            profiles: crate::management::prepare_config_profiles(&config.token_exchange_profiles),
         };
         Self {
             registry: RwLock::new(registry),
             dpop: DpopState::new(config.dpop.clone()),
             vault: crate::vault::Vault::new(&config.connections),
+            actions: crate::actions::ActionsState::new(&config, &base_url),
+            management: crate::management::ManagementState::default(),
             config,
             base_url,
             signer,

@@ -48,6 +48,11 @@ impl Params {
         self.0.get(name).map(String::as_str)
     }
 
+    /// Every parameter (name, value), in no particular order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// A required parameter, or `400 invalid_request` naming it.
     pub(crate) fn require(&self, name: &str) -> Result<&str, OAuthError> {
         self.get(name).ok_or_else(|| OAuthError::missing(name))
@@ -149,6 +154,8 @@ async fn process(shared: &Shared, headers: &HeaderMap, uri: &Uri, body: &[u8], i
         client_auth: authenticated.method,
         params: &params,
         proof: proof.as_ref(),
+        ip,
+        headers,
     };
     let result = grants::dispatch(grant, &request).await;
     if protected {
@@ -157,7 +164,7 @@ async fn process(shared: &Shared, headers: &HeaderMap, uri: &Uri, body: &[u8], i
             Ok(_) => {
                 store.failures.remove(ip);
             }
-            Err(e) if e.error == "invalid_grant" => {
+            Err(e) if e.error == "invalid_grant" || e.failed_attempt => {
                 *store.failures.entry(ip.to_owned()).or_insert(0) += 1;
             }
             Err(_) => {}

@@ -56,6 +56,17 @@ pub(crate) fn user_claims(user: &UserConfig, scopes: &[String]) -> Map<String, V
 
 /// Builds the token response body and stores the refresh token, if one is issued.
 pub(crate) fn issue(shared: &Shared, req: &Issue<'_>) -> Value {
+    issue_with_claims(shared, req, &Map::new(), &Map::new())
+}
+
+/// [`issue`], adding `access_claims` to the access token and `id_claims` to the ID token
+/// (custom claims from Actions, `act`, `org_id`). They never replace a claim set here.
+pub(crate) fn issue_with_claims(
+    shared: &Shared,
+    req: &Issue<'_>,
+    access_claims: &Map<String, Value>,
+    id_claims: &Map<String, Value>,
+) -> Value {
     let now = now_secs();
     let cfg = &shared.config;
     let openid = has(req.scopes, "openid");
@@ -77,6 +88,7 @@ pub(crate) fn issue(shared: &Shared, req: &Issue<'_>) -> Value {
     if let Some(jkt) = req.jkt {
         at["cnf"] = json!({ "jkt": jkt });
     }
+    add_missing(&mut at, access_claims);
     let mut body = json!({
         "access_token": shared.signer.sign("JWT", &at),
         "token_type": if req.jkt.is_some() { "DPoP" } else { "Bearer" },
@@ -89,6 +101,9 @@ pub(crate) fn issue(shared: &Shared, req: &Issue<'_>) -> Value {
         id.insert("aud".into(), json!(req.client_id));
         id.insert("iat".into(), json!(now));
         id.insert("exp".into(), json!(now + cfg.id_token_lifetime_secs));
+        for (name, value) in id_claims {
+            id.entry(name.clone()).or_insert_with(|| value.clone());
+        }
         body["id_token"] = json!(shared.signer.sign("JWT", &Value::Object(id)));
     }
     if req.refresh_token_allowed && has(req.scopes, "offline_access") {
@@ -109,4 +124,13 @@ pub(crate) fn issue(shared: &Shared, req: &Issue<'_>) -> Value {
         body["issued_token_type"] = json!(ISSUED_ACCESS_TOKEN_TYPE);
     }
     body
+}
+
+/// Adds the claims `token` does not have yet.
+fn add_missing(token: &mut Value, claims: &Map<String, Value>) {
+    if let Value::Object(map) = token {
+        for (name, value) in claims {
+            map.entry(name.clone()).or_insert_with(|| value.clone());
+        }
+    }
 }

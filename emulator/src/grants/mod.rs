@@ -3,15 +3,19 @@
 
 use std::sync::Arc;
 
+use axum::http::HeaderMap;
 use serde_json::Value;
 
 use crate::client_auth::AuthMethod;
-use crate::config::{ApiConfig, ClientConfig, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE};
+use crate::config::{ApiConfig, ClientConfig, GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE};
 use crate::dpop::ValidProof;
 use crate::errors::OAuthError;
+use crate::social::{APPLE_AUTHZ_CODE_TYPE, FACEBOOK_SESSION_TOKEN_TYPE};
 use crate::state::Shared;
 use crate::token_endpoint::Params;
 
+mod client_credentials;
+mod custom_exchange;
 mod federated;
 mod native_social;
 mod refresh_token;
@@ -25,6 +29,8 @@ pub(crate) enum Grant {
     RefreshToken,
     /// Token Vault: an Auth0 token for the user's token at an external provider.
     FederatedConnection,
+    /// The client credentials grant (machine-to-machine, Management API tokens).
+    ClientCredentials,
 }
 
 impl Grant {
@@ -34,6 +40,7 @@ impl Grant {
             GRANT_TOKEN_EXCHANGE => Some(Self::TokenExchange),
             GRANT_REFRESH_TOKEN => Some(Self::RefreshToken),
             crate::vault::GRANT_FEDERATED_CONNECTION => Some(Self::FederatedConnection),
+            GRANT_CLIENT_CREDENTIALS => Some(Self::ClientCredentials),
             _ => None,
         }
     }
@@ -53,12 +60,22 @@ pub(crate) struct TokenRequest<'a> {
     pub(crate) params: &'a Params,
     /// The validated DPoP proof, if the request had one.
     pub(crate) proof: Option<&'a ValidProof>,
+    /// The end user's IP (`auth0-forwarded-for`, else the TCP peer).
+    pub(crate) ip: &'a str,
+    /// The request headers.
+    pub(crate) headers: &'a HeaderMap,
 }
 
 /// Runs the grant's handler.
 pub(crate) async fn dispatch(grant: Grant, req: &TokenRequest<'_>) -> Result<Value, OAuthError> {
     match grant {
-        Grant::TokenExchange => native_social::exchange(req).await,
+        Grant::TokenExchange => match req.params.get("subject_token_type") {
+            Some(t) if t != APPLE_AUTHZ_CODE_TYPE && t != FACEBOOK_SESSION_TOKEN_TYPE => {
+                custom_exchange::exchange(req).await
+            }
+            _ => native_social::exchange(req).await,
+        },
+        Grant::ClientCredentials => client_credentials::grant(req).await,
         Grant::RefreshToken => refresh_token::refresh(req),
         Grant::FederatedConnection => federated::exchange(req),
     }

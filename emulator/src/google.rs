@@ -1,0 +1,267 @@
+//! A test Google issuer: mints Google-style ID tokens (RS256, `iss` `https://accounts.google.com`)
+//! signed by a key of its own (not the tenant's), and serves that key's JWKS at
+//! `/emulator/google/jwks.json`. The sample Action `actions/google-id-token.js` verifies these
+//! tokens, which lets native Google sign-in (through Custom Token Exchange) run offline.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::jwt::Signer;
+use crate::state::AppState;
+use crate::util::now_secs;
+
+/// `iss` of the ID tokens (Google also uses `accounts.google.com` without the scheme).
+pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
+/// The Android OAuth client id (the ID tokens' `aud`) of the sample tenant.
+pub const SAMPLE_GOOGLE_CLIENT_ID: &str = "123456789012-emulator.apps.googleusercontent.com";
+/// Path of the test issuer's JWKS on the emulator.
+pub const GOOGLE_JWKS_PATH: &str = "/emulator/google/jwks.json";
+
+/// The test issuer's key: generated once per process, on first use (a few hundred ms).
+fn issuer_key() -> &'static Signer {
+    static KEY: OnceLock<Signer> = OnceLock::new();
+    KEY.get_or_init(|| Signer::new(None, true).expect("RSA key generation succeeds"))
+}
+
+/// The test issuer's JWK Set.
+pub(crate) fn jwks() -> Value {
+    issuer_key().jwks()
+}
+
+/// What a minted Google ID token says.
+///
+/// ```
+/// use token_exchange_emulator::GoogleIdToken;
+/// let token = GoogleIdToken::new("109876543210987654321").email("jane@gmail.com").name("Jane Doe");
+/// assert_eq!(token.sub, "109876543210987654321");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoogleIdToken {
+    /// Google's user id (`sub`). The sample Action signs in `google-oauth2|{sub}`.
+    pub sub: String,
+    /// `email`.
+    pub email: Option<String>,
+    /// `email_verified` (default `true`).
+    pub email_verified: bool,
+    /// `name`.
+    pub name: Option<String>,
+    /// `given_name`.
+    pub given_name: Option<String>,
+    /// `family_name`.
+    pub family_name: Option<String>,
+    /// `aud` and `azp`: the OAuth client id the app signed in with (default
+    /// [`SAMPLE_GOOGLE_CLIENT_ID`]).
+    pub audience: String,
+    /// `iss` (default [`GOOGLE_ISSUER`]).
+    pub issuer: String,
+    /// `nonce`, if the app sent one.
+    pub nonce: Option<String>,
+    /// Lifetime (default one hour, as Google's; `Duration::ZERO` mints an expired token).
+    pub expires_in: Duration,
+}
+
+impl Default for GoogleIdToken {
+    fn default() -> Self {
+        Self {
+            sub: "109876543210987654321".to_owned(),
+            email: Some("google.user@example.com".to_owned()),
+            email_verified: true,
+            name: None,
+            given_name: None,
+            family_name: None,
+            audience: SAMPLE_GOOGLE_CLIENT_ID.to_owned(),
+            issuer: GOOGLE_ISSUER.to_owned(),
+            nonce: None,
+            expires_in: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl GoogleIdToken {
+    /// A token for the Google user `sub`.
+    pub fn new(sub: impl Into<String>) -> Self {
+        Self {
+            sub: sub.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Sets `email`.
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets `aud` / `azp`.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = audience.into();
+        self
+    }
+
+    /// Sets `iss`.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = issuer.into();
+        self
+    }
+
+    /// Sets the lifetime.
+    pub fn expires_in(mut self, lifetime: Duration) -> Self {
+        self.expires_in = lifetime;
+        self
+    }
+
+    /// Signs the token with the test issuer's key. Generates the key on first use.
+    pub(crate) fn mint(&self) -> String {
+        let now = now_secs();
+        let mut claims = json!({
+            "iss": self.issuer,
+            "azp": self.audience,
+            "aud": self.audience,
+            "sub": self.sub,
+            "email_verified": self.email_verified,
+            "iat": now,
+            "exp": now + self.expires_in.as_secs(),
+        });
+        for (name, value) in [
+            ("email", &self.email),
+            ("name", &self.name),
+            ("given_name", &self.given_name),
+            ("family_name", &self.family_name),
+            ("nonce", &self.nonce),
+        ] {
+            if let Some(v) = value {
+                claims[name] = json!(v);
+            }
+        }
+        issuer_key().sign("JWT", &claims)
+    }
+}
+
+/// `/emulator/google/...` routes (merged into the control router).
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/google/id-tokens", post(mint_id_token))
+        .route("/google/jwks.json", get(serve_jwks))
+}
+
+async fn serve_jwks() -> Response {
+    match tokio::task::spawn_blocking(jwks).await {
+        Ok(jwks) => Json(jwks).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct MintRequest {
+    sub: Option<String>,
+    email: Option<String>,
+    email_verified: Option<bool>,
+    name: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    aud: Option<String>,
+    iss: Option<String>,
+    nonce: Option<String>,
+    expires_in: Option<u64>,
+}
+
+async fn mint_id_token(body: Bytes) -> Response {
+    let req: MintRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        MintRequest::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(r) => r,
+            Err(e) => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    Json(json!({"error": "invalid_request", "error_description": format!("invalid JSON body: {e}")})),
+                )
+                    .into_response();
+            }
+        }
+    };
+    let mut token = GoogleIdToken::default();
+    if let Some(sub) = req.sub {
+        token.sub = sub;
+    }
+    if req.email.is_some() {
+        token.email = req.email;
+    }
+    if let Some(v) = req.email_verified {
+        token.email_verified = v;
+    }
+    token.name = req.name;
+    token.given_name = req.given_name;
+    token.family_name = req.family_name;
+    token.nonce = req.nonce;
+    if let Some(aud) = req.aud {
+        token.audience = aud;
+    }
+    if let Some(iss) = req.iss {
+        token.issuer = iss;
+    }
+    if let Some(secs) = req.expires_in {
+        token.expires_in = Duration::from_secs(secs);
+    }
+    let lifetime = token.expires_in.as_secs();
+    match tokio::task::spawn_blocking(move || token.mint()).await {
+        Ok(id_token) => (
+            StatusCode::CREATED,
+            Json(json!({"id_token": id_token, "expires_in": lifetime})),
+        )
+            .into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+impl crate::Emulator {
+    /// Mints a Google ID token signed by the emulator's test Google issuer (for the sample
+    /// Google Action and profile). The first call generates the issuer's key.
+    pub fn google_id_token(&self, token: GoogleIdToken) -> String {
+        token.mint()
+    }
+
+    /// The test Google issuer's JWK Set (also served at [`GOOGLE_JWKS_PATH`]).
+    pub fn google_jwks(&self) -> Value {
+        jwks()
+    }
+
+    /// `{base_url}/emulator/google/jwks.json`.
+    pub fn google_jwks_uri(&self) -> String {
+        format!("{}{GOOGLE_JWKS_PATH}", self.base_url())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_verify_with_the_issuer_key_only() {
+        let t = GoogleIdToken::new("42").email("a@b.c").mint();
+        let claims = issuer_key().verify(&t).unwrap();
+        assert_eq!(
+            (claims["sub"].as_str(), claims["aud"].as_str()),
+            (Some("42"), Some(SAMPLE_GOOGLE_CLIENT_ID))
+        );
+        assert_eq!(claims["iss"], GOOGLE_ISSUER);
+        let tenant = Signer::new(None, false).unwrap();
+        assert!(tenant.verify(&t).is_none(), "a different key from the tenant's");
+    }
+}

@@ -1,0 +1,263 @@
+//! `/api/v2/clients`: applications. A created client can authenticate at the token
+//! endpoint at once; confidential types (`regular_web`, `non_interactive`,
+//! `resource_server`) get a `client_secret`, public ones (`native`, `spa`) do not.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::errors::ApiError;
+use super::schema::{self, Prop};
+use super::{authorize, persist, random_alnum, respond};
+use crate::config::{ClientConfig, GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE};
+use crate::state::{AppState, Shared};
+use crate::util::random_token;
+
+/// Grant type of Token Vault's access token exchange.
+const GRANT_FEDERATED: &str = "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token";
+
+/// Application types the API accepts.
+const APP_TYPES: &[&str] = &["native", "spa", "regular_web", "non_interactive", "resource_server"];
+/// Grant types the API accepts.
+const GRANT_TYPES: &[&str] = &[
+    "authorization_code",
+    "implicit",
+    GRANT_REFRESH_TOKEN,
+    GRANT_CLIENT_CREDENTIALS,
+    "password",
+    "http://auth0.com/oauth/grant-type/password-realm",
+    "http://auth0.com/oauth/grant-type/mfa-oob",
+    "http://auth0.com/oauth/grant-type/mfa-otp",
+    "http://auth0.com/oauth/grant-type/mfa-recovery-code",
+    "urn:ietf:params:oauth:grant-type:device_code",
+    GRANT_TOKEN_EXCHANGE,
+    GRANT_FEDERATED,
+];
+
+const NAME: Prop = Prop {
+    name: "name",
+    description: "Name of this client (min length: 1 character, does not allow `<` or `>`).",
+};
+const DESCRIPTION: Prop = Prop {
+    name: "description",
+    description: "Free text description of this client (max length: 140 characters).",
+};
+const APP_TYPE: Prop = Prop {
+    name: "app_type",
+    description: "The type of application this client represents",
+};
+const GRANT_TYPES_PROP: Prop = Prop {
+    name: "grant_types",
+    description: "List of grant types supported for this application.",
+};
+const RESOURCE_SERVER_IDENTIFIER: Prop = Prop {
+    name: "resource_server_identifier",
+    description: "The identifier of the resource server that this client is linked to.",
+};
+
+/// Whether an application type is confidential (has a secret).
+fn confidential(app_type: &str) -> bool {
+    !matches!(app_type, "native" | "spa")
+}
+
+/// The grant types a new client of `app_type` gets when the request names none.
+fn default_grants(app_type: &str) -> Vec<String> {
+    let grants: &[&str] = match app_type {
+        "non_interactive" => &[GRANT_CLIENT_CREDENTIALS],
+        "resource_server" => &[GRANT_FEDERATED],
+        "regular_web" => &[
+            "authorization_code",
+            "implicit",
+            GRANT_REFRESH_TOKEN,
+            GRANT_CLIENT_CREDENTIALS,
+        ],
+        _ => &["authorization_code", "implicit", GRANT_REFRESH_TOKEN],
+    };
+    grants.iter().map(|g| (*g).to_owned()).collect()
+}
+
+/// A client as the Management API returns it; the secret only when `with_secret`.
+pub(crate) fn to_json(client: &ClientConfig, with_secret: bool) -> Value {
+    let app_type = client.app_type.as_deref().unwrap_or("native");
+    let mut body = json!({
+        "client_id": client.client_id,
+        "name": client.name,
+        "app_type": app_type,
+        "grant_types": client.grant_types,
+        "token_endpoint_auth_method": if client.client_secret.is_some() { "client_secret_post" } else { "none" },
+        "is_first_party": true,
+        "callbacks": [],
+    });
+    if let Some(rs) = &client.resource_server_identifier {
+        body["resource_server_identifier"] = json!(rs);
+    }
+    if with_secret {
+        if let Some(secret) = &client.client_secret {
+            body["client_secret"] = json!(secret);
+        }
+    }
+    body
+}
+
+fn check_grants(grants: &[String]) -> Result<(), ApiError> {
+    match grants.iter().find(|g| !GRANT_TYPES.contains(&g.as_str())) {
+        Some(g) => Err(GRANT_TYPES_PROP.error(format!("No enum match for: \"{g}\""))),
+        None => Ok(()),
+    }
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("The client does not exist", "inexistent_client")
+}
+
+/// `POST /api/v2/clients`.
+pub(super) async fn create(State(shared): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    respond(create_client(&shared, &headers, &body))
+}
+
+fn create_client(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(StatusCode, Value), ApiError> {
+    authorize(shared, headers, &["create:clients"])?;
+    let map = schema::object(body)?;
+    schema::only(
+        &map,
+        &[
+            NAME,
+            DESCRIPTION,
+            APP_TYPE,
+            GRANT_TYPES_PROP,
+            RESOURCE_SERVER_IDENTIFIER,
+        ],
+    )?;
+    schema::required(&map, &[NAME])?;
+    let name = schema::string(&map, NAME, 1, 200)?.expect("required").to_owned();
+    if name.contains(['<', '>']) {
+        return Err(NAME.error("String does not match pattern: ^[^<>]+$"));
+    }
+    schema::string(&map, DESCRIPTION, 0, 140)?;
+    let app_type = schema::string(&map, APP_TYPE, 1, 64)?
+        .unwrap_or("regular_web")
+        .to_owned();
+    if !APP_TYPES.contains(&app_type.as_str()) {
+        return Err(APP_TYPE.error(format!("No enum match for: \"{app_type}\"")));
+    }
+    let grant_types = schema::strings(&map, GRANT_TYPES_PROP)?.unwrap_or_else(|| default_grants(&app_type));
+    check_grants(&grant_types)?;
+    let resource_server_identifier = schema::string(&map, RESOURCE_SERVER_IDENTIFIER, 1, 600)?.map(str::to_owned);
+    match (&*app_type, &resource_server_identifier) {
+        ("resource_server", None) => {
+            return Err(ApiError::invalid_body(
+                "resource_server_identifier is required when app_type is resource_server",
+            ));
+        }
+        ("resource_server", Some(id)) if shared.api(id).is_none() => {
+            return Err(ApiError::invalid_body(format!(
+                "The resource server {id} does not exist"
+            )));
+        }
+        (t, Some(_)) if t != "resource_server" => {
+            return Err(ApiError::invalid_body(
+                "resource_server_identifier can only be set when app_type is resource_server",
+            ));
+        }
+        _ => {}
+    }
+    let client = ClientConfig {
+        client_id: random_alnum(32),
+        name,
+        grant_types,
+        require_dpop: false,
+        client_secret: confidential(&app_type).then(|| random_token(48)),
+        app_type: Some(app_type),
+        resource_server_identifier,
+        ..ClientConfig::default()
+    };
+    shared.registry_mut().clients.push(Arc::new(client.clone()));
+    persist(shared)?;
+    Ok((StatusCode::CREATED, to_json(&client, true)))
+}
+
+/// `GET /api/v2/clients` (no secrets).
+pub(super) async fn list(State(shared): State<AppState>, headers: HeaderMap) -> Response {
+    respond((|| {
+        authorize(&shared, &headers, &["read:clients"])?;
+        let clients: Vec<Value> = shared.registry().clients.iter().map(|c| to_json(c, false)).collect();
+        Ok((StatusCode::OK, Value::Array(clients)))
+    })())
+}
+
+/// `GET /api/v2/clients/{id}` (no secret).
+pub(super) async fn get_one(State(shared): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    respond((|| {
+        authorize(&shared, &headers, &["read:clients"])?;
+        let client = shared.client(&id).ok_or_else(not_found)?;
+        Ok((StatusCode::OK, to_json(&client, false)))
+    })())
+}
+
+/// `PATCH /api/v2/clients/{id}`: `name`, `description`, `grant_types`.
+pub(super) async fn update(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    respond(update_client(&shared, &headers, &id, &body))
+}
+
+fn update_client(shared: &Shared, headers: &HeaderMap, id: &str, body: &[u8]) -> Result<(StatusCode, Value), ApiError> {
+    authorize(shared, headers, &["update:clients"])?;
+    let map = schema::object(body)?;
+    schema::only(&map, &[NAME, DESCRIPTION, GRANT_TYPES_PROP])?;
+    let name = schema::string(&map, NAME, 1, 200)?.map(str::to_owned);
+    if name.as_deref().is_some_and(|n| n.contains(['<', '>'])) {
+        return Err(NAME.error("String does not match pattern: ^[^<>]+$"));
+    }
+    schema::string(&map, DESCRIPTION, 0, 140)?;
+    let grant_types = schema::strings(&map, GRANT_TYPES_PROP)?;
+    if let Some(g) = &grant_types {
+        check_grants(g)?;
+    }
+    let updated = {
+        let mut registry = shared.registry_mut();
+        let entry = registry
+            .clients
+            .iter_mut()
+            .find(|c| c.client_id == id)
+            .ok_or_else(not_found)?;
+        let mut client = ClientConfig::clone(entry);
+        if let Some(name) = name {
+            client.name = name;
+        }
+        if let Some(grant_types) = grant_types {
+            client.grant_types = grant_types;
+        }
+        *entry = Arc::new(client.clone());
+        client
+    };
+    persist(shared)?;
+    Ok((StatusCode::OK, to_json(&updated, false)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_and_defaults() {
+        assert!(confidential("resource_server") && confidential("non_interactive") && !confidential("native"));
+        assert_eq!(default_grants("resource_server"), [GRANT_FEDERATED]);
+        assert!(check_grants(&["nope".into()]).is_err());
+        assert!(check_grants(&[GRANT_FEDERATED.into(), "authorization_code".into()]).is_ok());
+        let c = ClientConfig {
+            client_secret: Some("s".into()),
+            ..ClientConfig::native("x")
+        };
+        assert_eq!(to_json(&c, false).get("client_secret"), None);
+        assert_eq!(to_json(&c, true)["client_secret"], "s");
+        assert_eq!(to_json(&c, true)["token_endpoint_auth_method"], "client_secret_post");
+    }
+}

@@ -1,0 +1,442 @@
+//! `/api/v2/token-exchange-profiles`: which Action validates which `subject_token_type` in
+//! Custom Token Exchange. Validation follows the reference page: `name` 3-50 characters
+//! (default "Token Exchange Profile 1"), `subject_token_type` a URI of 8-100 characters
+//! outside the reserved namespaces, `action_id` 1-36 characters naming an Action of the
+//! `custom-token-exchange` trigger, `type` 1-21 characters and `custom_authentication`.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use super::errors::ApiError;
+use super::schema::{self, Prop};
+use super::{authorize, now_iso8601, persist, random_alnum, respond};
+use crate::actions::ActionTrigger;
+use crate::errors::EmulatorError;
+use crate::state::{AppState, Shared};
+
+/// The name a profile gets when none is given.
+pub const DEFAULT_PROFILE_NAME: &str = "Token Exchange Profile 1";
+/// The one profile `type`.
+pub const PROFILE_TYPE_CUSTOM_AUTHENTICATION: &str = "custom_authentication";
+
+/// Largest page of the list endpoint.
+const MAX_TAKE: i64 = 100;
+/// Page size when `take` is absent.
+const DEFAULT_TAKE: i64 = 50;
+
+const NAME: Prop = Prop {
+    name: "name",
+    description: "Friendly name of this profile.",
+};
+const SUBJECT_TOKEN_TYPE: Prop = Prop {
+    name: "subject_token_type",
+    description: "Subject token type for this profile. When receiving a token exchange request on the \
+                  Authentication API, the corresponding token exchange profile with a matching subject_token_type \
+                  will be executed. This must be a URI.",
+};
+const ACTION_ID: Prop = Prop {
+    name: "action_id",
+    description: "The ID of the Custom Token Exchange action to execute for this profile, in order to validate \
+                  the subject_token. The action must use the custom-token-exchange trigger.",
+};
+const TYPE: Prop = Prop {
+    name: "type",
+    description: "The type of the profile, which controls how the profile will be executed when receiving a token \
+                  exchange request.",
+};
+
+/// A token exchange profile, as configured and as the API returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenExchangeProfileConfig {
+    /// The profile id (`tep_…`). In a config file it may be omitted: it is then derived
+    /// from the subject token type.
+    #[serde(default)]
+    pub id: String,
+    /// Friendly name, 3 to 50 characters.
+    #[serde(default = "default_name")]
+    pub name: String,
+    /// The `subject_token_type` this profile handles (a URI, 8 to 100 characters).
+    pub subject_token_type: String,
+    /// The Action (`custom-token-exchange` trigger) that validates the subject token.
+    pub action_id: String,
+    /// Always `custom_authentication`.
+    #[serde(rename = "type", default = "default_type")]
+    pub profile_type: String,
+    /// Creation time (ISO 8601 with milliseconds); set by the emulator when empty.
+    #[serde(default)]
+    pub created_at: String,
+    /// Last update time (ISO 8601 with milliseconds); set by the emulator when empty.
+    #[serde(default)]
+    pub updated_at: String,
+}
+
+fn default_name() -> String {
+    DEFAULT_PROFILE_NAME.to_owned()
+}
+
+fn default_type() -> String {
+    PROFILE_TYPE_CUSTOM_AUTHENTICATION.to_owned()
+}
+
+impl TokenExchangeProfileConfig {
+    /// A profile with the default name and type.
+    pub fn new(subject_token_type: impl Into<String>, action_id: impl Into<String>) -> Self {
+        Self {
+            id: String::new(),
+            name: default_name(),
+            subject_token_type: subject_token_type.into(),
+            action_id: action_id.into(),
+            profile_type: default_type(),
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    /// Sets the id.
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = id.into();
+        self
+    }
+
+    /// Sets the name.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+/// Whether a subject token type is in a namespace Auth0 and Okta reserve.
+pub(crate) fn is_reserved(uri: &str) -> bool {
+    let lower = uri.to_ascii_lowercase();
+    if ["urn:ietf:", "urn:auth0:", "urn:okta:"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+    {
+        return true;
+    }
+    url::Url::parse(uri)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && matches!(u.host_str(), Some("auth0.com" | "okta.com")))
+}
+
+/// Validates `subject_token_type` (type, length, URI, reserved namespaces).
+fn check_subject_token_type(map: &Map<String, Value>) -> Result<Option<String>, ApiError> {
+    let Some(value) = schema::string(map, SUBJECT_TOKEN_TYPE, 8, 100)? else {
+        return Ok(None);
+    };
+    if !schema::is_uri(value) {
+        return Err(SUBJECT_TOKEN_TYPE.error(format!("Object didn't pass validation for format url: {value}")));
+    }
+    if is_reserved(value) {
+        return Err(ApiError::invalid_body(
+            "The subject_token_type uses a reserved namespace (http(s)://auth0.com, http(s)://okta.com, urn:ietf:, \
+             urn:auth0:, urn:okta:)",
+        ));
+    }
+    Ok(Some(value.to_owned()))
+}
+
+/// The profile handling `subject_token_type`, if any.
+pub(crate) fn profile_for(shared: &Shared, subject_token_type: &str) -> Option<TokenExchangeProfileConfig> {
+    shared
+        .registry()
+        .profiles
+        .iter()
+        .find(|p| p.subject_token_type == subject_token_type)
+        .cloned()
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found(
+        "The token exchange profile does not exist",
+        "inexistent_token_exchange_profile",
+    )
+}
+
+/// Fills in ids and timestamps of configured profiles.
+pub(crate) fn prepare_config_profiles(profiles: &[TokenExchangeProfileConfig]) -> Vec<TokenExchangeProfileConfig> {
+    let now = now_iso8601();
+    profiles
+        .iter()
+        .map(|p| {
+            let mut p = p.clone();
+            if p.id.is_empty() {
+                let digest = Sha256::digest(p.subject_token_type.as_bytes());
+                let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+                p.id = format!("tep_{hex}");
+            }
+            if p.created_at.is_empty() {
+                p.created_at = now.clone();
+            }
+            if p.updated_at.is_empty() {
+                p.updated_at = p.created_at.clone();
+            }
+            p
+        })
+        .collect()
+}
+
+/// Checks configured profiles with the API's rules (the Action may be registered later).
+pub(crate) fn validate_config_profiles(profiles: &[TokenExchangeProfileConfig]) -> Result<(), EmulatorError> {
+    let mut seen = std::collections::HashSet::new();
+    for p in profiles {
+        let mut map = Map::new();
+        map.insert("name".into(), json!(p.name));
+        map.insert("subject_token_type".into(), json!(p.subject_token_type));
+        map.insert("action_id".into(), json!(p.action_id));
+        map.insert("type".into(), json!(p.profile_type));
+        check_body(&map).map_err(|e| {
+            EmulatorError::InvalidConfig(format!(
+                "token exchange profile {:?}: {}",
+                p.subject_token_type, e.message
+            ))
+        })?;
+        if !seen.insert(p.subject_token_type.as_str()) {
+            return Err(EmulatorError::InvalidConfig(format!(
+                "two token exchange profiles have the subject_token_type {}",
+                p.subject_token_type
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Schema checks of a create body; returns (name, subject_token_type, action_id, type).
+fn check_body(map: &Map<String, Value>) -> Result<(String, String, String, String), ApiError> {
+    schema::only(map, &[NAME, SUBJECT_TOKEN_TYPE, ACTION_ID, TYPE])?;
+    schema::required(map, &[SUBJECT_TOKEN_TYPE, ACTION_ID, TYPE])?;
+    let name = schema::string(map, NAME, 3, 50)?.map_or_else(default_name, str::to_owned);
+    let subject_token_type = check_subject_token_type(map)?.expect("required");
+    let action_id = schema::string(map, ACTION_ID, 1, 36)?.expect("required").to_owned();
+    let profile_type = schema::string(map, TYPE, 1, 21)?.expect("required").to_owned();
+    if profile_type != PROFILE_TYPE_CUSTOM_AUTHENTICATION {
+        return Err(TYPE.error(format!("No enum match for: \"{profile_type}\"")));
+    }
+    Ok((name, subject_token_type, action_id, profile_type))
+}
+
+/// `POST /api/v2/token-exchange-profiles`.
+pub(super) async fn create(State(shared): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    respond(create_profile(&shared, &headers, &body))
+}
+
+fn create_profile(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(StatusCode, Value), ApiError> {
+    authorize(shared, headers, &["create:token_exchange_profiles"])?;
+    let map = schema::object(body)?;
+    let (name, subject_token_type, action_id, profile_type) = check_body(&map)?;
+    if !shared.actions.exists(&action_id, ActionTrigger::CustomTokenExchange) {
+        return Err(ApiError::invalid_body(format!(
+            "The action {action_id} does not exist or does not use the custom-token-exchange trigger"
+        )));
+    }
+    let now = now_iso8601();
+    let profile = TokenExchangeProfileConfig {
+        id: format!("tep_{}", random_alnum(16)),
+        name,
+        subject_token_type,
+        action_id,
+        profile_type,
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    {
+        // Check and insert under one lock, so two concurrent creations cannot both succeed.
+        let mut registry = shared.registry_mut();
+        if registry
+            .profiles
+            .iter()
+            .any(|p| p.subject_token_type == profile.subject_token_type)
+        {
+            return Err(ApiError::conflict(
+                "A token exchange profile with the same subject_token_type already exists",
+            ));
+        }
+        registry.profiles.push(profile.clone());
+    }
+    persist(shared)?;
+    Ok((StatusCode::CREATED, profile.to_json()))
+}
+
+/// `GET /api/v2/token-exchange-profiles?from=&take=` (checkpoint pagination).
+pub(super) async fn list(State(shared): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+    respond(list_profiles(&shared, &headers, uri.query()))
+}
+
+fn list_profiles(shared: &Shared, headers: &HeaderMap, query: Option<&str>) -> Result<(StatusCode, Value), ApiError> {
+    authorize(shared, headers, &["read:token_exchange_profiles"])?;
+    let pairs = schema::query(query, &["from", "take"])?;
+    let take = schema::query_int(&pairs, "take", 1, MAX_TAKE)?.unwrap_or(DEFAULT_TAKE) as usize;
+    let from = pairs.iter().find(|(k, _)| k == "from").map(|(_, v)| v.as_str());
+    let registry = shared.registry();
+    let start = match from {
+        None | Some("") => 0,
+        Some(id) => registry
+            .profiles
+            .iter()
+            .position(|p| p.id == id)
+            .ok_or_else(|| ApiError::query("The from checkpoint does not exist", Some("from")))?,
+    };
+    let page: Vec<Value> = registry.profiles[start..]
+        .iter()
+        .take(take)
+        .map(TokenExchangeProfileConfig::to_json)
+        .collect();
+    let mut body = json!({ "token_exchange_profiles": page });
+    if let Some(next) = registry.profiles.get(start + take) {
+        body["next"] = json!(next.id);
+    }
+    Ok((StatusCode::OK, body))
+}
+
+/// `GET /api/v2/token-exchange-profiles/{id}`.
+pub(super) async fn get_one(State(shared): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    respond((|| {
+        authorize(&shared, &headers, &["read:token_exchange_profiles"])?;
+        let registry = shared.registry();
+        let profile = registry.profiles.iter().find(|p| p.id == id).ok_or_else(not_found)?;
+        Ok((StatusCode::OK, profile.to_json()))
+    })())
+}
+
+/// `PATCH /api/v2/token-exchange-profiles/{id}`: `name` and/or `subject_token_type`.
+pub(super) async fn update(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    respond(update_profile(&shared, &headers, &id, &body))
+}
+
+fn update_profile(
+    shared: &Shared,
+    headers: &HeaderMap,
+    id: &str,
+    body: &[u8],
+) -> Result<(StatusCode, Value), ApiError> {
+    authorize(shared, headers, &["update:token_exchange_profiles"])?;
+    let map = schema::object(body)?;
+    schema::only(&map, &[NAME, SUBJECT_TOKEN_TYPE])?;
+    schema::not_empty(&map)?;
+    let name = schema::string(&map, NAME, 3, 50)?.map(str::to_owned);
+    let subject_token_type = check_subject_token_type(&map)?;
+    let updated = {
+        let mut registry = shared.registry_mut();
+        if !registry.profiles.iter().any(|p| p.id == id) {
+            return Err(not_found());
+        }
+        if let Some(t) = &subject_token_type {
+            if registry
+                .profiles
+                .iter()
+                .any(|p| p.subject_token_type == *t && p.id != id)
+            {
+                return Err(ApiError::conflict(
+                    "A token exchange profile with the same subject_token_type already exists",
+                ));
+            }
+        }
+        let profile = registry
+            .profiles
+            .iter_mut()
+            .find(|p| p.id == id)
+            .expect("checked above");
+        if let Some(name) = name {
+            profile.name = name;
+        }
+        if let Some(t) = subject_token_type {
+            profile.subject_token_type = t;
+        }
+        profile.updated_at = now_iso8601();
+        profile.clone()
+    };
+    persist(shared)?;
+    Ok((StatusCode::OK, updated.to_json()))
+}
+
+/// `DELETE /api/v2/token-exchange-profiles/{id}`.
+pub(super) async fn delete(State(shared): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    respond((|| {
+        authorize(&shared, &headers, &["delete:token_exchange_profiles"])?;
+        {
+            let mut registry = shared.registry_mut();
+            let before = registry.profiles.len();
+            registry.profiles.retain(|p| p.id != id);
+            if registry.profiles.len() == before {
+                return Err(not_found());
+            }
+        }
+        persist(&shared)?;
+        Ok((StatusCode::NO_CONTENT, Value::Null))
+    })())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(v: Value) -> Result<(String, String, String, String), ApiError> {
+        check_body(v.as_object().unwrap())
+    }
+
+    #[test]
+    fn boundaries() {
+        let ok = json!({"subject_token_type": "urn:acme:x", "action_id": "a", "type": "custom_authentication"});
+        assert_eq!(body(ok.clone()).unwrap().0, DEFAULT_PROFILE_NAME);
+        let with = |k: &str, v: Value| {
+            let mut b = ok.clone();
+            b[k] = v;
+            body(b)
+        };
+        assert!(with("name", json!("ab")).is_err());
+        assert!(with("name", json!("abc")).is_ok());
+        assert!(with("name", json!("a".repeat(50))).is_ok());
+        assert!(with("name", json!("a".repeat(51))).is_err());
+        assert!(with("subject_token_type", json!("urn:a:b")).is_err());
+        assert!(with("subject_token_type", json!("urn:a:bc")).is_ok());
+        let uri100 = format!("https://e.example/{}", "p".repeat(82));
+        assert!(with("subject_token_type", json!(uri100.clone())).is_ok());
+        assert!(with("subject_token_type", json!(format!("{uri100}p"))).is_err());
+        assert!(with("subject_token_type", json!("not a uri at all")).is_err());
+        for reserved in [
+            "urn:ietf:params:x",
+            "https://auth0.com/x",
+            "http://okta.com/y",
+            "URN:AUTH0:zz",
+            "urn:okta:zz",
+        ] {
+            let e = with("subject_token_type", json!(reserved)).unwrap_err();
+            assert!(e.message.contains("reserved"), "{reserved}");
+        }
+        assert!(with("action_id", json!("a".repeat(36))).is_ok());
+        assert!(with("action_id", json!("a".repeat(37))).is_err());
+        assert!(with("action_id", json!("")).is_err());
+        assert!(
+            with("type", json!("custom"))
+                .unwrap_err()
+                .message
+                .contains("No enum match")
+        );
+        assert!(
+            with("type", json!("c".repeat(22)))
+                .unwrap_err()
+                .message
+                .contains("too long")
+        );
+        assert!(
+            with("extra", json!(1))
+                .unwrap_err()
+                .message
+                .contains("Additional properties")
+        );
+    }
+}

@@ -1,0 +1,164 @@
+//! The state file (`--state FILE`, [`crate::EmulatorConfig::state_file`]): clients, APIs,
+//! client grants, token exchange profiles and users, written after every Management API
+//! change (and Custom Token Exchange sign-up, and at shutdown) and loaded at start, so what
+//! was set up survives a restart.
+//!
+//! Writes are atomic: a temporary file in the same directory is written, flushed to disk
+//! (`fsync`) and renamed over the state file. At start, objects in the state file replace
+//! configured objects with the same id (client id, API identifier, profile id, user id).
+
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{ApiConfig, ClientConfig, UserConfig};
+use crate::errors::EmulatorError;
+use crate::management::{ClientGrantConfig, TokenExchangeProfileConfig};
+use crate::state::Shared;
+
+/// Format version of the state file.
+const VERSION: u32 = 1;
+
+/// Serialises writers of the state file within this process.
+static WRITE_LOCK: Mutex<()> = Mutex::new(());
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateFile {
+    version: u32,
+    #[serde(default)]
+    clients: Vec<ClientConfig>,
+    #[serde(default)]
+    apis: Vec<ApiConfig>,
+    #[serde(default)]
+    client_grants: Vec<ClientGrantConfig>,
+    #[serde(default)]
+    token_exchange_profiles: Vec<TokenExchangeProfileConfig>,
+    #[serde(default)]
+    users: Vec<UserConfig>,
+}
+
+/// Loads the state file into the tenant, if one is configured and exists.
+pub(crate) fn load(shared: &Shared) -> Result<(), EmulatorError> {
+    let Some(path) = &shared.config.state_file else {
+        return Ok(());
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(EmulatorError::InvalidConfig(format!(
+                "cannot read the state file {}: {e}",
+                path.display()
+            )));
+        }
+    };
+    let state: StateFile = serde_json::from_str(&text)
+        .map_err(|e| EmulatorError::InvalidConfig(format!("the state file {} is not valid: {e}", path.display())))?;
+    if state.version != VERSION {
+        return Err(EmulatorError::InvalidConfig(format!(
+            "the state file {} has version {}, this emulator reads version {VERSION}",
+            path.display(),
+            state.version
+        )));
+    }
+    {
+        let mut registry = shared.registry_mut();
+        for client in state.clients {
+            registry.clients.retain(|c| c.client_id != client.client_id);
+            registry.clients.push(Arc::new(client));
+        }
+        for api in state.apis {
+            registry.apis.retain(|a| a.identifier != api.identifier);
+            registry.apis.push(Arc::new(api));
+        }
+        for grant in state.client_grants {
+            registry
+                .client_grants
+                .retain(|g| !(g.client_id == grant.client_id && g.audience == grant.audience));
+            registry.client_grants.push(grant);
+        }
+        for profile in state.token_exchange_profiles {
+            registry
+                .profiles
+                .retain(|p| p.id != profile.id && p.subject_token_type != profile.subject_token_type);
+            registry.profiles.push(profile);
+        }
+    }
+    let mut store = shared.store();
+    for user in state.users {
+        store.users.insert(user.user_id.clone(), user);
+    }
+    Ok(())
+}
+
+/// Writes the tenant to the state file, if one is configured.
+pub(crate) fn save(shared: &Shared) -> std::io::Result<()> {
+    let Some(path) = &shared.config.state_file else {
+        return Ok(());
+    };
+    let _guard = WRITE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    // Snapshot under the write lock: the last writer writes the newest state.
+    let state = {
+        let registry = shared.registry();
+        let mut users: Vec<UserConfig> = shared.store().users.values().cloned().collect();
+        users.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+        StateFile {
+            version: VERSION,
+            clients: registry.clients.iter().map(|c| ClientConfig::clone(c)).collect(),
+            apis: registry.apis.iter().map(|a| ApiConfig::clone(a)).collect(),
+            client_grants: registry.client_grants.clone(),
+            token_exchange_profiles: registry.profiles.clone(),
+            users,
+        }
+    };
+    let json = serde_json::to_vec_pretty(&state).map_err(std::io::Error::other)?;
+    write_atomically(path, &json)
+}
+
+/// Writes `bytes` to a temporary file next to `path`, syncs it and renames it over `path`.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("the state file path has no file name"))?;
+    let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, path)?;
+        // Make the rename itself durable (directories can be opened and synced on Unix).
+        #[cfg(unix)]
+        std::fs::File::open(dir)?.sync_all()?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temporary_file() {
+        let dir = std::env::temp_dir().join(format!("emu-persist-{}", crate::util::random_token(6)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("state.json");
+        write_atomically(&path, b"one").unwrap();
+        write_atomically(&path, b"two").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        assert!(write_atomically(&dir.join("missing/state.json"), b"x").is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
