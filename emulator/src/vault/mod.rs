@@ -247,15 +247,16 @@ impl Vault {
     pub(crate) fn revoke(&self, user_id: &str, connection: &str, login_hint: Option<&str>) -> usize {
         let mut data = self.data();
         let VaultData { accounts, provider, .. } = &mut *data;
-        accounts
-            .iter()
-            .filter(|a| {
-                a.user_id == user_id
-                    && a.connection == connection
-                    && login_hint.is_none_or(|h| a.login_hint.as_deref() == Some(h))
-            })
-            .filter(|a| provider.revoke(&a.refresh_token))
-            .count()
+        let mut revoked = 0;
+        for account in accounts.iter() {
+            let matches = account.user_id == user_id
+                && account.connection == connection
+                && login_hint.is_none_or(|h| account.login_hint.as_deref() == Some(h));
+            if matches && provider.revoke(&account.refresh_token) {
+                revoked += 1;
+            }
+        }
+        revoked
     }
 
     /// Enables a connection for a client (for clients created at run time).
