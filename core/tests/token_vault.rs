@@ -9,15 +9,18 @@ use std::time::Duration;
 
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use support::*;
+use token_exchange::management::{ManagementAuth, ManagementClient, NewClient, NewResourceServer, ResourceServerScope};
 use token_exchange::{
     ClientAssertionKey, ClientAuthentication, Error, FederatedSubjectTokenType, FederatedToken, FederatedTokenCache,
-    FederatedTokenExchange, NativeSocialExchange, OAuthError, ResourceRequest, Secret, SoftwareKey, TokenSet,
+    FederatedTokenExchange, NativeSocialExchange, OAuthError, ResourceRequest, Secret, SoftwareKey,
+    TOKEN_EXCHANGE_GRANT, TokenSet,
 };
 use token_exchange_emulator::{
     AppleCode, CALENDAR_READONLY_SCOPE, ClientConfig, ConnectAccount, ConnectionConfig, Emulator, EmulatorConfig,
     FEDERATED_CONNECTION_TOKEN_TYPE, GOOGLE_CONNECTION, GRANT_FEDERATED_CONNECTION, PublicKeyCredential,
-    SAMPLE_DISABLED_CONNECTION, SAMPLE_NO_VAULT_CLIENT_ID, SAMPLE_NO_VAULT_CLIENT_SECRET, SAMPLE_VAULT_API_AUDIENCE,
-    SAMPLE_VAULT_CLIENT_ID, SAMPLE_VAULT_CLIENT_SECRET,
+    SAMPLE_DISABLED_CONNECTION, SAMPLE_MANAGEMENT_CLIENT_ID, SAMPLE_MANAGEMENT_CLIENT_SECRET,
+    SAMPLE_NO_VAULT_CLIENT_ID, SAMPLE_NO_VAULT_CLIENT_SECRET, SAMPLE_VAULT_API_AUDIENCE, SAMPLE_VAULT_CLIENT_ID,
+    SAMPLE_VAULT_CLIENT_SECRET,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -73,9 +76,13 @@ async fn vault_emulator() -> Emulator {
 
 /// The app user signs in with Apple (public native client), for the backend API.
 async fn sign_in(emu: &Emulator, user: &str) -> TokenSet {
+    sign_in_for(emu, user, SAMPLE_VAULT_API_AUDIENCE).await
+}
+
+async fn sign_in_for(emu: &Emulator, user: &str, audience: &str) -> TokenSet {
     let code = emu.apple_authorization_code(AppleCode::new(user).email("jane@example.com"));
     client(emu)
-        .exchange_native_social(&NativeSocialExchange::apple(code).audience(SAMPLE_VAULT_API_AUDIENCE))
+        .exchange_native_social(&NativeSocialExchange::apple(code).audience(audience))
         .await
         .expect("sign-in for the backend API")
 }
@@ -665,4 +672,68 @@ async fn dpop_bound_subject_tokens_need_a_proof_of_their_key() {
         .unwrap_err();
     assert!(oauth(&e).is_invalid_dpop_proof(), "{e}");
     assert_eq!(emu.vault_exchange_count(), 1);
+}
+
+#[tokio::test]
+async fn set_up_through_the_management_api_then_exchange() {
+    let emu = emulator().await;
+    let management = ManagementClient::new(
+        emu.base_url(),
+        ManagementAuth::ClientCredentials {
+            client_id: SAMPLE_MANAGEMENT_CLIENT_ID.to_owned(),
+            client_secret: Secret::new(SAMPLE_MANAGEMENT_CLIENT_SECRET),
+        },
+    )
+    .unwrap();
+    // The app that signs users in gets the authorization_code grant (kept with its own grants).
+    let grants: Vec<String> = [TOKEN_EXCHANGE_GRANT, "refresh_token", "authorization_code"]
+        .iter()
+        .map(|g| (*g).to_owned())
+        .collect();
+    let app = management.update_client_grant_types(CLIENT_ID, &grants).await.unwrap();
+    assert!(app.grant_types.iter().any(|g| g == "authorization_code"));
+    // The backend API and its Custom API Client.
+    let identifier = "https://tasks-backend.example.com";
+    let scope = |value: &str| ResourceServerScope {
+        value: value.to_owned(),
+        description: String::new(),
+    };
+    let api = management
+        .create_resource_server(&NewResourceServer {
+            name: "Tasks Backend".to_owned(),
+            identifier: identifier.to_owned(),
+            scopes: vec![scope("read:tasks"), scope("write:tasks")],
+        })
+        .await
+        .unwrap();
+    assert_eq!(api.identifier, identifier);
+    let custom = management
+        .create_client(&NewClient::custom_api_client("Tasks Backend Client", identifier))
+        .await
+        .unwrap();
+    assert_eq!(custom.app_type.as_deref(), Some("resource_server"));
+    assert_eq!(custom.resource_server_identifier.as_deref(), Some(identifier));
+    assert!(custom.grant_types.iter().any(|g| g == GRANT_FEDERATED_CONNECTION));
+    let secret = custom
+        .client_secret
+        .clone()
+        .expect("a Custom API Client is confidential");
+    // Before the connection is enabled for the new client, it may not use it.
+    let user = "apple|managed-user";
+    emu.connect_account(ConnectAccount::new(user, GOOGLE_CONNECTION))
+        .unwrap();
+    let tokens = sign_in_for(&emu, user, identifier).await;
+    let backend = backend_as(&emu, &custom.client_id, ClientAuthentication::ClientSecretBasic(secret));
+    let e = backend
+        .exchange_for_federated_token(&google(&tokens))
+        .await
+        .unwrap_err();
+    assert!(oauth(&e).is_invalid_request(), "{e}");
+    emu.enable_connection(GOOGLE_CONNECTION, &custom.client_id).unwrap();
+    let token = backend.exchange_for_federated_token(&google(&tokens)).await.unwrap();
+    assert_eq!(calendar_events(&emu, &token).await.0, 200);
+    // The sample backend's tokens are for another API: the new client refuses them.
+    let other = sign_in(&emu, user).await;
+    let e = backend.exchange_for_federated_token(&google(&other)).await.unwrap_err();
+    assert!(oauth(&e).is_invalid_grant(), "{e}");
 }
