@@ -13,6 +13,8 @@ fn the_backend_reads_the_calendar_with_a_cached_token_and_prints_no_token() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(stdout.contains("API https://calendar.example.org created"), "{stdout}");
+    assert!(stdout.contains("(app_type resource_server, grants: urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token)"), "{stdout}");
     assert!(stdout.contains("scope: openid profile read:calendar"), "{stdout}");
     assert!(stdout.contains("ask them to connect"), "{stdout}");
     assert!(stdout.contains("access_token: Secret(<redacted>)"), "{stdout}");

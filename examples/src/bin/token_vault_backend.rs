@@ -1,9 +1,11 @@
 //! Token Vault from a backend's point of view, on the embedded emulator:
 //! `cargo run -p examples --bin token_vault_backend`.
 //!
-//! 1. The tenant has a backend API (`https://calendar-backend.example.com`) and its Custom API
-//!    Client (`calendar-backend`, allowed the Token Vault grant); the Google connection is
-//!    enabled for it. (The emulator's sample tenant has all of this.)
+//! 1. Set up through the Management API (authenticated as the sample tenant's
+//!    machine-to-machine client): the app gets the `authorization_code` grant, the backend API
+//!    (`https://calendar.example.org`) is created with its scopes, and so is its Custom API
+//!    Client (allowed the Token Vault grant; its secret comes back once). The Google connection
+//!    is then enabled for the new client (an emulator control call).
 //! 2. The user signs in on the mobile app (Sign in with Apple, native social token exchange)
 //!    and gets an Auth0 access token for the backend API.
 //! 3. The user connects their Google account (Auth0's Connected Accounts flow, simulated by the
@@ -16,17 +18,80 @@
 
 use std::process::ExitCode;
 
+use token_exchange::management::{ManagementAuth, ManagementClient, NewClient, NewResourceServer, ResourceServerScope};
 use token_exchange::{
     Client, ClientAuthentication, Error, FederatedTokenCache, FederatedTokenExchange, NativeSocialExchange,
-    ResourceRequest, Secret, TokenSet,
+    ResourceRequest, Secret, TOKEN_EXCHANGE_GRANT, TokenSet,
 };
 use token_exchange_emulator::{
     AppleCode, CALENDAR_READONLY_SCOPE, ConnectAccount, Emulator, EmulatorConfig, GOOGLE_CONNECTION, SAMPLE_CLIENT_ID,
-    SAMPLE_VAULT_API_AUDIENCE, SAMPLE_VAULT_CLIENT_ID, SAMPLE_VAULT_CLIENT_SECRET,
+    SAMPLE_MANAGEMENT_CLIENT_ID, SAMPLE_MANAGEMENT_CLIENT_SECRET,
 };
 
 const USER: &str = "apple|001234.jane";
 const GOOGLE_ACCOUNT: &str = "jane.doe@gmail.com";
+const BACKEND_API: &str = "https://calendar.example.org";
+
+/// The backend's Custom API Client, as created.
+struct Backend {
+    client_id: String,
+    client_secret: Secret,
+}
+
+/// Step 1: the Management API calls of the Token Vault setup.
+async fn set_up(emu: &Emulator) -> Result<Backend, String> {
+    let management = ManagementClient::new(
+        emu.base_url(),
+        ManagementAuth::ClientCredentials {
+            client_id: SAMPLE_MANAGEMENT_CLIENT_ID.to_owned(),
+            client_secret: Secret::new(SAMPLE_MANAGEMENT_CLIENT_SECRET),
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let grants: Vec<String> = [TOKEN_EXCHANGE_GRANT, "refresh_token", "authorization_code"]
+        .iter()
+        .map(|g| (*g).to_owned())
+        .collect();
+    management
+        .update_client_grant_types(SAMPLE_CLIENT_ID, &grants)
+        .await
+        .map_err(|e| format!("PATCH /api/v2/clients/{SAMPLE_CLIENT_ID}: {e}"))?;
+    let scope = |value: &str, description: &str| ResourceServerScope {
+        value: value.to_owned(),
+        description: description.to_owned(),
+    };
+    management
+        .create_resource_server(&NewResourceServer {
+            name: "Calendar Backend".to_owned(),
+            identifier: BACKEND_API.to_owned(),
+            scopes: vec![
+                scope("read:calendar", "Read calendar events"),
+                scope("write:calendar", "Write calendar events"),
+            ],
+        })
+        .await
+        .map_err(|e| format!("POST /api/v2/resource-servers: {e}"))?;
+    let client = management
+        .create_client(&NewClient::custom_api_client("Calendar Backend Client", BACKEND_API))
+        .await
+        .map_err(|e| format!("POST /api/v2/clients: {e}"))?;
+    let client_secret = client
+        .client_secret
+        .ok_or("the Custom API Client came back without a secret")?;
+    println!(
+        "setup: app {SAMPLE_CLIENT_ID} may use authorization_code; API {BACKEND_API} created; Custom API Client {} \
+         (app_type {}, grants: {})",
+        client.client_id,
+        client.app_type.as_deref().unwrap_or("?"),
+        client.grant_types.join(" ")
+    );
+    emu.enable_connection(GOOGLE_CONNECTION, &client.client_id)
+        .map_err(|e| e.to_string())?;
+    Ok(Backend {
+        client_id: client.client_id,
+        client_secret,
+    })
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -44,6 +109,7 @@ async fn run() -> Result<(), String> {
         .await
         .map_err(|e| format!("the emulator did not start: {e}"))?;
     println!("tenant: {} (embedded emulator, sample tenant)", emu.base_url());
+    let backend_client = set_up(&emu).await?;
 
     // 2. The app signs the user in for the backend API.
     let app = Client::builder(emu.base_url(), SAMPLE_CLIENT_ID)
@@ -53,21 +119,19 @@ async fn run() -> Result<(), String> {
     let app_tokens = app
         .exchange_native_social(
             &NativeSocialExchange::apple(code)
-                .audience(SAMPLE_VAULT_API_AUDIENCE)
+                .audience(BACKEND_API)
                 .scope("openid profile read:calendar"),
         )
         .await
         .map_err(|e| format!("sign-in failed: {e}"))?;
     println!(
-        "app: signed in as {USER}, access token for {SAMPLE_VAULT_API_AUDIENCE} (scope: {})",
+        "app: signed in as {USER}, access token for {BACKEND_API} (scope: {})",
         app_tokens.scope.as_deref().unwrap_or("-")
     );
 
     // 4. The backend, before the user connected Google: Token Vault says so.
-    let backend = Client::builder(emu.base_url(), SAMPLE_VAULT_CLIENT_ID)
-        .client_authentication(ClientAuthentication::ClientSecretPost(Secret::new(
-            SAMPLE_VAULT_CLIENT_SECRET,
-        )))
+    let backend = Client::builder(emu.base_url(), &backend_client.client_id)
+        .client_authentication(ClientAuthentication::ClientSecretPost(backend_client.client_secret))
         .build()
         .map_err(|e| e.to_string())?;
     let cache = FederatedTokenCache::new(backend.clone());
