@@ -65,8 +65,11 @@ pub struct GoogleIdToken {
     pub issuer: String,
     /// `nonce`, if the app sent one.
     pub nonce: Option<String>,
-    /// Lifetime (default one hour, as Google's; `Duration::ZERO` mints an expired token).
+    /// Lifetime (default one hour, as Google's).
     pub expires_in: Duration,
+    /// How long ago the token was issued (default zero): with `expires_in`, mints tokens
+    /// that expired in the past, beyond any verifier's leeway.
+    pub issued_ago: Duration,
 }
 
 impl Default for GoogleIdToken {
@@ -82,6 +85,7 @@ impl Default for GoogleIdToken {
             issuer: GOOGLE_ISSUER.to_owned(),
             nonce: None,
             expires_in: Duration::from_secs(3600),
+            issued_ago: Duration::ZERO,
         }
     }
 }
@@ -125,17 +129,23 @@ impl GoogleIdToken {
         self
     }
 
+    /// Dates the token back: issued `ago`, so it expired `ago - expires_in` ago.
+    pub fn issued_ago(mut self, ago: Duration) -> Self {
+        self.issued_ago = ago;
+        self
+    }
+
     /// Signs the token with the test issuer's key. Generates the key on first use.
     pub(crate) fn mint(&self) -> String {
-        let now = now_secs();
+        let iat = now_secs().saturating_sub(self.issued_ago.as_secs());
         let mut claims = json!({
             "iss": self.issuer,
             "azp": self.audience,
             "aud": self.audience,
             "sub": self.sub,
             "email_verified": self.email_verified,
-            "iat": now,
-            "exp": now + self.expires_in.as_secs(),
+            "iat": iat,
+            "exp": iat + self.expires_in.as_secs(),
         });
         for (name, value) in [
             ("email", &self.email),
@@ -179,6 +189,7 @@ struct MintRequest {
     iss: Option<String>,
     nonce: Option<String>,
     expires_in: Option<u64>,
+    issued_ago: Option<u64>,
 }
 
 async fn mint_id_token(body: Bytes) -> Response {
@@ -218,6 +229,9 @@ async fn mint_id_token(body: Bytes) -> Response {
     }
     if let Some(secs) = req.expires_in {
         token.expires_in = Duration::from_secs(secs);
+    }
+    if let Some(secs) = req.issued_ago {
+        token.issued_ago = Duration::from_secs(secs);
     }
     let lifetime = token.expires_in.as_secs();
     match tokio::task::spawn_blocking(move || token.mint()).await {

@@ -344,6 +344,8 @@ pub(crate) struct ActionsState {
     actions: RwLock<Vec<RegisteredAction>>,
     cache: ActionCache,
     clock_offset_ms: AtomicU64,
+    /// System time (ms) at which the clock was frozen; `0` while it follows system time.
+    clock_frozen_at_ms: AtomicU64,
     node: PathBuf,
     timeout: Duration,
     base_url: String,
@@ -361,18 +363,29 @@ impl ActionsState {
             ),
             cache: ActionCache::default(),
             clock_offset_ms: AtomicU64::new(0),
+            clock_frozen_at_ms: AtomicU64::new(0),
             node: node_path(config),
             timeout: Duration::from_millis(config.action_timeout_ms),
             base_url: base_url.to_owned(),
         }
     }
 
-    /// The Actions clock: system time plus what tests advanced it by, in ms since the epoch.
+    /// The Actions clock, in ms since the epoch: system time (or the time it was frozen at)
+    /// plus what tests advanced it by.
     pub(crate) fn now_ms(&self) -> u64 {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
-        now + self.clock_offset_ms.load(Ordering::Relaxed)
+        let base = match self.clock_frozen_at_ms.load(Ordering::Relaxed) {
+            0 => system_ms(),
+            frozen => frozen,
+        };
+        base + self.clock_offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// Stops the Actions clock from following system time (it then moves only when
+    /// advanced).
+    pub(crate) fn freeze_clock(&self) {
+        let _ = self
+            .clock_frozen_at_ms
+            .compare_exchange(0, system_ms(), Ordering::Relaxed, Ordering::Relaxed);
     }
 
     /// Moves the Actions clock forward.
@@ -548,6 +561,13 @@ pub(crate) fn custom_claims(claims: &Map<String, Value>) -> Map<String, Value> {
         .collect()
 }
 
+/// System time in ms since the epoch.
+fn system_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
 /// Codes `api.access.deny` may use in the credentials-exchange trigger.
 pub const CREDENTIALS_EXCHANGE_DENY_CODES: &[&str] = &["invalid_scope", "invalid_request", "server_error"];
 
@@ -651,6 +671,13 @@ impl crate::Emulator {
     /// test expiry without waiting.
     pub fn advance_actions_clock(&self, by: Duration) {
         self.shared().actions.advance_clock(by);
+    }
+
+    /// Stops the Actions clock: from now on it moves only by
+    /// [`Emulator::advance_actions_clock`](crate::Emulator::advance_actions_clock), so cache
+    /// lifetimes can be tested to the millisecond.
+    pub fn freeze_actions_clock(&self) {
+        self.shared().actions.freeze_clock();
     }
 }
 
