@@ -31,6 +31,9 @@ pub fn now() -> u64 {
 }
 
 pub fn client() -> reqwest::Client {
+    // In a workspace-wide build reqwest's features are unified with core's
+    // `rustls-no-provider`, and reqwest then needs a process-wide rustls provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
