@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use crate::config::{GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE};
+use crate::config::{GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE};
 use crate::state::{AppState, Shared};
 use crate::vault::GRANT_FEDERATED_CONNECTION;
 
@@ -16,7 +16,7 @@ pub(crate) fn metadata(shared: &Shared) -> Value {
         "token_endpoint": format!("{base}/oauth/token"),
         "userinfo_endpoint": shared.userinfo_url(),
         "jwks_uri": format!("{base}/.well-known/jwks.json"),
-        "grant_types_supported": [GRANT_TOKEN_EXCHANGE, GRANT_REFRESH_TOKEN, GRANT_FEDERATED_CONNECTION],
+        "grant_types_supported": [GRANT_TOKEN_EXCHANGE, GRANT_REFRESH_TOKEN, GRANT_FEDERATED_CONNECTION, GRANT_CLIENT_CREDENTIALS],
         "response_types_supported": ["token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
