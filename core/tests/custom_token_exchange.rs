@@ -87,6 +87,9 @@ async fn actions_emulator(config: EmulatorConfig) -> Emulator {
     emulator_with(config).await
 }
 
+/// Extra parameters of a request.
+type Extra = Vec<(&'static str, String)>;
+
 fn request(subject_token: &str) -> CustomTokenExchange {
     CustomTokenExchange::new(subject_token, TEST_TYPE).audience(API)
 }
@@ -232,7 +235,7 @@ async fn cache_records_live_15_minutes_by_default_or_as_set_and_at_most_24_hours
             .get("https://example.com/cached")
             .and_then(|v| v.as_str().map(str::to_owned))
     };
-    let set = |extra: Vec<(&'static str, String)>| {
+    let set = |extra: Extra| {
         let mut r = request("cache-user").extra_parameter("cache", "set");
         for (k, v) in extra {
             r = r.extra_parameter(k, v);
@@ -240,7 +243,7 @@ async fn cache_records_live_15_minutes_by_default_or_as_set_and_at_most_24_hours
         r
     };
     let get = request("cache-user").extra_parameter("cache", "get");
-    let cases: Vec<(&str, Vec<(&'static str, String)>, Duration)> = vec![
+    let cases: Vec<(&str, Extra, Duration)> = vec![
         ("default", vec![], Duration::from_secs(15 * 60)),
         ("ttl", vec![("ttl", "1000".into())], Duration::from_millis(1000)),
         (
@@ -472,8 +475,10 @@ async fn a_missing_node_is_a_clear_startup_error() {
     );
 
     // Inline JavaScript (like the sample Google Action) is only checked when it runs.
-    let mut config = EmulatorConfig::default();
-    config.node_path = Some("/nonexistent/bin/node".into());
+    let config = EmulatorConfig {
+        node_path: Some("/nonexistent/bin/node".into()),
+        ..EmulatorConfig::default()
+    };
     let emu = emulator_with(config).await;
     let google = emu.google_id_token(GoogleIdToken::new("1"));
     let e = client(&emu)
