@@ -15,6 +15,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
+use std::time::Duration;
 
 use crate::bail;
 use crate::cmd::{self, Stream};
@@ -25,8 +26,9 @@ use crate::provision::{self, Provisioner};
 pub const SUITE: &str = "trixie";
 /// Debian mirror for debootstrap.
 pub const MIRROR: &str = "http://deb.debian.org/debian";
-/// Packages installed inside the chroot.
-pub const PACKAGES: &[&str] = &["swiftlang", "libc6-dev", "libstdc++-14-dev"];
+/// Packages installed inside the chroot. `ca-certificates`: the Rust library builds its TLS
+/// configuration from the system trust store when a client is created, and fails without one.
+pub const PACKAGES: &[&str] = &["swiftlang", "libc6-dev", "libstdc++-14-dev", "ca-certificates"];
 /// `PATH` inside the chroot.
 const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -48,6 +50,8 @@ pub struct Invocation {
     pub env: Vec<(String, String)>,
     /// Host directories to bind-mount at the same path inside the chroot.
     pub binds: Vec<PathBuf>,
+    /// Time limit ([`cmd::timed`]), if any.
+    pub timeout: Option<Duration>,
 }
 
 impl Chroot {
@@ -113,6 +117,7 @@ impl Chroot {
                         cwd: "/".into(),
                         env: vec![("DEBIAN_FRONTEND".into(), "noninteractive".into())],
                         binds: vec![],
+                        timeout: Some(Duration::from_secs(1800)),
                     },
                     |_, _| {},
                 )?;
@@ -146,6 +151,7 @@ impl Chroot {
             &Invocation {
                 argv: vec!["swift".into(), "--version".into()],
                 cwd: "/".into(),
+                timeout: Some(Duration::from_secs(120)),
                 ..Default::default()
             },
             |_, line| {
@@ -174,7 +180,11 @@ impl Chroot {
         for dir in &inv.binds {
             mounts.bind(dir, &self.root)?;
         }
-        let mut c = Command::new(cmd::which("chroot").unwrap_or_else(|| "/usr/sbin/chroot".into()));
+        let chroot = cmd::which("chroot").unwrap_or_else(|| "/usr/sbin/chroot".into());
+        let mut c = match inv.timeout {
+            Some(limit) => cmd::timed(limit, chroot, true),
+            None => Command::new(chroot),
+        };
         c.arg(&self.root)
             .args(["/usr/bin/env", "-i", "HOME=/root", "LANG=C.UTF-8", "TERM=dumb"])
             .arg(format!("PATH={PATH}"));

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::bail;
 use crate::error::{Context, Result};
@@ -135,6 +135,35 @@ fn spawn_reader(
     })
 }
 
+/// A command that runs `program` under coreutils `timeout`: once `limit` has passed, the program
+/// gets SIGTERM, then SIGKILL 10 s later, and the exit code is [`TIMED_OUT`].
+///
+/// With `whole_tree`, `timeout` runs the program in a process group of its own and signals the
+/// whole group, so helper processes die too (but Ctrl-C in a terminal no longer reaches them);
+/// otherwise only the program itself is signalled.
+pub fn timed(limit: Duration, program: impl AsRef<OsStr>, whole_tree: bool) -> Command {
+    let mut c = Command::new("timeout");
+    if !whole_tree {
+        c.arg("--foreground");
+    }
+    c.arg("--kill-after=10")
+        .arg(format!("{}s", limit.as_secs()))
+        .arg(program);
+    c
+}
+
+/// Exit code of a command killed by [`timed`].
+pub const TIMED_OUT: i32 = 124;
+
+/// Explains an unsuccessful exit, naming time-outs.
+pub fn describe(status: ExitStatus, limit: Duration) -> String {
+    if status.code() == Some(TIMED_OUT) {
+        format!("timed out after {}s", limit.as_secs())
+    } else {
+        status.to_string()
+    }
+}
+
 /// Finds an executable on `PATH`.
 pub fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -153,4 +182,37 @@ pub fn is_executable(path: &Path) -> bool {
 /// Seconds elapsed since `start`, formatted for humans (`12.3s`).
 pub fn elapsed(start: Instant) -> String {
     format!("{:.1}s", start.elapsed().as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_limits_kill_and_are_reported() {
+        let limit = Duration::from_secs(1);
+        for whole_tree in [false, true] {
+            let start = Instant::now();
+            let status = timed(limit, "sleep", whole_tree).arg("30").status().unwrap();
+            assert_eq!(status.code(), Some(TIMED_OUT));
+            assert!(start.elapsed() < Duration::from_secs(10));
+            assert_eq!(describe(status, limit), "timed out after 1s");
+        }
+    }
+
+    #[test]
+    fn streams_both_outputs() {
+        let mut lines = Vec::new();
+        let status = stream(
+            Command::new("sh").args(["-c", "echo out; echo err >&2; exit 3"]),
+            |which, line| lines.push((which, line.to_owned())),
+        )
+        .unwrap();
+        assert_eq!(status.code(), Some(3));
+        lines.sort_by_key(|(w, _)| *w == Stream::Stderr);
+        assert_eq!(
+            lines,
+            vec![(Stream::Stdout, "out".to_owned()), (Stream::Stderr, "err".to_owned())]
+        );
+    }
 }

@@ -15,7 +15,7 @@
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::bail;
 use crate::chroot::Chroot;
@@ -257,23 +257,81 @@ impl Provisioner {
     }
 }
 
+/// How long [`lock_file`] waits for another holder before giving up.
+pub const LOCK_WAIT: Duration = Duration::from_secs(20 * 60);
+
 /// Opens (creating it) and exclusively locks `path`; the lock lasts as long as the file.
+/// Waits up to [`LOCK_WAIT`] for another holder, then fails naming the processes that have
+/// the file open (often a background process that inherited a shell's lock descriptor).
 pub fn lock_file(path: &Path) -> Result<File> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    if file.try_lock().is_err() {
-        eprintln!("provision: waiting for another xtask holding {}", path.display());
-        file.lock().with_context(|| format!("locking {}", path.display()))?;
+    let deadline = Instant::now() + LOCK_WAIT;
+    let mut announced = false;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("locking {}", path.display()));
+            }
+        }
+        if !announced {
+            eprintln!(
+                "lock: waiting (up to {} min) for {} held by: {}",
+                LOCK_WAIT.as_secs() / 60,
+                path.display(),
+                holders(path)
+            );
+            announced = true;
+        }
+        if Instant::now() >= deadline {
+            bail!(
+                "{} is still locked after {} min, held by: {}",
+                path.display(),
+                LOCK_WAIT.as_secs() / 60,
+                holders(path)
+            );
+        }
+        std::thread::sleep(Duration::from_secs(1));
     }
-    Ok(file)
+}
+
+/// The processes (pid and command line) that have `path` open, from `/proc`.
+fn holders(path: &Path) -> String {
+    let me = std::process::id().to_string();
+    let mut found = Vec::new();
+    for proc_dir in fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let pid = proc_dir.file_name().to_string_lossy().into_owned();
+        if pid == me || !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let open = fs::read_dir(proc_dir.path().join("fd"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|fd| fs::read_link(fd.path()).is_ok_and(|target| target == path));
+        if open {
+            let cmdline = fs::read(proc_dir.path().join("cmdline")).unwrap_or_default();
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            found.push(format!("pid {pid} ({})", cmdline.trim()));
+        }
+    }
+    if found.is_empty() {
+        "unknown processes".to_owned()
+    } else {
+        found.join(", ")
+    }
 }
 
 /// `apt-get` with a non-interactive environment.
 pub fn apt_get() -> Command {
     let mut c = Command::new("apt-get");
-    c.env("DEBIAN_FRONTEND", "noninteractive");
+    // Wait for a concurrent apt/dpkg instead of failing at once.
+    c.env("DEBIAN_FRONTEND", "noninteractive")
+        .args(["-o", "DPkg::Lock::Timeout=600"]);
     c
 }
 

@@ -11,6 +11,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use super::{Env, FFI_LIB, Ffi, Suite, files_with_ext};
 use crate::cmd::{self, Stream};
@@ -27,6 +28,8 @@ pub const TESTS_DIR: &str = "bindings/tests/c";
 pub const EXAMPLES_DIR: &str = "examples/c";
 /// Optional valgrind suppressions.
 pub const SUPPRESSIONS: &str = "bindings/tests/c/valgrind.supp";
+/// Time limit of one program under valgrind.
+pub const RUN_LIMIT: Duration = Duration::from_secs(300);
 /// valgrind's exit code for leaks and memory errors.
 pub const VALGRIND_ERROR_EXIT: i32 = 99;
 
@@ -131,7 +134,7 @@ fn compile(tools: &CTools, ws: &Workspace, ffi: &Ffi, source: &Path, exe: &Path)
 }
 
 fn run_under_valgrind(tools: &CTools, env: &Env, exe: &Path, kind: Kind) -> Result<Counts> {
-    let mut c = Command::new(&tools.valgrind);
+    let mut c = cmd::timed(RUN_LIMIT, &tools.valgrind, false);
     c.args([
         "--quiet",
         "--leak-check=full",
@@ -152,6 +155,8 @@ fn run_under_valgrind(tools: &CTools, env: &Env, exe: &Path, kind: Kind) -> Resu
     })?;
     if status.code() == Some(VALGRIND_ERROR_EXIT) {
         eprintln!("c: valgrind reported leaks or memory errors in {}", exe.display());
+    } else if !status.success() {
+        eprintln!("c: {} failed ({})", exe.display(), cmd::describe(status, RUN_LIMIT));
     }
     Ok(match kind {
         Kind::Test => tap.counts(status.success()),

@@ -8,7 +8,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::time::Duration;
 
 use super::{Env, Suite, files_with_ext_recursive, number_before};
 use crate::bindgen;
@@ -23,6 +23,10 @@ use crate::workspace::Workspace;
 pub const MAIN_DIR: &str = "kotlin/src/main/kotlin";
 /// JUnit 4 tests.
 pub const TEST_DIR: &str = "kotlin/src/test/kotlin";
+/// Time limit of the kotlinc run.
+pub const COMPILE_LIMIT: Duration = Duration::from_secs(900);
+/// Time limit of the JUnit run.
+pub const TEST_LIMIT: Duration = Duration::from_secs(600);
 
 /// Kotlin/JVM tests of the bindings.
 #[derive(Default)]
@@ -78,7 +82,7 @@ impl Suite for KotlinSuite {
         let jar = out.join("token-exchange-kotlin-tests.jar");
         let _ = fs::remove_file(&jar);
         let status = cmd::status(
-            Command::new(&tools.kotlinc)
+            cmd::timed(COMPILE_LIMIT, &tools.kotlinc, false)
                 .arg("-cp")
                 .arg(classpath(&tools.compile_classpath()))
                 .arg("-d")
@@ -87,7 +91,7 @@ impl Suite for KotlinSuite {
                 .current_dir(&ws.root),
         )?;
         if !status.success() {
-            eprintln!("kotlin: compilation failed ({status})");
+            eprintln!("kotlin: compilation failed ({})", cmd::describe(status, COMPILE_LIMIT));
             counts.failed += 1;
             return Ok(counts);
         }
@@ -96,7 +100,7 @@ impl Suite for KotlinSuite {
         cp.extend(tools.runtime_classpath());
         let mut junit = JUnitSummary::default();
         let status = cmd::stream(
-            Command::new(&tools.java)
+            cmd::timed(TEST_LIMIT, &tools.java, false)
                 .arg(format!("-Djna.library.path={}", ffi.lib_dir.display()))
                 .arg("-cp")
                 .arg(classpath(&cp))
@@ -110,6 +114,9 @@ impl Suite for KotlinSuite {
                 }
             },
         )?;
+        if !status.success() {
+            eprintln!("kotlin: JUnit failed ({})", cmd::describe(status, TEST_LIMIT));
+        }
         counts += junit.counts(status.success());
         Ok(counts)
     }

@@ -8,7 +8,9 @@
 use super::{Env, Suite, number_before};
 use crate::bindgen;
 use crate::chroot::{Chroot, Invocation};
-use crate::cmd::Stream;
+use std::time::Duration;
+
+use crate::cmd::{self, Stream};
 use crate::error::{Error, Result};
 use crate::lang::Lang;
 use crate::provision::Provisioner;
@@ -17,6 +19,10 @@ use crate::workspace::Workspace;
 
 /// The Swift package directory.
 pub const PACKAGE_DIR: &str = "swift";
+/// Time limit of `swift build --build-tests`.
+pub const BUILD_LIMIT: Duration = Duration::from_secs(1200);
+/// Time limit of `swift test`.
+pub const TEST_LIMIT: Duration = Duration::from_secs(600);
 
 /// XCTest tests of the Swift bindings.
 #[derive(Default)]
@@ -60,24 +66,31 @@ impl Suite for SwiftSuite {
         if ws.target_outside_root() {
             binds.push(ws.target_dir.clone());
         }
-        let invocation = |args: &[&str]| Invocation {
+        let invocation = |args: &[&str], limit: Duration| Invocation {
             argv: args.iter().map(|s| s.to_string()).collect(),
             cwd: ws.root.join(PACKAGE_DIR),
             env: env.test_vars(),
             binds: binds.clone(),
+            timeout: Some(limit),
         };
 
-        let status = chroot.run(&invocation(&["swift", "build", "--build-tests"]), |_, _| {})?;
+        let status = chroot.run(
+            &invocation(&["swift", "build", "--build-tests"], BUILD_LIMIT),
+            |_, _| {},
+        )?;
         if !status.success() {
-            eprintln!("swift: build failed ({status})");
+            eprintln!("swift: build failed ({})", cmd::describe(status, BUILD_LIMIT));
             counts.failed += 1;
             return Ok(counts);
         }
         let mut summary = XcTestSummary::default();
         let status = chroot.run(
-            &invocation(&["swift", "test", "--disable-swift-testing"]),
+            &invocation(&["swift", "test", "--disable-swift-testing"], TEST_LIMIT),
             |_stream: Stream, line| summary.line(line),
         )?;
+        if !status.success() {
+            eprintln!("swift: swift test failed ({})", cmd::describe(status, TEST_LIMIT));
+        }
         counts += summary.counts(status.success());
         Ok(counts)
     }
