@@ -4,10 +4,15 @@
 //! bind-mounted at the same path. `Package.swift` finds the cdylib through
 //! `TOKEN_EXCHANGE_LIB_DIR`. Counts come from XCTest's last
 //! `Executed N tests, with M failures` line.
+//!
+//! Then each Swift example runs: in the package `examples/swift/`, every directory holding a
+//! `main.swift` is taken to be an executable target of that name, run with `swift run <name>`
+//! (one test each, passed if it exits 0).
 
 use super::{Env, Suite, number_before};
 use crate::bindgen;
 use crate::chroot::{Chroot, Invocation};
+use std::path::Path;
 use std::time::Duration;
 
 use crate::cmd::{self, Stream};
@@ -23,6 +28,8 @@ pub const PACKAGE_DIR: &str = "swift";
 pub const BUILD_LIMIT: Duration = Duration::from_secs(1200);
 /// Time limit of `swift test`.
 pub const TEST_LIMIT: Duration = Duration::from_secs(600);
+/// The Swift examples package.
+pub const EXAMPLES_DIR: &str = "examples/swift";
 
 /// XCTest tests of the Swift bindings.
 #[derive(Default)]
@@ -66,13 +73,14 @@ impl Suite for SwiftSuite {
         if ws.target_outside_root() {
             binds.push(ws.target_dir.clone());
         }
-        let invocation = |args: &[&str], limit: Duration| Invocation {
+        let invocation_in = |dir: &str, args: &[&str], limit: Duration| Invocation {
             argv: args.iter().map(|s| s.to_string()).collect(),
-            cwd: ws.root.join(PACKAGE_DIR),
+            cwd: ws.root.join(dir),
             env: env.test_vars(),
             binds: binds.clone(),
             timeout: Some(limit),
         };
+        let invocation = |args: &[&str], limit: Duration| invocation_in(PACKAGE_DIR, args, limit);
 
         let status = chroot.run(
             &invocation(&["swift", "build", "--build-tests"], BUILD_LIMIT),
@@ -92,8 +100,38 @@ impl Suite for SwiftSuite {
             eprintln!("swift: swift test failed ({})", cmd::describe(status, TEST_LIMIT));
         }
         counts += summary.counts(status.success());
+
+        for name in examples(&ws.root.join(EXAMPLES_DIR)) {
+            let status = chroot.run(
+                &invocation_in(EXAMPLES_DIR, &["swift", "run", &name], BUILD_LIMIT),
+                |_, _| {},
+            )?;
+            let ok = status.success();
+            if !ok {
+                eprintln!("swift: example {name} failed ({})", cmd::describe(status, BUILD_LIMIT));
+            }
+            eprintln!("swift: {} example {name}", if ok { "ok" } else { "FAILED" });
+            counts.record(ok);
+        }
         Ok(counts)
     }
+}
+
+/// Executable targets of the examples package in `dir`: its subdirectories holding a
+/// `main.swift`, sorted (none without a `Package.swift`).
+pub fn examples(dir: &Path) -> Vec<String> {
+    if !dir.join("Package.swift").is_file() {
+        return Vec::new();
+    }
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().join("main.swift").is_file())
+        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+        .collect();
+    names.sort();
+    names
 }
 
 /// XCTest's summary: the last `Executed N tests, with M failures ...` line wins (it is the
@@ -135,6 +173,19 @@ mod tests {
         let mut s = XcTestSummary::default();
         out.lines().for_each(|l| s.line(l));
         s.counts(exit_ok)
+    }
+
+    #[test]
+    fn finds_example_executables() {
+        let dir = std::env::temp_dir().join(format!("xtask-swift-examples-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("Quickstart")).unwrap();
+        std::fs::create_dir_all(dir.join("Shared")).unwrap();
+        std::fs::write(dir.join("Quickstart/main.swift"), "").unwrap();
+        std::fs::write(dir.join("Shared/Util.swift"), "").unwrap();
+        assert!(examples(&dir).is_empty(), "no Package.swift, no examples");
+        std::fs::write(dir.join("Package.swift"), "").unwrap();
+        assert_eq!(examples(&dir), vec!["Quickstart".to_owned()]);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
