@@ -1,0 +1,96 @@
+import Foundation
+
+extension TokenExchangeClient {
+    /// The SDK name sent in the `Auth0-Client` telemetry header.
+    public static let swiftSDKName = "token-exchange-swift"
+
+    /// Telemetry identifying this SDK, the Swift version and the platform.
+    public static func swiftTelemetry() -> Telemetry {
+        var env: [String: String] = [:]
+        #if swift(>=6.0)
+        env["swift"] = "6"
+        #else
+        env["swift"] = "5"
+        #endif
+        #if os(iOS)
+        env["platform"] = "ios"
+        #elseif os(macOS)
+        env["platform"] = "macos"
+        #elseif os(tvOS)
+        env["platform"] = "tvos"
+        #elseif os(watchOS)
+        env["platform"] = "watchos"
+        #elseif os(Linux)
+        env["platform"] = "linux"
+        #endif
+        return Telemetry(name: swiftSDKName, version: libraryVersion(), env: env)
+    }
+
+    /// Creates a client for one Auth0 application, identified in telemetry as
+    /// `token-exchange-swift`, with DPoP proofs signed by `dpopKey` (`nil`: bearer tokens).
+    ///
+    /// `configure` adjusts the configuration (timeouts, user agent, `telemetryEnabled`...).
+    /// Throws `TokenExchangeError.InvalidInput` for a bad domain or client id; nothing is sent.
+    public convenience init(
+        domain: String,
+        clientId: String,
+        dpopKey: DpopKey?,
+        configure: (inout ClientConfig) -> Void = { _ in }
+    ) throws {
+        var config = ClientConfig(domain: domain, clientId: clientId, telemetry: Self.swiftTelemetry())
+        configure(&config)
+        try self.init(config: config, dpopKey: dpopKey)
+    }
+
+    /// Creates a client whose DPoP key is a new software key (the default). Persist it with
+    /// `dpopKey()?.toPkcs8()` to use the tokens after a relaunch, or pass a
+    /// `SecureEnclaveSigner`-backed key to `init(domain:clientId:dpopKey:configure:)`.
+    public convenience init(
+        domain: String,
+        clientId: String,
+        configure: (inout ClientConfig) -> Void = { _ in }
+    ) throws {
+        try self.init(domain: domain, clientId: clientId, dpopKey: try DpopKey.generate(), configure: configure)
+    }
+
+    /// Trades a native sign-in artifact for Auth0 tokens.
+    ///
+    /// Cancelling the calling `Task` aborts the HTTP request at once and throws
+    /// `TokenExchangeError.Cancelled`. On `Network`/`Timeout`, check
+    /// `requestMayHaveReachedServer()` before reusing a single-use Apple code.
+    public func exchange(_ request: NativeSocialExchange) async throws -> TokenSet {
+        try await cancellable { token in
+            try await self.exchangeNativeSocial(request: request, cancellation: token)
+        }
+    }
+
+    /// Sends a request to your API with the access token (and a DPoP proof for a bound token),
+    /// retrying once if the API demands a DPoP nonce. Task cancellation aborts it.
+    public func send(_ request: ResourceRequest, with tokens: TokenSet) async throws -> ResourceResponse {
+        try await cancellable { token in
+            try await self.sendAuthorized(request: request, tokens: tokens, cancellation: token)
+        }
+    }
+
+    /// The user's claims from `/userinfo`. Task cancellation aborts the request.
+    public func userinfoClaims(_ tokens: TokenSet) async throws -> [String: Any] {
+        let json = try await cancellable { token in
+            try await self.userinfo(tokens: tokens, cancellation: token)
+        }
+        let object = try JSONSerialization.jsonObject(with: Data(json.utf8))
+        return object as? [String: Any] ?? [:]
+    }
+
+    /// Runs `call` with a `CancellationToken` that the current task's cancellation fires.
+    ///
+    /// uniffi's generated Swift awaits Rust futures in `withUnsafeContinuation`, which ignores
+    /// task cancellation; the token is how cancellation reaches the Rust side.
+    private func cancellable<T>(_ call: (CancellationToken) async throws -> T) async throws -> T {
+        let token = CancellationToken()
+        return try await withTaskCancellationHandler {
+            try await call(token)
+        } onCancel: {
+            token.cancel()
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+
+extension NativeSocialExchange {
+    /// A Sign in with Apple exchange: the credential's `authorizationCode` (as a string) and,
+    /// on the first sign-in, the user's name.
+    public static func apple(
+        authorizationCode: String,
+        fullName: PersonNameComponents? = nil,
+        audience: String? = nil,
+        scope: String? = nil
+    ) -> NativeSocialExchange {
+        var profile: UserProfile?
+        if let name = fullName, name.givenName != nil || name.familyName != nil {
+            profile = UserProfile(name: PersonName(firstName: name.givenName, lastName: name.familyName))
+        }
+        return NativeSocialExchange(
+            subjectToken: authorizationCode,
+            subjectTokenType: .appleAuthorizationCode,
+            audience: audience,
+            scope: scope,
+            userProfile: profile
+        )
+    }
+
+    /// A Facebook exchange of a session info access token.
+    public static func facebook(sessionToken: String, audience: String? = nil, scope: String? = nil) -> NativeSocialExchange {
+        NativeSocialExchange(
+            subjectToken: sessionToken,
+            subjectTokenType: .facebookSessionInfoToken,
+            audience: audience,
+            scope: scope
+        )
+    }
+
+    /// An exchange of any subject token whose type is the absolute URI `subjectTokenType`.
+    public static func custom(
+        subjectToken: String,
+        subjectTokenType: String,
+        audience: String? = nil,
+        scope: String? = nil
+    ) -> NativeSocialExchange {
+        NativeSocialExchange(
+            subjectToken: subjectToken,
+            subjectTokenType: .custom(uri: subjectTokenType),
+            audience: audience,
+            scope: scope
+        )
+    }
+}
+
+#if canImport(AuthenticationServices)
+import AuthenticationServices
+
+@available(iOS 13.0, macOS 10.15, tvOS 13.0, watchOS 6.0, *)
+extension NativeSocialExchange {
+    /// A Sign in with Apple exchange straight from the credential
+    /// `ASAuthorizationController` delivered (its authorization code and, on the first
+    /// sign-in, the name). Throws `InvalidInput` if the credential has no authorization code.
+    public static func apple(
+        credential: ASAuthorizationAppleIDCredential,
+        audience: String? = nil,
+        scope: String? = nil
+    ) throws -> NativeSocialExchange {
+        guard let data = credential.authorizationCode, let code = String(data: data, encoding: .utf8) else {
+            throw TokenExchangeError.InvalidInput(
+                field: "authorization_code",
+                problem: "the credential has no authorization code"
+            )
+        }
+        return .apple(authorizationCode: code, fullName: credential.fullName, audience: audience, scope: scope)
+    }
+}
+#endif
+
+// `dump()` and debuggers walk a value's mirror, not its description: give the types holding
+// secrets or personal data a mirror that shows only their redacted description.
+extension TokenSet: CustomReflectable {
+    public var customMirror: Mirror { Mirror(self, children: ["redacted": description], displayStyle: .struct) }
+}
+
+extension NativeSocialExchange: CustomReflectable {
+    public var customMirror: Mirror { Mirror(self, children: ["redacted": description], displayStyle: .struct) }
+}
+
+extension AuthorizationHeaders: CustomReflectable {
+    public var customMirror: Mirror { Mirror(self, children: ["redacted": description], displayStyle: .struct) }
+}
+
+extension UserProfile: CustomReflectable {
+    public var customMirror: Mirror { Mirror(self, children: ["redacted": description], displayStyle: .struct) }
+}
+
+extension PersonName: CustomReflectable {
+    public var customMirror: Mirror { Mirror(self, children: ["redacted": description], displayStyle: .struct) }
+}

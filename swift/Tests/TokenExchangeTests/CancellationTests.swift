@@ -1,0 +1,66 @@
+import Foundation
+import TokenExchange
+import XCTest
+
+/// The emulator delays the token response of these Apple codes by `delayMs`; cancelling the
+/// task must end the call at once, and no token set may arrive later.
+final class CancellationTests: XCTestCase {
+    let delayMs = 3000
+    var client: TokenExchangeClient!
+
+    override func setUpWithError() throws {
+        client = try TokenExchangeClient(domain: Emulator.baseUrl, clientId: Emulator.clientId)
+    }
+
+    func testCancellingTheTaskAbortsTheExchange() async throws {
+        let request = NativeSocialExchange.apple(authorizationCode: try Emulator.appleCode(delayMs: delayMs))
+        let client = self.client!
+        let started = Date()
+        let task = Task { try await client.exchange(request) }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        task.cancel()
+        let result = await task.result
+        let elapsedMs = Date().timeIntervalSince(started) * 1000
+        XCTAssertLessThan(elapsedMs, Double(delayMs) / 2, "the call ended \(elapsedMs) ms after starting")
+        switch result {
+        case .success:
+            XCTFail("the exchange completed despite the cancellation")
+        case let .failure(error):
+            XCTAssertTrue((error as? TokenExchangeError)?.isCancelled ?? false, "\(error)")
+            XCTAssertTrue((error as? TokenExchangeError)?.requestMayHaveReachedServer() ?? false)
+        }
+    }
+
+    func testAnExplicitCancellationToken() async throws {
+        let request = NativeSocialExchange.apple(authorizationCode: try Emulator.appleCode(delayMs: delayMs))
+        let token = CancellationToken()
+        let started = Date()
+        Task {
+            try await Task.sleep(nanoseconds: 300_000_000)
+            token.cancel()
+        }
+        let error = await expectError { try await self.client.exchangeNativeSocial(request: request, cancellation: token) }
+        XCTAssertTrue(error?.isCancelled ?? false)
+        XCTAssertLessThan(Date().timeIntervalSince(started) * 1000, Double(delayMs) / 2)
+        XCTAssertTrue(token.isCancelled())
+        // A cancelled token fails new calls at once, before any I/O.
+        let code = try Emulator.appleCode()
+        let again = await expectError { try await self.client.exchangeNativeSocial(request: .apple(authorizationCode: code), cancellation: token) }
+        XCTAssertTrue(again?.isCancelled ?? false)
+    }
+
+    func testATaskAlreadyCancelledNeverSendsTheRequest() async throws {
+        let code = try Emulator.appleCode(sub: "apple|swift-precancelled")
+        let client = self.client!
+        let task = Task { () -> TokenSet in
+            while !Task.isCancelled { await Task.yield() }
+            return try await client.exchange(.apple(authorizationCode: code))
+        }
+        task.cancel()
+        let result = await task.result
+        if case .success = result { XCTFail("a cancelled task exchanged the code") }
+        // The code was never sent, so it still works.
+        let tokens = try await client.exchange(.apple(authorizationCode: code))
+        XCTAssertTrue(tokens.isDpopBound())
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import TokenExchange
+import XCTest
+
+final class ErrorTests: XCTestCase {
+    let base = Emulator.baseUrl
+    var client: TokenExchangeClient!
+
+    override func setUpWithError() throws {
+        client = try TokenExchangeClient(domain: base, clientId: Emulator.clientId)
+    }
+
+    func testReusedAppleCodeIsInvalidGrant() async throws {
+        var request = NativeSocialExchange.apple(authorizationCode: try Emulator.appleCode(sub: "apple|swift-reuse"))
+        request.forwardedFor = "198.51.100.30"
+        _ = try await client.exchange(request)
+        let error = await expectError { try await self.client.exchange(request) }
+        guard case let .OAuth(status, code, _, _, _, _, _, _)? = error else { return XCTFail("\(String(describing: error))") }
+        XCTAssertEqual(status, 403)
+        XCTAssertEqual(code, "invalid_grant")
+        XCTAssertTrue(error!.isInvalidGrant())
+        XCTAssertEqual(error!.oauthCode, "invalid_grant")
+        XCTAssertTrue(error!.requestMayHaveReachedServer())
+        XCTAssertFalse(error!.isRetryable())
+        XCTAssertFalse(error!.localizedDescription.contains(request.subjectToken))
+    }
+
+    func testInvalidInputFailsBeforeAnyIO() async throws {
+        let error = await expectError { try await self.client.exchange(.apple(authorizationCode: "Bearer abc")) }
+        guard case let .InvalidInput(field, _)? = error else { return XCTFail("\(String(describing: error))") }
+        XCTAssertEqual(field, "subject_token")
+        XCTAssertFalse(error!.requestMayHaveReachedServer())
+
+        var both = NativeSocialExchange.apple(authorizationCode: "c", audience: Emulator.api)
+        both.resource = Emulator.api
+        let exclusive = await expectError { try await self.client.exchange(both) }
+        guard case .InvalidInput("resource", _)? = exclusive else { return XCTFail("\(String(describing: exclusive))") }
+    }
+
+    func testBadConfigurationNamesTheField() throws {
+        XCTAssertThrowsError(try TokenExchangeClient(domain: "http://tenant.example.com", clientId: "x")) { error in
+            guard case .InvalidInput("domain", _)? = error as? TokenExchangeError else { return XCTFail("\(error)") }
+        }
+        XCTAssertThrowsError(try TokenExchangeClient(domain: base, clientId: "x") { $0.timeout = 0 }) { error in
+            guard case .InvalidInput("timeout", _)? = error as? TokenExchangeError else { return XCTFail("\(error)") }
+        }
+    }
+
+    func testClientWithoutTheGrantIsUnauthorized() async throws {
+        let other = try TokenExchangeClient(domain: base, clientId: "no-exchange-app")
+        let code = try Emulator.appleCode()
+        let error = await expectError { try await other.exchange(.apple(authorizationCode: code)) }
+        XCTAssertTrue(error?.isUnauthorizedClient() ?? false)
+        XCTAssertEqual(error?.httpStatus, 403)
+    }
+
+    func testClosedPortIsANetworkErrorThatNeverReachedTheServer() async throws {
+        let dead = try TokenExchangeClient(domain: "http://127.0.0.1:\(Emulator.closedPort())", clientId: Emulator.clientId)
+        let error = await expectError { try await dead.exchange(.apple(authorizationCode: "code")) }
+        guard case let .Network(kind, reached)? = error else { return XCTFail("\(String(describing: error))") }
+        XCTAssertEqual(kind, .connect)
+        XCTAssertFalse(reached)
+        XCTAssertTrue(error!.isRetryable() && error!.isNetworkError())
+    }
+
+    func testHtmlIsAnUnexpectedResponse() async throws {
+        try Emulator.queueTokenResponse(status: 502, contentType: "text/html", body: "<html><body>Bad gateway</body></html>")
+        let token = try Emulator.facebookToken()
+        let error = await expectError { try await self.client.exchange(.facebook(sessionToken: token)) }
+        guard case let .UnexpectedResponse(status, problem, _)? = error else { return XCTFail("\(String(describing: error))") }
+        XCTAssertEqual(status, 502)
+        XCTAssertEqual(problem, .html)
+        XCTAssertTrue(error!.isRetryable())
+    }
+
+    func testMfaRequiredCarriesARedactedToken() async throws {
+        let code = try Emulator.appleCode(sub: "apple|mfa-user")
+        let error = await expectError { try await self.client.exchange(.apple(authorizationCode: code)) }
+        XCTAssertTrue(error?.isMfaRequired() ?? false)
+        guard let token = error?.mfaToken else { return XCTFail("no mfa token in \(String(describing: error))") }
+        XCTAssertFalse(token.value.isEmpty)
+        guard case let .OAuth(_, _, _, _, challenge, _, _, _)? = error else { return XCTFail() }
+        XCTAssertEqual(challenge, ["otp"])
+        var dumped = ""
+        dump(error!, to: &dumped)
+        for text in [error!.localizedDescription, "\(error!)", String(reflecting: error!), dumped, "\(token)"] {
+            XCTAssertFalse(text.contains(token.value), text)
+        }
+    }
+
+    func testRateLimitingSaysWhenToRetry() async throws {
+        try Emulator.queueTokenResponse(
+            status: 429, contentType: "application/json", body: #"{"error":"too_many_requests"}"#,
+            headers: ["Retry-After": "15"]
+        )
+        let token = try Emulator.facebookToken()
+        let error = await expectError { try await self.client.exchange(.facebook(sessionToken: token)) }
+        XCTAssertTrue(error?.isRateLimited() ?? false)
+        XCTAssertTrue(error?.isRetryable() ?? false)
+        XCTAssertEqual(error?.retryAfter(), 15)
+    }
+
+    func testSlowServersTimeOut() async throws {
+        let impatient = try TokenExchangeClient(domain: base, clientId: Emulator.clientId) { $0.timeout = 0.3 }
+        let code = try Emulator.appleCode(delayMs: 2000)
+        let error = await expectError { try await impatient.exchange(.apple(authorizationCode: code)) }
+        guard case let .Timeout(reached)? = error else { return XCTFail("\(String(describing: error))") }
+        XCTAssertTrue(reached)
+    }
+
+    func testBearerTokenForADpopRequestIsRefused() async throws {
+        try Emulator.queueTokenResponse(
+            status: 200, contentType: "application/json", body: #"{"access_token":"at","token_type":"Bearer"}"#
+        )
+        let token = try Emulator.facebookToken()
+        let error = await expectError { try await self.client.exchange(.facebook(sessionToken: token)) }
+        guard case .TokenNotBound("Bearer")? = error else { return XCTFail("\(String(describing: error))") }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import TokenExchange
+import XCTest
+
+final class ExchangeTests: XCTestCase {
+    let base = Emulator.baseUrl
+
+    func testBearerExchangeWithoutAKey() async throws {
+        let client = try TokenExchangeClient(domain: base, clientId: Emulator.clientId, dpopKey: nil)
+        let tokens = try await client.exchange(.apple(authorizationCode: try Emulator.appleCode(), audience: Emulator.api))
+        XCTAssertEqual(tokens.tokenType, "Bearer")
+        XCTAssertFalse(tokens.isDpopBound())
+        XCTAssertNil(tokens.dpopJkt)
+        XCTAssertNil(client.dpopThumbprint())
+    }
+
+    func testDpopBoundExchangeThroughTheNonceChallenge() async throws {
+        let key = try DpopKey.generate()
+        let client = try TokenExchangeClient(domain: base, clientId: Emulator.clientId, dpopKey: key)
+        var name = PersonNameComponents()
+        name.givenName = "Grace"
+        name.familyName = "Hopper"
+        let request = NativeSocialExchange.apple(
+            authorizationCode: try Emulator.appleCode(sub: "apple|swift-dpop", email: "s@example.com"),
+            fullName: name,
+            audience: Emulator.api
+        )
+        let tokens = try await client.exchange(request)
+        XCTAssertTrue(tokens.isDpopBound())
+        XCTAssertEqual(tokens.tokenType, "DPoP")
+        XCTAssertEqual(tokens.dpopJkt, key.thumbprint())
+        XCTAssertNotNil(tokens.refreshToken)
+        XCTAssertGreaterThan(tokens.expiresAt ?? 0, Int64(Date().timeIntervalSince1970))
+
+        let claims = try await client.userinfoClaims(tokens)
+        XCTAssertEqual(claims["sub"] as? String, "apple|swift-dpop")
+        XCTAssertEqual(claims["given_name"] as? String, "Grace")
+        XCTAssertEqual(claims["family_name"] as? String, "Hopper")
+
+        let headers = try client.authorizationHeaders(method: "GET", url: "\(base)/userinfo", tokens: tokens)
+        XCTAssertTrue(headers.authorization.hasPrefix("DPoP "))
+        XCTAssertEqual(headers.dpop?.split(separator: ".").count, 3)
+
+        let response = try await client.send(
+            ResourceRequest(method: "GET", url: "\(base)/userinfo", headers: [HttpHeader(name: "Accept", value: "application/json")]),
+            with: tokens
+        )
+        XCTAssertEqual(response.status, 200)
+        XCTAssertTrue(response.bodyText()?.contains("apple|swift-dpop") ?? false)
+        XCTAssertTrue(response.header(name: "Content-Type")?.contains("json") ?? false)
+    }
+
+    func testFacebookExchangeWithResource() async throws {
+        let client = try TokenExchangeClient(domain: base, clientId: Emulator.clientId)
+        var request = NativeSocialExchange.facebook(sessionToken: try Emulator.facebookToken())
+        request.resource = Emulator.api
+        let tokens = try await client.exchange(request)
+        XCTAssertTrue(tokens.isDpopBound())
+        XCTAssertEqual(tokens.scope, "openid profile email offline_access")
+    }
+
+    func testDescriptionsAreRedacted() async throws {
+        let client = try TokenExchangeClient(domain: base, clientId: Emulator.clientId)
+        let code = try Emulator.appleCode()
+        var name = PersonNameComponents()
+        name.givenName = "Privatename"
+        let request = NativeSocialExchange.apple(authorizationCode: code, fullName: name)
+        var dumped = ""
+        dump(request, to: &dumped)
+        for text in [request.description, request.debugDescription, String(describing: request), dumped] {
+            XCTAssertFalse(text.contains(code), text)
+            XCTAssertFalse(text.contains("Privatename"), text)
+        }
+        let tokens = try await client.exchange(request)
+        dumped = ""
+        dump(tokens, to: &dumped)
+        for text in [tokens.description, String(reflecting: tokens), "\(tokens)", dumped] {
+            XCTAssertFalse(text.contains(tokens.accessToken), text)
+            XCTAssertFalse(text.contains(tokens.refreshToken!), text)
+            XCTAssertFalse(text.contains(tokens.idToken!), text)
+        }
+        XCTAssertTrue(tokens.description.contains(tokens.dpopJkt!))
+        let headers = try client.authorizationHeaders(method: "GET", url: "https://api.example.com/x", tokens: tokens)
+        XCTAssertFalse("\(headers)".contains(tokens.accessToken))
+    }
+
+    func testExportedKeyPresentsStoredTokensAfterARelaunch() async throws {
+        let key = try DpopKey.generate()
+        let tokens = try await TokenExchangeClient(domain: base, clientId: Emulator.clientId, dpopKey: key)
+            .exchange(.apple(authorizationCode: try Emulator.appleCode(sub: "apple|swift-relaunch")))
+        let pkcs8 = try key.toPkcs8()
+        XCTAssertTrue(key.isSoftware())
+        XCTAssertGreaterThan(pkcs8.count, 100)
+
+        // "Relaunch": only the PKCS#8 bytes and the token strings survive.
+        let restored = try DpopKey.fromPkcs8(pkcs8: pkcs8)
+        XCTAssertEqual(restored.thumbprint(), key.thumbprint())
+        let stored = TokenSet(accessToken: tokens.accessToken, tokenType: tokens.tokenType, dpopJkt: tokens.dpopJkt)
+        let claims = try await TokenExchangeClient(domain: base, clientId: Emulator.clientId, dpopKey: restored)
+            .userinfoClaims(stored)
+        XCTAssertEqual(claims["sub"] as? String, "apple|swift-relaunch")
+    }
+
+    func testTelemetryNamesTheSwiftSDK() throws {
+        let telemetry = TokenExchangeClient.swiftTelemetry()
+        XCTAssertEqual(telemetry.name, "token-exchange-swift")
+        XCTAssertEqual(telemetry.version, libraryVersion())
+        #if os(Linux)
+        XCTAssertEqual(telemetry.env["platform"], "linux")
+        #endif
+        let client = try TokenExchangeClient(domain: base, clientId: Emulator.clientId) { $0.telemetryEnabled = false }
+        XCTAssertEqual(client.baseUrl(), "\(base)/")
+        XCTAssertEqual(client.clientId(), Emulator.clientId)
+    }
+}

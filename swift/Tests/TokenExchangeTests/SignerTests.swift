@@ -1,0 +1,70 @@
+import Foundation
+import TokenExchange
+import XCTest
+
+final class SignerTests: XCTestCase {
+    let base = Emulator.baseUrl
+
+    func testASwiftSignerGetsABoundTokenThroughTheNonceChallenge() async throws {
+        let signer = PlatformP256Signer()
+        let key = try DpopKey.fromSigner(signer: signer)
+        XCTAssertFalse(key.isSoftware())
+        let client = try TokenExchangeClient(domain: base, clientId: Emulator.clientId, dpopKey: key)
+        let tokens = try await client.exchange(
+            .apple(authorizationCode: try Emulator.appleCode(sub: "apple|swift-signer"), audience: Emulator.api)
+        )
+        XCTAssertTrue(tokens.isDpopBound())
+        XCTAssertEqual(tokens.dpopJkt, key.thumbprint())
+        XCTAssertEqual(signer.signatures, 2, "a proof refused for lack of a nonce, then one accepted")
+        // The emulator verifies every ES256 signature: /userinfo (its own nonce dance) again.
+        let claims = try await client.userinfoClaims(tokens)
+        XCTAssertEqual(claims["sub"] as? String, "apple|swift-signer")
+        XCTAssertEqual(signer.signatures, 4)
+        XCTAssertThrowsError(try key.toPkcs8(), "a platform key cannot be exported")
+    }
+
+    final class Refusing: DpopSigner, @unchecked Sendable {
+        let inner = PlatformP256Signer()
+        func publicKey() throws -> Data { try inner.publicKey() }
+        func sign(message: Data) throws -> Data { throw SignerError.Failed(message: "user cancelled Face ID") }
+    }
+
+    func testAThrowingSignerIsATypedSignerError() async throws {
+        let client = try TokenExchangeClient(
+            domain: base, clientId: Emulator.clientId, dpopKey: try DpopKey.fromSigner(signer: Refusing())
+        )
+        let error = await expectError { try await client.exchange(.apple(authorizationCode: "unused-code")) }
+        guard case let .Signer(message)? = error else { return XCTFail("\(String(describing: error))") }
+        XCTAssertTrue(message.contains("user cancelled Face ID"), message)
+        XCTAssertFalse(error!.requestMayHaveReachedServer())
+    }
+
+    struct KeychainLocked: Error {}
+
+    final class Broken: DpopSigner, @unchecked Sendable {
+        let inner = PlatformP256Signer()
+        func publicKey() throws -> Data { try inner.publicKey() }
+        func sign(message: Data) throws -> Data { throw KeychainLocked() }
+    }
+
+    func testAnUnexpectedSwiftErrorIsASignerErrorNotACrash() async throws {
+        let client = try TokenExchangeClient(
+            domain: base, clientId: Emulator.clientId, dpopKey: try DpopKey.fromSigner(signer: Broken())
+        )
+        let error = await expectError { try await client.exchange(.apple(authorizationCode: "unused-code")) }
+        guard case let .Signer(message)? = error else { return XCTFail("\(String(describing: error))") }
+        XCTAssertTrue(message.contains("unexpected"), message)
+    }
+
+    final class Compressed: DpopSigner, @unchecked Sendable {
+        func publicKey() throws -> Data { Data([0x02] + [UInt8](repeating: 1, count: 32)) }
+        func sign(message: Data) throws -> Data { Data(count: 64) }
+    }
+
+    func testAnUnusablePublicKeyIsRefusedWhenTheKeyIsMade() {
+        XCTAssertThrowsError(try DpopKey.fromSigner(signer: Compressed())) { error in
+            guard case let .Signer(message)? = error as? TokenExchangeError else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("public key"), message)
+        }
+    }
+}
