@@ -5,6 +5,10 @@
 //!
 //! Test classes are found by convention: every `.kt` file under the test directory that
 //! contains `@Test` holds a class named after the file, in the file's `package`.
+//!
+//! The examples (`examples/kotlin/*.kt`) are compiled into the same jar; every file with a
+//! top-level `fun main` is then run (`<package>.<File>Kt`) against the emulator and counts as
+//! one test, passed if it exits 0.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -23,6 +27,10 @@ use crate::workspace::Workspace;
 pub const MAIN_DIR: &str = "kotlin/src/main/kotlin";
 /// JUnit 4 tests.
 pub const TEST_DIR: &str = "kotlin/src/test/kotlin";
+/// Runnable examples (files with a top-level `main`).
+pub const EXAMPLES_DIR: &str = "examples/kotlin";
+/// Time limit of one example run.
+pub const EXAMPLE_LIMIT: Duration = Duration::from_secs(120);
 /// Time limit of the kotlinc run.
 pub const COMPILE_LIMIT: Duration = Duration::from_secs(900);
 /// Time limit of the JUnit run.
@@ -66,7 +74,7 @@ impl Suite for KotlinSuite {
             counts.record(fresh);
         }
 
-        let sources: Vec<PathBuf> = [MAIN_DIR, TEST_DIR]
+        let sources: Vec<PathBuf> = [MAIN_DIR, TEST_DIR, EXAMPLES_DIR]
             .iter()
             .map(|d| ws.root.join(d))
             .filter(|d| d.is_dir())
@@ -118,8 +126,48 @@ impl Suite for KotlinSuite {
             eprintln!("kotlin: JUnit failed ({})", cmd::describe(status, TEST_LIMIT));
         }
         counts += junit.counts(status.success());
+
+        for class in main_classes(&ws.root.join(EXAMPLES_DIR)) {
+            let status = cmd::status(
+                cmd::timed(EXAMPLE_LIMIT, &tools.java, false)
+                    .arg(format!("-Djna.library.path={}", ffi.lib_dir.display()))
+                    .arg("-cp")
+                    .arg(classpath(&cp))
+                    .arg(&class)
+                    .current_dir(&ws.root)
+                    .envs(env.test_vars()),
+            )?;
+            let ok = status.success();
+            if !ok {
+                eprintln!(
+                    "kotlin: example {class} failed ({})",
+                    cmd::describe(status, EXAMPLE_LIMIT)
+                );
+            }
+            eprintln!("kotlin: {} example {class}", if ok { "ok" } else { "FAILED" });
+            counts.record(ok);
+        }
         Ok(counts)
     }
+}
+
+/// The JVM classes of the examples under `dir`: `<package>.<File>Kt` for every `.kt` file
+/// with a top-level `fun main`.
+pub fn main_classes(dir: &Path) -> Vec<String> {
+    files_with_ext_recursive(dir, "kt")
+        .into_iter()
+        .filter_map(|file| {
+            let text = fs::read_to_string(&file).ok()?;
+            if !text.lines().any(|l| l.starts_with("fun main(")) {
+                return None;
+            }
+            let class = format!("{}Kt", file.file_stem()?.to_str()?);
+            Some(match package_of(&text) {
+                Some(pkg) => format!("{pkg}.{class}"),
+                None => class,
+            })
+        })
+        .collect()
 }
 
 fn classpath(jars: &[&Path]) -> String {
@@ -215,6 +263,20 @@ mod tests {
         );
         // A crash before the summary still fails.
         assert_eq!(parse("Exception in thread \"main\"\n", false), Counts::new(0, 1));
+    }
+
+    #[test]
+    fn finds_example_main_classes() {
+        let dir = std::env::temp_dir().join(format!("xtask-kotlin-examples-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("Quickstart.kt"),
+            "package a.b\n\nfun main(args: Array<String>) {}\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("Helpers.kt"), "package a.b\n\nfun helper() {}\n").unwrap();
+        assert_eq!(main_classes(&dir), vec!["a.b.QuickstartKt".to_owned()]);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

@@ -101,12 +101,13 @@ impl Suite for SwiftSuite {
         }
         counts += summary.counts(status.success());
 
-        for name in examples(&ws.root.join(EXAMPLES_DIR)) {
-            let status = chroot.run(
-                &invocation_in(EXAMPLES_DIR, &["swift", "run", &name], BUILD_LIMIT),
-                |_, _| {},
-            )?;
+        for example in examples(&ws.root.join(EXAMPLES_DIR)) {
+            let dir = format!("{EXAMPLES_DIR}/{}", example.dir);
+            let mut argv = vec!["swift", "run"];
+            argv.extend(example.product.as_deref());
+            let status = chroot.run(&invocation_in(&dir, &argv, BUILD_LIMIT), |_, _| {})?;
             let ok = status.success();
+            let name = example.product.as_deref().unwrap_or(&example.dir);
             if !ok {
                 eprintln!("swift: example {name} failed ({})", cmd::describe(status, BUILD_LIMIT));
             }
@@ -117,21 +118,47 @@ impl Suite for SwiftSuite {
     }
 }
 
-/// Executable targets of the examples package in `dir`: its subdirectories holding a
-/// `main.swift`, sorted (none without a `Package.swift`).
-pub fn examples(dir: &Path) -> Vec<String> {
-    if !dir.join("Package.swift").is_file() {
-        return Vec::new();
+/// A Swift example to `swift run`: in `dir` (relative to [`EXAMPLES_DIR`]), the executable
+/// `product` (`None`: the package's only executable).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Example {
+    /// Directory of the package, relative to [`EXAMPLES_DIR`] (`.` for the directory itself).
+    pub dir: String,
+    /// Executable to run, when the package has several.
+    pub product: Option<String>,
+}
+
+/// The Swift examples under `dir`, sorted. Two layouts are recognised:
+///
+/// * `dir/Package.swift` with executable targets in subdirectories holding a `main.swift`:
+///   one example per subdirectory, run from `dir`;
+/// * subdirectories that are packages of their own (`dir/<Name>/Package.swift`): one example
+///   each, run from that subdirectory. This is what the repository uses: a package in a
+///   directory named `swift` cannot depend on the library package `../../swift`, whose
+///   directory is also named `swift` (SwiftPM derives package identities from directory names
+///   and reports a cycle).
+pub fn examples(dir: &Path) -> Vec<Example> {
+    let mut found: Vec<Example> = Vec::new();
+    let root_package = dir.join("Package.swift").is_file();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
+        if path.join("Package.swift").is_file() {
+            found.push(Example {
+                dir: name,
+                product: None,
+            });
+        } else if root_package && path.join("main.swift").is_file() {
+            found.push(Example {
+                dir: ".".to_owned(),
+                product: Some(name),
+            });
+        }
     }
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.path().join("main.swift").is_file())
-        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
-        .collect();
-    names.sort();
-    names
+    found.sort_by(|a, b| (&a.product, &a.dir).cmp(&(&b.product, &b.dir)));
+    found
 }
 
 /// XCTest's summary: the last `Executed N tests, with M failures ...` line wins (it is the
@@ -184,7 +211,23 @@ mod tests {
         std::fs::write(dir.join("Shared/Util.swift"), "").unwrap();
         assert!(examples(&dir).is_empty(), "no Package.swift, no examples");
         std::fs::write(dir.join("Package.swift"), "").unwrap();
-        assert_eq!(examples(&dir), vec!["Quickstart".to_owned()]);
+        assert_eq!(
+            examples(&dir),
+            vec![Example {
+                dir: ".".to_owned(),
+                product: Some("Quickstart".to_owned())
+            }]
+        );
+        std::fs::remove_file(dir.join("Package.swift")).unwrap();
+        std::fs::create_dir_all(dir.join("Standalone/Sources/Standalone")).unwrap();
+        std::fs::write(dir.join("Standalone/Package.swift"), "").unwrap();
+        assert_eq!(
+            examples(&dir),
+            vec![Example {
+                dir: "Standalone".to_owned(),
+                product: None
+            }]
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 
