@@ -148,6 +148,13 @@ typedef struct te_client te_client;
 typedef struct te_client_options te_client_options;
 
 /**
+ * A Custom Token Exchange request: a subject token of your own type plus options. Do not
+ * modify it from several threads at once; sending it from several threads is fine. It holds
+ * the subject token (a secret): free it with `te_custom_exchange_free` once done.
+ */
+typedef struct te_custom_exchange te_custom_exchange;
+
+/**
  * A DPoP key: a software P-256 key, or a key held by a `te_signer`. Thread-safe; free it
  * with `te_dpop_key_free` (clients keep their own reference).
  */
@@ -165,6 +172,20 @@ typedef struct te_error te_error;
  * token (a secret): free it with `te_exchange_free` once the exchange is done.
  */
 typedef struct te_exchange te_exchange;
+
+/**
+ * The user's access token at an external provider (Google...), from
+ * `te_client_token_vault_exchange`. Immutable, thread-safe to read. Holds a secret: free it
+ * with `te_federated_token_free` when done.
+ */
+typedef struct te_federated_token te_federated_token;
+
+/**
+ * An in-memory cache of provider tokens (see `te_federated_token_cache_new`). Thread-safe:
+ * share one between threads. Free it with `te_federated_token_cache_free` once no call is
+ * using it.
+ */
+typedef struct te_federated_token_cache te_federated_token_cache;
 
 /**
  * A request to your API for `te_client_send_authorized`. Do not modify it from several
@@ -220,6 +241,23 @@ typedef struct te_signer {
    */
   void (*release)(void *context);
 } te_signer;
+
+/**
+ * What the subject token of a Token Vault exchange is: `TE_FEDERATED_SUBJECT_ACCESS_TOKEN`
+ * or `TE_FEDERATED_SUBJECT_REFRESH_TOKEN`. (An integer, not a C enum, so that any value a
+ * caller passes is checked instead of being undefined behaviour.)
+ */
+typedef uint32_t te_federated_subject_token_type;
+
+/**
+ * An Auth0 access token whose audience is your backend API (the usual case).
+ */
+#define TE_FEDERATED_SUBJECT_ACCESS_TOKEN 0
+
+/**
+ * An Auth0 refresh token.
+ */
+#define TE_FEDERATED_SUBJECT_REFRESH_TOKEN 1
 
 #ifdef __cplusplus
 extern "C" {
@@ -347,6 +385,53 @@ enum te_code te_client_options_set_dpop_key(struct te_client_options *options,
                                             struct te_error **error);
 
 /**
+ * Authenticates the client with `client_secret_post` (the secret in the form body), as a
+ * backend does (a Token Vault Custom API Client). The options keep a copy of the secret.
+ *
+ * # Safety
+ * `options` must be a live options object; `client_secret` a NUL-terminated string.
+ */
+enum te_code te_client_options_set_client_secret_post(struct te_client_options *options,
+                                                      const char *client_secret,
+                                                      struct te_error **error);
+
+/**
+ * Authenticates the client with `client_secret_basic` (HTTP Basic with the client id and
+ * secret). The options keep a copy of the secret.
+ *
+ * # Safety
+ * `options` must be a live options object; `client_secret` a NUL-terminated string.
+ */
+enum te_code te_client_options_set_client_secret_basic(struct te_client_options *options,
+                                                       const char *client_secret,
+                                                       struct te_error **error);
+
+/**
+ * Authenticates the client with `private_key_jwt`: RS256 client assertions signed with
+ * `pkcs8_pem`, an RSA private key (2048 bits or more) as a `-----BEGIN PRIVATE KEY-----`
+ * PEM block; `kid` (NULL for none) is the key id of the credential registered for the
+ * application. The key is parsed here (`TE_ERROR_INVALID_INPUT`, field
+ * `client_assertion_key`, if it is unusable); the options keep a copy.
+ *
+ * # Safety
+ * `options` must be a live options object; `pkcs8_pem` NUL-terminated; `kid` NULL or
+ * NUL-terminated.
+ */
+enum te_code te_client_options_set_private_key_jwt(struct te_client_options *options,
+                                                   const char *pkcs8_pem,
+                                                   const char *kid,
+                                                   struct te_error **error);
+
+/**
+ * Makes the client a public client again (only `client_id` is sent; the default).
+ *
+ * # Safety
+ * `options` must be a live options object; `error` NULL or valid for writes.
+ */
+enum te_code te_client_options_set_public_client(struct te_client_options *options,
+                                                 struct te_error **error);
+
+/**
  * Frees client options. NULL is ignored.
  *
  * # Safety
@@ -440,6 +525,125 @@ enum te_code te_client_userinfo(const struct te_client *client,
  * `client` must be NULL or a client returned by this library, not freed before.
  */
 void te_client_free(struct te_client *client);
+
+/**
+ * A Custom Token Exchange of `subject_token` whose type is `subject_token_type`, the URI of
+ * your token exchange profile (outside the namespaces Auth0 and Okta reserve: `auth0.com`,
+ * `okta.com`, `urn:ietf:`, `urn:auth0:`, `urn:okta:`). Both are validated when the request is
+ * sent.
+ *
+ * # Safety
+ * Strings must be NUL-terminated; `request_out` valid for writes.
+ */
+enum te_code te_custom_exchange_new(const char *subject_token,
+                                    const char *subject_token_type,
+                                    struct te_custom_exchange **request_out,
+                                    struct te_error **error);
+
+/**
+ * Native Google sign-in: the Google ID token, sent to the token exchange profile you created
+ * for it (`profile_subject_token_type`), whose Action verifies it. The same as
+ * `te_custom_exchange_new`, named for the purpose.
+ *
+ * # Safety
+ * Strings must be NUL-terminated; `request_out` valid for writes.
+ */
+enum te_code te_custom_exchange_google(const char *id_token,
+                                       const char *profile_subject_token_type,
+                                       struct te_custom_exchange **request_out,
+                                       struct te_error **error);
+
+/**
+ * The API to get an access token for; NULL clears it.
+ *
+ * # Safety
+ * `request` must be a live request; `audience` NULL or NUL-terminated.
+ */
+enum te_code te_custom_exchange_set_audience(struct te_custom_exchange *request,
+                                             const char *audience,
+                                             struct te_error **error);
+
+/**
+ * Space-separated scopes (default `openid profile email offline_access`; `openid` is always
+ * added); NULL restores the default.
+ *
+ * # Safety
+ * `request` must be a live request; `scope` NULL or NUL-terminated.
+ */
+enum te_code te_custom_exchange_set_scope(struct te_custom_exchange *request,
+                                          const char *scope,
+                                          struct te_error **error);
+
+/**
+ * The organization (id or name) to log the user in to; NULL clears it.
+ *
+ * # Safety
+ * `request` must be a live request; `organization` NULL or NUL-terminated.
+ */
+enum te_code te_custom_exchange_set_organization(struct te_custom_exchange *request,
+                                                 const char *organization,
+                                                 struct te_error **error);
+
+/**
+ * Delegation: the token of the party acting on the user's behalf and its type (an absolute
+ * URI, required with the token). Both NULL clear it. Auth0 issues no refresh token with an
+ * actor; `te_token_set_actor_claim` reads the resulting `act` claim.
+ *
+ * # Safety
+ * `request` must be a live request; strings NULL or NUL-terminated.
+ */
+enum te_code te_custom_exchange_set_actor(struct te_custom_exchange *request,
+                                          const char *actor_token,
+                                          const char *actor_token_type,
+                                          struct te_error **error);
+
+/**
+ * Adds a form parameter for your Action (`event.request.body`); setting a name again
+ * replaces its value. Security parameters (`grant_type`, client credentials, subject/actor
+ * fields, `requested_token_type`, `audience`, `resource`, `scope`, `organization`) are refused
+ * when the request is sent (`TE_ERROR_INVALID_INPUT`, field `extra_parameters`).
+ *
+ * # Safety
+ * `request` must be a live request; strings NUL-terminated.
+ */
+enum te_code te_custom_exchange_add_parameter(struct te_custom_exchange *request,
+                                              const char *name,
+                                              const char *value,
+                                              struct te_error **error);
+
+/**
+ * The end user's IP address (`auth0-forwarded-for`), when a server calls on their behalf;
+ * NULL clears it.
+ *
+ * # Safety
+ * `request` must be a live request; `ip` NULL or NUL-terminated.
+ */
+enum te_code te_custom_exchange_set_forwarded_for(struct te_custom_exchange *request,
+                                                  const char *ip,
+                                                  struct te_error **error);
+
+/**
+ * Frees a request. NULL is ignored.
+ *
+ * # Safety
+ * `request` must be NULL or a request returned by this library, not freed before.
+ */
+void te_custom_exchange_free(struct te_custom_exchange *request);
+
+/**
+ * Custom Token Exchange: trades the request's subject token for Auth0 tokens through the
+ * token exchange profile whose `subject_token_type` matches (its Action validates the token).
+ * BLOCKS until the server answers. Invalid input (a reserved `subject_token_type`, an extra
+ * parameter overriding `audience`...) fails before any I/O. Free `*tokens_out` with
+ * `te_token_set_free`.
+ *
+ * # Safety
+ * `client` and `request` must be live handles; `tokens_out` valid for writes.
+ */
+enum te_code te_client_custom_token_exchange(const struct te_client *client,
+                                             const struct te_custom_exchange *request,
+                                             struct te_token_set **tokens_out,
+                                             struct te_error **error);
 
 /**
  * Generates a new random software key. Free it with `te_dpop_key_free`.
@@ -708,6 +912,18 @@ bool te_error_is_unauthorized_client(const struct te_error *error);
  * `error` must be NULL or a live `te_error`.
  */
 bool te_error_is_access_denied(const struct te_error *error);
+
+/**
+ * Token Vault: the user never connected the account at the provider, or the stored token can
+ * no longer be refreshed (`federated_connection_refresh_token_not_found`): send them through
+ * connecting the account (again).
+ *
+ * False for NULL and for internal errors.
+ *
+ * # Safety
+ * `error` must be NULL or a live `te_error`.
+ */
+bool te_error_is_connection_required(const struct te_error *error);
 
 /**
  * Frees an error. NULL is ignored.
@@ -990,6 +1206,16 @@ char *te_token_set_recovery_code(const struct te_token_set *tokens);
 char *te_token_set_dpop_jkt(const struct te_token_set *tokens);
 
 /**
+ * The access token's `act` (actor) claim as JSON (`{"sub":"..."}`), when the token is a JWT
+ * that has one (delegation through Custom Token Exchange); NULL otherwise. Decoded WITHOUT
+ * verifying the signature. Free it with `te_string_free`.
+ *
+ * # Safety
+ * `tokens` must be NULL or a live token set.
+ */
+char *te_token_set_actor_claim(const struct te_token_set *tokens);
+
+/**
  * When the access token expires, in seconds since the Unix epoch: stored in `*out`,
  * returning true; false (and `*out` untouched) when unknown.
  *
@@ -1013,6 +1239,134 @@ bool te_token_set_is_dpop_bound(const struct te_token_set *tokens);
  * `tokens` must be NULL or a token set returned by this library, not freed before.
  */
 void te_token_set_free(struct te_token_set *tokens);
+
+/**
+ * Token Vault (backends): trades `subject_token`, the Auth0 token an app sent your API, for
+ * the user's access token at the provider behind `connection` (`google-oauth2`...).
+ * `login_hint` (NULL for none) picks one of the user's accounts there. BLOCKS until the
+ * server answers.
+ *
+ * The client must be your API's Custom API Client, authenticated
+ * (`te_client_options_set_client_secret_post`, `..._basic` or `..._private_key_jwt`).
+ * Invalid input fails before any I/O. On failure, `te_error_is_connection_required` means the
+ * user must connect the account (again); `te_error_is_unauthorized_client`,
+ * `te_error_is_invalid_grant` and `te_error_is_invalid_request` name the other usual causes.
+ * Free `*token_out` with `te_federated_token_free`.
+ *
+ * # Safety
+ * `client` must be a live client; strings NUL-terminated (`login_hint` may be NULL);
+ * `token_out` valid for writes.
+ */
+enum te_code te_client_token_vault_exchange(const struct te_client *client,
+                                            const char *subject_token,
+                                            te_federated_subject_token_type subject_token_type,
+                                            const char *connection,
+                                            const char *login_hint,
+                                            struct te_federated_token **token_out,
+                                            struct te_error **error);
+
+/**
+ * The provider's access token (a SECRET): send it to the provider's API. Free it with
+ * `te_string_free`; NULL for NULL.
+ *
+ * # Safety
+ * `token` must be NULL or a live federated token.
+ */
+char *te_federated_token_access_token(const struct te_federated_token *token);
+
+/**
+ * The token type (usually `Bearer`). Free it with `te_string_free`.
+ *
+ * # Safety
+ * `token` must be NULL or a live federated token.
+ */
+char *te_federated_token_token_type(const struct te_federated_token *token);
+
+/**
+ * The scopes granted at the provider, or NULL. Free it with `te_string_free`.
+ *
+ * # Safety
+ * `token` must be NULL or a live federated token.
+ */
+char *te_federated_token_scope(const struct te_federated_token *token);
+
+/**
+ * The RFC 8693 `issued_token_type`
+ * (`http://auth0.com/oauth/token-type/federated-connection-access-token`), or NULL. Free it
+ * with `te_string_free`.
+ *
+ * # Safety
+ * `token` must be NULL or a live federated token.
+ */
+char *te_federated_token_issued_token_type(const struct te_federated_token *token);
+
+/**
+ * The token's lifetime in seconds as the server sent it: stored in `*seconds_out`, returning
+ * true; false (and `*seconds_out` untouched) when unknown.
+ *
+ * # Safety
+ * `token` must be NULL or a live federated token; `seconds_out` NULL or valid for writes.
+ */
+bool te_federated_token_expires_in(const struct te_federated_token *token, int64_t *seconds_out);
+
+/**
+ * When the token expires, in seconds since the Unix epoch: stored in `*out`, returning true;
+ * false (and `*out` untouched) when unknown.
+ *
+ * # Safety
+ * `token` must be NULL or a live federated token; `out` NULL or valid for writes.
+ */
+bool te_federated_token_expires_at(const struct te_federated_token *token, int64_t *out);
+
+/**
+ * Frees a federated token (and wipes it). NULL is ignored.
+ *
+ * # Safety
+ * `token` must be NULL or a token returned by this library, not freed before.
+ */
+void te_federated_token_free(struct te_federated_token *token);
+
+/**
+ * A cache of provider tokens that exchanges through `client` (your API's authenticated
+ * Custom API Client; the cache keeps its own reference, the caller still frees `client`).
+ * Tokens are handed out until `leeway_seconds` before they expire (0 = the default, 60 s).
+ * Free it with `te_federated_token_cache_free`.
+ *
+ * # Safety
+ * `client` must be a live client; `cache_out` valid for writes.
+ */
+enum te_code te_federated_token_cache_new(const struct te_client *client,
+                                          uint32_t leeway_seconds,
+                                          struct te_federated_token_cache **cache_out,
+                                          struct te_error **error);
+
+/**
+ * A provider token for the user of `subject_token` at `connection` (arguments as for
+ * `te_client_token_vault_exchange`) whose scope includes every scope of `required_scopes`
+ * (space-separated; NULL or "" for none): from the cache, or from a new exchange. Concurrent
+ * calls for the same user, connection and scopes share one exchange. BLOCKS when it
+ * exchanges. Free `*token_out` with `te_federated_token_free`.
+ *
+ * # Safety
+ * `cache` must be a live cache; strings NUL-terminated (`login_hint` and `required_scopes`
+ * may be NULL); `token_out` valid for writes.
+ */
+enum te_code te_federated_token_cache_get(const struct te_federated_token_cache *cache,
+                                          const char *subject_token,
+                                          te_federated_subject_token_type subject_token_type,
+                                          const char *connection,
+                                          const char *login_hint,
+                                          const char *required_scopes,
+                                          struct te_federated_token **token_out,
+                                          struct te_error **error);
+
+/**
+ * Frees a cache. NULL is ignored. No call may be using it.
+ *
+ * # Safety
+ * `cache` must be NULL or a cache returned by this library, not freed before.
+ */
+void te_federated_token_cache_free(struct te_federated_token_cache *cache);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -3,11 +3,13 @@
 use std::sync::Arc;
 
 use crate::config::ClientConfig;
+use crate::custom_exchange::CustomTokenExchange;
 use crate::dpop::DpopKey;
 use crate::error::TokenExchangeError;
 use crate::exchange::NativeSocialExchange;
 use crate::resource::{AuthorizationHeaders, ResourceRequest, ResourceResponse};
 use crate::runtime::{CancellationToken, run};
+use crate::token_vault::{FederatedToken, FederatedTokenExchange};
 use crate::tokens::TokenSet;
 
 /// A client for one Auth0 application. Create one per application and share it: it is
@@ -53,6 +55,38 @@ impl TokenExchangeClient {
         let client = self.client.clone();
         run(
             async move { client.exchange_native_social(&request).await.map(TokenSet::from) },
+            cancellation,
+        )
+        .await
+    }
+
+    pub(crate) async fn custom_exchange(
+        &self,
+        request: &CustomTokenExchange,
+        cancellation: Option<Arc<CancellationToken>>,
+    ) -> Result<TokenSet, TokenExchangeError> {
+        let request = request.to_core()?;
+        let client = self.client.clone();
+        run(
+            async move { client.custom_token_exchange(&request).await.map(TokenSet::from) },
+            cancellation,
+        )
+        .await
+    }
+
+    pub(crate) async fn vault_exchange(
+        &self,
+        request: &FederatedTokenExchange,
+        cancellation: Option<Arc<CancellationToken>>,
+    ) -> Result<FederatedToken, TokenExchangeError> {
+        let (client, request) = (self.client.clone(), request.to_core());
+        run(
+            async move {
+                client
+                    .exchange_for_federated_token(&request)
+                    .await
+                    .map(FederatedToken::from)
+            },
             cancellation,
         )
         .await
@@ -138,6 +172,33 @@ impl TokenExchangeClient {
         cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<TokenSet, TokenExchangeError> {
         self.exchange(&request, cancellation).await
+    }
+
+    /// Custom Token Exchange: trades a subject token of your own type (a Google ID token for
+    /// native Google sign-in...) for Auth0 tokens through the token exchange profile whose
+    /// `subject_token_type` matches; its Action validates the token. Invalid input (a reserved
+    /// `subject_token_type`, an extra parameter overriding `audience`...) fails before any I/O.
+    /// `TokenSet.issued_token_type` and `TokenSet.actor_claim()` tell what was issued.
+    #[uniffi::method(default(cancellation = None))]
+    pub async fn custom_token_exchange(
+        &self,
+        request: CustomTokenExchange,
+        cancellation: Option<Arc<CancellationToken>>,
+    ) -> Result<TokenSet, TokenExchangeError> {
+        self.custom_exchange(&request, cancellation).await
+    }
+
+    /// Token Vault (backends): trades the Auth0 token an app sent your API for the user's
+    /// access token at the provider behind `request.connection`. The client must be your API's
+    /// Custom API Client with `client_authentication` set. `is_connection_required()` on the
+    /// error means the user must connect the account (again).
+    #[uniffi::method(default(cancellation = None))]
+    pub async fn token_vault_exchange(
+        &self,
+        request: FederatedTokenExchange,
+        cancellation: Option<Arc<CancellationToken>>,
+    ) -> Result<FederatedToken, TokenExchangeError> {
+        self.vault_exchange(&request, cancellation).await
     }
 
     /// The `Authorization` (and, for a bound token, `DPoP`) header values to present

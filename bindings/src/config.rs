@@ -1,7 +1,10 @@
 //! Client configuration as foreign code writes it.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
+
+use token_exchange::Secret;
 
 use crate::error::TokenExchangeError;
 
@@ -36,6 +39,52 @@ pub struct ClientConfig {
     /// Largest token endpoint response read, in bytes (default 256 KiB).
     #[uniffi(default = None)]
     pub max_response_bytes: Option<i64>,
+    /// How the application authenticates at the token endpoint (default `None`: a public
+    /// client, which mobile apps are). Backends (a Token Vault Custom API Client) set a
+    /// secret or a private key.
+    #[uniffi(default = None)]
+    pub client_authentication: Option<ClientAuthentication>,
+}
+
+/// How a confidential client (a backend) proves its identity at the token endpoint. The
+/// secrets are `Secret`s: printed redacted.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum ClientAuthentication {
+    /// A public client: only `client_id` is sent (the default).
+    None,
+    /// `client_id` and `client_secret` in the form body.
+    ClientSecretPost {
+        /// The client secret.
+        secret: Secret,
+    },
+    /// HTTP Basic with the client id and secret.
+    ClientSecretBasic {
+        /// The client secret.
+        secret: Secret,
+    },
+    /// An RS256 JWT signed with the application's private key (`private_key_jwt`).
+    PrivateKeyJwt {
+        /// The RSA private key (2048 bits or more) as a PKCS#8 PEM block
+        /// (`-----BEGIN PRIVATE KEY-----`).
+        pkcs8_pem: Secret,
+        /// The key id of the credential registered for the application, if it has one.
+        kid: Option<String>,
+    },
+}
+
+impl ClientAuthentication {
+    /// The library's client authentication; the private key is parsed here.
+    pub(crate) fn to_core(&self) -> Result<token_exchange::ClientAuthentication, TokenExchangeError> {
+        use token_exchange::ClientAuthentication as A;
+        Ok(match self {
+            ClientAuthentication::None => A::None,
+            ClientAuthentication::ClientSecretPost { secret } => A::ClientSecretPost(secret.clone()),
+            ClientAuthentication::ClientSecretBasic { secret } => A::ClientSecretBasic(secret.clone()),
+            ClientAuthentication::PrivateKeyJwt { pkcs8_pem, kid } => A::PrivateKeyJwt(Arc::new(
+                token_exchange::ClientAssertionKey::rsa_pkcs8_pem(pkcs8_pem.expose(), kid.clone())?,
+            )),
+        })
+    }
 }
 
 /// The SDK identification sent in the `Auth0-Client` header.
@@ -72,6 +121,7 @@ impl ClientConfig {
             telemetry: None,
             unbound_token_policy: None,
             max_response_bytes: None,
+            client_authentication: None,
         }
     }
 
@@ -116,6 +166,9 @@ impl ClientConfig {
                 .filter(|l| *l > 0)
                 .ok_or_else(|| TokenExchangeError::invalid("max_response_bytes", "must be greater than zero"))?;
             b = b.max_response_bytes(limit);
+        }
+        if let Some(auth) = &self.client_authentication {
+            b = b.client_authentication(auth.to_core()?);
         }
         Ok(b)
     }

@@ -352,6 +352,12 @@ impl TokenExchangeError {
     pub fn is_access_denied(&self) -> bool {
         self.has_code("access_denied")
     }
+
+    /// Token Vault: the user never connected the account at the provider, or the stored token
+    /// can no longer be refreshed: send them through connecting it (again).
+    pub fn is_connection_required(&self) -> bool {
+        self.has_code("federated_connection_refresh_token_not_found") || self.has_code("tokenset_not_found")
+    }
 }
 
 impl fmt::Display for TokenExchangeError {

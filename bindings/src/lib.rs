@@ -24,20 +24,24 @@ uniffi::setup_scaffolding!("token_exchange");
 pub mod c_api;
 mod client;
 mod config;
+mod custom_exchange;
 mod dpop;
 mod error;
 mod exchange;
 mod resource;
 mod runtime;
+mod token_vault;
 mod tokens;
 
 pub use client::TokenExchangeClient;
-pub use config::{ClientConfig, Telemetry, UnboundTokenPolicy};
+pub use config::{ClientAuthentication, ClientConfig, Telemetry, UnboundTokenPolicy};
+pub use custom_exchange::{ActorToken, CustomTokenExchange};
 pub use dpop::{DpopKey, DpopSigner, SignerError};
 pub use error::{NetworkErrorKind, ResponseProblem, TokenExchangeError};
 pub use exchange::{NativeSocialExchange, PersonName, SubjectTokenType, UserProfile};
 pub use resource::{AuthorizationHeaders, HttpHeader, ResourceRequest, ResourceResponse};
 pub use runtime::CancellationToken;
+pub use token_vault::{FederatedSubjectTokenType, FederatedToken, FederatedTokenCache, FederatedTokenExchange};
 pub use tokens::TokenSet;
 
 /// The library version (`0.1.0`), for telemetry and diagnostics.

@@ -117,6 +117,13 @@ impl TokenSet {
         self.to_core().expires_within(leeway)
     }
 
+    /// The access token's `act` (actor) claim as JSON, when it is a JWT that has one
+    /// (delegation through Custom Token Exchange with an actor token). Decoded WITHOUT
+    /// verifying the signature.
+    pub fn actor_claim(&self) -> Option<String> {
+        self.to_core().actor_claim().map(|act| act.to_string())
+    }
+
     /// The ID token's claims as a JSON object, decoded WITHOUT verifying the signature: for
     /// display only, never for authorization decisions.
     pub fn unverified_id_token_claims(&self) -> Option<String> {

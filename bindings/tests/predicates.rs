@@ -29,6 +29,12 @@ async fn predicates_agree_with_the_library() {
         CannedResponse::html(404, "<html></html>"),
         CannedResponse::text(429, "slow down").header("Retry-After", "9"),
         CannedResponse::new(302),
+        CannedResponse::oauth_error(
+            401,
+            "federated_connection_refresh_token_not_found",
+            "Federated connection Refresh Token not found.",
+        ),
+        CannedResponse::oauth_error(404, "tokenset_not_found", "x"),
     ];
     let mut checked = 0;
     for canned in cases {
@@ -98,6 +104,11 @@ async fn predicates_agree_with_the_library() {
                 oauth.is_some_and(|o| o.is_access_denied()),
                 ours.is_access_denied(),
             ),
+            (
+                "is_connection_required",
+                oauth.is_some_and(|o| o.is_connection_required()),
+                ours.is_connection_required(),
+            ),
         ];
         for (name, expected, got) in pairs {
             assert_eq!(expected, got, "{name} for {what}: {ours:?}");
@@ -106,7 +117,7 @@ async fn predicates_agree_with_the_library() {
         assert_eq!(core.to_string(), ours.to_string(), "text for {what}");
         checked += 1;
     }
-    assert_eq!(checked, 16);
+    assert_eq!(checked, 18);
 }
 
 /// `Error` is not `Clone`; rebuild it through the same conversion the bindings use.

@@ -5,11 +5,11 @@ use std::ptr;
 use std::time::Duration;
 
 use super::{
-    c_string, call, free_handle, guard, into_handle, mut_arg, out_arg, put_string, ref_arg, str_arg, te_code,
-    te_dpop_key, te_error, te_exchange, te_request, te_response, te_token_set,
+    c_string, call, free_handle, guard, into_handle, mut_arg, opt_str_arg, out_arg, put_string, ref_arg, str_arg,
+    te_code, te_dpop_key, te_error, te_exchange, te_request, te_response, te_token_set,
 };
 use crate::client::TokenExchangeClient;
-use crate::config::{ClientConfig, Telemetry, UnboundTokenPolicy};
+use crate::config::{ClientAuthentication, ClientConfig, Telemetry, UnboundTokenPolicy};
 use crate::runtime::block_on;
 use crate::tokens::TokenSet;
 
@@ -25,7 +25,7 @@ pub struct te_client_options {
 /// A client for one Auth0 application. Thread-safe: share one between threads. Free it with
 /// `te_client_free` once no call is using it.
 pub struct te_client {
-    client: TokenExchangeClient,
+    pub(crate) client: TokenExchangeClient,
 }
 
 /// Starts client options for `domain` (`tenant.us.auth0.com`, a custom domain, or a full
@@ -202,6 +202,87 @@ pub unsafe extern "C" fn te_client_options_set_dpop_key(
 ) -> te_code {
     with_options(options, error, |o| {
         o.dpop_key = unsafe { key.as_ref() }.map(|k| k.key.clone());
+        Ok(())
+    })
+}
+
+/// Authenticates the client with `client_secret_post` (the secret in the form body), as a
+/// backend does (a Token Vault Custom API Client). The options keep a copy of the secret.
+///
+/// # Safety
+/// `options` must be a live options object; `client_secret` a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_client_options_set_client_secret_post(
+    options: *mut te_client_options,
+    client_secret: *const c_char,
+    error: *mut *mut te_error,
+) -> te_code {
+    with_options(options, error, |o| {
+        let secret = unsafe { str_arg(client_secret, "client_secret") }?;
+        o.config.client_authentication = Some(ClientAuthentication::ClientSecretPost { secret: secret.into() });
+        Ok(())
+    })
+}
+
+/// Authenticates the client with `client_secret_basic` (HTTP Basic with the client id and
+/// secret). The options keep a copy of the secret.
+///
+/// # Safety
+/// `options` must be a live options object; `client_secret` a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_client_options_set_client_secret_basic(
+    options: *mut te_client_options,
+    client_secret: *const c_char,
+    error: *mut *mut te_error,
+) -> te_code {
+    with_options(options, error, |o| {
+        let secret = unsafe { str_arg(client_secret, "client_secret") }?;
+        o.config.client_authentication = Some(ClientAuthentication::ClientSecretBasic { secret: secret.into() });
+        Ok(())
+    })
+}
+
+/// Authenticates the client with `private_key_jwt`: RS256 client assertions signed with
+/// `pkcs8_pem`, an RSA private key (2048 bits or more) as a `-----BEGIN PRIVATE KEY-----`
+/// PEM block; `kid` (NULL for none) is the key id of the credential registered for the
+/// application. The key is parsed here (`TE_ERROR_INVALID_INPUT`, field
+/// `client_assertion_key`, if it is unusable); the options keep a copy.
+///
+/// # Safety
+/// `options` must be a live options object; `pkcs8_pem` NUL-terminated; `kid` NULL or
+/// NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_client_options_set_private_key_jwt(
+    options: *mut te_client_options,
+    pkcs8_pem: *const c_char,
+    kid: *const c_char,
+    error: *mut *mut te_error,
+) -> te_code {
+    with_options(options, error, |o| {
+        let pem = unsafe { str_arg(pkcs8_pem, "pkcs8_pem") }?;
+        let kid = unsafe { opt_str_arg(kid, "kid") }?.map(str::to_owned);
+        let auth = ClientAuthentication::PrivateKeyJwt {
+            pkcs8_pem: pem.into(),
+            kid,
+        };
+        // Parsed now for an early, precise error; parsed again by `te_client_new`.
+        auth.to_core()?;
+        o.config.client_authentication = Some(auth);
+        Ok(())
+    })
+}
+
+/// Makes the client a public client again (only `client_id` is sent; the default).
+///
+/// # Safety
+/// `options` must be a live options object; `error` NULL or valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_client_options_set_public_client(
+    options: *mut te_client_options,
+    error: *mut *mut te_error,
+) -> te_code {
+    with_options(options, error, |o| {
+        o.config.client_authentication = None;
         Ok(())
     })
 }

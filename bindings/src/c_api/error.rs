@@ -385,6 +385,19 @@ pub unsafe extern "C" fn te_error_is_access_denied(error: *const te_error) -> bo
     with(error, false, TokenExchangeError::is_access_denied)
 }
 
+/// Token Vault: the user never connected the account at the provider, or the stored token can
+/// no longer be refreshed (`federated_connection_refresh_token_not_found`): send them through
+/// connecting the account (again).
+///
+/// False for NULL and for internal errors.
+///
+/// # Safety
+/// `error` must be NULL or a live `te_error`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_error_is_connection_required(error: *const te_error) -> bool {
+    with(error, false, TokenExchangeError::is_connection_required)
+}
+
 /// Frees an error. NULL is ignored.
 ///
 /// # Safety

@@ -26,11 +26,13 @@
 #![allow(clippy::missing_safety_doc)] // The safety contract of every function is in its doc comment.
 
 mod client;
+mod custom;
 mod dpop;
 mod error;
 mod request;
 mod resource;
 mod tokens;
+mod vault;
 
 use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -39,11 +41,13 @@ use std::ptr;
 use zeroize::Zeroize;
 
 pub use client::*;
+pub use custom::*;
 pub use dpop::*;
 pub use error::*;
 pub use request::*;
 pub use resource::*;
 pub use tokens::*;
+pub use vault::*;
 
 use crate::error::TokenExchangeError;
 

@@ -137,6 +137,20 @@ pub unsafe extern "C" fn te_token_set_dpop_jkt(tokens: *const te_token_set) -> *
     field(tokens, |t| t.dpop_jkt.as_deref())
 }
 
+/// The access token's `act` (actor) claim as JSON (`{"sub":"..."}`), when the token is a JWT
+/// that has one (delegation through Custom Token Exchange); NULL otherwise. Decoded WITHOUT
+/// verifying the signature. Free it with `te_string_free`.
+///
+/// # Safety
+/// `tokens` must be NULL or a live token set.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_token_set_actor_claim(tokens: *const te_token_set) -> *mut c_char {
+    guard(ptr::null_mut(), || match unsafe { tokens.as_ref() } {
+        Some(t) => c_string(t.tokens.actor_claim().as_deref()),
+        None => ptr::null_mut(),
+    })
+}
+
 /// When the access token expires, in seconds since the Unix epoch: stored in `*out`,
 /// returning true; false (and `*out` untouched) when unknown.
 ///

@@ -90,9 +90,9 @@ static inline const char *emulator_url(void) {
     return url;
 }
 
-/* POSTs `body` (JSON, may be empty) to `path` of the emulator; returns the response body
- * (malloc'd, caller frees) or NULL. Only `http://<IPv4>:<port>` base URLs are supported. */
-static inline char *emulator_post(const char *path, const char *body) {
+/* Sends `method path` (with `body`, JSON, may be empty) to the emulator; returns the response
+ * body (malloc'd, caller frees) or NULL. Only `http://<IPv4>:<port>` base URLs are supported. */
+static inline char *emulator_call(const char *method, const char *path, const char *body) {
     const char *url = emulator_url();
     char host[64] = {0};
     int port = 0;
@@ -116,9 +116,9 @@ static inline char *emulator_post(const char *path, const char *body) {
     size_t body_len = body ? strlen(body) : 0;
     char request[4096];
     int n = snprintf(request, sizeof request,
-                     "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
+                     "%s %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
                      "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                     path, host, port, body_len, body ? body : "");
+                     method, path, host, port, body_len, body ? body : "");
     if (n < 0 || (size_t)n >= sizeof request || write(fd, request, (size_t)n) != n) {
         close(fd);
         return NULL;
@@ -150,6 +150,16 @@ static inline char *emulator_post(const char *path, const char *body) {
     char *result = strdup(start + 4);
     free(response);
     return result;
+}
+
+/* POSTs `body` (JSON, may be empty) to `path` of the emulator (see emulator_call). */
+static inline char *emulator_post(const char *path, const char *body) {
+    return emulator_call("POST", path, body);
+}
+
+/* GETs `path` of the emulator (see emulator_call). */
+static inline char *emulator_get(const char *path) {
+    return emulator_call("GET", path, NULL);
 }
 
 /* The string value of `"key":"..."` in a flat JSON object (malloc'd), or NULL. */

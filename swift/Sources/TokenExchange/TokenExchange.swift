@@ -1271,6 +1271,180 @@ public func FfiConverterTypeDpopSigner_lower(_ value: DpopSigner) -> UInt64 {
 
 
 /**
+ * An in-memory cache of provider tokens, keyed by user (the subject token's `sub`),
+ * connection, account and required scopes. It hands back a cached token until `leeway` before
+ * its expiry, and runs at most one exchange per key at a time. Thread-safe: share one.
+ */
+public protocol FederatedTokenCacheProtocol: AnyObject, Sendable {
+    
+    /**
+     * A provider token for `request` whose scope includes every scope of `required_scopes`,
+     * from the cache or from a new exchange.
+     */
+    func get(request: FederatedTokenExchange, requiredScopes: [String], cancellation: CancellationToken?) async throws  -> FederatedToken
+    
+    /**
+     * Forgets the cached token of `request` (for example after the provider rejected it).
+     */
+    func invalidate(request: FederatedTokenExchange, requiredScopes: [String]) 
+    
+}
+/**
+ * An in-memory cache of provider tokens, keyed by user (the subject token's `sub`),
+ * connection, account and required scopes. It hands back a cached token until `leeway` before
+ * its expiry, and runs at most one exchange per key at a time. Thread-safe: share one.
+ */
+open class FederatedTokenCache: FederatedTokenCacheProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_token_exchange_ffi_fn_clone_federatedtokencache(self.handle, $0) }
+    }
+    /**
+     * A cache that exchanges through `client` (which must authenticate as the Custom API
+     * Client). `leeway` defaults to 60 seconds.
+     */
+public convenience init(client: TokenExchangeClient, leeway: TimeInterval? = nil) {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_constructor_federatedtokencache_new(
+        FfiConverterTypeTokenExchangeClient_lower(client),
+        FfiConverterOptionDuration.lower(leeway),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_token_exchange_ffi_fn_free_federatedtokencache(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * A provider token for `request` whose scope includes every scope of `required_scopes`,
+     * from the cache or from a new exchange.
+     */
+open func get(request: FederatedTokenExchange, requiredScopes: [String] = [], cancellation: CancellationToken? = nil)async throws  -> FederatedToken  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_token_exchange_ffi_fn_method_federatedtokencache_get(
+                        self.uniffiCloneHandle(),FfiConverterTypeFederatedTokenExchange_lower(request),FfiConverterSequenceString.lower(requiredScopes),FfiConverterOptionTypeCancellationToken.lower(cancellation)
+                )
+            },
+            pollFunc: ffi_token_exchange_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_token_exchange_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_token_exchange_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeFederatedToken_lift,
+            errorHandler: FfiConverterTypeTokenExchangeError_lift
+        )
+}
+    
+    /**
+     * Forgets the cached token of `request` (for example after the provider rejected it).
+     */
+open func invalidate(request: FederatedTokenExchange, requiredScopes: [String] = [])  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_federatedtokencache_invalidate(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeFederatedTokenExchange_lower(request),
+        FfiConverterSequenceString.lower(requiredScopes),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFederatedTokenCache: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = FederatedTokenCache
+
+    public static func lift(_ handle: UInt64) throws -> FederatedTokenCache {
+        return FederatedTokenCache(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: FederatedTokenCache) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FederatedTokenCache {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: FederatedTokenCache, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFederatedTokenCache_lift(_ handle: UInt64) throws -> FederatedTokenCache {
+    return try FfiConverterTypeFederatedTokenCache.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFederatedTokenCache_lower(_ value: FederatedTokenCache) -> UInt64 {
+    return FfiConverterTypeFederatedTokenCache.lower(value)
+}
+
+
+
+
+
+
+/**
  * A client for one Auth0 application. Create one per application and share it: it is
  * thread-safe, and every call on it uses one connection pool and one DPoP nonce store.
  *
@@ -1294,6 +1468,15 @@ public protocol TokenExchangeClientProtocol: AnyObject, Sendable {
      * The application's client id.
      */
     func clientId()  -> String
+    
+    /**
+     * Custom Token Exchange: trades a subject token of your own type (a Google ID token for
+     * native Google sign-in...) for Auth0 tokens through the token exchange profile whose
+     * `subject_token_type` matches; its Action validates the token. Invalid input (a reserved
+     * `subject_token_type`, an extra parameter overriding `audience`...) fails before any I/O.
+     * `TokenSet.issued_token_type` and `TokenSet.actor_claim()` tell what was issued.
+     */
+    func customTokenExchange(request: CustomTokenExchange, cancellation: CancellationToken?) async throws  -> TokenSet
     
     /**
      * The DPoP key, if the client has one.
@@ -1324,6 +1507,14 @@ public protocol TokenExchangeClientProtocol: AnyObject, Sendable {
      * token), retrying once when the API demands a DPoP nonce. Any status is returned.
      */
     func sendAuthorized(request: ResourceRequest, tokens: TokenSet, cancellation: CancellationToken?) async throws  -> ResourceResponse
+    
+    /**
+     * Token Vault (backends): trades the Auth0 token an app sent your API for the user's
+     * access token at the provider behind `request.connection`. The client must be your API's
+     * Custom API Client with `client_authentication` set. `is_connection_required()` on the
+     * error means the user must connect the account (again).
+     */
+    func tokenVaultExchange(request: FederatedTokenExchange, cancellation: CancellationToken?) async throws  -> FederatedToken
     
     /**
      * Calls the tenant's `/userinfo` and returns the user's claims as a JSON object.
@@ -1448,6 +1639,29 @@ open func clientId() -> String  {
 }
     
     /**
+     * Custom Token Exchange: trades a subject token of your own type (a Google ID token for
+     * native Google sign-in...) for Auth0 tokens through the token exchange profile whose
+     * `subject_token_type` matches; its Action validates the token. Invalid input (a reserved
+     * `subject_token_type`, an extra parameter overriding `audience`...) fails before any I/O.
+     * `TokenSet.issued_token_type` and `TokenSet.actor_claim()` tell what was issued.
+     */
+open func customTokenExchange(request: CustomTokenExchange, cancellation: CancellationToken? = nil)async throws  -> TokenSet  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_custom_token_exchange(
+                        self.uniffiCloneHandle(),FfiConverterTypeCustomTokenExchange_lower(request),FfiConverterOptionTypeCancellationToken.lower(cancellation)
+                )
+            },
+            pollFunc: ffi_token_exchange_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_token_exchange_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_token_exchange_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeTokenSet_lift,
+            errorHandler: FfiConverterTypeTokenExchangeError_lift
+        )
+}
+    
+    /**
      * The DPoP key, if the client has one.
      */
 open func dpopKey() -> DpopKey?  {
@@ -1530,6 +1744,28 @@ open func sendAuthorized(request: ResourceRequest, tokens: TokenSet, cancellatio
 }
     
     /**
+     * Token Vault (backends): trades the Auth0 token an app sent your API for the user's
+     * access token at the provider behind `request.connection`. The client must be your API's
+     * Custom API Client with `client_authentication` set. `is_connection_required()` on the
+     * error means the user must connect the account (again).
+     */
+open func tokenVaultExchange(request: FederatedTokenExchange, cancellation: CancellationToken? = nil)async throws  -> FederatedToken  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_token_vault_exchange(
+                        self.uniffiCloneHandle(),FfiConverterTypeFederatedTokenExchange_lower(request),FfiConverterOptionTypeCancellationToken.lower(cancellation)
+                )
+            },
+            pollFunc: ffi_token_exchange_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_token_exchange_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_token_exchange_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeFederatedToken_lift,
+            errorHandler: FfiConverterTypeTokenExchangeError_lift
+        )
+}
+    
+    /**
      * Calls the tenant's `/userinfo` and returns the user's claims as a JSON object.
      */
 open func userinfo(tokens: TokenSet, cancellation: CancellationToken? = nil)async throws  -> String  {
@@ -1594,6 +1830,98 @@ public func FfiConverterTypeTokenExchangeClient_lower(_ value: TokenExchangeClie
 }
 
 
+
+
+/**
+ * Delegation: the party acting on the user's behalf (RFC 8693 `actor_token`). Auth0 issues no
+ * refresh token when an actor is present. The token is a secret: the description is redacted.
+ */
+public struct ActorToken: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
+    /**
+     * The actor's token.
+     */
+    public var token: String
+    /**
+     * Its type, an absolute URI (`urn:ietf:params:oauth:token-type:access_token`...).
+     */
+    public var tokenType: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The actor's token.
+         */token: String, 
+        /**
+         * Its type, an absolute URI (`urn:ietf:params:oauth:token-type:access_token`...).
+         */tokenType: String) {
+        self.token = token
+        self.tokenType = tokenType
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_actortoken_uniffi_trait_debug(
+            FfiConverterTypeActorToken_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_actortoken_uniffi_trait_display(
+            FfiConverterTypeActorToken_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension ActorToken: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeActorToken: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ActorToken {
+        return
+            try ActorToken(
+                token: FfiConverterString.read(from: &buf), 
+                tokenType: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ActorToken, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.token, into: &buf)
+        FfiConverterString.write(value.tokenType, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeActorToken_lift(_ buf: RustBuffer) throws -> ActorToken {
+    return try FfiConverterTypeActorToken.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeActorToken_lower(_ value: ActorToken) -> RustBuffer {
+    return FfiConverterTypeActorToken.lower(value)
+}
 
 
 /**
@@ -1733,6 +2061,12 @@ public struct ClientConfig: Equatable, Hashable {
      * Largest token endpoint response read, in bytes (default 256 KiB).
      */
     public var maxResponseBytes: Int64?
+    /**
+     * How the application authenticates at the token endpoint (default `None`: a public
+     * client, which mobile apps are). Backends (a Token Vault Custom API Client) set a
+     * secret or a private key.
+     */
+    public var clientAuthentication: ClientAuthentication?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1765,7 +2099,12 @@ public struct ClientConfig: Equatable, Hashable {
          */unboundTokenPolicy: UnboundTokenPolicy? = nil, 
         /**
          * Largest token endpoint response read, in bytes (default 256 KiB).
-         */maxResponseBytes: Int64? = nil) {
+         */maxResponseBytes: Int64? = nil, 
+        /**
+         * How the application authenticates at the token endpoint (default `None`: a public
+         * client, which mobile apps are). Backends (a Token Vault Custom API Client) set a
+         * secret or a private key.
+         */clientAuthentication: ClientAuthentication? = nil) {
         self.domain = domain
         self.clientId = clientId
         self.timeout = timeout
@@ -1775,6 +2114,7 @@ public struct ClientConfig: Equatable, Hashable {
         self.telemetry = telemetry
         self.unboundTokenPolicy = unboundTokenPolicy
         self.maxResponseBytes = maxResponseBytes
+        self.clientAuthentication = clientAuthentication
     }
 
     
@@ -1801,7 +2141,8 @@ public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
                 telemetryEnabled: FfiConverterBool.read(from: &buf), 
                 telemetry: FfiConverterOptionTypeTelemetry.read(from: &buf), 
                 unboundTokenPolicy: FfiConverterOptionTypeUnboundTokenPolicy.read(from: &buf), 
-                maxResponseBytes: FfiConverterOptionInt64.read(from: &buf)
+                maxResponseBytes: FfiConverterOptionInt64.read(from: &buf), 
+                clientAuthentication: FfiConverterOptionTypeClientAuthentication.read(from: &buf)
         )
     }
 
@@ -1815,6 +2156,7 @@ public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
         FfiConverterOptionTypeTelemetry.write(value.telemetry, into: &buf)
         FfiConverterOptionTypeUnboundTokenPolicy.write(value.unboundTokenPolicy, into: &buf)
         FfiConverterOptionInt64.write(value.maxResponseBytes, into: &buf)
+        FfiConverterOptionTypeClientAuthentication.write(value.clientAuthentication, into: &buf)
     }
 }
 
@@ -1831,6 +2173,439 @@ public func FfiConverterTypeClientConfig_lift(_ buf: RustBuffer) throws -> Clien
 #endif
 public func FfiConverterTypeClientConfig_lower(_ value: ClientConfig) -> RustBuffer {
     return FfiConverterTypeClientConfig.lower(value)
+}
+
+
+/**
+ * A Custom Token Exchange: a subject token of your own type, sent to the token exchange
+ * profile whose `subject_token_type` matches (its Action validates the token and sets the
+ * user). The subject token is a secret: the description is redacted.
+ */
+public struct CustomTokenExchange: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
+    /**
+     * The token to trade (a Google ID token, a legacy session token...).
+     */
+    public var subjectToken: String
+    /**
+     * The `subject_token_type` of your token exchange profile: an absolute URI outside the
+     * namespaces Auth0 and Okta reserve (`auth0.com`, `okta.com`, `urn:ietf:`, `urn:auth0:`,
+     * `urn:okta:`), e.g. `https://myapp.example.com/google-id-token`.
+     */
+    public var subjectTokenType: String
+    /**
+     * The API to get an access token for.
+     */
+    public var audience: String?
+    /**
+     * Space-separated scopes (default `openid profile email offline_access`; `openid` is
+     * always added).
+     */
+    public var scope: String?
+    /**
+     * The organization (id or name) to log the user in to.
+     */
+    public var organization: String?
+    /**
+     * The party acting on the user's behalf.
+     */
+    public var actor: ActorToken?
+    /**
+     * Extra form parameters for your Action (`event.request.body`). Security parameters
+     * (`grant_type`, client credentials, subject/actor fields, `requested_token_type`,
+     * `audience`, `resource`, `scope`, `organization`) are refused with `InvalidInput`.
+     */
+    public var extraParameters: [String: String]
+    /**
+     * The end user's IP address, when a server makes the request on their behalf
+     * (`auth0-forwarded-for`).
+     */
+    public var forwardedFor: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The token to trade (a Google ID token, a legacy session token...).
+         */subjectToken: String, 
+        /**
+         * The `subject_token_type` of your token exchange profile: an absolute URI outside the
+         * namespaces Auth0 and Okta reserve (`auth0.com`, `okta.com`, `urn:ietf:`, `urn:auth0:`,
+         * `urn:okta:`), e.g. `https://myapp.example.com/google-id-token`.
+         */subjectTokenType: String, 
+        /**
+         * The API to get an access token for.
+         */audience: String? = nil, 
+        /**
+         * Space-separated scopes (default `openid profile email offline_access`; `openid` is
+         * always added).
+         */scope: String? = nil, 
+        /**
+         * The organization (id or name) to log the user in to.
+         */organization: String? = nil, 
+        /**
+         * The party acting on the user's behalf.
+         */actor: ActorToken? = nil, 
+        /**
+         * Extra form parameters for your Action (`event.request.body`). Security parameters
+         * (`grant_type`, client credentials, subject/actor fields, `requested_token_type`,
+         * `audience`, `resource`, `scope`, `organization`) are refused with `InvalidInput`.
+         */extraParameters: [String: String] = [:], 
+        /**
+         * The end user's IP address, when a server makes the request on their behalf
+         * (`auth0-forwarded-for`).
+         */forwardedFor: String? = nil) {
+        self.subjectToken = subjectToken
+        self.subjectTokenType = subjectTokenType
+        self.audience = audience
+        self.scope = scope
+        self.organization = organization
+        self.actor = actor
+        self.extraParameters = extraParameters
+        self.forwardedFor = forwardedFor
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_customtokenexchange_uniffi_trait_debug(
+            FfiConverterTypeCustomTokenExchange_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_customtokenexchange_uniffi_trait_display(
+            FfiConverterTypeCustomTokenExchange_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension CustomTokenExchange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCustomTokenExchange: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CustomTokenExchange {
+        return
+            try CustomTokenExchange(
+                subjectToken: FfiConverterString.read(from: &buf), 
+                subjectTokenType: FfiConverterString.read(from: &buf), 
+                audience: FfiConverterOptionString.read(from: &buf), 
+                scope: FfiConverterOptionString.read(from: &buf), 
+                organization: FfiConverterOptionString.read(from: &buf), 
+                actor: FfiConverterOptionTypeActorToken.read(from: &buf), 
+                extraParameters: FfiConverterDictionaryStringString.read(from: &buf), 
+                forwardedFor: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CustomTokenExchange, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.subjectToken, into: &buf)
+        FfiConverterString.write(value.subjectTokenType, into: &buf)
+        FfiConverterOptionString.write(value.audience, into: &buf)
+        FfiConverterOptionString.write(value.scope, into: &buf)
+        FfiConverterOptionString.write(value.organization, into: &buf)
+        FfiConverterOptionTypeActorToken.write(value.actor, into: &buf)
+        FfiConverterDictionaryStringString.write(value.extraParameters, into: &buf)
+        FfiConverterOptionString.write(value.forwardedFor, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCustomTokenExchange_lift(_ buf: RustBuffer) throws -> CustomTokenExchange {
+    return try FfiConverterTypeCustomTokenExchange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCustomTokenExchange_lower(_ value: CustomTokenExchange) -> RustBuffer {
+    return FfiConverterTypeCustomTokenExchange.lower(value)
+}
+
+
+/**
+ * The user's access token at the external provider. The token is a secret: the description is
+ * redacted.
+ */
+public struct FederatedToken: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
+    /**
+     * The provider's access token: send it to the provider's API.
+     */
+    public var accessToken: String
+    /**
+     * Usually `Bearer`.
+     */
+    public var tokenType: String
+    /**
+     * Lifetime in seconds, as the server sent it.
+     */
+    public var expiresIn: Int64?
+    /**
+     * When the token expires, in seconds since the Unix epoch.
+     */
+    public var expiresAt: Int64?
+    /**
+     * The scopes granted at the provider.
+     */
+    public var scope: String?
+    /**
+     * RFC 8693 `issued_token_type`.
+     */
+    public var issuedTokenType: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The provider's access token: send it to the provider's API.
+         */accessToken: String, 
+        /**
+         * Usually `Bearer`.
+         */tokenType: String, 
+        /**
+         * Lifetime in seconds, as the server sent it.
+         */expiresIn: Int64? = nil, 
+        /**
+         * When the token expires, in seconds since the Unix epoch.
+         */expiresAt: Int64? = nil, 
+        /**
+         * The scopes granted at the provider.
+         */scope: String? = nil, 
+        /**
+         * RFC 8693 `issued_token_type`.
+         */issuedTokenType: String? = nil) {
+        self.accessToken = accessToken
+        self.tokenType = tokenType
+        self.expiresIn = expiresIn
+        self.expiresAt = expiresAt
+        self.scope = scope
+        self.issuedTokenType = issuedTokenType
+    }
+
+    
+    /**
+     * Whether the token has expired, or will within `leeway` (false when the expiry is unknown).
+     */
+public func expiresWithin(leeway: TimeInterval) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_federatedtoken_expires_within(
+            FfiConverterTypeFederatedToken_lower(self),
+        FfiConverterDuration.lower(leeway),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_federatedtoken_uniffi_trait_debug(
+            FfiConverterTypeFederatedToken_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_federatedtoken_uniffi_trait_display(
+            FfiConverterTypeFederatedToken_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension FederatedToken: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFederatedToken: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FederatedToken {
+        return
+            try FederatedToken(
+                accessToken: FfiConverterString.read(from: &buf), 
+                tokenType: FfiConverterString.read(from: &buf), 
+                expiresIn: FfiConverterOptionInt64.read(from: &buf), 
+                expiresAt: FfiConverterOptionInt64.read(from: &buf), 
+                scope: FfiConverterOptionString.read(from: &buf), 
+                issuedTokenType: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FederatedToken, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.accessToken, into: &buf)
+        FfiConverterString.write(value.tokenType, into: &buf)
+        FfiConverterOptionInt64.write(value.expiresIn, into: &buf)
+        FfiConverterOptionInt64.write(value.expiresAt, into: &buf)
+        FfiConverterOptionString.write(value.scope, into: &buf)
+        FfiConverterOptionString.write(value.issuedTokenType, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFederatedToken_lift(_ buf: RustBuffer) throws -> FederatedToken {
+    return try FfiConverterTypeFederatedToken.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFederatedToken_lower(_ value: FederatedToken) -> RustBuffer {
+    return FfiConverterTypeFederatedToken.lower(value)
+}
+
+
+/**
+ * A Token Vault exchange. The subject token is a secret: the description is redacted.
+ */
+public struct FederatedTokenExchange: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
+    /**
+     * The Auth0 token the app sent your API.
+     */
+    public var subjectToken: String
+    /**
+     * What `subject_token` is.
+     */
+    public var subjectTokenType: FederatedSubjectTokenType
+    /**
+     * The connection of the provider (`google-oauth2`...).
+     */
+    public var connection: String
+    /**
+     * Which of the user's accounts at the provider, when they connected several.
+     */
+    public var loginHint: String?
+    /**
+     * Other form parameters. `audience` and `resource` are refused (`InvalidInput`): the token
+     * is for the connection's provider, not an Auth0 API.
+     */
+    public var extraParameters: [String: String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The Auth0 token the app sent your API.
+         */subjectToken: String, 
+        /**
+         * What `subject_token` is.
+         */subjectTokenType: FederatedSubjectTokenType, 
+        /**
+         * The connection of the provider (`google-oauth2`...).
+         */connection: String, 
+        /**
+         * Which of the user's accounts at the provider, when they connected several.
+         */loginHint: String? = nil, 
+        /**
+         * Other form parameters. `audience` and `resource` are refused (`InvalidInput`): the token
+         * is for the connection's provider, not an Auth0 API.
+         */extraParameters: [String: String] = [:]) {
+        self.subjectToken = subjectToken
+        self.subjectTokenType = subjectTokenType
+        self.connection = connection
+        self.loginHint = loginHint
+        self.extraParameters = extraParameters
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_federatedtokenexchange_uniffi_trait_debug(
+            FfiConverterTypeFederatedTokenExchange_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_federatedtokenexchange_uniffi_trait_display(
+            FfiConverterTypeFederatedTokenExchange_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension FederatedTokenExchange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFederatedTokenExchange: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FederatedTokenExchange {
+        return
+            try FederatedTokenExchange(
+                subjectToken: FfiConverterString.read(from: &buf), 
+                subjectTokenType: FfiConverterTypeFederatedSubjectTokenType.read(from: &buf), 
+                connection: FfiConverterString.read(from: &buf), 
+                loginHint: FfiConverterOptionString.read(from: &buf), 
+                extraParameters: FfiConverterDictionaryStringString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FederatedTokenExchange, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.subjectToken, into: &buf)
+        FfiConverterTypeFederatedSubjectTokenType.write(value.subjectTokenType, into: &buf)
+        FfiConverterString.write(value.connection, into: &buf)
+        FfiConverterOptionString.write(value.loginHint, into: &buf)
+        FfiConverterDictionaryStringString.write(value.extraParameters, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFederatedTokenExchange_lift(_ buf: RustBuffer) throws -> FederatedTokenExchange {
+    return try FfiConverterTypeFederatedTokenExchange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFederatedTokenExchange_lower(_ value: FederatedTokenExchange) -> RustBuffer {
+    return FfiConverterTypeFederatedTokenExchange.lower(value)
 }
 
 
@@ -2508,6 +3283,20 @@ public struct TokenSet: Equatable, Hashable, CustomDebugStringConvertible, Custo
 
     
     /**
+     * The access token's `act` (actor) claim as JSON, when it is a JWT that has one
+     * (delegation through Custom Token Exchange with an actor token). Decoded WITHOUT
+     * verifying the signature.
+     */
+public func actorClaim() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_tokenset_actor_claim(
+            FfiConverterTypeTokenSet_lower(self),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Whether the access token has expired, or will within `leeway`.
      */
 public func expiresWithin(leeway: TimeInterval) -> Bool  {
@@ -2717,6 +3506,200 @@ public func FfiConverterTypeUserProfile_lift(_ buf: RustBuffer) throws -> UserPr
 public func FfiConverterTypeUserProfile_lower(_ value: UserProfile) -> RustBuffer {
     return FfiConverterTypeUserProfile.lower(value)
 }
+
+
+/**
+ * How a confidential client (a backend) proves its identity at the token endpoint. The
+ * secrets are `Secret`s: printed redacted.
+ */
+
+public enum ClientAuthentication: Equatable, Hashable {
+    
+    /**
+     * A public client: only `client_id` is sent (the default).
+     */
+    case none
+    /**
+     * `client_id` and `client_secret` in the form body.
+     */
+    case clientSecretPost(
+        /**
+         * The client secret.
+         */secret: Secret
+    )
+    /**
+     * HTTP Basic with the client id and secret.
+     */
+    case clientSecretBasic(
+        /**
+         * The client secret.
+         */secret: Secret
+    )
+    /**
+     * An RS256 JWT signed with the application's private key (`private_key_jwt`).
+     */
+    case privateKeyJwt(
+        /**
+         * The RSA private key (2048 bits or more) as a PKCS#8 PEM block
+         * (`-----BEGIN PRIVATE KEY-----`).
+         */pkcs8Pem: Secret, 
+        /**
+         * The key id of the credential registered for the application, if it has one.
+         */kid: String?
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ClientAuthentication: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeClientAuthentication: FfiConverterRustBuffer {
+    typealias SwiftType = ClientAuthentication
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClientAuthentication {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .none
+        
+        case 2: return .clientSecretPost(secret: try FfiConverterTypeSecret.read(from: &buf)
+        )
+        
+        case 3: return .clientSecretBasic(secret: try FfiConverterTypeSecret.read(from: &buf)
+        )
+        
+        case 4: return .privateKeyJwt(pkcs8Pem: try FfiConverterTypeSecret.read(from: &buf), kid: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ClientAuthentication, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .none:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .clientSecretPost(secret):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeSecret.write(secret, into: &buf)
+            
+        
+        case let .clientSecretBasic(secret):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeSecret.write(secret, into: &buf)
+            
+        
+        case let .privateKeyJwt(pkcs8Pem,kid):
+            writeInt(&buf, Int32(4))
+            FfiConverterTypeSecret.write(pkcs8Pem, into: &buf)
+            FfiConverterOptionString.write(kid, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClientAuthentication_lift(_ buf: RustBuffer) throws -> ClientAuthentication {
+    return try FfiConverterTypeClientAuthentication.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClientAuthentication_lower(_ value: ClientAuthentication) -> RustBuffer {
+    return FfiConverterTypeClientAuthentication.lower(value)
+}
+
+
+
+/**
+ * What the subject token of a Token Vault exchange is.
+ */
+
+public enum FederatedSubjectTokenType: Equatable, Hashable {
+    
+    /**
+     * An Auth0 access token whose audience is your backend API (the usual case).
+     */
+    case accessToken
+    /**
+     * An Auth0 refresh token.
+     */
+    case refreshToken
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension FederatedSubjectTokenType: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFederatedSubjectTokenType: FfiConverterRustBuffer {
+    typealias SwiftType = FederatedSubjectTokenType
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FederatedSubjectTokenType {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .accessToken
+        
+        case 2: return .refreshToken
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: FederatedSubjectTokenType, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .accessToken:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .refreshToken:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFederatedSubjectTokenType_lift(_ buf: RustBuffer) throws -> FederatedSubjectTokenType {
+    return try FfiConverterTypeFederatedSubjectTokenType.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFederatedSubjectTokenType_lower(_ value: FederatedSubjectTokenType) -> RustBuffer {
+    return FfiConverterTypeFederatedSubjectTokenType.lower(value)
+}
+
 
 
 /**
@@ -3305,6 +4288,19 @@ public func isAccessDenied() -> Bool  {
 }
     
     /**
+     * Token Vault: the user never connected the account at the provider, or the stored token
+     * can no longer be refreshed: send them through connecting it (again).
+     */
+public func isConnectionRequired() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_tokenexchangeerror_is_connection_required(
+            FfiConverterTypeTokenExchangeError_lower(self),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The server demanded a DPoP nonce again after the automatic retry (`use_dpop_nonce`).
      */
 public func isDpopNonceRequired() -> Bool  {
@@ -3870,6 +4866,30 @@ fileprivate struct FfiConverterOptionTypeDpopKey: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeActorToken: FfiConverterRustBuffer {
+    typealias SwiftType = ActorToken?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeActorToken.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeActorToken.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypePersonName: FfiConverterRustBuffer {
     typealias SwiftType = PersonName?
 
@@ -3934,6 +4954,30 @@ fileprivate struct FfiConverterOptionTypeUserProfile: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeUserProfile.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeClientAuthentication: FfiConverterRustBuffer {
+    typealias SwiftType = ClientAuthentication?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeClientAuthentication.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeClientAuthentication.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4235,6 +5279,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_client_id() != 62636) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_custom_token_exchange() != 8152) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_dpop_key() != 47173) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4248,6 +5295,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_send_authorized() != 56866) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_token_vault_exchange() != 2170) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_userinfo() != 38832) {
@@ -4277,6 +5327,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_token_exchange_ffi_checksum_method_cancellationtoken_is_cancelled() != 722) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_token_exchange_ffi_checksum_method_federatedtokencache_get() != 58369) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_token_exchange_ffi_checksum_method_federatedtokencache_invalidate() != 24009) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_token_exchange_ffi_checksum_constructor_tokenexchangeclient_new() != 5191) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4290,6 +5346,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_token_exchange_ffi_checksum_constructor_cancellationtoken_new() != 17449) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_token_exchange_ffi_checksum_constructor_federatedtokencache_new() != 11297) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -724,6 +724,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_client_id(
     ): Int
+    external fun uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_custom_token_exchange(
+    ): Int
     external fun uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_dpop_key(
     ): Int
     external fun uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_dpop_proof(
@@ -733,6 +735,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_exchange_native_social(
     ): Int
     external fun uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_send_authorized(
+    ): Int
+    external fun uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_token_vault_exchange(
     ): Int
     external fun uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_userinfo(
     ): Int
@@ -752,6 +756,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_token_exchange_ffi_checksum_method_cancellationtoken_is_cancelled(
     ): Int
+    external fun uniffi_token_exchange_ffi_checksum_method_federatedtokencache_get(
+    ): Int
+    external fun uniffi_token_exchange_ffi_checksum_method_federatedtokencache_invalidate(
+    ): Int
     external fun uniffi_token_exchange_ffi_checksum_constructor_tokenexchangeclient_new(
     ): Int
     external fun uniffi_token_exchange_ffi_checksum_constructor_dpopkey_from_pkcs8(
@@ -761,6 +769,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_token_exchange_ffi_checksum_constructor_dpopkey_generate(
     ): Int
     external fun uniffi_token_exchange_ffi_checksum_constructor_cancellationtoken_new(
+    ): Int
+    external fun uniffi_token_exchange_ffi_checksum_constructor_federatedtokencache_new(
     ): Int
     external fun ffi_token_exchange_ffi_uniffi_contract_version(
     ): Int
@@ -795,6 +805,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_client_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_custom_token_exchange(`ptr`: Long,`request`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_dpop_key(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_dpop_proof(`ptr`: Long,`method`: RustBuffer.ByValue,`url`: RustBuffer.ByValue,`accessToken`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -804,6 +816,8 @@ internal object UniffiLib {
     external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_exchange_native_social(`ptr`: Long,`request`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_send_authorized(`ptr`: Long,`request`: RustBuffer.ByValue,`tokens`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_token_vault_exchange(`ptr`: Long,`request`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_userinfo(`ptr`: Long,`tokens`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
     ): Long
@@ -845,7 +859,19 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_token_exchange_ffi_fn_method_cancellationtoken_is_cancelled(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
+    external fun uniffi_token_exchange_ffi_fn_clone_federatedtokencache(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_token_exchange_ffi_fn_free_federatedtokencache(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_token_exchange_ffi_fn_constructor_federatedtokencache_new(`client`: Long,`leeway`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_token_exchange_ffi_fn_method_federatedtokencache_get(`ptr`: Long,`request`: RustBuffer.ByValue,`requiredScopes`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_token_exchange_ffi_fn_method_federatedtokencache_invalidate(`ptr`: Long,`request`: RustBuffer.ByValue,`requiredScopes`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeerror_is_access_denied(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeerror_is_connection_required(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
     external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeerror_is_dpop_nonce_required(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
@@ -879,6 +905,14 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_method_subjecttokentype_uri(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_actortoken_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_actortoken_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_customtokenexchange_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_customtokenexchange_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_method_nativesocialexchange_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_method_nativesocialexchange_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -898,6 +932,18 @@ internal object UniffiLib {
     external fun uniffi_token_exchange_ffi_fn_method_resourceresponse_body_text(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_method_resourceresponse_header(`ptr`: RustBuffer.ByValue,`name`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_federatedtoken_expires_within(`ptr`: RustBuffer.ByValue,`leeway`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_token_exchange_ffi_fn_method_federatedtoken_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_federatedtoken_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_federatedtokenexchange_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_federatedtokenexchange_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_tokenset_actor_claim(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_method_tokenset_expires_within(`ptr`: RustBuffer.ByValue,`leeway`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
@@ -1057,6 +1103,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_client_id() and 0xFFFF) != 62636) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_custom_token_exchange() and 0xFFFF) != 8152) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_dpop_key() and 0xFFFF) != 47173) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1070,6 +1119,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_send_authorized() and 0xFFFF) != 56866) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_token_vault_exchange() and 0xFFFF) != 2170) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_userinfo() and 0xFFFF) != 38832) {
@@ -1099,6 +1151,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_token_exchange_ffi_checksum_method_cancellationtoken_is_cancelled() and 0xFFFF) != 722) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_token_exchange_ffi_checksum_method_federatedtokencache_get() and 0xFFFF) != 58369) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_token_exchange_ffi_checksum_method_federatedtokencache_invalidate() and 0xFFFF) != 24009) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_token_exchange_ffi_checksum_constructor_tokenexchangeclient_new() and 0xFFFF) != 5191) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1112,6 +1170,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_token_exchange_ffi_checksum_constructor_cancellationtoken_new() and 0xFFFF) != 17449) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_token_exchange_ffi_checksum_constructor_federatedtokencache_new() and 0xFFFF) != 11297) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -2696,6 +2757,326 @@ public object FfiConverterTypeDpopSigner: FfiConverter<DpopSigner, Long> {
 
 
 /**
+ * An in-memory cache of provider tokens, keyed by user (the subject token's `sub`),
+ * connection, account and required scopes. It hands back a cached token until `leeway` before
+ * its expiry, and runs at most one exchange per key at a time. Thread-safe: share one.
+ */
+public interface FederatedTokenCacheInterface {
+    
+    /**
+     * A provider token for `request` whose scope includes every scope of `required_scopes`,
+     * from the cache or from a new exchange.
+     */
+    suspend fun `get`(`request`: FederatedTokenExchange, `requiredScopes`: List<kotlin.String> = listOf(), `cancellation`: CancellationToken? = null): FederatedToken
+    
+    /**
+     * Forgets the cached token of `request` (for example after the provider rejected it).
+     */
+    fun `invalidate`(`request`: FederatedTokenExchange, `requiredScopes`: List<kotlin.String> = listOf())
+    
+    companion object
+}
+
+/**
+ * An in-memory cache of provider tokens, keyed by user (the subject token's `sub`),
+ * connection, account and required scopes. It hands back a cached token until `leeway` before
+ * its expiry, and runs at most one exchange per key at a time. Thread-safe: share one.
+ */
+open class FederatedTokenCache: Disposable, AutoCloseable, FederatedTokenCacheInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * A cache that exchanges through `client` (which must authenticate as the Custom API
+     * Client). `leeway` defaults to 60 seconds.
+     */
+    constructor(`client`: TokenExchangeClient, `leeway`: java.time.Duration? = null) :
+        this(UniffiWithHandle, 
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_constructor_federatedtokencache_new(
+    
+        
+        FfiConverterTypeTokenExchangeClient.lower(`client`),
+        FfiConverterOptionalDuration.lower(`leeway`),_status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_token_exchange_ffi_fn_free_federatedtokencache(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_token_exchange_ffi_fn_clone_federatedtokencache(handle, status)
+        }
+    }
+
+    
+    /**
+     * A provider token for `request` whose scope includes every scope of `required_scopes`,
+     * from the cache or from a new exchange.
+     */
+    @Throws(TokenExchangeException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `get`(`request`: FederatedTokenExchange, `requiredScopes`: List<kotlin.String>, `cancellation`: CancellationToken?) : FederatedToken {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_token_exchange_ffi_fn_method_federatedtokencache_get(
+                uniffiHandle,
+                
+        FfiConverterTypeFederatedTokenExchange.lower(`request`),
+        FfiConverterSequenceString.lower(`requiredScopes`),
+        FfiConverterOptionalTypeCancellationToken.lower(`cancellation`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_token_exchange_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeFederatedToken.lift(it) },
+        // Error FFI converter
+        TokenExchangeException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Forgets the cached token of `request` (for example after the provider rejected it).
+     */override fun `invalidate`(`request`: FederatedTokenExchange, `requiredScopes`: List<kotlin.String>)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_method_federatedtokencache_invalidate(
+        it,
+        
+        FfiConverterTypeFederatedTokenExchange.lower(`request`),
+        FfiConverterSequenceString.lower(`requiredScopes`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFederatedTokenCache: FfiConverter<FederatedTokenCache, Long> {
+    override fun lower(value: FederatedTokenCache): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): FederatedTokenCache {
+        return FederatedTokenCache(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): FederatedTokenCache {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: FederatedTokenCache) = 8UL
+
+    override fun write(value: FederatedTokenCache, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * A client for one Auth0 application. Create one per application and share it: it is
  * thread-safe, and every call on it uses one connection pool and one DPoP nonce store.
  *
@@ -2719,6 +3100,15 @@ public interface TokenExchangeClientInterface {
      * The application's client id.
      */
     fun `clientId`(): kotlin.String
+    
+    /**
+     * Custom Token Exchange: trades a subject token of your own type (a Google ID token for
+     * native Google sign-in...) for Auth0 tokens through the token exchange profile whose
+     * `subject_token_type` matches; its Action validates the token. Invalid input (a reserved
+     * `subject_token_type`, an extra parameter overriding `audience`...) fails before any I/O.
+     * `TokenSet.issued_token_type` and `TokenSet.actor_claim()` tell what was issued.
+     */
+    suspend fun `customTokenExchange`(`request`: CustomTokenExchange, `cancellation`: CancellationToken? = null): TokenSet
     
     /**
      * The DPoP key, if the client has one.
@@ -2749,6 +3139,14 @@ public interface TokenExchangeClientInterface {
      * token), retrying once when the API demands a DPoP nonce. Any status is returned.
      */
     suspend fun `sendAuthorized`(`request`: ResourceRequest, `tokens`: TokenSet, `cancellation`: CancellationToken? = null): ResourceResponse
+    
+    /**
+     * Token Vault (backends): trades the Auth0 token an app sent your API for the user's
+     * access token at the provider behind `request.connection`. The client must be your API's
+     * Custom API Client with `client_authentication` set. `is_connection_required()` on the
+     * error means the user must connect the account (again).
+     */
+    suspend fun `tokenVaultExchange`(`request`: FederatedTokenExchange, `cancellation`: CancellationToken? = null): FederatedToken
     
     /**
      * Calls the tenant's `/userinfo` and returns the user's claims as a JSON object.
@@ -2937,6 +3335,36 @@ open class TokenExchangeClient: Disposable, AutoCloseable, TokenExchangeClientIn
 
     
     /**
+     * Custom Token Exchange: trades a subject token of your own type (a Google ID token for
+     * native Google sign-in...) for Auth0 tokens through the token exchange profile whose
+     * `subject_token_type` matches; its Action validates the token. Invalid input (a reserved
+     * `subject_token_type`, an extra parameter overriding `audience`...) fails before any I/O.
+     * `TokenSet.issued_token_type` and `TokenSet.actor_claim()` tell what was issued.
+     */
+    @Throws(TokenExchangeException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `customTokenExchange`(`request`: CustomTokenExchange, `cancellation`: CancellationToken?) : TokenSet {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_custom_token_exchange(
+                uniffiHandle,
+                
+        FfiConverterTypeCustomTokenExchange.lower(`request`),
+        FfiConverterOptionalTypeCancellationToken.lower(`cancellation`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_token_exchange_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeTokenSet.lift(it) },
+        // Error FFI converter
+        TokenExchangeException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * The DPoP key, if the client has one.
      */override fun `dpopKey`(): DpopKey? {
             return FfiConverterOptionalTypeDpopKey.lift(
@@ -3047,6 +3475,35 @@ open class TokenExchangeClient: Disposable, AutoCloseable, TokenExchangeClientIn
 
     
     /**
+     * Token Vault (backends): trades the Auth0 token an app sent your API for the user's
+     * access token at the provider behind `request.connection`. The client must be your API's
+     * Custom API Client with `client_authentication` set. `is_connection_required()` on the
+     * error means the user must connect the account (again).
+     */
+    @Throws(TokenExchangeException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `tokenVaultExchange`(`request`: FederatedTokenExchange, `cancellation`: CancellationToken?) : FederatedToken {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_token_vault_exchange(
+                uniffiHandle,
+                
+        FfiConverterTypeFederatedTokenExchange.lower(`request`),
+        FfiConverterOptionalTypeCancellationToken.lower(`cancellation`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_token_exchange_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeFederatedToken.lift(it) },
+        // Error FFI converter
+        TokenExchangeException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Calls the tenant's `/userinfo` and returns the user's claims as a JSON object.
      */
     @Throws(TokenExchangeException::class)
@@ -3106,6 +3563,63 @@ public object FfiConverterTypeTokenExchangeClient: FfiConverter<TokenExchangeCli
 
     override fun write(value: TokenExchangeClient, buf: ByteBuffer) {
         buf.putLong(lower(value))
+    }
+}
+
+
+
+/**
+ * Delegation: the party acting on the user's behalf (RFC 8693 `actor_token`). Auth0 issues no
+ * refresh token when an actor is present. The token is a secret: the description is redacted.
+ */
+data class ActorToken (
+    /**
+     * The actor's token.
+     */
+    var `token`: kotlin.String
+    , 
+    /**
+     * Its type, an absolute URI (`urn:ietf:params:oauth:token-type:access_token`...).
+     */
+    var `tokenType`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_method_actortoken_uniffi_trait_display(FfiConverterTypeActorToken.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeActorToken: FfiConverterRustBuffer<ActorToken> {
+    override fun read(buf: ByteBuffer): ActorToken {
+        return ActorToken(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ActorToken) = (
+            FfiConverterString.allocationSize(value.`token`) +
+            FfiConverterString.allocationSize(value.`tokenType`)
+    )
+
+    override fun write(value: ActorToken, buf: ByteBuffer) {
+            FfiConverterString.write(value.`token`, buf)
+            FfiConverterString.write(value.`tokenType`, buf)
     }
 }
 
@@ -3220,6 +3734,13 @@ data class ClientConfig (
      * Largest token endpoint response read, in bytes (default 256 KiB).
      */
     var `maxResponseBytes`: kotlin.Long? = null 
+    , 
+    /**
+     * How the application authenticates at the token endpoint (default `None`: a public
+     * client, which mobile apps are). Backends (a Token Vault Custom API Client) set a
+     * secret or a private key.
+     */
+    var `clientAuthentication`: ClientAuthentication? = null 
     
 ){
     
@@ -3245,6 +3766,7 @@ public object FfiConverterTypeClientConfig: FfiConverterRustBuffer<ClientConfig>
             FfiConverterOptionalTypeTelemetry.read(buf),
             FfiConverterOptionalTypeUnboundTokenPolicy.read(buf),
             FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeClientAuthentication.read(buf),
         )
     }
 
@@ -3257,7 +3779,8 @@ public object FfiConverterTypeClientConfig: FfiConverterRustBuffer<ClientConfig>
             FfiConverterBoolean.allocationSize(value.`telemetryEnabled`) +
             FfiConverterOptionalTypeTelemetry.allocationSize(value.`telemetry`) +
             FfiConverterOptionalTypeUnboundTokenPolicy.allocationSize(value.`unboundTokenPolicy`) +
-            FfiConverterOptionalLong.allocationSize(value.`maxResponseBytes`)
+            FfiConverterOptionalLong.allocationSize(value.`maxResponseBytes`) +
+            FfiConverterOptionalTypeClientAuthentication.allocationSize(value.`clientAuthentication`)
     )
 
     override fun write(value: ClientConfig, buf: ByteBuffer) {
@@ -3270,6 +3793,303 @@ public object FfiConverterTypeClientConfig: FfiConverterRustBuffer<ClientConfig>
             FfiConverterOptionalTypeTelemetry.write(value.`telemetry`, buf)
             FfiConverterOptionalTypeUnboundTokenPolicy.write(value.`unboundTokenPolicy`, buf)
             FfiConverterOptionalLong.write(value.`maxResponseBytes`, buf)
+            FfiConverterOptionalTypeClientAuthentication.write(value.`clientAuthentication`, buf)
+    }
+}
+
+
+
+/**
+ * A Custom Token Exchange: a subject token of your own type, sent to the token exchange
+ * profile whose `subject_token_type` matches (its Action validates the token and sets the
+ * user). The subject token is a secret: the description is redacted.
+ */
+data class CustomTokenExchange (
+    /**
+     * The token to trade (a Google ID token, a legacy session token...).
+     */
+    var `subjectToken`: kotlin.String
+    , 
+    /**
+     * The `subject_token_type` of your token exchange profile: an absolute URI outside the
+     * namespaces Auth0 and Okta reserve (`auth0.com`, `okta.com`, `urn:ietf:`, `urn:auth0:`,
+     * `urn:okta:`), e.g. `https://myapp.example.com/google-id-token`.
+     */
+    var `subjectTokenType`: kotlin.String
+    , 
+    /**
+     * The API to get an access token for.
+     */
+    var `audience`: kotlin.String? = null 
+    , 
+    /**
+     * Space-separated scopes (default `openid profile email offline_access`; `openid` is
+     * always added).
+     */
+    var `scope`: kotlin.String? = null 
+    , 
+    /**
+     * The organization (id or name) to log the user in to.
+     */
+    var `organization`: kotlin.String? = null 
+    , 
+    /**
+     * The party acting on the user's behalf.
+     */
+    var `actor`: ActorToken? = null 
+    , 
+    /**
+     * Extra form parameters for your Action (`event.request.body`). Security parameters
+     * (`grant_type`, client credentials, subject/actor fields, `requested_token_type`,
+     * `audience`, `resource`, `scope`, `organization`) are refused with `InvalidInput`.
+     */
+    var `extraParameters`: Map<kotlin.String, kotlin.String> = mapOf() 
+    , 
+    /**
+     * The end user's IP address, when a server makes the request on their behalf
+     * (`auth0-forwarded-for`).
+     */
+    var `forwardedFor`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_method_customtokenexchange_uniffi_trait_display(FfiConverterTypeCustomTokenExchange.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCustomTokenExchange: FfiConverterRustBuffer<CustomTokenExchange> {
+    override fun read(buf: ByteBuffer): CustomTokenExchange {
+        return CustomTokenExchange(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeActorToken.read(buf),
+            FfiConverterMapStringString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CustomTokenExchange) = (
+            FfiConverterString.allocationSize(value.`subjectToken`) +
+            FfiConverterString.allocationSize(value.`subjectTokenType`) +
+            FfiConverterOptionalString.allocationSize(value.`audience`) +
+            FfiConverterOptionalString.allocationSize(value.`scope`) +
+            FfiConverterOptionalString.allocationSize(value.`organization`) +
+            FfiConverterOptionalTypeActorToken.allocationSize(value.`actor`) +
+            FfiConverterMapStringString.allocationSize(value.`extraParameters`) +
+            FfiConverterOptionalString.allocationSize(value.`forwardedFor`)
+    )
+
+    override fun write(value: CustomTokenExchange, buf: ByteBuffer) {
+            FfiConverterString.write(value.`subjectToken`, buf)
+            FfiConverterString.write(value.`subjectTokenType`, buf)
+            FfiConverterOptionalString.write(value.`audience`, buf)
+            FfiConverterOptionalString.write(value.`scope`, buf)
+            FfiConverterOptionalString.write(value.`organization`, buf)
+            FfiConverterOptionalTypeActorToken.write(value.`actor`, buf)
+            FfiConverterMapStringString.write(value.`extraParameters`, buf)
+            FfiConverterOptionalString.write(value.`forwardedFor`, buf)
+    }
+}
+
+
+
+/**
+ * The user's access token at the external provider. The token is a secret: the description is
+ * redacted.
+ */
+data class FederatedToken (
+    /**
+     * The provider's access token: send it to the provider's API.
+     */
+    var `accessToken`: kotlin.String
+    , 
+    /**
+     * Usually `Bearer`.
+     */
+    var `tokenType`: kotlin.String
+    , 
+    /**
+     * Lifetime in seconds, as the server sent it.
+     */
+    var `expiresIn`: kotlin.Long? = null 
+    , 
+    /**
+     * When the token expires, in seconds since the Unix epoch.
+     */
+    var `expiresAt`: kotlin.Long? = null 
+    , 
+    /**
+     * The scopes granted at the provider.
+     */
+    var `scope`: kotlin.String? = null 
+    , 
+    /**
+     * RFC 8693 `issued_token_type`.
+     */
+    var `issuedTokenType`: kotlin.String? = null 
+    
+){
+    
+    /**
+     * Whether the token has expired, or will within `leeway` (false when the expiry is unknown).
+     */ fun `expiresWithin`(`leeway`: java.time.Duration): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_method_federatedtoken_expires_within(FfiConverterTypeFederatedToken.lower(this),
+        
+        FfiConverterDuration.lower(`leeway`),_status)
+}
+    )
+    }
+    
+
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_method_federatedtoken_uniffi_trait_display(FfiConverterTypeFederatedToken.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFederatedToken: FfiConverterRustBuffer<FederatedToken> {
+    override fun read(buf: ByteBuffer): FederatedToken {
+        return FederatedToken(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FederatedToken) = (
+            FfiConverterString.allocationSize(value.`accessToken`) +
+            FfiConverterString.allocationSize(value.`tokenType`) +
+            FfiConverterOptionalLong.allocationSize(value.`expiresIn`) +
+            FfiConverterOptionalLong.allocationSize(value.`expiresAt`) +
+            FfiConverterOptionalString.allocationSize(value.`scope`) +
+            FfiConverterOptionalString.allocationSize(value.`issuedTokenType`)
+    )
+
+    override fun write(value: FederatedToken, buf: ByteBuffer) {
+            FfiConverterString.write(value.`accessToken`, buf)
+            FfiConverterString.write(value.`tokenType`, buf)
+            FfiConverterOptionalLong.write(value.`expiresIn`, buf)
+            FfiConverterOptionalLong.write(value.`expiresAt`, buf)
+            FfiConverterOptionalString.write(value.`scope`, buf)
+            FfiConverterOptionalString.write(value.`issuedTokenType`, buf)
+    }
+}
+
+
+
+/**
+ * A Token Vault exchange. The subject token is a secret: the description is redacted.
+ */
+data class FederatedTokenExchange (
+    /**
+     * The Auth0 token the app sent your API.
+     */
+    var `subjectToken`: kotlin.String
+    , 
+    /**
+     * What `subject_token` is.
+     */
+    var `subjectTokenType`: FederatedSubjectTokenType
+    , 
+    /**
+     * The connection of the provider (`google-oauth2`...).
+     */
+    var `connection`: kotlin.String
+    , 
+    /**
+     * Which of the user's accounts at the provider, when they connected several.
+     */
+    var `loginHint`: kotlin.String? = null 
+    , 
+    /**
+     * Other form parameters. `audience` and `resource` are refused (`InvalidInput`): the token
+     * is for the connection's provider, not an Auth0 API.
+     */
+    var `extraParameters`: Map<kotlin.String, kotlin.String> = mapOf() 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_method_federatedtokenexchange_uniffi_trait_display(FfiConverterTypeFederatedTokenExchange.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFederatedTokenExchange: FfiConverterRustBuffer<FederatedTokenExchange> {
+    override fun read(buf: ByteBuffer): FederatedTokenExchange {
+        return FederatedTokenExchange(
+            FfiConverterString.read(buf),
+            FfiConverterTypeFederatedSubjectTokenType.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterMapStringString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FederatedTokenExchange) = (
+            FfiConverterString.allocationSize(value.`subjectToken`) +
+            FfiConverterTypeFederatedSubjectTokenType.allocationSize(value.`subjectTokenType`) +
+            FfiConverterString.allocationSize(value.`connection`) +
+            FfiConverterOptionalString.allocationSize(value.`loginHint`) +
+            FfiConverterMapStringString.allocationSize(value.`extraParameters`)
+    )
+
+    override fun write(value: FederatedTokenExchange, buf: ByteBuffer) {
+            FfiConverterString.write(value.`subjectToken`, buf)
+            FfiConverterTypeFederatedSubjectTokenType.write(value.`subjectTokenType`, buf)
+            FfiConverterString.write(value.`connection`, buf)
+            FfiConverterOptionalString.write(value.`loginHint`, buf)
+            FfiConverterMapStringString.write(value.`extraParameters`, buf)
     }
 }
 
@@ -3738,6 +4558,21 @@ data class TokenSet (
 ){
     
     /**
+     * The access token's `act` (actor) claim as JSON, when it is a JWT that has one
+     * (delegation through Custom Token Exchange with an actor token). Decoded WITHOUT
+     * verifying the signature.
+     */ fun `actorClaim`(): kotlin.String? {
+            return FfiConverterOptionalString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_method_tokenset_actor_claim(FfiConverterTypeTokenSet.lower(this),
+        _status)
+}
+    )
+    }
+    
+
+    
+    /**
      * Whether the access token has expired, or will within `leeway`.
      */ fun `expiresWithin`(`leeway`: java.time.Duration): kotlin.Boolean {
             return FfiConverterBoolean.lift(
@@ -3897,6 +4732,203 @@ public object FfiConverterTypeUserProfile: FfiConverterRustBuffer<UserProfile> {
             FfiConverterOptionalString.write(value.`extraJson`, buf)
     }
 }
+
+
+
+/**
+ * How a confidential client (a backend) proves its identity at the token endpoint. The
+ * secrets are `Secret`s: printed redacted.
+ */
+sealed class ClientAuthentication {
+    
+    /**
+     * A public client: only `client_id` is sent (the default).
+     */
+    object None : ClientAuthentication()
+    
+    
+    /**
+     * `client_id` and `client_secret` in the form body.
+     */
+    data class ClientSecretPost(
+        /**
+         * The client secret.
+         */
+        val `secret`: com.tokenexchange.Secret) : ClientAuthentication()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * HTTP Basic with the client id and secret.
+     */
+    data class ClientSecretBasic(
+        /**
+         * The client secret.
+         */
+        val `secret`: com.tokenexchange.Secret) : ClientAuthentication()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * An RS256 JWT signed with the application's private key (`private_key_jwt`).
+     */
+    data class PrivateKeyJwt(
+        /**
+         * The RSA private key (2048 bits or more) as a PKCS#8 PEM block
+         * (`-----BEGIN PRIVATE KEY-----`).
+         */
+        val `pkcs8Pem`: com.tokenexchange.Secret, 
+        /**
+         * The key id of the credential registered for the application, if it has one.
+         */
+        val `kid`: kotlin.String?) : ClientAuthentication()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeClientAuthentication : FfiConverterRustBuffer<ClientAuthentication>{
+    override fun read(buf: ByteBuffer): ClientAuthentication {
+        return when(buf.getInt()) {
+            1 -> ClientAuthentication.None
+            2 -> ClientAuthentication.ClientSecretPost(
+                FfiConverterTypeSecret.read(buf),
+                )
+            3 -> ClientAuthentication.ClientSecretBasic(
+                FfiConverterTypeSecret.read(buf),
+                )
+            4 -> ClientAuthentication.PrivateKeyJwt(
+                FfiConverterTypeSecret.read(buf),
+                FfiConverterOptionalString.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: ClientAuthentication): ULong = when(value) {
+        is ClientAuthentication.None -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is ClientAuthentication.ClientSecretPost -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeSecret.allocationSize(value.`secret`)
+            )
+        }
+        is ClientAuthentication.ClientSecretBasic -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeSecret.allocationSize(value.`secret`)
+            )
+        }
+        is ClientAuthentication.PrivateKeyJwt -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeSecret.allocationSize(value.`pkcs8Pem`)
+                + FfiConverterOptionalString.allocationSize(value.`kid`)
+            )
+        }
+    }
+
+    override fun write(value: ClientAuthentication, buf: ByteBuffer) {
+        when(value) {
+            is ClientAuthentication.None -> {
+                buf.putInt(1)
+                Unit
+            }
+            is ClientAuthentication.ClientSecretPost -> {
+                buf.putInt(2)
+                FfiConverterTypeSecret.write(value.`secret`, buf)
+                Unit
+            }
+            is ClientAuthentication.ClientSecretBasic -> {
+                buf.putInt(3)
+                FfiConverterTypeSecret.write(value.`secret`, buf)
+                Unit
+            }
+            is ClientAuthentication.PrivateKeyJwt -> {
+                buf.putInt(4)
+                FfiConverterTypeSecret.write(value.`pkcs8Pem`, buf)
+                FfiConverterOptionalString.write(value.`kid`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * What the subject token of a Token Vault exchange is.
+ */
+
+enum class FederatedSubjectTokenType {
+    
+    /**
+     * An Auth0 access token whose audience is your backend API (the usual case).
+     */
+    ACCESS_TOKEN,
+    /**
+     * An Auth0 refresh token.
+     */
+    REFRESH_TOKEN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFederatedSubjectTokenType: FfiConverterRustBuffer<FederatedSubjectTokenType> {
+    override fun read(buf: ByteBuffer) = try {
+        FederatedSubjectTokenType.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: FederatedSubjectTokenType) = 4UL
+
+    override fun write(value: FederatedSubjectTokenType, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
 
 
 
@@ -4596,6 +5628,20 @@ sealed class TokenExchangeException: kotlin.Exception() {
 
     
         /**
+         * Token Vault: the user never connected the account at the provider, or the stored token
+         * can no longer be refreshed: send them through connecting it (again).
+         */ fun `isConnectionRequired`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_method_tokenexchangeerror_is_connection_required(FfiConverterTypeTokenExchangeError.lower(this),
+        _status)
+}
+    )
+    }
+    
+
+    
+        /**
          * The server demanded a DPoP nonce again after the automatic retry (`use_dpop_nonce`).
          */ fun `isDpopNonceRequired`(): kotlin.Boolean {
             return FfiConverterBoolean.lift(
@@ -5221,6 +6267,38 @@ public object FfiConverterOptionalTypeDpopKey: FfiConverterRustBuffer<DpopKey?> 
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeActorToken: FfiConverterRustBuffer<ActorToken?> {
+    override fun read(buf: ByteBuffer): ActorToken? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeActorToken.read(buf)
+    }
+
+    override fun allocationSize(value: ActorToken?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeActorToken.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ActorToken?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeActorToken.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypePersonName: FfiConverterRustBuffer<PersonName?> {
     override fun read(buf: ByteBuffer): PersonName? {
         if (buf.get().toInt() == 0) {
@@ -5307,6 +6385,38 @@ public object FfiConverterOptionalTypeUserProfile: FfiConverterRustBuffer<UserPr
         } else {
             buf.put(1)
             FfiConverterTypeUserProfile.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeClientAuthentication: FfiConverterRustBuffer<ClientAuthentication?> {
+    override fun read(buf: ByteBuffer): ClientAuthentication? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeClientAuthentication.read(buf)
+    }
+
+    override fun allocationSize(value: ClientAuthentication?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeClientAuthentication.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ClientAuthentication?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeClientAuthentication.write(value, buf)
         }
     }
 }

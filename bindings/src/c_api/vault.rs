@@ -1,0 +1,265 @@
+//! Token Vault: the exchange, the provider token, and the cache.
+
+use std::ffi::c_char;
+use std::ptr;
+use std::time::Duration;
+
+use super::{
+    c_string, call, free_handle, guard, into_handle, opt_str_arg, out_arg, ref_arg, str_arg, te_client, te_code,
+    te_error,
+};
+use crate::error::TokenExchangeError;
+use crate::runtime::block_on;
+use crate::token_vault::{FederatedSubjectTokenType, FederatedToken, FederatedTokenCache, FederatedTokenExchange};
+
+/// What the subject token of a Token Vault exchange is: `TE_FEDERATED_SUBJECT_ACCESS_TOKEN`
+/// or `TE_FEDERATED_SUBJECT_REFRESH_TOKEN`. (An integer, not a C enum, so that any value a
+/// caller passes is checked instead of being undefined behaviour.)
+pub type te_federated_subject_token_type = u32;
+
+/// An Auth0 access token whose audience is your backend API (the usual case).
+pub const TE_FEDERATED_SUBJECT_ACCESS_TOKEN: te_federated_subject_token_type = 0;
+
+/// An Auth0 refresh token.
+pub const TE_FEDERATED_SUBJECT_REFRESH_TOKEN: te_federated_subject_token_type = 1;
+
+/// The user's access token at an external provider (Google...), from
+/// `te_client_token_vault_exchange`. Immutable, thread-safe to read. Holds a secret: free it
+/// with `te_federated_token_free` when done.
+pub struct te_federated_token {
+    token: FederatedToken,
+}
+
+/// An in-memory cache of provider tokens (see `te_federated_token_cache_new`). Thread-safe:
+/// share one between threads. Free it with `te_federated_token_cache_free` once no call is
+/// using it.
+pub struct te_federated_token_cache {
+    cache: FederatedTokenCache,
+}
+
+/// The request `te_client_token_vault_exchange` and `te_federated_token_cache_get` build.
+unsafe fn vault_request(
+    subject_token: *const c_char,
+    subject_token_type: te_federated_subject_token_type,
+    connection: *const c_char,
+    login_hint: *const c_char,
+) -> Result<FederatedTokenExchange, TokenExchangeError> {
+    let subject_token = unsafe { str_arg(subject_token, "subject_token") }?;
+    let kind = match subject_token_type {
+        TE_FEDERATED_SUBJECT_ACCESS_TOKEN => FederatedSubjectTokenType::AccessToken,
+        TE_FEDERATED_SUBJECT_REFRESH_TOKEN => FederatedSubjectTokenType::RefreshToken,
+        _ => {
+            return Err(TokenExchangeError::invalid(
+                "subject_token_type",
+                "must be TE_FEDERATED_SUBJECT_ACCESS_TOKEN or TE_FEDERATED_SUBJECT_REFRESH_TOKEN",
+            ));
+        }
+    };
+    let connection = unsafe { str_arg(connection, "connection") }?;
+    let mut request = FederatedTokenExchange::new(subject_token, kind, connection);
+    request.login_hint = unsafe { opt_str_arg(login_hint, "login_hint") }?.map(str::to_owned);
+    Ok(request)
+}
+
+/// Token Vault (backends): trades `subject_token`, the Auth0 token an app sent your API, for
+/// the user's access token at the provider behind `connection` (`google-oauth2`...).
+/// `login_hint` (NULL for none) picks one of the user's accounts there. BLOCKS until the
+/// server answers.
+///
+/// The client must be your API's Custom API Client, authenticated
+/// (`te_client_options_set_client_secret_post`, `..._basic` or `..._private_key_jwt`).
+/// Invalid input fails before any I/O. On failure, `te_error_is_connection_required` means the
+/// user must connect the account (again); `te_error_is_unauthorized_client`,
+/// `te_error_is_invalid_grant` and `te_error_is_invalid_request` name the other usual causes.
+/// Free `*token_out` with `te_federated_token_free`.
+///
+/// # Safety
+/// `client` must be a live client; strings NUL-terminated (`login_hint` may be NULL);
+/// `token_out` valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_client_token_vault_exchange(
+    client: *const te_client,
+    subject_token: *const c_char,
+    subject_token_type: te_federated_subject_token_type,
+    connection: *const c_char,
+    login_hint: *const c_char,
+    token_out: *mut *mut te_federated_token,
+    error: *mut *mut te_error,
+) -> te_code {
+    call(error, || {
+        let out = unsafe { out_arg(token_out, "token_out") }?;
+        let client = unsafe { ref_arg(client, "client") }?;
+        let request = unsafe { vault_request(subject_token, subject_token_type, connection, login_hint) }?;
+        let token = block_on(client.client.vault_exchange(&request, None))?;
+        *out = into_handle(te_federated_token { token });
+        Ok(())
+    })
+}
+
+fn field(token: *const te_federated_token, get: impl FnOnce(&FederatedToken) -> Option<&str>) -> *mut c_char {
+    guard(ptr::null_mut(), || match unsafe { token.as_ref() } {
+        Some(t) => c_string(get(&t.token)),
+        None => ptr::null_mut(),
+    })
+}
+
+fn number(token: *const te_federated_token, out: *mut i64, get: impl FnOnce(&FederatedToken) -> Option<i64>) -> bool {
+    guard(false, || {
+        match (unsafe { token.as_ref() }.and_then(|t| get(&t.token)), unsafe {
+            out.as_mut()
+        }) {
+            (Some(v), Some(out)) => {
+                *out = v;
+                true
+            }
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    })
+}
+
+/// The provider's access token (a SECRET): send it to the provider's API. Free it with
+/// `te_string_free`; NULL for NULL.
+///
+/// # Safety
+/// `token` must be NULL or a live federated token.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_federated_token_access_token(token: *const te_federated_token) -> *mut c_char {
+    field(token, |t| Some(&t.access_token))
+}
+
+/// The token type (usually `Bearer`). Free it with `te_string_free`.
+///
+/// # Safety
+/// `token` must be NULL or a live federated token.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_federated_token_token_type(token: *const te_federated_token) -> *mut c_char {
+    field(token, |t| Some(&t.token_type))
+}
+
+/// The scopes granted at the provider, or NULL. Free it with `te_string_free`.
+///
+/// # Safety
+/// `token` must be NULL or a live federated token.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_federated_token_scope(token: *const te_federated_token) -> *mut c_char {
+    field(token, |t| t.scope.as_deref())
+}
+
+/// The RFC 8693 `issued_token_type`
+/// (`http://auth0.com/oauth/token-type/federated-connection-access-token`), or NULL. Free it
+/// with `te_string_free`.
+///
+/// # Safety
+/// `token` must be NULL or a live federated token.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_federated_token_issued_token_type(token: *const te_federated_token) -> *mut c_char {
+    field(token, |t| t.issued_token_type.as_deref())
+}
+
+/// The token's lifetime in seconds as the server sent it: stored in `*seconds_out`, returning
+/// true; false (and `*seconds_out` untouched) when unknown.
+///
+/// # Safety
+/// `token` must be NULL or a live federated token; `seconds_out` NULL or valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_federated_token_expires_in(
+    token: *const te_federated_token,
+    seconds_out: *mut i64,
+) -> bool {
+    number(token, seconds_out, |t| t.expires_in)
+}
+
+/// When the token expires, in seconds since the Unix epoch: stored in `*out`, returning true;
+/// false (and `*out` untouched) when unknown.
+///
+/// # Safety
+/// `token` must be NULL or a live federated token; `out` NULL or valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_federated_token_expires_at(token: *const te_federated_token, out: *mut i64) -> bool {
+    number(token, out, |t| t.expires_at)
+}
+
+/// Frees a federated token (and wipes it). NULL is ignored.
+///
+/// # Safety
+/// `token` must be NULL or a token returned by this library, not freed before.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_federated_token_free(token: *mut te_federated_token) {
+    guard((), || {
+        if !token.is_null() {
+            // SAFETY: made by `into_handle`, not freed before (header contract).
+            let mut boxed = unsafe { Box::from_raw(token) };
+            zeroize::Zeroize::zeroize(&mut boxed.token.access_token);
+        }
+    })
+}
+
+/// A cache of provider tokens that exchanges through `client` (your API's authenticated
+/// Custom API Client; the cache keeps its own reference, the caller still frees `client`).
+/// Tokens are handed out until `leeway_seconds` before they expire (0 = the default, 60 s).
+/// Free it with `te_federated_token_cache_free`.
+///
+/// # Safety
+/// `client` must be a live client; `cache_out` valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_federated_token_cache_new(
+    client: *const te_client,
+    leeway_seconds: u32,
+    cache_out: *mut *mut te_federated_token_cache,
+    error: *mut *mut te_error,
+) -> te_code {
+    call(error, || {
+        let out = unsafe { out_arg(cache_out, "cache_out") }?;
+        let client = unsafe { ref_arg(client, "client") }?;
+        let leeway = (leeway_seconds > 0).then(|| Duration::from_secs(u64::from(leeway_seconds)));
+        *out = into_handle(te_federated_token_cache {
+            cache: FederatedTokenCache::build(&client.client, leeway),
+        });
+        Ok(())
+    })
+}
+
+/// A provider token for the user of `subject_token` at `connection` (arguments as for
+/// `te_client_token_vault_exchange`) whose scope includes every scope of `required_scopes`
+/// (space-separated; NULL or "" for none): from the cache, or from a new exchange. Concurrent
+/// calls for the same user, connection and scopes share one exchange. BLOCKS when it
+/// exchanges. Free `*token_out` with `te_federated_token_free`.
+///
+/// # Safety
+/// `cache` must be a live cache; strings NUL-terminated (`login_hint` and `required_scopes`
+/// may be NULL); `token_out` valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_federated_token_cache_get(
+    cache: *const te_federated_token_cache,
+    subject_token: *const c_char,
+    subject_token_type: te_federated_subject_token_type,
+    connection: *const c_char,
+    login_hint: *const c_char,
+    required_scopes: *const c_char,
+    token_out: *mut *mut te_federated_token,
+    error: *mut *mut te_error,
+) -> te_code {
+    call(error, || {
+        let out = unsafe { out_arg(token_out, "token_out") }?;
+        let cache = unsafe { ref_arg(cache, "cache") }?;
+        let request = unsafe { vault_request(subject_token, subject_token_type, connection, login_hint) }?;
+        let scopes: Vec<String> = unsafe { opt_str_arg(required_scopes, "required_scopes") }?
+            .unwrap_or("")
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        let token = block_on(cache.cache.fetch(&request, scopes, None))?;
+        *out = into_handle(te_federated_token { token });
+        Ok(())
+    })
+}
+
+/// Frees a cache. NULL is ignored. No call may be using it.
+///
+/// # Safety
+/// `cache` must be NULL or a cache returned by this library, not freed before.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_federated_token_cache_free(cache: *mut te_federated_token_cache) {
+    guard((), || unsafe { free_handle(cache) })
+}
