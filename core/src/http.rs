@@ -85,11 +85,19 @@ pub(crate) fn build_client(
     user_agent: &str,
 ) -> Result<reqwest::Client, Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .and_then(|b| b.with_platform_verifier())
-        .map_err(|e| Error::invalid("tls", format!("the TLS configuration could not be built ({e})")))?
-        .with_no_client_auth();
+        .expect("ring supports the default protocol versions");
+    // The platform verifier fails to build where the OS has no trust store at all (a bare
+    // container). Plain-HTTP loopback use (tests, the emulator) must still work there, so fall
+    // back to an empty root store: every HTTPS server is then refused as untrusted, which
+    // surfaces as a TLS network error on the request rather than a failure to build a client.
+    let tls = match builder.clone().with_platform_verifier() {
+        Ok(b) => b.with_no_client_auth(),
+        Err(_) => builder
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth(),
+    };
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .connect_timeout(connect_timeout)
