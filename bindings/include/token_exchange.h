@@ -894,6 +894,17 @@ bool te_error_is_invalid_dpop_proof(const struct te_error *error);
 bool te_error_is_invalid_grant(const struct te_error *error);
 
 /**
+ * The request is malformed (`invalid_request`); with Custom Token Exchange also a subject
+ * token the profile's Action rejected.
+ *
+ * False for NULL and for internal errors.
+ *
+ * # Safety
+ * `error` must be NULL or a live `te_error`.
+ */
+bool te_error_is_invalid_request(const struct te_error *error);
+
+/**
  * The application may not use this grant (`unauthorized_client`).
  *
  * False for NULL and for internal errors.

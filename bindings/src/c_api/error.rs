@@ -363,6 +363,18 @@ pub unsafe extern "C" fn te_error_is_invalid_grant(error: *const te_error) -> bo
     with(error, false, TokenExchangeError::is_invalid_grant)
 }
 
+/// The request is malformed (`invalid_request`); with Custom Token Exchange also a subject
+/// token the profile's Action rejected.
+///
+/// False for NULL and for internal errors.
+///
+/// # Safety
+/// `error` must be NULL or a live `te_error`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_error_is_invalid_request(error: *const te_error) -> bool {
+    with(error, false, TokenExchangeError::is_invalid_request)
+}
+
 /// The application may not use this grant (`unauthorized_client`).
 ///
 /// False for NULL and for internal errors.
