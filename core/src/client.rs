@@ -169,7 +169,7 @@ impl Client {
                 request = request.header("auth0-forwarded-for", ip.to_string());
             }
             if let Some(dpop) = &inner.dpop {
-                request = request.header("DPoP", dpop.proof("POST", url, None)?);
+                request = request.header("DPoP", dpop.proof_for_request("POST", url, None).await?);
             }
             let response = http::send(request, inner.max_response_bytes).await?;
             let fresh_nonce = inner

@@ -80,25 +80,30 @@ impl Client {
     ) -> Result<AuthorizationHeaders, Error> {
         let url = parse_resource_url(url)?;
         check_method(method)?;
-        self.headers_for(method, &url, tokens)
-    }
-
-    fn headers_for(&self, method: &str, url: &Url, tokens: &TokenSet) -> Result<AuthorizationHeaders, Error> {
         let token = tokens.access_token.expose();
-        if !tokens.is_dpop_bound() {
-            return Ok(AuthorizationHeaders {
+        Ok(match self.key_for(tokens)? {
+            None => AuthorizationHeaders {
                 authorization: Secret::new(format!("Bearer {token}")),
                 dpop: None,
-            });
+            },
+            Some(dpop) => AuthorizationHeaders {
+                authorization: Secret::new(format!("DPoP {token}")),
+                dpop: Some(dpop.proof(method, &url, Some(token))?),
+            },
+        })
+    }
+
+    /// The key that must prove possession of `tokens`: `None` for a bearer token; a typed
+    /// error when the token is bound to a key this client does not hold.
+    fn key_for(&self, tokens: &TokenSet) -> Result<Option<&crate::Dpop>, Error> {
+        if !tokens.is_dpop_bound() {
+            return Ok(None);
         }
         let dpop = self.inner.dpop.as_ref().ok_or(Error::DpopKeyMissing)?;
         if let Some(jkt) = &tokens.dpop_jkt {
             dpop.check_binding(jkt)?;
         }
-        Ok(AuthorizationHeaders {
-            authorization: Secret::new(format!("DPoP {token}")),
-            dpop: Some(dpop.proof(method, url, Some(token))?),
-        })
+        Ok(Some(dpop))
     }
 
     /// Sends a request to your API with the access token (and a DPoP proof for a bound token).
@@ -125,16 +130,19 @@ impl Client {
             headers.append(name, value);
         }
         for attempt in 0..2 {
-            let auth = self.headers_for(&request.method, &url, tokens)?;
+            let token = tokens.access_token.expose();
             let mut req = self
                 .inner
                 .http
                 .request(method.clone(), url.clone())
-                .headers(headers.clone())
-                .header(AUTHORIZATION, auth.authorization.expose());
-            if let Some(proof) = auth.dpop {
-                req = req.header("DPoP", proof);
-            }
+                .headers(headers.clone());
+            req = match self.key_for(tokens)? {
+                None => req.header(AUTHORIZATION, format!("Bearer {token}")),
+                Some(dpop) => req.header(AUTHORIZATION, format!("DPoP {token}")).header(
+                    "DPoP",
+                    dpop.proof_for_request(&request.method, &url, Some(token)).await?,
+                ),
+            };
             if let Some(body) = &request.body {
                 req = req.body(body.clone());
             }

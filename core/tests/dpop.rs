@@ -303,3 +303,47 @@ async fn token_errors_still_arrive_after_the_nonce_dance() {
         .unwrap_err();
     assert!(e.oauth().unwrap().is_invalid_grant(), "{e:?}");
 }
+
+/// A signer that blocks (as a biometric prompt does) and records when it finished.
+struct SlowSigner {
+    key: SoftwareKey,
+    done: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl DpopSigner for SlowSigner {
+    fn public_key(&self) -> Result<EcPublicKey, SignerError> {
+        self.key.public_key()
+    }
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignerError> {
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        self.done.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.key.sign(message)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_blocking_signer_does_not_hold_the_runtime() {
+    let emu = emulator().await;
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let slow = builder(&emu)
+        .dpop(Arc::new(SlowSigner {
+            key: SoftwareKey::generate().unwrap(),
+            done: done.clone(),
+        }))
+        .build()
+        .unwrap();
+    let slow_request = apple(&emu, "apple|slow-signer");
+    let slow_call = tokio::spawn(async move { slow.exchange_native_social(&slow_request).await });
+    // Give the slow call time to reach its signer, then run another exchange on the one worker.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let tokens = dpop_client(&emu)
+        .exchange_native_social(&apple(&emu, "apple|fast"))
+        .await
+        .unwrap();
+    assert!(tokens.is_dpop_bound());
+    assert!(
+        !done.load(std::sync::atomic::Ordering::SeqCst),
+        "the fast exchange waited for the blocked signer"
+    );
+    assert!(slow_call.await.unwrap().unwrap().is_dpop_bound());
+}

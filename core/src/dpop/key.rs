@@ -191,6 +191,10 @@ impl DpopSigner for SoftwareKey {
             .map_err(|_| SignerError::new("ECDSA signing failed"))?;
         Ok(sig.as_ref().to_vec())
     }
+
+    fn may_block(&self) -> bool {
+        false
+    }
 }
 
 impl fmt::Debug for SoftwareKey {

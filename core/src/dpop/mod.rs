@@ -126,6 +126,28 @@ impl Dpop {
         Ok(jwt)
     }
 
+    /// [`Dpop::proof`] for use inside the client's requests: a signer that may block (see
+    /// [`DpopSigner::may_block`]) signs on tokio's blocking pool when a multi-thread runtime
+    /// is running, so a biometric prompt does not hold a runtime worker.
+    pub(crate) async fn proof_for_request(
+        &self,
+        method: &str,
+        url: &Url,
+        access_token: Option<&str>,
+    ) -> Result<String, Error> {
+        let off_thread = self.inner.signer.may_block()
+            && tokio::runtime::Handle::try_current()
+                .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if !off_thread {
+            return self.proof(method, url, access_token);
+        }
+        let (this, method, url) = (self.clone(), method.to_owned(), url.clone());
+        let access_token = access_token.map(|t| zeroize::Zeroizing::new(t.to_owned()));
+        tokio::task::spawn_blocking(move || this.proof(&method, &url, access_token.as_deref().map(String::as_str)))
+            .await
+            .map_err(|_| Error::Signer("the DPoP signer panicked".into()))?
+    }
+
     /// The nonce last received from `url`'s origin.
     pub fn nonce_for(&self, url: &Url) -> Option<String> {
         self.inner

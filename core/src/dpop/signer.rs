@@ -17,6 +17,13 @@ pub trait DpopSigner: Send + Sync {
     /// raw 64-byte `r || s` form (JWS) or a DER `ECDSA-Sig-Value` (what `SecKeyCreateSignature`
     /// and `java.security.Signature` return); both are accepted.
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignerError>;
+
+    /// Whether [`DpopSigner::sign`] may block for long (a biometric prompt, a hardware
+    /// round trip). The client then signs on tokio's blocking pool so the runtime's workers
+    /// stay free for other requests. Defaults to `true`; in-memory keys return `false`.
+    fn may_block(&self) -> bool {
+        true
+    }
 }
 
 /// A signer could not sign (key missing, user cancelled a biometric prompt, hardware error).
