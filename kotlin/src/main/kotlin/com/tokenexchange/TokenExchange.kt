@@ -122,3 +122,96 @@ val TokenExchangeException.oauthCode: String?
 
 /** The user's claims from `/userinfo`, as a JSON object string (parse it with your JSON library). */
 suspend fun TokenExchangeClient.userinfoJson(tokens: TokenSet): String = userinfo(tokens)
+
+/**
+ * A Custom Token Exchange request for native Google sign-in: the Google ID token (from Credential
+ * Manager's `GoogleIdTokenCredential.idToken`) sent to the token exchange profile you created for
+ * it ([profileSubjectTokenType], e.g. `https://myapp.example.com/google-id-token`), whose Action
+ * verifies it against Google's keys and your client ids.
+ */
+fun CustomTokenExchange.Companion.google(
+    idToken: String,
+    profileSubjectTokenType: String,
+    audience: String? = null,
+    scope: String? = null,
+    organization: String? = null,
+): CustomTokenExchange = CustomTokenExchange(
+    subjectToken = idToken,
+    subjectTokenType = profileSubjectTokenType,
+    audience = audience,
+    scope = scope,
+    organization = organization,
+)
+
+/**
+ * Native Google sign-in through Custom Token Exchange (see [CustomTokenExchange.Companion.google]).
+ * Cancelling the coroutine aborts the request. Throws [TokenExchangeException.InvalidInput] before
+ * any I/O for a `profileSubjectTokenType` in a reserved namespace (`urn:ietf:`, `auth0.com`...).
+ */
+suspend fun TokenExchangeClient.googleSignIn(
+    idToken: String,
+    profileSubjectTokenType: String,
+    audience: String? = null,
+    scope: String? = null,
+    organization: String? = null,
+): TokenSet = customTokenExchange(
+    CustomTokenExchange.google(idToken, profileSubjectTokenType, audience, scope, organization),
+)
+
+/**
+ * Custom Token Exchange of any subject token of your own type. [extraParameters] reach your
+ * Action as `event.request.body`; security parameters (`audience`, `scope`, `subject_token`...)
+ * cannot be set that way ([TokenExchangeException.InvalidInput], field `extra_parameters`).
+ * Cancelling the coroutine aborts the request.
+ */
+suspend fun TokenExchangeClient.customExchange(
+    subjectToken: String,
+    subjectTokenType: String,
+    audience: String? = null,
+    scope: String? = null,
+    organization: String? = null,
+    actor: ActorToken? = null,
+    extraParameters: Map<String, String> = emptyMap(),
+): TokenSet = customTokenExchange(
+    CustomTokenExchange(
+        subjectToken = subjectToken,
+        subjectTokenType = subjectTokenType,
+        audience = audience,
+        scope = scope,
+        organization = organization,
+        actor = actor,
+        extraParameters = extraParameters,
+    ),
+)
+
+/**
+ * Creates a client for a backend (a Token Vault Custom API Client, a server exchanging tokens):
+ * authenticated with [clientAuthentication], no DPoP key, telemetry as `token-exchange-kotlin`.
+ */
+fun TokenExchangeClient.Companion.backend(
+    domain: String,
+    clientId: String,
+    clientAuthentication: ClientAuthentication,
+    configure: ClientConfig.() -> Unit = {},
+): TokenExchangeClient = create(domain, clientId, dpopKey = null) {
+    this.clientAuthentication = clientAuthentication
+    configure()
+}
+
+/**
+ * Token Vault: the user's access token at the provider behind [connection] (`google-oauth2`...),
+ * for the Auth0 [accessToken] an app sent your API. [TokenExchangeException.isConnectionRequired]
+ * means the user must connect the account (again). Cancelling the coroutine aborts the request.
+ */
+suspend fun TokenExchangeClient.tokenVault(
+    accessToken: String,
+    connection: String,
+    loginHint: String? = null,
+): FederatedToken = tokenVaultExchange(
+    FederatedTokenExchange(
+        subjectToken = accessToken,
+        subjectTokenType = FederatedSubjectTokenType.ACCESS_TOKEN,
+        connection = connection,
+        loginHint = loginHint,
+    ),
+)

@@ -37,6 +37,23 @@ object Emulator {
         return field(post("/emulator/apple/authorization-codes", "{${members.joinToString(",")}}"), "code")
     }
 
+    /** The sample tenant's token exchange profile for Google ID tokens (JavaScript Action `act_google`). */
+    const val GOOGLE_PROFILE = "urn:token-exchange:google-id-token"
+
+    /** The Token Vault backend API and its Custom API Client. */
+    const val VAULT_API = "https://calendar-backend.example.com"
+    const val VAULT_CLIENT_ID = "calendar-backend"
+    const val VAULT_CLIENT_SECRET = "calendar-backend-secret"
+
+    /** A Google ID token for [sub] from the emulator's test Google issuer. */
+    fun googleIdToken(sub: String, email: String = "$sub@example.com"): String =
+        field(post("/emulator/google/id-tokens", "{\"sub\":\"$sub\",\"email\":\"$email\"}"), "id_token")
+
+    /** Connects [userId]'s account at [connection] in the Token Vault. */
+    fun connectAccount(userId: String, connection: String = "google-oauth2") {
+        post("/emulator/vault/connect", "{\"user_id\":\"$userId\",\"connection\":\"$connection\"}")
+    }
+
     /** A Facebook session token (reusable until it expires). */
     fun facebookToken(): String = field(post("/emulator/facebook/session-tokens", "{}"), "token")
 

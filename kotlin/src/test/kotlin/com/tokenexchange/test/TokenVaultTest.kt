@@ -1,0 +1,59 @@
+package com.tokenexchange.test
+
+import com.tokenexchange.ClientAuthentication
+import com.tokenexchange.NativeSocialExchange
+import com.tokenexchange.Secret
+import com.tokenexchange.TokenExchangeClient
+import com.tokenexchange.TokenExchangeException
+import com.tokenexchange.apple
+import com.tokenexchange.backend
+import com.tokenexchange.create
+import com.tokenexchange.exchange
+import com.tokenexchange.tokenVault
+import kotlinx.coroutines.runBlocking
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertFalse
+import org.junit.Assert.assertTrue
+import org.junit.Assert.fail
+import org.junit.Test
+
+/** Token Vault from Kotlin (a JVM backend): the calendar backend exchanges a user's token for Google's. */
+class TokenVaultTest {
+    private val base = Emulator.baseUrl
+    private val backend = TokenExchangeClient.backend(
+        base,
+        Emulator.VAULT_CLIENT_ID,
+        ClientAuthentication.ClientSecretPost(Secret(Emulator.VAULT_CLIENT_SECRET)),
+    )
+
+    private suspend fun appAccessToken(user: String): String {
+        val app = TokenExchangeClient.create(base, Emulator.CLIENT_ID, dpopKey = null)
+        return app.exchange(NativeSocialExchange.apple(Emulator.appleCode(user), audience = Emulator.VAULT_API)).accessToken
+    }
+
+    @Test
+    fun backendGetsTheConnectedGoogleToken() = runBlocking<Unit> {
+        val user = "apple|kotlin-vault-user"
+        val accessToken = appAccessToken(user)
+        Emulator.connectAccount(user)
+        val google = backend.tokenVault(accessToken, "google-oauth2")
+        assertEquals("Bearer", google.tokenType)
+        assertTrue(google.accessToken.isNotEmpty() && google.accessToken != accessToken)
+        assertEquals("http://auth0.com/oauth/token-type/federated-connection-access-token", google.issuedTokenType)
+        assertTrue(google.scope.orEmpty().contains("calendar.readonly"))
+        assertTrue((google.expiresIn ?: 0) > 0)
+        assertFalse(google.toString().contains(google.accessToken))
+    }
+
+    @Test
+    fun neverConnectedUserNeedsToConnect() = runBlocking<Unit> {
+        val accessToken = appAccessToken("apple|kotlin-vault-never")
+        try {
+            backend.tokenVault(accessToken, "google-oauth2")
+            fail("expected connection required")
+        } catch (e: TokenExchangeException.OAuth) {
+            assertTrue(e.toString(), e.isConnectionRequired())
+            assertEquals(401, e.status)
+        }
+    }
+}
