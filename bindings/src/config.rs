@@ -50,8 +50,9 @@ pub struct ClientConfig {
 /// secrets are `Secret`s: printed redacted.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum ClientAuthentication {
-    /// A public client: only `client_id` is sent (the default).
-    None,
+    /// A public client: only `client_id` is sent (what `None` for the whole option means too;
+    /// not named `None`, which Swift would confuse with `Optional.none`).
+    PublicClient,
     /// `client_id` and `client_secret` in the form body.
     ClientSecretPost {
         /// The client secret.
@@ -77,7 +78,7 @@ impl ClientAuthentication {
     pub(crate) fn to_core(&self) -> Result<token_exchange::ClientAuthentication, TokenExchangeError> {
         use token_exchange::ClientAuthentication as A;
         Ok(match self {
-            ClientAuthentication::None => A::None,
+            ClientAuthentication::PublicClient => A::None,
             ClientAuthentication::ClientSecretPost { secret } => A::ClientSecretPost(secret.clone()),
             ClientAuthentication::ClientSecretBasic { secret } => A::ClientSecretBasic(secret.clone()),
             ClientAuthentication::PrivateKeyJwt { pkcs8_pem, kid } => A::PrivateKeyJwt(Arc::new(

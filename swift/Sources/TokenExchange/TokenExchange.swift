@@ -3516,9 +3516,10 @@ public func FfiConverterTypeUserProfile_lower(_ value: UserProfile) -> RustBuffe
 public enum ClientAuthentication: Equatable, Hashable {
     
     /**
-     * A public client: only `client_id` is sent (the default).
+     * A public client: only `client_id` is sent (what `None` for the whole option means too;
+     * not named `None`, which Swift would confuse with `Optional.none`).
      */
-    case none
+    case publicClient
     /**
      * `client_id` and `client_secret` in the form body.
      */
@@ -3568,7 +3569,7 @@ public struct FfiConverterTypeClientAuthentication: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .none
+        case 1: return .publicClient
         
         case 2: return .clientSecretPost(secret: try FfiConverterTypeSecret.read(from: &buf)
         )
@@ -3587,7 +3588,7 @@ public struct FfiConverterTypeClientAuthentication: FfiConverterRustBuffer {
         switch value {
         
         
-        case .none:
+        case .publicClient:
             writeInt(&buf, Int32(1))
         
         

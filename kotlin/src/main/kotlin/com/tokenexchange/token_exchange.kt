@@ -4742,9 +4742,10 @@ public object FfiConverterTypeUserProfile: FfiConverterRustBuffer<UserProfile> {
 sealed class ClientAuthentication {
     
     /**
-     * A public client: only `client_id` is sent (the default).
+     * A public client: only `client_id` is sent (what `None` for the whole option means too;
+     * not named `None`, which Swift would confuse with `Optional.none`).
      */
-    object None : ClientAuthentication()
+    object PublicClient : ClientAuthentication()
     
     
     /**
@@ -4813,7 +4814,7 @@ sealed class ClientAuthentication {
 public object FfiConverterTypeClientAuthentication : FfiConverterRustBuffer<ClientAuthentication>{
     override fun read(buf: ByteBuffer): ClientAuthentication {
         return when(buf.getInt()) {
-            1 -> ClientAuthentication.None
+            1 -> ClientAuthentication.PublicClient
             2 -> ClientAuthentication.ClientSecretPost(
                 FfiConverterTypeSecret.read(buf),
                 )
@@ -4829,7 +4830,7 @@ public object FfiConverterTypeClientAuthentication : FfiConverterRustBuffer<Clie
     }
 
     override fun allocationSize(value: ClientAuthentication): ULong = when(value) {
-        is ClientAuthentication.None -> {
+        is ClientAuthentication.PublicClient -> {
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
                 4UL
@@ -4861,7 +4862,7 @@ public object FfiConverterTypeClientAuthentication : FfiConverterRustBuffer<Clie
 
     override fun write(value: ClientAuthentication, buf: ByteBuffer) {
         when(value) {
-            is ClientAuthentication.None -> {
+            is ClientAuthentication.PublicClient -> {
                 buf.putInt(1)
                 Unit
             }
