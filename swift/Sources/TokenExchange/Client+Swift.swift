@@ -81,6 +81,92 @@ extension TokenExchangeClient {
         return object as? [String: Any] ?? [:]
     }
 
+    /// Creates a client for a backend (a Token Vault Custom API Client, a server exchanging
+    /// tokens): authenticated with `clientAuthentication`, no DPoP key, identified in telemetry
+    /// as `token-exchange-swift`.
+    public convenience init(
+        domain: String,
+        clientId: String,
+        clientAuthentication: ClientAuthentication,
+        configure: (inout ClientConfig) -> Void = { _ in }
+    ) throws {
+        try self.init(domain: domain, clientId: clientId, dpopKey: nil) { config in
+            config.clientAuthentication = clientAuthentication
+            configure(&config)
+        }
+    }
+
+    /// Native Google sign-in through Custom Token Exchange: the Google ID token (from Google
+    /// Sign-In's `GIDGoogleUser.idToken.tokenString`) sent to the token exchange profile you
+    /// created for it (`profileSubjectTokenType`, e.g. `https://myapp.example.com/google-id-token`),
+    /// whose Action verifies it.
+    ///
+    /// Cancelling the calling `Task` aborts the request and throws `TokenExchangeError.Cancelled`.
+    /// A `profileSubjectTokenType` in a reserved namespace (`urn:ietf:`, `auth0.com`...) throws
+    /// `InvalidInput` before any I/O.
+    public func googleSignIn(
+        idToken: String,
+        profileSubjectTokenType: String,
+        audience: String? = nil,
+        scope: String? = nil,
+        organization: String? = nil
+    ) async throws -> TokenSet {
+        try await customTokenExchange(.google(
+            idToken: idToken,
+            profileSubjectTokenType: profileSubjectTokenType,
+            audience: audience,
+            scope: scope,
+            organization: organization
+        ))
+    }
+
+    /// Custom Token Exchange of any subject token of your own type. `extraParameters` reach
+    /// your Action as `event.request.body`; security parameters (`audience`, `scope`,
+    /// `subject_token`...) cannot be set that way (`InvalidInput`, field `extra_parameters`).
+    /// Cancelling the calling `Task` aborts the request.
+    public func customTokenExchange(
+        subjectToken: String,
+        subjectTokenType: String,
+        audience: String? = nil,
+        scope: String? = nil,
+        organization: String? = nil,
+        actor: ActorToken? = nil,
+        extraParameters: [String: String] = [:]
+    ) async throws -> TokenSet {
+        try await customTokenExchange(CustomTokenExchange(
+            subjectToken: subjectToken,
+            subjectTokenType: subjectTokenType,
+            audience: audience,
+            scope: scope,
+            organization: organization,
+            actor: actor,
+            extraParameters: extraParameters
+        ))
+    }
+
+    /// Custom Token Exchange of a prepared request. Cancelling the calling `Task` aborts it.
+    public func customTokenExchange(_ request: CustomTokenExchange) async throws -> TokenSet {
+        try await cancellable { token in
+            try await self.customTokenExchange(request: request, cancellation: token)
+        }
+    }
+
+    /// Token Vault (backends): the user's access token at the provider behind `connection`
+    /// (`google-oauth2`...) for the Auth0 `accessToken` an app sent your API. On failure,
+    /// `isConnectionRequired()` means the user must connect the account (again). Cancelling the
+    /// calling `Task` aborts the request.
+    public func tokenVault(accessToken: String, connection: String, loginHint: String? = nil) async throws -> FederatedToken {
+        let request = FederatedTokenExchange(
+            subjectToken: accessToken,
+            subjectTokenType: .accessToken,
+            connection: connection,
+            loginHint: loginHint
+        )
+        return try await cancellable { token in
+            try await self.tokenVaultExchange(request: request, cancellation: token)
+        }
+    }
+
     /// Runs `call` with a `CancellationToken` that the current task's cancellation fires.
     ///
     /// uniffi's generated Swift awaits Rust futures in `withUnsafeContinuation`, which ignores

@@ -48,6 +48,26 @@ extension NativeSocialExchange {
     }
 }
 
+extension CustomTokenExchange {
+    /// Native Google sign-in: the Google ID token, for the token exchange profile you created
+    /// for it (`profileSubjectTokenType`), whose Action verifies it.
+    public static func google(
+        idToken: String,
+        profileSubjectTokenType: String,
+        audience: String? = nil,
+        scope: String? = nil,
+        organization: String? = nil
+    ) -> CustomTokenExchange {
+        CustomTokenExchange(
+            subjectToken: idToken,
+            subjectTokenType: profileSubjectTokenType,
+            audience: audience,
+            scope: scope,
+            organization: organization
+        )
+    }
+}
+
 #if canImport(AuthenticationServices)
 import AuthenticationServices
 
@@ -91,5 +111,21 @@ extension UserProfile: CustomReflectable {
 }
 
 extension PersonName: CustomReflectable {
+    public var customMirror: Mirror { Mirror(self, children: ["redacted": description], displayStyle: .struct) }
+}
+
+extension CustomTokenExchange: CustomReflectable {
+    public var customMirror: Mirror { Mirror(self, children: ["redacted": description], displayStyle: .struct) }
+}
+
+extension ActorToken: CustomReflectable {
+    public var customMirror: Mirror { Mirror(self, children: ["redacted": description], displayStyle: .struct) }
+}
+
+extension FederatedTokenExchange: CustomReflectable {
+    public var customMirror: Mirror { Mirror(self, children: ["redacted": description], displayStyle: .struct) }
+}
+
+extension FederatedToken: CustomReflectable {
     public var customMirror: Mirror { Mirror(self, children: ["redacted": description], displayStyle: .struct) }
 }

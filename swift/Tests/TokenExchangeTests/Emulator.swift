@@ -60,6 +60,28 @@ enum Emulator {
         return try field(try post("/emulator/apple/authorization-codes", json), "code")
     }
 
+    /// The sample tenant's token exchange profile for Google ID tokens (JavaScript Action `act_google`).
+    static let googleProfile = "urn:token-exchange:google-id-token"
+
+    /// The Token Vault backend API and its Custom API Client.
+    static let vaultApi = "https://calendar-backend.example.com"
+    static let vaultClientId = "calendar-backend"
+    static let vaultClientSecret = "calendar-backend-secret"
+
+    /// A Google ID token for `sub` from the emulator's test Google issuer.
+    static func googleIdToken(sub: String, email: String? = nil) throws -> String {
+        let body: [String: Any] = ["sub": sub, "email": email ?? "\(sub)@example.com"]
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
+        return try field(try post("/emulator/google/id-tokens", json), "id_token")
+    }
+
+    /// Connects `userId`'s account at `connection` in the Token Vault.
+    static func connectAccount(userId: String, connection: String = "google-oauth2") throws {
+        let body: [String: Any] = ["user_id": userId, "connection": connection]
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
+        _ = try post("/emulator/vault/connect", json)
+    }
+
     /// A Facebook session token (reusable until it expires).
     static func facebookToken() throws -> String {
         try field(try post("/emulator/facebook/session-tokens", "{}"), "token")
