@@ -2,7 +2,10 @@
  * token-exchange C API.
  *
  * Trade what a native sign-in returned (a Sign in with Apple authorization code, a Facebook
- * session token) for Auth0 tokens, sender-constrained with DPoP.
+ * session token) for Auth0 tokens, sender-constrained with DPoP; any subject token of your own
+ * type through Custom Token Exchange (te_custom_exchange_*, e.g. a Google ID token); and, in a
+ * backend, a user's Auth0 access token for their token at a connected provider (Token Vault,
+ * te_client_token_vault_exchange).
  *
  * Conventions:
  *  - Handles (te_client, te_exchange, te_token_set, te_dpop_key, te_error, ...) are opaque.
@@ -18,11 +21,13 @@
  *    freed with te_bytes_free. te_version() and te_response_body() are the only borrowed
  *    returns.
  *  - te_client, te_dpop_key, te_token_set and te_response may be used from several threads
- *    at once. Builders (te_client_options, te_exchange, te_request) must not be modified
+ *    at once, and so may te_federated_token and te_federated_token_cache. Builders
+ *    (te_client_options, te_exchange, te_custom_exchange, te_request) must not be modified
  *    concurrently.
- *  - te_client_exchange, te_client_send_authorized and te_client_userinfo block the calling
- *    thread until the server answers or the timeout expires; the work runs on the library's
- *    own threads. Never call them from a te_signer callback.
+ *  - te_client_exchange, te_client_custom_token_exchange, te_client_token_vault_exchange,
+ *    te_federated_token_cache_get, te_client_send_authorized and te_client_userinfo block the
+ *    calling thread until the server answers or the timeout expires; the work runs on the
+ *    library's own threads. Never call them from a te_signer callback.
  *  - NULL where a handle or string is required gives TE_ERROR_INVALID_INPUT naming the
  *    parameter (te_error_field); so does a string that is not valid UTF-8. A bug in the
  *    library gives TE_ERROR_INTERNAL; no Rust panic ever crosses into C.

@@ -15,8 +15,9 @@
 //!   (which also wipes them: they may hold tokens). Byte buffers returned through
 //!   `uint8_t **` + `size_t *` are freed with `te_bytes_free`.
 //! * **Threads**: `te_client`, `te_dpop_key` and `te_token_set` may be used from several
-//!   threads at once (const access). Builders (`te_client_options`, `te_exchange`,
-//!   `te_request`) must not be mutated concurrently. Network calls block the calling thread;
+//!   threads at once (const access), and so may `te_federated_token` and
+//!   `te_federated_token_cache`. Builders (`te_client_options`, `te_exchange`,
+//!   `te_custom_exchange`, `te_request`) must not be mutated concurrently. Network calls block the calling thread;
 //!   the work runs on the library's own threads. Do not call them from a signer callback.
 //! * **Safety net**: every entry point checks its pointers (NULL gives
 //!   `TE_ERROR_INVALID_INPUT` naming the parameter), validates UTF-8, and catches Rust panics
