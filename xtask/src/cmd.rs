@@ -11,11 +11,39 @@ use std::time::{Duration, Instant};
 use crate::bail;
 use crate::error::{Context, Result};
 
-/// Renders a command line for display (program and arguments, space separated).
+/// Renders a command line for display (program and arguments, space separated), with JWTs
+/// (the emulator's management token travels in an environment argument) redacted.
 pub fn display(cmd: &Command) -> String {
     let mut parts = vec![quote(cmd.get_program())];
     parts.extend(cmd.get_args().map(quote));
-    parts.join(" ")
+    redact_jwts(&parts.join(" "))
+}
+
+/// Replaces every `eyJ…` run of base64url characters and dots (a JWT) with `<redacted>`.
+fn redact_jwts(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("eyJ") {
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c)))
+            .unwrap_or(tail.len());
+        out.push_str("<redacted>");
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    #[test]
+    fn jwts_are_redacted_from_displayed_commands() {
+        let shown = super::redact_jwts(r#"X={"management_token":"eyJhbGc.eyJzdWI.sig-_x","a":1} run"#);
+        assert_eq!(shown, r#"X={"management_token":"<redacted>","a":1} run"#);
+        assert_eq!(super::redact_jwts("no token"), "no token");
+    }
 }
 
 fn quote(s: &OsStr) -> String {
