@@ -117,6 +117,24 @@ impl Client {
         request: &ResourceRequest,
         tokens: &TokenSet,
     ) -> Result<ResourceResponse, Error> {
+        let response = self.send_authorized_raw(request, tokens).await?;
+        Ok(ResourceResponse {
+            status: response.status,
+            headers: response
+                .headers
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+                .collect(),
+            body: response.body,
+        })
+    }
+
+    /// [`Client::send_authorized`] keeping the transport's response (headers as a map).
+    async fn send_authorized_raw(
+        &self,
+        request: &ResourceRequest,
+        tokens: &TokenSet,
+    ) -> Result<http::RawResponse, Error> {
         let url = parse_resource_url(&request.url)?;
         check_method(&request.method)?;
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
@@ -172,15 +190,7 @@ impl Client {
                 }
                 .into());
             }
-            return Ok(ResourceResponse {
-                status: response.status,
-                headers: response
-                    .headers
-                    .iter()
-                    .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-                    .collect(),
-                body: response.body,
-            });
+            return Ok(response);
         }
         unreachable!("the loop returns on its second attempt")
     }
@@ -193,23 +203,9 @@ impl Client {
             .base_url
             .join("userinfo")
             .expect("a relative path joins onto an http(s) base");
-        let response = self
-            .send_authorized(&ResourceRequest::get(url.as_str()), tokens)
+        let raw = self
+            .send_authorized_raw(&ResourceRequest::get(url.as_str()), tokens)
             .await?;
-        let raw = http::RawResponse {
-            status: response.status,
-            headers: response
-                .headers
-                .iter()
-                .filter_map(|(k, v)| {
-                    Some((
-                        reqwest::header::HeaderName::from_bytes(k.as_bytes()).ok()?,
-                        v.parse().ok()?,
-                    ))
-                })
-                .collect(),
-            body: response.body,
-        };
         if raw.is_success() {
             return raw.json_object();
         }

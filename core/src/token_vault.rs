@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use crate::client::Client;
-use crate::error::{Error, ResponseProblem};
+use crate::error::Error;
 use crate::http::RawResponse;
 use crate::secret::Secret;
 use crate::token_set::unverified_jwt_claims;
@@ -170,22 +170,17 @@ pub struct FederatedToken {
 }
 
 impl FederatedToken {
+    /// Reads the response with the token endpoint's rules (the same required members and
+    /// types as a [`crate::TokenSet`]), keeping what Token Vault returns.
     fn from_response(response: &RawResponse) -> Result<Self, Error> {
-        let map = response.json_object()?;
-        let text = |k: &'static str| map.get(k).and_then(|v| v.as_str()).map(str::to_owned);
-        let access_token = text("access_token")
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| response.unexpected(ResponseProblem::MissingField("access_token")))?;
-        let expires_in = map
-            .get("expires_in")
-            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()));
+        let tokens = crate::TokenSet::from_response(response, None)?;
         Ok(FederatedToken {
-            access_token: Secret::from(access_token),
-            token_type: text("token_type").unwrap_or_else(|| "Bearer".into()),
-            expires_at: expires_in.map(|s| SystemTime::now() + Duration::from_secs(s)),
-            expires_in,
-            scope: text("scope"),
-            issued_token_type: text("issued_token_type"),
+            access_token: tokens.access_token.clone(),
+            token_type: tokens.token_type.clone(),
+            expires_in: tokens.expires_in,
+            expires_at: tokens.expires_at,
+            scope: tokens.scope.clone(),
+            issued_token_type: tokens.issued_token_type.clone(),
         })
     }
 
