@@ -77,14 +77,14 @@ impl RawResponse {
     }
 }
 
-/// Builds the shared client: rustls on ring (the same crypto as DPoP signing) with the
+/// Builds the shared client: rustls on our ring provider ([`crate::tls`]) with the
 /// platform's trust store, no redirects, no retries, no automatic decompression.
 pub(crate) fn build_client(
     connect_timeout: Duration,
     timeout: Duration,
     user_agent: &str,
 ) -> Result<reqwest::Client, Error> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(crate::tls::provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("ring supports the default protocol versions");

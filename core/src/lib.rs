@@ -40,6 +40,7 @@ pub mod management;
 mod native_social;
 mod resource;
 mod secret;
+mod tls;
 mod token_set;
 mod token_vault;
 mod validate;
