@@ -11,8 +11,8 @@
 //! * **C** gets the `te_*` functions of [`c_api`] (header `include/token_exchange.h`, generated
 //!   by cbindgen): opaque handles, blocking calls, error codes.
 //!
-//! Async work runs on a multi-thread tokio runtime owned by the library (two worker threads
-//! named `token-exchange`), never on the caller's thread.
+//! Async work runs on a current-thread tokio runtime owned by the library, driven by one thread
+//! named `token-exchange`, never on the caller's thread.
 
 #![warn(missing_docs)]
 // The error mirrors what Swift and Kotlin see (the OAuth variant carries all its data); its size

@@ -19,26 +19,35 @@ use std::pin::{Pin, pin};
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
-use tokio::runtime::Runtime;
+use tokio::runtime::Handle;
 use tokio::sync::watch;
 use tokio::task::{JoinError, JoinHandle};
 
 use crate::error::TokenExchangeError;
 
-/// Worker threads of the library's runtime: token requests are few and I/O-bound.
-const WORKER_THREADS: usize = 2;
-
-/// The runtime every call runs on, started on first use and never shut down (it lives as long
-/// as the process, like the library).
-pub(crate) fn runtime() -> &'static Runtime {
-    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+/// The handle of the runtime every call runs on, started on first use and never shut down (it
+/// lives as long as the process, like the library).
+///
+/// One I/O thread (`token-exchange`) drives it: token requests are few, short and I/O-bound,
+/// and a current-thread scheduler is much smaller in the mobile binary than the work-stealing
+/// one. Nothing CPU-heavy or blocking runs on it: a foreign DPoP signer that may block (a
+/// biometric prompt) signs on tokio's blocking pool.
+pub(crate) fn runtime() -> &'static Handle {
+    static RUNTIME: OnceLock<Handle> = OnceLock::new();
     RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(WORKER_THREADS)
-            .thread_name("token-exchange")
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .thread_name("token-exchange-blocking")
             .enable_all()
             .build()
-            .expect("the token-exchange runtime could not start (no threads or no I/O driver)")
+            .expect("the token-exchange runtime could not start (no I/O driver)");
+        let handle = runtime.handle().clone();
+        std::thread::Builder::new()
+            .name("token-exchange".into())
+            // Only `Runtime::block_on` drives a current-thread runtime's I/O and timers: this
+            // thread does so for the life of the process.
+            .spawn(move || runtime.block_on(std::future::pending::<()>()))
+            .expect("the token-exchange runtime thread could not start");
+        handle
     })
 }
 
@@ -150,7 +159,7 @@ where
 }
 
 /// Blocks the calling (foreign, non-runtime) thread until `future` completes: the C API's
-/// blocking calls. The work itself runs on the runtime's workers.
+/// blocking calls. Work spawned inside `future` runs on the runtime's thread.
 pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     runtime().block_on(future)
 }

@@ -127,17 +127,15 @@ impl Dpop {
     }
 
     /// [`Dpop::proof`] for use inside the client's requests: a signer that may block (see
-    /// [`DpopSigner::may_block`]) signs on tokio's blocking pool when a multi-thread runtime
-    /// is running, so a biometric prompt does not hold a runtime worker.
+    /// [`DpopSigner::may_block`]) signs on tokio's blocking pool, so a biometric prompt does
+    /// not hold the thread that drives every other request.
     pub(crate) async fn proof_for_request(
         &self,
         method: &str,
         url: &Url,
         access_token: Option<&str>,
     ) -> Result<String, Error> {
-        let off_thread = self.inner.signer.may_block()
-            && tokio::runtime::Handle::try_current()
-                .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let off_thread = self.inner.signer.may_block() && tokio::runtime::Handle::try_current().is_ok();
         if !off_thread {
             return self.proof(method, url, access_token);
         }
