@@ -14,6 +14,7 @@
 //!
 //! The same token serves C callers and anyone who wants to cancel explicitly.
 
+use std::any::Any;
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
 use std::sync::{Arc, OnceLock};
@@ -119,6 +120,9 @@ impl<T> Future for AbortOnDrop<T> {
     }
 }
 
+/// What every call spawns on the runtime.
+type BoxedWork = Pin<Box<dyn Future<Output = Result<Box<dyn Any + Send>, token_exchange::Error>> + Send>>;
+
 /// Runs `work` on the library's runtime and waits for it from whatever executor polls this
 /// future (uniffi's foreign-driven one, or [`block_on`]). Dropping this future, or cancelling
 /// `cancellation`, aborts `work`.
@@ -127,6 +131,17 @@ where
     F: Future<Output = Result<T, token_exchange::Error>> + Send + 'static,
     T: Send + 'static,
 {
+    // Everything below the boxing is shared by all calls: one tokio task type and one copy of
+    // the cancellation race in the binary, not one per exported method.
+    let work: BoxedWork = Box::pin(async move { work.await.map(|t| Box::new(t) as Box<dyn Any + Send>) });
+    let output = run_boxed(work, cancellation).await?;
+    Ok(*output.downcast::<T>().expect("the task returns what `work` returns"))
+}
+
+async fn run_boxed(
+    work: BoxedWork,
+    cancellation: Option<Arc<CancellationToken>>,
+) -> Result<Box<dyn Any + Send>, TokenExchangeError> {
     if cancellation.as_ref().is_some_and(|c| c.is_cancelled()) {
         return Err(TokenExchangeError::Cancelled);
     }
