@@ -34,6 +34,15 @@ export MACOSX_DEPLOYMENT_TARGET=10.15
 
 rustup target add "${IOS_DEVICE[@]}" "${IOS_SIMULATOR[@]}" "${MACOS[@]}"
 
+# The release flags of `cargo xtask size` (xtask/src/size.rs) that apply to Apple targets: no
+# build-machine paths in panic locations. (ld64 packs relocations as chained fixups itself and
+# has no identical code folding.)
+REMAP=""
+for dir in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
+    REMAP="$REMAP --remap-path-prefix=$dir="
+done
+export RUSTFLAGS="${RUSTFLAGS:-}$REMAP --remap-path-prefix=$REPO/="
+
 for target in "${IOS_DEVICE[@]}" "${IOS_SIMULATOR[@]}" "${MACOS[@]}"; do
     echo "==> cargo build --target $target --profile $PROFILE"
     cargo build --manifest-path "$REPO/bindings/Cargo.toml" -p token-exchange-ffi \
