@@ -12,6 +12,10 @@ use crate::error::{Context, Result};
 use crate::suites::{FFI_LIB, FFI_PACKAGE};
 use crate::workspace::{self, Workspace};
 
+/// The size floor of the stack (`bindings/size-baseline`), reported next to the library.
+const BASELINE_PACKAGE: &str = "token-exchange-size-baseline";
+const BASELINE_LIB: &str = "token_exchange_size_baseline";
+
 /// The Cargo profile for mobile builds.
 pub const PROFILE: &str = "release-mobile";
 
@@ -37,18 +41,15 @@ pub fn run(ws: &Workspace) -> Result<()> {
     // output in its own directory (the host build cache stays valid).
     let target = host_triple()?;
     let flags = release_rustflags(&target, &ws.root, &registry_src_dirs());
+    // The baseline is built in the same invocation, so with the same dependency features.
+    let baseline = ws.has_package(BASELINE_PACKAGE);
     let mut build = Command::new(workspace::cargo());
+    build.args(["build", "-p", FFI_PACKAGE]);
+    if baseline {
+        build.args(["-p", BASELINE_PACKAGE]);
+    }
     build
-        .args([
-            "build",
-            "-p",
-            FFI_PACKAGE,
-            "--lib",
-            "--profile",
-            PROFILE,
-            "--target",
-            &target,
-        ])
+        .args(["--lib", "--profile", PROFILE, "--target", &target])
         .arg("--config")
         .arg(format!("target.{target}.rustflags = {}", toml_array(&flags)))
         .current_dir(&ws.root);
@@ -63,21 +64,40 @@ pub fn run(ws: &Workspace) -> Result<()> {
     }
     cmd::run(&mut build)?;
 
-    let name = format!("lib{FFI_LIB}.so");
-    let built = ws.target_dir.join(&target).join(PROFILE).join(&name);
+    let built_dir = ws.target_dir.join(&target).join(PROFILE);
     let out = ws.scratch_dir("size");
     fs::create_dir_all(&out)?;
-    let stripped = out.join(&name);
-    fs::copy(&built, &stripped).with_context(|| format!("copying {}", built.display()))?;
-    strip(&stripped)?;
-
-    let built_len = fs::metadata(&built)?.len();
-    let stripped_len = fs::metadata(&stripped)?.len();
-    let gz_len = gzipped_len(&stripped)?;
+    let name = format!("lib{FFI_LIB}.so");
+    let (built_len, stripped_len, gz_len) = measure(&built_dir, &out, &name)?;
     println!("{name} as built ({PROFILE}, {target}): {}", human(built_len));
     println!("{name} stripped: {}", human(stripped_len));
     println!("{name} stripped, gzip -9: {}", human(gz_len));
+    if baseline {
+        let name = format!("lib{BASELINE_LIB}.so");
+        let (_, floor, _) = measure(&built_dir, &out, &name)?;
+        println!(
+            "baseline {name} (one uniffi async HTTPS + JSON call on the same stack) stripped: {}; \
+             the SDK adds {} ({:.2}x the baseline)",
+            human(floor),
+            human(stripped_len.saturating_sub(floor)),
+            stripped_len as f64 / floor as f64
+        );
+    }
     Ok(())
+}
+
+/// Copies `name` from `built_dir` to `out`, strips the copy and returns the built, stripped
+/// and gzipped sizes.
+fn measure(built_dir: &Path, out: &Path, name: &str) -> Result<(u64, u64, u64)> {
+    let built = built_dir.join(name);
+    let stripped = out.join(name);
+    fs::copy(&built, &stripped).with_context(|| format!("copying {}", built.display()))?;
+    strip(&stripped)?;
+    Ok((
+        fs::metadata(&built)?.len(),
+        fs::metadata(&stripped)?.len(),
+        gzipped_len(&stripped)?,
+    ))
 }
 
 /// Flags of a release build of the mobile library for `target`, beyond the profile. The
