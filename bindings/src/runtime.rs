@@ -17,7 +17,7 @@
 use std::any::Any;
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::task::{Context, Poll};
 
 use tokio::runtime::Handle;
@@ -36,19 +36,42 @@ use crate::error::TokenExchangeError;
 pub(crate) fn runtime() -> &'static Handle {
     static RUNTIME: OnceLock<Handle> = OnceLock::new();
     RUNTIME.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .thread_name("token-exchange-blocking")
-            .enable_all()
-            .build()
-            .expect("the token-exchange runtime could not start (no I/O driver)");
-        let handle = runtime.handle().clone();
+        // Built on its own thread, so the caller's (a C program's main thread, say) gets none of
+        // std's or tokio's per-thread state; a mutex and condvar, not a channel, for the same
+        // reason (a channel registers the waiting thread with std).
+        let started = Arc::new((Mutex::new(None), Condvar::new()));
+        let report = started.clone();
         std::thread::Builder::new()
             .name("token-exchange".into())
-            // Only `Runtime::block_on` drives a current-thread runtime's I/O and timers: this
-            // thread does so for the life of the process.
-            .spawn(move || runtime.block_on(std::future::pending::<()>()))
+            .spawn(move || {
+                let built = tokio::runtime::Builder::new_current_thread()
+                    .thread_name("token-exchange-blocking")
+                    .enable_all()
+                    .build();
+                let (handle, runtime) = match built {
+                    Ok(runtime) => (Ok(runtime.handle().clone()), Some(runtime)),
+                    Err(e) => (Err(e), None),
+                };
+                let (slot, ready) = &*report;
+                *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
+                ready.notify_one();
+                // Only `Runtime::block_on` drives a current-thread runtime's I/O and timers:
+                // this thread does so for the life of the process.
+                if let Some(runtime) = runtime {
+                    runtime.block_on(std::future::pending::<()>());
+                }
+            })
             .expect("the token-exchange runtime thread could not start");
-        handle
+        let (slot, ready) = &*started;
+        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            match slot.take() {
+                Some(handle) => {
+                    break handle.expect("the token-exchange runtime could not start (no I/O driver)");
+                }
+                None => slot = ready.wait(slot).unwrap_or_else(|p| p.into_inner()),
+            }
+        }
     })
 }
 
