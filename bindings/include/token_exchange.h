@@ -27,7 +27,8 @@
  *  - te_client_exchange, te_client_custom_token_exchange, te_client_token_vault_exchange,
  *    te_federated_token_cache_get, te_client_send_authorized and te_client_userinfo block the
  *    calling thread until the server answers or the timeout expires; the work runs on the
- *    library's own threads. Never call them from a te_signer callback.
+ *    library's own threads. te_client_cancel, from another thread, makes the client's calls
+ *    in flight return TE_ERROR_CANCELLED at once. Never call them from a te_signer callback.
  *  - NULL where a handle or string is required gives TE_ERROR_INVALID_INPUT naming the
  *    parameter (te_error_field); so does a string that is not valid UTF-8. A bug in the
  *    library gives TE_ERROR_INTERNAL; no Rust panic ever crosses into C.
@@ -522,6 +523,18 @@ enum te_code te_client_userinfo(const struct te_client *client,
                                 const struct te_token_set *tokens,
                                 char **json_out,
                                 struct te_error **error);
+
+/**
+ * Cancels every call in flight on `client`, from any thread, without blocking: each returns
+ * `TE_ERROR_CANCELLED` at once, its HTTP request aborted. This includes
+ * `te_federated_token_cache_get` on caches built from the client. A cancelled request may
+ * still have reached the server (`te_error_request_may_have_reached_server` is true): do not
+ * resend a single-use Apple code. Calls started afterwards run normally. NULL is ignored.
+ *
+ * # Safety
+ * `client` must be NULL or a live client.
+ */
+void te_client_cancel(const struct te_client *client);
 
 /**
  * Frees a client. NULL is ignored. No call may be using it.

@@ -2,6 +2,7 @@
 
 use std::ffi::c_char;
 use std::ptr;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use super::{
@@ -10,7 +11,7 @@ use super::{
 };
 use crate::client::TokenExchangeClient;
 use crate::config::{ClientAuthentication, ClientConfig, Telemetry, UnboundTokenPolicy};
-use crate::runtime::block_on;
+use crate::runtime::{CancellationToken, block_on};
 use crate::tokens::TokenSet;
 
 /// Telemetry name of C callers.
@@ -26,6 +27,27 @@ pub struct te_client_options {
 /// `te_client_free` once no call is using it.
 pub struct te_client {
     pub(crate) client: TokenExchangeClient,
+    /// Shared with the Token Vault caches built from this client.
+    pub(crate) calls: Arc<CallScope>,
+}
+
+/// The calls in flight on one client, for `te_client_cancel`: each blocking call runs with the
+/// current token; cancelling cancels it and puts a fresh one in its place, so later calls are
+/// not affected.
+#[derive(Default)]
+pub(crate) struct CallScope(Mutex<Arc<CancellationToken>>);
+
+impl CallScope {
+    /// The token a call starting now runs with.
+    pub(crate) fn token(&self) -> Option<Arc<CancellationToken>> {
+        Some(self.0.lock().unwrap_or_else(PoisonError::into_inner).clone())
+    }
+
+    fn cancel_all(&self) {
+        let fresh = Arc::new(CancellationToken::default());
+        let in_flight = std::mem::replace(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner), fresh);
+        in_flight.cancel();
+    }
 }
 
 /// Starts client options for `domain` (`tenant.us.auth0.com`, a custom domain, or a full
@@ -312,7 +334,10 @@ pub unsafe extern "C" fn te_client_new(
         let out = unsafe { out_arg(client_out, "client_out") }?;
         let options = unsafe { ref_arg(options, "options") }?;
         let client = TokenExchangeClient::build(&options.config, options.dpop_key.clone())?;
-        *out = into_handle(te_client { client });
+        *out = into_handle(te_client {
+            client,
+            calls: Arc::default(),
+        });
         Ok(())
     })
 }
@@ -348,7 +373,7 @@ pub unsafe extern "C" fn te_client_exchange(
         let out = unsafe { out_arg(tokens_out, "tokens_out") }?;
         let client = unsafe { ref_arg(client, "client") }?;
         let request = unsafe { ref_arg(request, "request") }?;
-        let tokens = block_on(client.client.exchange(&request.request, None))?;
+        let tokens = block_on(client.client.exchange(&request.request, client.calls.token()))?;
         *out = into_handle(te_token_set { tokens });
         Ok(())
     })
@@ -413,7 +438,11 @@ pub unsafe extern "C" fn te_client_send_authorized(
         let client = unsafe { ref_arg(client, "client") }?;
         let request = unsafe { ref_arg(request, "request") }?;
         let tokens = unsafe { ref_arg(tokens, "tokens") }?;
-        let response = block_on(client.client.send(&request.request, &tokens.tokens, None))?;
+        let response = block_on(
+            client
+                .client
+                .send(&request.request, &tokens.tokens, client.calls.token()),
+        )?;
         *out = into_handle(te_response::new(response));
         Ok(())
     })
@@ -435,8 +464,25 @@ pub unsafe extern "C" fn te_client_userinfo(
         let out = unsafe { out_arg(json_out, "json_out") }?;
         let client = unsafe { ref_arg(client, "client") }?;
         let tokens: &TokenSet = &unsafe { ref_arg(tokens, "tokens") }?.tokens;
-        let json = block_on(client.client.user_claims(tokens, None))?;
+        let json = block_on(client.client.user_claims(tokens, client.calls.token()))?;
         put_string(out, &json, "claims")
+    })
+}
+
+/// Cancels every call in flight on `client`, from any thread, without blocking: each returns
+/// `TE_ERROR_CANCELLED` at once, its HTTP request aborted. This includes
+/// `te_federated_token_cache_get` on caches built from the client. A cancelled request may
+/// still have reached the server (`te_error_request_may_have_reached_server` is true): do not
+/// resend a single-use Apple code. Calls started afterwards run normally. NULL is ignored.
+///
+/// # Safety
+/// `client` must be NULL or a live client.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_client_cancel(client: *const te_client) {
+    guard((), || {
+        if let Some(client) = unsafe { client.as_ref() } {
+            client.calls.cancel_all();
+        }
     })
 }
 

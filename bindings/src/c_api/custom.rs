@@ -227,7 +227,7 @@ pub unsafe extern "C" fn te_client_custom_token_exchange(
         let out = unsafe { out_arg(tokens_out, "tokens_out") }?;
         let client = unsafe { ref_arg(client, "client") }?;
         let request = unsafe { ref_arg(request, "request") }?;
-        let tokens = block_on(client.client.custom_exchange(&request.request, None))?;
+        let tokens = block_on(client.client.custom_exchange(&request.request, client.calls.token()))?;
         *out = into_handle(te_token_set { tokens });
         Ok(())
     })

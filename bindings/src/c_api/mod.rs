@@ -18,7 +18,8 @@
 //!   threads at once (const access), and so may `te_federated_token` and
 //!   `te_federated_token_cache`. Builders (`te_client_options`, `te_exchange`,
 //!   `te_custom_exchange`, `te_request`) must not be mutated concurrently. Network calls block the calling thread;
-//!   the work runs on the library's own threads. Do not call them from a signer callback.
+//!   the work runs on the library's own threads; `te_client_cancel` aborts them from another
+//!   thread. Do not call them from a signer callback.
 //! * **Safety net**: every entry point checks its pointers (NULL gives
 //!   `TE_ERROR_INVALID_INPUT` naming the parameter), validates UTF-8, and catches Rust panics
 //!   (`TE_ERROR_INTERNAL`): no panic crosses into C.

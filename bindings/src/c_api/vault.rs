@@ -2,8 +2,10 @@
 
 use std::ffi::c_char;
 use std::ptr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use super::client::CallScope;
 use super::{
     c_string, call, free_handle, guard, into_handle, opt_str_arg, out_arg, ref_arg, str_arg, te_client, te_code,
     te_error,
@@ -35,6 +37,8 @@ pub struct te_federated_token {
 /// using it.
 pub struct te_federated_token_cache {
     cache: FederatedTokenCache,
+    /// The scope of the client it was built from (`te_client_cancel`).
+    calls: Arc<CallScope>,
 }
 
 /// The request `te_client_token_vault_exchange` and `te_federated_token_cache_get` build.
@@ -90,7 +94,7 @@ pub unsafe extern "C" fn te_client_token_vault_exchange(
         let out = unsafe { out_arg(token_out, "token_out") }?;
         let client = unsafe { ref_arg(client, "client") }?;
         let request = unsafe { vault_request(subject_token, subject_token_type, connection, login_hint) }?;
-        let token = block_on(client.client.vault_exchange(&request, None))?;
+        let token = block_on(client.client.vault_exchange(&request, client.calls.token()))?;
         *out = into_handle(te_federated_token { token });
         Ok(())
     })
@@ -215,6 +219,7 @@ pub unsafe extern "C" fn te_federated_token_cache_new(
         let leeway = (leeway_seconds > 0).then(|| Duration::from_secs(u64::from(leeway_seconds)));
         *out = into_handle(te_federated_token_cache {
             cache: FederatedTokenCache::build(&client.client, leeway),
+            calls: client.calls.clone(),
         });
         Ok(())
     })
@@ -249,7 +254,7 @@ pub unsafe extern "C" fn te_federated_token_cache_get(
             .split_whitespace()
             .map(str::to_owned)
             .collect();
-        let token = block_on(cache.cache.fetch(&request, scopes, None))?;
+        let token = block_on(cache.cache.fetch(&request, scopes, cache.calls.token()))?;
         *out = into_handle(te_federated_token { token });
         Ok(())
     })
