@@ -1390,6 +1390,21 @@ enum te_code te_federated_token_cache_get(const struct te_federated_token_cache 
                                           struct te_error **error);
 
 /**
+ * Forgets the cached token for these arguments (as for `te_federated_token_cache_get`), for
+ * example after the provider rejected it: the next get exchanges again. Does not block.
+ *
+ * # Safety
+ * As for `te_federated_token_cache_get`.
+ */
+enum te_code te_federated_token_cache_invalidate(const struct te_federated_token_cache *cache,
+                                                 const char *subject_token,
+                                                 te_federated_subject_token_type subject_token_type,
+                                                 const char *connection,
+                                                 const char *login_hint,
+                                                 const char *required_scopes,
+                                                 struct te_error **error);
+
+/**
  * Frees a cache. NULL is ignored. No call may be using it.
  *
  * # Safety

@@ -249,15 +249,44 @@ pub unsafe extern "C" fn te_federated_token_cache_get(
         let out = unsafe { out_arg(token_out, "token_out") }?;
         let cache = unsafe { ref_arg(cache, "cache") }?;
         let request = unsafe { vault_request(subject_token, subject_token_type, connection, login_hint) }?;
-        let scopes: Vec<String> = unsafe { opt_str_arg(required_scopes, "required_scopes") }?
-            .unwrap_or("")
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect();
+        let scopes = unsafe { scope_list(required_scopes) }?;
         let token = block_on(cache.cache.fetch(&request, scopes, cache.calls.token()))?;
         *out = into_handle(te_federated_token { token });
         Ok(())
     })
+}
+
+/// Forgets the cached token for these arguments (as for `te_federated_token_cache_get`), for
+/// example after the provider rejected it: the next get exchanges again. Does not block.
+///
+/// # Safety
+/// As for `te_federated_token_cache_get`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_federated_token_cache_invalidate(
+    cache: *const te_federated_token_cache,
+    subject_token: *const c_char,
+    subject_token_type: te_federated_subject_token_type,
+    connection: *const c_char,
+    login_hint: *const c_char,
+    required_scopes: *const c_char,
+    error: *mut *mut te_error,
+) -> te_code {
+    call(error, || {
+        let cache = unsafe { ref_arg(cache, "cache") }?;
+        let request = unsafe { vault_request(subject_token, subject_token_type, connection, login_hint) }?;
+        let scopes = unsafe { scope_list(required_scopes) }?;
+        cache.cache.invalidate(request, scopes);
+        Ok(())
+    })
+}
+
+/// `required_scopes` (space-separated, NULL or "" for none) as a list.
+unsafe fn scope_list(required_scopes: *const c_char) -> Result<Vec<String>, TokenExchangeError> {
+    Ok(unsafe { opt_str_arg(required_scopes, "required_scopes") }?
+        .unwrap_or("")
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect())
 }
 
 /// Frees a cache. NULL is ignored. No call may be using it.

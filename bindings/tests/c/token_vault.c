@@ -123,6 +123,8 @@ static int calendar_status(te_client *backend, const te_federated_token *token) 
     return status;
 }
 
+static int invalid(te_code rc, te_error **slot, const char *field);
+
 static void exchange_with_client_secret(void) {
     const char *user = "apple|c-vault-user";
     char *access_token = app_access_token(user);
@@ -197,6 +199,25 @@ static void exchange_with_client_secret(void) {
     te_string_free(a);
     te_federated_token_free(first);
     te_federated_token_free(second);
+
+    /* Invalidating that entry makes the next get exchange again; the one after is cached. */
+    te_federated_token *third = NULL, *fourth = NULL;
+    before = vault_exchanges();
+    got = OK(te_federated_token_cache_invalidate(cache, access_token, TE_FEDERATED_SUBJECT_ACCESS_TOKEN,
+                                                 "google-oauth2", NULL,
+                                                 "https://www.googleapis.com/auth/calendar.readonly", &error)) &&
+          OK(te_federated_token_cache_get(cache, access_token, TE_FEDERATED_SUBJECT_ACCESS_TOKEN, "google-oauth2",
+                                          NULL, "https://www.googleapis.com/auth/calendar.readonly", &third,
+                                          &error)) &&
+          OK(te_federated_token_cache_get(cache, access_token, TE_FEDERATED_SUBJECT_ACCESS_TOKEN, "google-oauth2",
+                                          NULL, "https://www.googleapis.com/auth/calendar.readonly", &fourth,
+                                          &error));
+    tap(got && vault_exchanges() == before + 1, "after te_federated_token_cache_invalidate, one new exchange");
+    te_federated_token_free(third);
+    te_federated_token_free(fourth);
+    tap(invalid(te_federated_token_cache_invalidate(cache, access_token, 7, "google-oauth2", NULL, NULL, &error),
+                &error, "subject_token_type"),
+        "invalidate with an unknown subject token type is invalid input");
     te_federated_token_cache_free(cache);
 
     te_client_free(backend);
