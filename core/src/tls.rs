@@ -16,7 +16,8 @@ use webpki::ring as algs;
 /// The provider every client's TLS configuration is built on.
 pub(crate) fn provider() -> CryptoProvider {
     CryptoProvider {
-        // Server preference decides among these; AES-GCM is hardware-accelerated on every phone.
+        // Our order of preference (a server may apply its own); AES-GCM is hardware-accelerated
+        // on every phone.
         cipher_suites: vec![
             cipher_suite::TLS13_AES_128_GCM_SHA256,
             cipher_suite::TLS13_AES_256_GCM_SHA384,
