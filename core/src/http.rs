@@ -176,48 +176,27 @@ fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// `Retry-After`: delay-seconds or an IMF-fixdate (RFC 9110 §10.2.3).
+/// The longest `Retry-After` reported. Larger values (a misconfigured or hostile server) are
+/// clamped to it, so that callers can add the delay to an `Instant` or sleep for it without
+/// overflowing.
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// `Retry-After` (RFC 9110 §10.2.3): delay-seconds, or an HTTP-date in any of its three forms
+/// (§5.6.7: IMF-fixdate, obsolete RFC 850 and asctime). Impossible dates (30 February, a wrong
+/// weekday) do not parse. The delay is rounded up to whole seconds and clamped to
+/// [`MAX_RETRY_AFTER`].
 pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = parse_imf_fixdate(value)?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
-/// `Sun, 06 Nov 1994 08:49:37 GMT`
-fn parse_imf_fixdate(s: &str) -> Option<SystemTime> {
-    let rest = s.split_once(", ")?.1;
-    let parts: Vec<&str> = rest.split(' ').collect();
-    let [day, month, year, time, "GMT"] = parts[..] else {
-        return None;
-    };
-    let day: u64 = day.parse().ok()?;
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .iter()
-    .position(|m| *m == month)? as u64
-        + 1;
-    let year: u64 = year.parse().ok()?;
-    let hms: Vec<u64> = time.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
-    let [h, m, sec] = hms[..] else { return None };
-    if !(1..=31).contains(&day) || year < 1970 || h > 23 || m > 59 || sec > 60 {
-        return None;
-    }
-    // Days from civil (Howard Hinnant's algorithm), valid for the Gregorian calendar.
-    let (y, mo) = if month <= 2 {
-        (year - 1, month + 9)
+    let delay = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // All digits: any length is a (possibly absurd) number of seconds.
+        Duration::from_secs(value.parse::<u64>().unwrap_or(u64::MAX))
     } else {
-        (year, month - 3)
+        let at = httpdate::parse_http_date(value).ok()?;
+        let wait = at.duration_since(now).unwrap_or(Duration::ZERO);
+        let whole = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        Duration::from_secs(whole)
     };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let doy = (153 * mo + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(days * 86_400 + h * 3600 + m * 60 + sec))
+    Some(delay.min(MAX_RETRY_AFTER))
 }
 
 #[cfg(test)]
@@ -239,6 +218,48 @@ mod tests {
         );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 PST", now), None);
+    }
+
+    #[test]
+    fn retry_after_accepts_the_three_http_date_forms_of_rfc_9110() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_770);
+        for form in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",  // IMF-fixdate
+            "Sunday, 06-Nov-94 08:49:37 GMT", // obsolete RFC 850 format
+            "Sun Nov  6 08:49:37 1994",       // ANSI C's asctime() format
+        ] {
+            assert_eq!(parse_retry_after(form, now), Some(Duration::from_secs(7)), "{form}");
+        }
+    }
+
+    #[test]
+    fn retry_after_refuses_impossible_dates() {
+        let now = SystemTime::UNIX_EPOCH;
+        for impossible in [
+            "Thu, 30 Feb 2023 08:49:37 GMT", // no 30 February
+            "Mon, 06 Nov 1994 08:49:37 GMT", // 6 November 1994 was a Sunday
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun, 06 Nov 1994 08:60:00 GMT",
+            "Sun, 32 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 300000000000 08:49:37 GMT",
+        ] {
+            assert_eq!(parse_retry_after(impossible, now), None, "{impossible}");
+        }
+    }
+
+    #[test]
+    fn absurd_retry_after_is_clamped_and_dates_round_up() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_millis(784_111_769_500);
+        assert_eq!(parse_retry_after("18446744073709551615", now), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse_retry_after("99999999999999999999999", now), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now), Some(MAX_RETRY_AFTER));
+        // 7.5 s away: waiting 7 s would be too early.
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now),
+            Some(Duration::from_secs(8))
+        );
+        assert_eq!(parse_retry_after("-5", now), None);
+        assert_eq!(parse_retry_after("", now), None);
     }
 
     fn response(status: u16, content_type: &str, body: &str) -> RawResponse {

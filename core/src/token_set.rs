@@ -18,7 +18,8 @@ pub struct TokenSet {
     pub access_token: Secret,
     /// `DPoP` for a sender-constrained token, `Bearer` otherwise (as sent by the server).
     pub token_type: String,
-    /// Lifetime in seconds, as sent by the server.
+    /// Lifetime in seconds, as sent by the server. A response whose `expires_in` is above 100
+    /// years is refused (`UnexpectedResponse`, `InvalidField("expires_in")`).
     pub expires_in: Option<u64>,
     /// When the access token expires, computed from `expires_in` when the response arrived.
     pub expires_at: Option<SystemTime>,
@@ -72,19 +73,22 @@ impl TokenSet {
             .ok_or_else(|| response.unexpected(ResponseProblem::MissingField("access_token")))?;
         let token_type =
             text("token_type")?.ok_or_else(|| response.unexpected(ResponseProblem::MissingField("token_type")))?;
-        let expires_in = match map.get("expires_in") {
-            None | Some(serde_json::Value::Null) => None,
+        let (expires_in, expires_at) = match map.get("expires_in") {
+            None | Some(serde_json::Value::Null) => (None, None),
             // Some servers send the number as a string.
-            Some(v) => Some(
-                v.as_u64()
+            Some(v) => {
+                let invalid = || response.unexpected(ResponseProblem::InvalidField("expires_in"));
+                let seconds = v
+                    .as_u64()
                     .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-                    .ok_or_else(|| response.unexpected(ResponseProblem::InvalidField("expires_in")))?,
-            ),
+                    .ok_or_else(invalid)?;
+                (Some(seconds), Some(expiry(SystemTime::now(), seconds).ok_or_else(invalid)?))
+            }
         };
         let bound = token_type.eq_ignore_ascii_case("DPoP");
         Ok(TokenSet {
             access_token: Secret::from(access_token),
-            expires_at: expires_in.map(|s| SystemTime::now() + Duration::from_secs(s)),
+            expires_at,
             expires_in,
             id_token: text("id_token")?.map(Secret::from),
             refresh_token: text("refresh_token")?.map(Secret::from),
@@ -102,9 +106,10 @@ impl TokenSet {
         self.token_type.eq_ignore_ascii_case("DPoP")
     }
 
-    /// Whether the access token has expired, or will within `leeway`.
+    /// Whether the access token has expired, or will within `leeway` (any leeway, even
+    /// `Duration::MAX`; `false` when the expiry is unknown).
     pub fn expires_within(&self, leeway: Duration) -> bool {
-        self.expires_at.is_some_and(|at| at <= SystemTime::now() + leeway)
+        expires_within(self.expires_at, SystemTime::now(), leeway)
     }
 
     /// The `act` (actor) claim of the access token, when it is a JWT that has one (delegation
@@ -118,6 +123,31 @@ impl TokenSet {
     pub fn unverified_id_token_claims(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
         self.id_token.as_ref().and_then(|t| unverified_jwt_claims(t.expose()))
     }
+}
+
+/// The longest `expires_in` accepted: 100 years. A token endpoint that sends more (RFC 6749
+/// §5.1 has it as a lifetime in seconds, and Auth0 issues at most 30 days) is broken or
+/// hostile; its response is refused as [`ResponseProblem::InvalidField`]`("expires_in")`
+/// rather than clamped, because an app that stores such a token would never refresh it, and a
+/// silently shortened lifetime would hide the server's fault. The bound also keeps every
+/// expiry computation (here and in the language bindings, as 64-bit seconds) far from
+/// overflow.
+pub(crate) const MAX_EXPIRES_IN: u64 = 100 * 365 * 24 * 60 * 60;
+
+/// `now + expires_in`, or `None` when `expires_in` is above [`MAX_EXPIRES_IN`] (or the time
+/// cannot be represented on this platform).
+pub(crate) fn expiry(now: SystemTime, expires_in: u64) -> Option<SystemTime> {
+    if expires_in > MAX_EXPIRES_IN {
+        return None;
+    }
+    now.checked_add(Duration::from_secs(expires_in))
+}
+
+/// Whether `expires_at` is known and at or before `now` + `leeway`. A leeway too large to add
+/// to the clock covers every expiry.
+pub(crate) fn expires_within(expires_at: Option<SystemTime>, now: SystemTime, leeway: Duration) -> bool {
+    let Some(at) = expires_at else { return false };
+    now.checked_add(leeway).is_none_or(|limit| at <= limit)
 }
 
 /// The payload of a compact JWS, decoded without verification.

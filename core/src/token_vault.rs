@@ -10,7 +10,7 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::http::RawResponse;
 use crate::secret::Secret;
-use crate::token_set::unverified_jwt_claims;
+use crate::token_set::{expires_within, unverified_jwt_claims};
 use crate::validate;
 
 /// `grant_type` of the Token Vault access token exchange.
@@ -184,9 +184,10 @@ impl FederatedToken {
         })
     }
 
-    /// Whether the token has expired or will within `leeway`.
+    /// Whether the token has expired or will within `leeway` (any leeway, even
+    /// `Duration::MAX`; `false` when the expiry is unknown).
     pub fn expires_within(&self, leeway: Duration) -> bool {
-        self.expires_at.is_some_and(|at| at <= SystemTime::now() + leeway)
+        expires_within(self.expires_at, SystemTime::now(), leeway)
     }
 
     fn has_scopes(&self, required: &[String]) -> bool {

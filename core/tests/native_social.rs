@@ -528,3 +528,60 @@ async fn a_failed_request_is_never_replayed() {
     assert!(e.is_retryable());
     assert_eq!(peer.recorded().len(), 1, "the client retried on its own");
 }
+
+#[tokio::test]
+async fn absurd_server_values_are_typed_errors_never_a_crash() {
+    let emu = emulator().await;
+    let c = client(&emu);
+    let req = NativeSocialExchange::apple("any-code");
+    let token = |expires_in: serde_json::Value| {
+        CannedResponse::json(
+            200,
+            &serde_json::json!({"access_token": "at", "token_type": "Bearer", "expires_in": expires_in}),
+        )
+    };
+
+    for absurd in [
+        serde_json::json!(u64::MAX),
+        serde_json::json!(u64::MAX.to_string()),
+        serde_json::json!(100 * 365 * 24 * 3600u64 + 1),
+    ] {
+        emu.inject_token_response(token(absurd.clone()));
+        let e = c.exchange_native_social(&req).await.unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::UnexpectedResponse {
+                    problem: ResponseProblem::InvalidField("expires_in"),
+                    ..
+                }
+            ),
+            "expires_in {absurd}: {e:?}"
+        );
+        assert!(e.to_string().contains("`expires_in` is invalid"), "{e}");
+    }
+    // A century is the longest lifetime accepted; any leeway can be asked about it.
+    emu.inject_token_response(token(serde_json::json!(100 * 365 * 24 * 3600u64)));
+    let tokens = c.exchange_native_social(&req).await.unwrap();
+    assert!(tokens.expires_within(Duration::MAX));
+    assert!(!tokens.expires_within(Duration::ZERO));
+
+    // (Retry-After, what `retry_after()` says) for a 429.
+    let cases = [
+        ("Sun, 06 Nov 300000000000 08:49:37 GMT", None),
+        ("Thu, 30 Feb 2023 08:49:37 GMT", None),
+        ("18446744073709551615", Some(Duration::from_secs(24 * 3600))),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", Some(Duration::from_secs(24 * 3600))),
+        ("Sunday, 06-Nov-94 08:49:37 GMT", Some(Duration::ZERO)),
+        ("Sun Nov  6 08:49:37 1994", Some(Duration::ZERO)),
+    ];
+    for (retry_after, expected) in cases {
+        emu.inject_token_response(
+            CannedResponse::oauth_error(429, "too_many_requests", "slow down").header("Retry-After", retry_after),
+        );
+        let e = c.exchange_native_social(&req).await.unwrap_err();
+        assert!(e.oauth().is_some_and(|o| o.is_rate_limited()), "{retry_after}: {e:?}");
+        assert_eq!(e.retry_after(), expected, "Retry-After: {retry_after}");
+    }
+}
+
