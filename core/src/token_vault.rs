@@ -41,8 +41,10 @@ impl FederatedSubjectTokenType {
 }
 
 /// A Token Vault exchange request. The client must be the Custom API Client of your backend
-/// API, authenticated ([`crate::ClientAuthentication`]).
-#[derive(Debug, Clone)]
+/// API, authenticated ([`crate::ClientAuthentication`]). `Debug` shows the connection and the
+/// names of extra parameters, never the subject token, the `login_hint` (an email address) or
+/// parameter values.
+#[derive(Clone)]
 pub struct FederatedTokenExchange {
     subject_token: Secret,
     subject_token_type: FederatedSubjectTokenType,
@@ -132,22 +134,54 @@ impl FederatedTokenExchange {
         Ok((form, self.extra.clone()))
     }
 
-    /// The cache key: who (the `sub` of a JWT subject token, or the token itself), which
-    /// connection and which account.
+    /// The cache key: a SHA-256 digest of everything that decides what the server issues. The
+    /// whole subject token goes in, never a claim read from it: the cache does not verify the
+    /// token's signature, so a forged token carrying someone else's `sub` must not find their
+    /// entry. Each field is length-prefixed, so distinct requests cannot run together into the
+    /// same bytes. Only the digest is kept, never the subject token.
     fn cache_key(&self, scopes: &[String]) -> CacheKey {
-        let user = unverified_jwt_claims(self.subject_token.expose())
-            .and_then(|c| c.get("sub").and_then(|s| s.as_str()).map(str::to_owned))
-            .map(UserKey::Subject)
-            .unwrap_or_else(|| UserKey::TokenHash(crate::dpop::access_token_hash(self.subject_token.expose())));
-        let mut scopes = scopes.to_vec();
-        scopes.sort();
+        let mut scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+        scopes.sort_unstable();
         scopes.dedup();
-        CacheKey {
-            user,
-            connection: self.connection.clone(),
-            login_hint: self.login_hint.clone(),
-            scopes,
+        let mut digest = ring::digest::Context::new(&ring::digest::SHA256);
+        let mut field = |bytes: &[u8]| {
+            digest.update(&(bytes.len() as u64).to_be_bytes());
+            digest.update(bytes);
+        };
+        field(self.subject_token.expose().as_bytes());
+        field(self.subject_token_type.as_uri().as_bytes());
+        field(FEDERATED_CONNECTION_TOKEN_TYPE.as_bytes());
+        field(self.connection.as_bytes());
+        match &self.login_hint {
+            Some(hint) => {
+                field(b"login_hint");
+                field(hint.as_bytes());
+            }
+            None => field(b""),
         }
+        field(&(self.extra.len() as u64).to_be_bytes());
+        for (name, value) in &self.extra {
+            field(name.as_bytes());
+            field(value.as_bytes());
+        }
+        field(&(scopes.len() as u64).to_be_bytes());
+        for scope in scopes {
+            field(scope.as_bytes());
+        }
+        CacheKey(digest.finish().as_ref().try_into().expect("a SHA-256 digest is 32 bytes"))
+    }
+}
+
+impl fmt::Debug for FederatedTokenExchange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.extra.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("FederatedTokenExchange")
+            .field("subject_token", &self.subject_token)
+            .field("subject_token_type", &self.subject_token_type)
+            .field("connection", &self.connection)
+            .field("login_hint", &self.login_hint.as_ref().map(|_| "<redacted>"))
+            .field("extra_parameters", &names)
+            .finish()
     }
 }
 
@@ -226,27 +260,63 @@ impl Client {
     }
 }
 
-#[derive(Clone, PartialEq, Eq, Hash)]
-enum UserKey {
-    Subject(String),
-    /// SHA-256 of an opaque subject token (never the token itself).
-    TokenHash(String),
+/// SHA-256 of a request's cache fields ([`FederatedTokenExchange::cache_key`]).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct CacheKey([u8; 32]);
+
+/// A cached token and how long the subject token it was exchanged for is valid.
+struct Entry {
+    token: FederatedToken,
+    /// The subject token's own `exp` when it is a JWT that has one: once the app's token has
+    /// expired, a hit would keep answering for it (the server would refuse it), so the entry
+    /// is dead. `None` for an opaque subject token: the provider token's expiry bounds it.
+    subject_expires_at: Option<SystemTime>,
 }
 
-#[derive(Clone, PartialEq, Eq, Hash)]
-struct CacheKey {
-    user: UserKey,
-    connection: String,
-    login_hint: Option<String>,
-    scopes: Vec<String>,
+impl Entry {
+    fn new(token: FederatedToken, subject_token: &str) -> Self {
+        Entry {
+            token,
+            subject_expires_at: jwt_expiry(subject_token),
+        }
+    }
+
+    /// Whether the entry may answer at `now`: the subject token has not expired, the provider
+    /// token does not expire within `leeway`, and it carries every required scope.
+    fn usable(&self, now: SystemTime, leeway: Duration, required_scopes: &[String]) -> bool {
+        self.subject_expires_at.is_none_or(|exp| now < exp)
+            && !expires_within(self.token.expires_at, now, leeway)
+            && self.token.has_scopes(required_scopes)
+    }
 }
 
-type Slot = Arc<tokio::sync::Mutex<Option<FederatedToken>>>;
+/// The `exp` of a JWT, read without verification (it only ever shortens a cache entry). A
+/// negative or fractional `exp` is rounded down; one too far in the future to represent is no
+/// bound at all.
+fn jwt_expiry(token: &str) -> Option<SystemTime> {
+    let exp = unverified_jwt_claims(token)?.get("exp")?.as_f64()?;
+    if exp.is_nan() {
+        return None;
+    }
+    if exp <= 0.0 {
+        return Some(SystemTime::UNIX_EPOCH);
+    }
+    // `as` saturates: an absurd `exp` becomes u64::MAX, which the checked addition refuses.
+    SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(exp as u64))
+}
 
-/// An in-memory cache of external tokens keyed by user, connection (and account) and the
-/// scopes the caller needs. It hands back a cached token until `leeway` before its expiry,
-/// and runs at most one exchange per key at a time: concurrent requests for the same key
-/// wait for that exchange and share its result.
+type Slot = Arc<tokio::sync::Mutex<Option<Entry>>>;
+
+/// An in-memory cache of external tokens. It runs at most one exchange per key at a time:
+/// concurrent requests for the same key wait for that exchange and share its result.
+///
+/// The key is a SHA-256 digest of the whole request: the subject token itself (not its `sub`:
+/// the cache does not verify the token's signature), its type, the connection, the account
+/// (`login_hint`), the extra parameters and the scopes the caller needs. So a cached token is
+/// only handed back for the very subject token it was exchanged for, and a forged or
+/// different token always goes to the server, which checks it. A cached token is handed back
+/// until `leeway` before its expiry, and never once the subject token (when it is a JWT with
+/// an `exp`) has expired.
 pub struct FederatedTokenCache {
     client: Client,
     leeway: Duration,
@@ -290,28 +360,29 @@ impl FederatedTokenCache {
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
             // Drop idle slots whose token is gone or stale, so the map does not grow forever.
-            slots.retain(|_, slot| Arc::strong_count(slot) > 1 || self.holds_fresh_token(slot));
+            let now = SystemTime::now();
+            slots.retain(|_, slot| Arc::strong_count(slot) > 1 || self.holds_usable_entry(slot, now));
             slots.entry(key).or_default().clone()
         };
         let mut cached = slot.lock().await;
-        if let Some(token) = cached.as_ref()
-            && !token.expires_within(self.leeway)
-            && token.has_scopes(required_scopes)
+        if let Some(entry) = cached.as_ref()
+            && entry.usable(SystemTime::now(), self.leeway, required_scopes)
         {
-            return Ok(token.clone());
+            return Ok(entry.token.clone());
         }
+        *cached = None;
         let token = self.client.exchange_for_federated_token(request).await?;
-        *cached = Some(token.clone());
+        *cached = Some(Entry::new(token.clone(), request.subject_token.expose()));
         Ok(token)
     }
 
-    fn holds_fresh_token(&self, slot: &Slot) -> bool {
+    fn holds_usable_entry(&self, slot: &Slot, now: SystemTime) -> bool {
         slot.try_lock()
-            .is_ok_and(|t| t.as_ref().is_some_and(|t| !t.expires_within(self.leeway)))
+            .is_ok_and(|e| e.as_ref().is_some_and(|e| e.usable(now, self.leeway, &[])))
     }
 
-    /// Forgets every cached token of the key of `request` (for example after the provider
-    /// rejected the token).
+    /// Forgets the cached token of `request` and `required_scopes` (for example after the
+    /// provider rejected the token).
     pub fn invalidate(&self, request: &FederatedTokenExchange, required_scopes: &[String]) {
         self.slots
             .lock()
@@ -371,5 +442,86 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    fn jwt(claims: serde_json::Value) -> String {
+        use base64::Engine as _;
+        let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+        format!("{}.{}.sig", b64(br#"{"alg":"RS256"}"#), b64(claims.to_string().as_bytes()))
+    }
+
+    fn provider_token(expires_at: Option<SystemTime>, scope: &str) -> FederatedToken {
+        FederatedToken {
+            access_token: Secret::new("provider-token"),
+            token_type: "Bearer".into(),
+            expires_in: None,
+            expires_at,
+            scope: Some(scope.into()),
+            issued_token_type: None,
+        }
+    }
+
+    #[test]
+    fn the_key_is_the_whole_subject_token_not_its_sub() {
+        let victim = jwt(serde_json::json!({"sub": "auth0|victim", "exp": 4_000_000_000u64}));
+        let forged = jwt(serde_json::json!({"sub": "auth0|victim", "exp": 4_000_000_001u64}));
+        let key = |token: &str| FederatedTokenExchange::access_token(token, "google-oauth2").cache_key(&[]);
+        assert!(key(&victim) == key(&victim));
+        assert!(key(&victim) != key(&forged), "another token with the same sub shares the entry");
+        let base = FederatedTokenExchange::access_token(victim.as_str(), "google-oauth2");
+        let scopes = ["a".to_owned(), "b".to_owned()];
+        let variants = [
+            FederatedTokenExchange::new(victim.as_str(), FederatedSubjectTokenType::RefreshToken, "google-oauth2"),
+            FederatedTokenExchange::access_token(victim.as_str(), "google-work"),
+            base.clone().login_hint("me@gmail.com"),
+            base.clone().login_hint(""),
+            base.clone().extra_parameter("access_type", "offline"),
+        ];
+        for other in &variants {
+            assert!(other.cache_key(&[]) != base.cache_key(&[]), "{other:?}");
+        }
+        assert!(base.cache_key(&scopes) != base.cache_key(&[]));
+        // The order and repetition of required scopes do not matter.
+        let reordered = ["b".to_owned(), "a".to_owned(), "a".to_owned()];
+        assert!(base.cache_key(&scopes) == base.cache_key(&reordered));
+    }
+
+    #[test]
+    fn an_entry_never_outlives_its_jwt_subject_token() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000_000);
+        let hour = Duration::from_secs(3600);
+        let fresh = provider_token(Some(now + hour), "calendar");
+        let subject = |exp: u64| jwt(serde_json::json!({ "sub": "auth0|u", "exp": exp }));
+        let alive = Entry::new(fresh.clone(), &subject(2_000_000_100));
+        assert!(alive.usable(now, Duration::from_secs(60), &["calendar".into()]));
+        assert!(!alive.usable(now, Duration::from_secs(60), &["gmail".into()]));
+        assert!(!alive.usable(now + Duration::from_secs(100), Duration::ZERO, &[]));
+        assert!(!alive.usable(now + Duration::from_secs(101), Duration::ZERO, &[]));
+        let expired = Entry::new(fresh.clone(), &subject(1_999_999_999));
+        assert!(!expired.usable(now, Duration::ZERO, &[]));
+        // A non-numeric `exp` or an opaque token: bounded by the provider token only.
+        let opaque = Entry::new(fresh.clone(), "opaque-subject-token");
+        assert!(opaque.usable(now + Duration::from_secs(3000), Duration::from_secs(60), &[]));
+        assert!(!opaque.usable(now + Duration::from_secs(3550), Duration::from_secs(60), &[]));
+        let odd = Entry::new(fresh.clone(), &jwt(serde_json::json!({"sub": "u", "exp": "soon"})));
+        assert!(odd.usable(now, Duration::ZERO, &[]));
+        let negative = Entry::new(fresh.clone(), &jwt(serde_json::json!({"exp": -1})));
+        assert!(!negative.usable(now, Duration::ZERO, &[]));
+        let absurd = Entry::new(fresh, &jwt(serde_json::json!({"exp": 1e300})));
+        assert!(absurd.usable(now, Duration::ZERO, &[]));
+        // A leeway too large to add to the clock covers every expiry, without panicking.
+        assert!(!alive.usable(now, Duration::MAX, &[]));
+    }
+
+    #[test]
+    fn debug_hides_the_subject_token_login_hint_and_parameter_values() {
+        let r = FederatedTokenExchange::access_token("subject-secret", "google-oauth2")
+            .login_hint("someone@gmail.com")
+            .extra_parameter("device", "device-secret");
+        let debug = format!("{r:?}");
+        for secret in ["subject-secret", "someone@gmail.com", "device-secret"] {
+            assert!(!debug.contains(secret), "{debug}");
+        }
+        assert!(debug.contains("google-oauth2") && debug.contains("device"), "{debug}");
     }
 }

@@ -591,46 +591,123 @@ async fn cache_runs_one_exchange_per_key_at_a_time() {
     assert_eq!(emu.vault_exchange_count(), 1, "20 concurrent gets, one exchange");
     assert!(tokens.iter().all(|t| t.access_token == tokens[0].access_token));
 
-    // A new subject token of the same user is the same key: still cached.
+    // Another subject token of the same user is another key (the key is the whole token, not
+    // its unverified `sub`): the server checks it, once.
     let a_again = sign_in(&emu, "apple|cache-a").await;
     cache.get(&google(&a_again), &scopes).await.unwrap();
-    assert_eq!(emu.vault_exchange_count(), 1);
+    cache.get(&google(&a_again), &scopes).await.unwrap();
+    assert_eq!(emu.vault_exchange_count(), 2);
     // Another user, another connection: one exchange each, then cached.
     cache.get(&google(&b), &scopes).await.unwrap();
     let work = FederatedTokenExchange::access_token(a.access_token.clone(), WORK_CONNECTION);
     cache.get(&work, &scopes).await.unwrap();
     cache.get(&work, &scopes).await.unwrap();
     cache.get(&google(&b), &scopes).await.unwrap();
-    assert_eq!(emu.vault_exchange_count(), 3);
+    assert_eq!(emu.vault_exchange_count(), 4);
     // Other required scopes are another key: a new exchange.
     let wider = [
         CALENDAR_READONLY_SCOPE.to_owned(),
         "https://www.googleapis.com/auth/gmail.send".to_owned(),
     ];
     cache.get(&work, &wider).await.unwrap();
-    assert_eq!(emu.vault_exchange_count(), 4);
+    assert_eq!(emu.vault_exchange_count(), 5);
+}
+
+/// An unsigned JWT (`alg: none`) carrying `claims`: what an attacker can make for any `sub`.
+fn forged_jwt(claims: &serde_json::Value) -> String {
+    use base64::Engine as _;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    format!(
+        "{}.{}.",
+        b64(br#"{"alg":"none","typ":"JWT"}"#),
+        b64(claims.to_string().as_bytes())
+    )
+}
+
+#[tokio::test]
+async fn a_forged_token_with_a_cached_sub_misses_the_cache_and_the_server_refuses_it() {
+    let emu = vault_emulator().await;
+    let victim = "apple|cache-victim";
+    emu.connect_account(ConnectAccount::new(victim, GOOGLE_CONNECTION))
+        .unwrap();
+    let tokens = sign_in(&emu, victim).await;
+    let cache = FederatedTokenCache::new(backend(&emu));
+    cache.get(&google(&tokens), &[]).await.unwrap();
+    assert_eq!(emu.vault_exchange_count(), 1);
+
+    // The victim's own claims (sub, aud, exp...), with no valid signature.
+    let forged = forged_jwt(&claims(tokens.access_token.expose()));
+    let e = cache
+        .get(&FederatedTokenExchange::access_token(forged, GOOGLE_CONNECTION), &[])
+        .await
+        .expect_err("a forged token with the victim's sub must not get the victim's Google token");
+    assert!(oauth(&e).is_invalid_grant(), "{e}");
+    assert_eq!(emu.vault_exchange_count(), 1);
+    // The victim's entry is untouched.
+    cache.get(&google(&tokens), &[]).await.unwrap();
+    assert_eq!(emu.vault_exchange_count(), 1);
+}
+
+#[tokio::test]
+async fn a_cache_entry_never_outlives_the_subject_tokens_exp() {
+    // The scripted server issues a provider token valid for an hour for any subject token, so
+    // only the cache decides whether the second get goes to the server.
+    let server = Scripted::start(vec![Reply::json(
+        200,
+        serde_json::json!({"access_token": "ya29.scripted", "token_type": "Bearer", "expires_in": 3600}),
+    )])
+    .await;
+    let b = token_exchange::Client::builder(&server.base_url, SAMPLE_VAULT_CLIENT_ID)
+        .client_authentication(ClientAuthentication::ClientSecretPost(Secret::new("secret")))
+        .build()
+        .unwrap();
+    let cache = FederatedTokenCache::new(b);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let cases = [
+        ("a subject token that expired an hour ago", now - 3600, 2),
+        ("a subject token valid for another day", now + 86_400, 1),
+    ];
+    for (case, exp, expected_exchanges) in cases {
+        let subject = forged_jwt(&serde_json::json!({"sub": case, "exp": exp}));
+        let before = server.recorded().len();
+        let request = FederatedTokenExchange::access_token(subject, GOOGLE_CONNECTION);
+        cache.get(&request, &[]).await.unwrap();
+        cache.get(&request, &[]).await.unwrap();
+        assert_eq!(
+            server.recorded().len() - before,
+            expected_exchanges,
+            "{case}: exchanges for two gets"
+        );
+    }
 }
 
 #[tokio::test]
 async fn cache_exchanges_again_when_the_token_expires_within_the_leeway() {
     let emu = vault_emulator().await;
-    let user = "apple|short-lived";
-    emu.connect_account(ConnectAccount::new(user, GOOGLE_CONNECTION).access_token_lifetime(Duration::from_secs(30)))
+    // Lifetimes far on either side of the leeways, so that no amount of time spent between
+    // the calls changes the outcome.
+    let short = "apple|short-lived";
+    emu.connect_account(ConnectAccount::new(short, GOOGLE_CONNECTION).access_token_lifetime(Duration::from_secs(30)))
         .unwrap();
-    let tokens = sign_in(&emu, user).await;
+    let long = "apple|long-lived";
+    emu.connect_account(ConnectAccount::new(long, GOOGLE_CONNECTION).access_token_lifetime(Duration::from_secs(7200)))
+        .unwrap();
+    let (short_tokens, long_tokens) = (sign_in(&emu, short).await, sign_in(&emu, long).await);
     let cache = FederatedTokenCache::with_leeway(backend(&emu), Duration::from_secs(60));
-    let first = cache.get(&google(&tokens), &[]).await.unwrap();
+    let first = cache.get(&google(&short_tokens), &[]).await.unwrap();
     assert!(first.expires_in.unwrap() <= 30);
-    cache.get(&google(&tokens), &[]).await.unwrap();
+    cache.get(&google(&short_tokens), &[]).await.unwrap();
     assert_eq!(
         emu.vault_exchange_count(),
         2,
         "a token expiring within the leeway is not reused"
     );
-    // With a smaller leeway the same token is reused.
-    let relaxed = FederatedTokenCache::with_leeway(backend(&emu), Duration::from_secs(5));
-    relaxed.get(&google(&tokens), &[]).await.unwrap();
-    relaxed.get(&google(&tokens), &[]).await.unwrap();
+    // A token that outlives the leeway by far is reused.
+    cache.get(&google(&long_tokens), &[]).await.unwrap();
+    cache.get(&google(&long_tokens), &[]).await.unwrap();
     assert_eq!(emu.vault_exchange_count(), 3);
 }
 
