@@ -51,7 +51,7 @@ pub enum Error {
     Cancelled,
 
     /// The server answered something that is not a valid response for this endpoint.
-    #[error("unexpected response (HTTP {status}): {problem}")]
+    #[error("unexpected response (HTTP {status}): {problem}{}", RetryAfterNote(*retry_after))]
     UnexpectedResponse {
         /// The HTTP status received.
         status: u16,
@@ -87,6 +87,19 @@ pub enum Error {
         /// The `token_type` the server returned.
         token_type: String,
     },
+}
+
+/// ` (retry after N s)` when the server sent `Retry-After`, so that a logged error says when
+/// to try again; nothing otherwise.
+pub(crate) struct RetryAfterNote(pub Option<Duration>);
+
+impl fmt::Display for RetryAfterNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(d) => write!(f, " (retry after {} s)", d.as_secs()),
+            None => Ok(()),
+        }
+    }
 }
 
 fn reached_note(reached: bool) -> &'static str {
@@ -143,7 +156,8 @@ impl Error {
         }
     }
 
-    /// How long the server asked us to wait before trying again (`Retry-After`).
+    /// How long the server asked us to wait before trying again (`Retry-After`, in whole
+    /// seconds, at most 24 hours: an absurd value is clamped). `Display` says it too.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::OAuth(e) => e.retry_after,
@@ -298,7 +312,7 @@ impl OAuthError {
         self.description.as_deref()
     }
 
-    /// The parsed `Retry-After` header, if any.
+    /// The parsed `Retry-After` header, if any (whole seconds, at most 24 hours).
     pub fn retry_after(&self) -> Option<Duration> {
         self.retry_after
     }
@@ -405,7 +419,7 @@ impl fmt::Display for OAuthError {
         if let Some(d) = &self.description {
             write!(f, ": {d}")?;
         }
-        Ok(())
+        write!(f, "{}", RetryAfterNote(self.retry_after))
     }
 }
 
@@ -462,6 +476,32 @@ mod tests {
         let err = Error::from(e);
         assert!(!format!("{err:?}").contains("mfa-token-value"));
         assert!(!format!("{err}").contains("mfa-token-value"));
+    }
+
+    #[test]
+    fn display_says_when_to_retry_whenever_the_server_said() {
+        let limited = OAuthError::from_body(
+            429,
+            &json!({"error":"too_many_requests","error_description":"Global limit has been reached"}),
+            Some(Duration::from_secs(7)),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            Error::from(limited).to_string(),
+            "too_many_requests (HTTP 429): Global limit has been reached (retry after 7 s)"
+        );
+        let unavailable = Error::UnexpectedResponse {
+            status: 503,
+            problem: ResponseProblem::Html,
+            retry_after: Some(Duration::from_secs(5)),
+        };
+        assert_eq!(
+            unavailable.to_string(),
+            "unexpected response (HTTP 503): an HTML page instead of JSON (retry after 5 s)"
+        );
+        let silent = OAuthError::from_body(429, &json!({"error":"too_many_requests"}), None, None).unwrap();
+        assert_eq!(silent.to_string(), "too_many_requests (HTTP 429)");
     }
 
     #[test]

@@ -585,3 +585,46 @@ async fn absurd_server_values_are_typed_errors_never_a_crash() {
     }
 }
 
+#[tokio::test]
+async fn rate_limited_and_unavailable_errors_say_when_to_retry() {
+    let emu = emulator().await;
+    let c = client(&emu);
+    let req = NativeSocialExchange::apple("any-code");
+    let cases = [
+        (
+            "429 with Retry-After: 7",
+            CannedResponse::too_many_requests(7),
+            Some("retry after 7 s"),
+        ),
+        (
+            "503 OAuth error with Retry-After: 5",
+            CannedResponse::oauth_error(503, "temporarily_unavailable", "maintenance").header("Retry-After", "5"),
+            Some("retry after 5 s"),
+        ),
+        (
+            "503 HTML page with Retry-After: 5",
+            CannedResponse::html(503, "<html>down</html>").header("Retry-After", "5"),
+            Some("retry after 5 s"),
+        ),
+        (
+            "429 with an HTTP-date long past",
+            CannedResponse::too_many_requests(0).header("Retry-After", "Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some("retry after 0 s"),
+        ),
+        (
+            "429 without Retry-After",
+            CannedResponse::oauth_error(429, "too_many_requests", "slow down"),
+            None,
+        ),
+    ];
+    for (case, canned, expected) in cases {
+        emu.inject_token_response(canned);
+        let e = c.exchange_native_social(&req).await.unwrap_err();
+        let text = e.to_string();
+        match expected {
+            Some(note) => assert!(text.ends_with(&format!("({note})")), "{case}: {text}"),
+            None => assert!(!text.contains("retry after"), "{case}: {text}"),
+        }
+    }
+}
+

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::error::{Error, NetworkErrorKind, ResponseProblem};
+use crate::error::{Error, NetworkErrorKind, ResponseProblem, RetryAfterNote};
 
 /// Everything that can go wrong calling the Management API.
 #[derive(Debug, thiserror::Error)]
@@ -41,7 +41,7 @@ pub enum ManagementError {
     #[error("request cancelled")]
     Cancelled,
     /// The response could not be used.
-    #[error("unexpected response (HTTP {status}): {problem}")]
+    #[error("unexpected response (HTTP {status}): {problem}{}", RetryAfterNote(*retry_after))]
     UnexpectedResponse {
         /// HTTP status.
         status: u16,
@@ -79,7 +79,7 @@ impl ManagementError {
         }
     }
 
-    /// `Retry-After`, when the server sent one.
+    /// `Retry-After`, when the server sent one (whole seconds, at most 24 hours).
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             ManagementError::Api(e) => e.retry_after,
@@ -132,7 +132,7 @@ pub struct ApiError {
     pub message: String,
     /// A machine-readable code (`errorCode`, e.g. `invalid_body`, `insufficient_scope`).
     pub error_code: Option<String>,
-    /// `Retry-After`, for 429.
+    /// `Retry-After`, for 429 (whole seconds, at most 24 hours). `Display` says it too.
     pub retry_after: Option<Duration>,
 }
 
@@ -170,8 +170,37 @@ impl fmt::Display for ApiError {
         if let Some(code) = &self.error_code {
             write!(f, " ({code})")?;
         }
-        Ok(())
+        write!(f, "{}", RetryAfterNote(self.retry_after))
     }
 }
 
 impl std::error::Error for ApiError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_says_when_to_retry() {
+        let e = ManagementError::Api(Box::new(ApiError {
+            status: 429,
+            error: "Too Many Requests".into(),
+            message: "Global limit has been reached".into(),
+            error_code: Some("too_many_requests".into()),
+            retry_after: Some(Duration::from_secs(9)),
+        }));
+        assert_eq!(
+            e.to_string(),
+            "429 Too Many Requests: Global limit has been reached (too_many_requests) (retry after 9 s)"
+        );
+        let e = ManagementError::UnexpectedResponse {
+            status: 503,
+            problem: ResponseProblem::NotJson,
+            retry_after: Some(Duration::from_secs(5)),
+        };
+        assert_eq!(
+            e.to_string(),
+            "unexpected response (HTTP 503): the body is not JSON (retry after 5 s)"
+        );
+    }
+}
