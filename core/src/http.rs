@@ -165,10 +165,18 @@ fn transport_error(e: reqwest::Error) -> Error {
     }
 }
 
+/// Whether a transport error is a TLS failure. rustls reports through tokio-rustls as an
+/// `io::Error` wrapping the `rustls::Error`, and `io::Error::source()` skips the error it wraps
+/// (it returns that error's own source), so each `io::Error` is opened with `get_ref()`.
 fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut source = Some(e);
     while let Some(err) = source {
         if err.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        if let Some(inner) = err.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref)
+            && is_tls(inner)
+        {
             return true;
         }
         source = err.source();

@@ -628,3 +628,24 @@ async fn rate_limited_and_unavailable_errors_say_when_to_retry() {
     }
 }
 
+#[tokio::test]
+async fn an_untrusted_certificate_is_a_tls_error() {
+    let base_url = untrusted_https_server();
+    let c = Client::builder(base_url.as_str(), CLIENT_ID).build().unwrap();
+    let e = c
+        .exchange_native_social(&NativeSocialExchange::apple("code"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Network {
+                kind: NetworkErrorKind::Tls,
+                request_may_have_reached_server: false
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("TLS"), "{e}");
+}
+

@@ -208,3 +208,36 @@ pub fn claims(jwt: &str) -> serde_json::Value {
     )
     .unwrap()
 }
+
+/// An HTTPS server on loopback whose certificate (`core/testdata/tls`, signed by a test CA) no
+/// trust store knows: every handshake fails on the client's side. Returns its base URL.
+pub fn untrusted_https_server() -> String {
+    use rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer};
+    use std::io::Read;
+
+    let testdata = |name: &str| std::fs::read(format!("{}/testdata/tls/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(rustls::crypto::ring::default_provider().into())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(testdata("ec-cert.der"))],
+            PrivatePkcs8KeyDer::from(testdata("ec-key.der")).into(),
+        )
+        .unwrap();
+    let config = Arc::new(config);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base_url = format!("https://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let Ok(connection) = rustls::ServerConnection::new(config.clone()) else {
+                return;
+            };
+            // Reading drives the handshake until the client gives up on the certificate.
+            let mut tls = rustls::StreamOwned::new(connection, stream);
+            let _ = tls.read(&mut [0u8; 1]);
+        }
+    });
+    base_url
+}
