@@ -145,6 +145,11 @@ pub(crate) async fn send(request: reqwest::RequestBuilder, max_bytes: usize) -> 
 /// requests it may carry query parameters the app considers private.
 fn transport_error(e: reqwest::Error) -> Error {
     let e = e.without_url();
+    if e.is_builder() {
+        // The request could not be built (the values it is built from are validated first, so
+        // this is a last resort): nothing was sent.
+        return Error::invalid("request", "could not be built (an invalid header value?)");
+    }
     // Connect errors (DNS, refused, TLS) happen before any request byte is sent.
     let reached = !e.is_connect();
     if e.is_timeout() {

@@ -6,9 +6,10 @@ use url::Url;
 use crate::client::Client;
 use crate::config::check_scheme;
 use crate::error::{Error, OAuthError};
-use crate::http;
+use crate::http::{self, Deadline};
 use crate::secret::Secret;
 use crate::token_set::TokenSet;
+use crate::validate;
 
 /// Responses from your API are read up to this size.
 pub const MAX_RESOURCE_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
@@ -27,9 +28,11 @@ pub struct AuthorizationHeaders {
 pub struct ResourceRequest {
     /// HTTP method, upper case (`GET`, `POST`...).
     pub method: String,
-    /// Absolute `https://` URL (`http://` for loopback only).
+    /// Absolute `https://` URL (`http://` for loopback only), without credentials
+    /// (`user:password@` is refused).
     pub url: String,
-    /// Extra headers (`Authorization` and `DPoP` are added).
+    /// Extra headers. `Authorization` and `DPoP` are the library's (refused here); every value
+    /// must be a valid header value (no CR/LF).
     pub headers: Vec<(String, String)>,
     /// Body, if any.
     pub body: Option<Vec<u8>>,
@@ -71,7 +74,9 @@ impl ResourceResponse {
 impl Client {
     /// The headers to present `tokens.access_token` on `method url`, for use with your own
     /// HTTP stack. Fails with [`Error::DpopKeyMismatch`] or [`Error::DpopKeyMissing`] when the
-    /// token is bound to a key this client does not hold.
+    /// token is bound to a key this client does not hold, and with [`Error::InvalidInput`]
+    /// (`access_token`) when the token is not a valid header value (a CR/LF is never handed
+    /// out).
     pub fn authorization_headers(
         &self,
         method: &str,
@@ -81,6 +86,7 @@ impl Client {
         let url = parse_resource_url(url)?;
         check_method(method)?;
         let token = tokens.access_token.expose();
+        validate::header_token("access_token", token)?;
         Ok(match self.key_for(tokens)? {
             None => AuthorizationHeaders {
                 authorization: Secret::new(format!("Bearer {token}")),
@@ -112,6 +118,12 @@ impl Client {
     /// `DPoP-Nonce`, the request is sent once more with a new proof carrying that nonce; if the
     /// API demands a nonce again the result is an [`Error::OAuth`] with `use_dpop_nonce`.
     /// Any other status is returned as a response for you to interpret.
+    ///
+    /// Invalid input fails with [`Error::InvalidInput`] before anything is sent: an access
+    /// token that is not a valid header value (`access_token`, for example one stored with a
+    /// trailing newline), a URL with credentials (`url`), a header named `Authorization` or
+    /// `DPoP`, or a header name or value that is not valid HTTP (`headers`). The client's
+    /// timeout covers signing the proof and the HTTP exchange.
     pub async fn send_authorized(
         &self,
         request: &ResourceRequest,
@@ -139,12 +151,20 @@ impl Client {
         check_method(&request.method)?;
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
             .map_err(|_| Error::invalid("method", "is not a valid HTTP method"))?;
+        let token = tokens.access_token.expose();
+        validate::header_token("access_token", token)?;
         let mut headers = reqwest::header::HeaderMap::new();
         for (name, value) in &request.headers {
             let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| Error::invalid("headers", "contains an invalid header name"))?;
+            if name == AUTHORIZATION || name.as_str() == "dpop" {
+                return Err(Error::invalid(
+                    "headers",
+                    "`Authorization` and `DPoP` are set by the library from the token set",
+                ));
+            }
             let value = reqwest::header::HeaderValue::from_str(value)
-                .map_err(|_| Error::invalid("headers", "contains an invalid header value"))?;
+                .map_err(|_| Error::invalid("headers", "contains an invalid header value (a CR or LF?)"))?;
             headers.append(name, value);
         }
         for attempt in 0..2 {
@@ -230,6 +250,10 @@ fn parse_resource_url(url: &str) -> Result<Url, Error> {
     check_scheme(&parsed, "url")?;
     if parsed.host().is_none() {
         return Err(Error::invalid("url", "has no host"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        // They would end up in the proof's `htu` and in a second `Authorization` header.
+        return Err(Error::invalid("url", "must not contain credentials (`user:password@`)"));
     }
     Ok(parsed)
 }

@@ -42,6 +42,30 @@ pub(crate) fn token(field: &'static str, value: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// A token presented in a header (`Authorization: DPoP <token>`): visible ASCII without spaces,
+/// as RFC 6750's `b64token` and every real token are. A CR, LF or any other control character
+/// would corrupt the request (or, handed to the app's own HTTP stack, split its headers).
+pub(crate) fn header_token(field: &'static str, value: &str) -> Result<(), Error> {
+    if value.is_empty() {
+        return Err(Error::invalid(field, "is empty"));
+    }
+    if !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::invalid(
+            field,
+            "must be visible ASCII without spaces or line breaks (was it stored with a trailing newline?)",
+        ));
+    }
+    Ok(())
+}
+
+/// RFC 9449 §8.1: `nonce = 1*NQCHAR` (`%x21 / %x23-5B / %x5D-7E`).
+pub(crate) fn is_nonce(value: &str) -> bool {
+    !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
+}
+
 /// An absolute URI such as `http://auth0.com/oauth/token-type/apple-authz-code` or `urn:...`.
 pub(crate) fn absolute_uri(field: &'static str, value: &str) -> Result<(), Error> {
     if value.is_empty() {
@@ -113,6 +137,23 @@ mod tests {
                     token("subject_token", bad),
                     Err(Error::InvalidInput {
                         field: "subject_token",
+                        ..
+                    })
+                ),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn header_tokens() {
+        assert!(header_token("access_token", "eyJ.abc-_~+/=").is_ok());
+        for bad in ["", "abc\n", "abc\r\nX-Injected: 1", "a b", "\tabc", "é", "a\u{7f}"] {
+            assert!(
+                matches!(
+                    header_token("access_token", bad),
+                    Err(Error::InvalidInput {
+                        field: "access_token",
                         ..
                     })
                 ),

@@ -83,7 +83,8 @@ impl Dpop {
         self.proof_with_nonce(method, url, nonce.as_deref(), access_token)
     }
 
-    /// A new proof with an explicit nonce (or none).
+    /// A new proof with an explicit nonce (or none). A nonce that is not RFC 9449's
+    /// `1*NQCHAR` fails with [`Error::InvalidInput`] (`nonce`).
     pub fn proof_with_nonce(
         &self,
         method: &str,
@@ -91,6 +92,9 @@ impl Dpop {
         nonce: Option<&str>,
         access_token: Option<&str>,
     ) -> Result<String, Error> {
+        if nonce.is_some_and(|n| !crate::validate::is_nonce(n)) {
+            return Err(Error::invalid("nonce", "must be RFC 9449 NQCHARs (visible ASCII, no `\"` or `\\`)"));
+        }
         let mut jti = [0u8; 16];
         self.inner
             .rng
@@ -156,7 +160,9 @@ impl Dpop {
             .cloned()
     }
 
-    /// Records a nonce received from `url`'s origin (from a `DPoP-Nonce` header).
+    /// Records a nonce received from `url`'s origin (from a `DPoP-Nonce` header). Proofs for
+    /// that origin fail with [`Error::InvalidInput`] (`nonce`) while it is not RFC 9449's
+    /// `1*NQCHAR`.
     pub fn set_nonce(&self, url: &Url, nonce: &str) {
         self.inner
             .nonces
@@ -168,12 +174,7 @@ impl Dpop {
     /// Records the `DPoP-Nonce` header of a response, if any. Returns the new nonce.
     pub(crate) fn remember_nonce(&self, url: &Url, headers: &reqwest::header::HeaderMap) -> Option<String> {
         let nonce = headers.get(NONCE_HEADER)?.to_str().ok()?.trim();
-        // RFC 9449 §8.1: nonce = 1*NQCHAR (%x21 / %x23-5B / %x5D-7E).
-        if nonce.is_empty()
-            || !nonce
-                .bytes()
-                .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
-        {
+        if !crate::validate::is_nonce(nonce) {
             return None;
         }
         self.set_nonce(url, nonce);
@@ -247,6 +248,21 @@ mod tests {
         let again = dpop.proof("POST", &url, None).unwrap();
         assert_ne!(decode(again.split('.').nth(1).unwrap())["jti"], claims["jti"]);
         assert!(decode(again.split('.').nth(1).unwrap()).get("ath").is_none());
+    }
+
+    #[test]
+    fn a_nonce_that_is_not_nqchar_is_invalid_input() {
+        let dpop = Dpop::new(Arc::new(SoftwareKey::generate().unwrap())).unwrap();
+        let url = Url::parse("https://api.example.com/x").unwrap();
+        for bad in ["", "a b", "n\r\nX: 1", "quo\"te"] {
+            let e = dpop.proof_with_nonce("GET", &url, Some(bad), None).unwrap_err();
+            assert!(matches!(e, Error::InvalidInput { field: "nonce", .. }), "{bad:?}: {e:?}");
+        }
+        dpop.set_nonce(&url, "bad nonce");
+        assert!(matches!(
+            dpop.proof("GET", &url, None),
+            Err(Error::InvalidInput { field: "nonce", .. })
+        ));
     }
 
     #[test]
