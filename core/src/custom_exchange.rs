@@ -37,7 +37,9 @@ const RESERVED_PARAMETERS: &[&str] = &[
 /// let request = CustomTokenExchange::google_id_token("eyJhbGciOi...", "https://myapp.example.com/google-id-token")
 ///     .audience("https://api.example.com");
 /// ```
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows the names of extra parameters, never their values or the tokens.
+#[derive(Clone)]
 pub struct CustomTokenExchange {
     subject_token: Secret,
     subject_token_type: String,
@@ -165,6 +167,22 @@ impl CustomTokenExchange {
             }
         }
         Ok(self.extra.clone())
+    }
+}
+
+impl fmt::Debug for CustomTokenExchange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.extra.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("CustomTokenExchange")
+            .field("subject_token", &self.subject_token)
+            .field("subject_token_type", &self.subject_token_type)
+            .field("audience", &self.audience)
+            .field("scope", &self.scope)
+            .field("organization", &self.organization)
+            .field("actor", &self.actor)
+            .field("extra_parameters", &names)
+            .field("forwarded_for", &self.forwarded_for)
+            .finish()
     }
 }
 

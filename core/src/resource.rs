@@ -15,7 +15,8 @@ use crate::validate;
 pub const MAX_RESOURCE_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 /// The headers that present an access token: `Authorization` and, for a bound token, `DPoP`.
-#[derive(Debug, Clone)]
+/// Both values are checked to be valid header values (no CR/LF). `Debug` redacts both.
+#[derive(Clone)]
 pub struct AuthorizationHeaders {
     /// `DPoP <token>` or `Bearer <token>`.
     pub authorization: Secret,
@@ -23,8 +24,10 @@ pub struct AuthorizationHeaders {
     pub dpop: Option<String>,
 }
 
-/// A request to your API, sent by [`Client::send_authorized`].
-#[derive(Debug, Clone)]
+/// A request to your API, sent by [`Client::send_authorized`]. `Debug` shows the method, the
+/// URL without its query, the header names and the body's size: never header values or the
+/// body, which may carry credentials or personal data.
+#[derive(Clone)]
 pub struct ResourceRequest {
     /// HTTP method, upper case (`GET`, `POST`...).
     pub method: String,
@@ -50,8 +53,9 @@ impl ResourceRequest {
     }
 }
 
-/// Your API's response, whatever its status.
-#[derive(Debug, Clone)]
+/// Your API's response, whatever its status. `Debug` shows the status, the header names and
+/// the body's size, never header values or the body.
+#[derive(Clone)]
 pub struct ResourceResponse {
     /// HTTP status.
     pub status: u16,

@@ -85,3 +85,28 @@ async fn urls_with_credentials_and_library_headers_are_refused_before_sending() 
     assert!(server.recorded().is_empty(), "a request was sent");
 }
 
+#[tokio::test]
+async fn requests_and_responses_print_no_header_value_or_body() {
+    let mut request = ResourceRequest::get("https://api.example.com/v1/notes?api_key=query-secret");
+    request.method = "POST".into();
+    request.headers.push(("X-Api-Key".into(), "header-secret".into()));
+    request.body = Some(b"{\"note\":\"body-secret\"}".to_vec());
+    let response = ResourceResponse {
+        status: 200,
+        headers: vec![("set-cookie".into(), "session=cookie-secret".into())],
+        body: b"{\"ssn\":\"response-secret\"}".to_vec(),
+    };
+    let printed = format!("{request:?} {request:#?} {response:?} {response:#?}");
+    for secret in [
+        "query-secret",
+        "header-secret",
+        "body-secret",
+        "cookie-secret",
+        "response-secret",
+    ] {
+        assert!(!printed.contains(secret), "{secret} in {printed}");
+    }
+    for shown in ["POST", "https://api.example.com/v1/notes", "X-Api-Key", "set-cookie", "200"] {
+        assert!(printed.contains(shown), "{shown} missing from {printed}");
+    }
+}
