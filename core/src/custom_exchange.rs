@@ -1,6 +1,7 @@
 //! Custom Token Exchange: any subject token, validated by the Action bound to the token
 //! exchange profile whose `subject_token_type` matches. Native Google sign-in goes this way.
 
+use std::fmt;
 use std::net::IpAddr;
 
 use crate::client::{Client, TOKEN_EXCHANGE_GRANT};

@@ -1,5 +1,7 @@
 //! Calling your own API (or `/userinfo`) with an access token, DPoP-bound or not.
 
+use std::fmt;
+
 use reqwest::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use url::Url;
 
@@ -72,6 +74,42 @@ impl ResourceResponse {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+}
+
+impl fmt::Debug for AuthorizationHeaders {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthorizationHeaders")
+            .field("authorization", &self.authorization)
+            .field("dpop", &self.dpop.as_ref().map(|_| "<proof>"))
+            .finish()
+    }
+}
+
+/// Header names, never values.
+fn header_names(headers: &[(String, String)]) -> Vec<&str> {
+    headers.iter().map(|(name, _)| name.as_str()).collect()
+}
+
+impl fmt::Debug for ResourceRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let url = self.url.split(['?', '#']).next().unwrap_or_default();
+        f.debug_struct("ResourceRequest")
+            .field("method", &self.method)
+            .field("url", &url)
+            .field("headers", &header_names(&self.headers))
+            .field("body_bytes", &self.body.as_ref().map(Vec::len))
+            .finish()
+    }
+}
+
+impl fmt::Debug for ResourceResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResourceResponse")
+            .field("status", &self.status)
+            .field("headers", &header_names(&self.headers))
+            .field("body_bytes", &self.body.len())
+            .finish()
     }
 }
 
