@@ -10,7 +10,7 @@ use crate::client_auth::{self, ClientAuthentication};
 use crate::config::{ClientBuilder, UnboundTokenPolicy};
 use crate::dpop::Dpop;
 use crate::error::Error;
-use crate::http::{self, RawResponse};
+use crate::http::{self, Deadline, RawResponse};
 use crate::native_social::NativeSocialExchange;
 use crate::token_set::TokenSet;
 
@@ -36,6 +36,8 @@ pub(crate) struct Inner {
     pub(crate) unbound_token_policy: UnboundTokenPolicy,
     pub(crate) max_response_bytes: usize,
     pub(crate) client_auth: ClientAuthentication,
+    /// The configured request timeout, which also bounds signing (see [`Deadline`]).
+    pub(crate) timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for Client {
@@ -79,6 +81,7 @@ impl Client {
                 unbound_token_policy: config.unbound_token_policy,
                 max_response_bytes: config.max_response_bytes,
                 client_auth: config.client_auth,
+                timeout: config.timeout,
             }),
         })
     }
@@ -142,6 +145,7 @@ impl Client {
         let inner = &self.inner;
         let url = &inner.token_endpoint;
         for attempt in 0..2 {
+            let deadline = Deadline::after(inner.timeout);
             let mut fields = form.clone();
             let basic = client_auth::apply(
                 &inner.client_auth,
@@ -169,9 +173,10 @@ impl Client {
                 request = request.header("auth0-forwarded-for", ip.to_string());
             }
             if let Some(dpop) = &inner.dpop {
-                request = request.header("DPoP", dpop.proof_for_request("POST", url, None).await?);
+                let proof = deadline.bound(dpop.proof_for_request("POST", url, None)).await?;
+                request = request.header("DPoP", proof);
             }
-            let response = http::send(request, inner.max_response_bytes).await?;
+            let response = http::send(deadline.apply(request)?, inner.max_response_bytes).await?;
             let fresh_nonce = inner
                 .dpop
                 .as_ref()

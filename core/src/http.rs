@@ -1,6 +1,7 @@
 //! The HTTP transport: one connection pool, no redirects, no silent retries, capped bodies.
 //! Transport failures become [`Error`] here and only here.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -111,6 +112,44 @@ pub(crate) fn build_client(
         .retry(reqwest::retry::never())
         .build()
         .map_err(|_| Error::invalid("tls", "the HTTP client could not be initialised"))
+}
+
+/// When one attempt of a request must be over. The client's timeout covers signing the DPoP
+/// proof (a platform signer may wait on a biometric prompt) and the HTTP exchange together, so
+/// a call never takes much longer than the configured timeout, whatever the signer does.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Deadline(Option<tokio::time::Instant>);
+
+impl Deadline {
+    /// `timeout` from now (no deadline when that is beyond what the clock can represent).
+    pub fn after(timeout: Duration) -> Self {
+        Deadline(tokio::time::Instant::now().checked_add(timeout))
+    }
+
+    /// Runs `work` (signing a proof) until the deadline. Past it the attempt fails with
+    /// [`Error::Timeout`] and nothing was sent. A signer running on the blocking pool is not
+    /// stopped (a thread cannot be): it finishes on its own and its signature is dropped.
+    pub async fn bound<T>(self, work: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+        let timed_out = Error::Timeout {
+            request_may_have_reached_server: false,
+        };
+        match self.0 {
+            None => work.await,
+            Some(at) => tokio::time::timeout_at(at, work).await.unwrap_or(Err(timed_out)),
+        }
+    }
+
+    /// Gives `request` what is left before the deadline as its timeout.
+    pub fn apply(self, request: reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, Error> {
+        let Some(at) = self.0 else { return Ok(request) };
+        let left = at.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            return Err(Error::Timeout {
+                request_may_have_reached_server: false,
+            });
+        }
+        Ok(request.timeout(left))
+    }
 }
 
 /// Sends a request and reads the whole body, up to `max_bytes`.

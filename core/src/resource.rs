@@ -210,7 +210,7 @@ impl Client {
             headers.append(name, value);
         }
         for attempt in 0..2 {
-            let token = tokens.access_token.expose();
+            let deadline = Deadline::after(self.inner.timeout);
             let mut req = self
                 .inner
                 .http
@@ -218,15 +218,17 @@ impl Client {
                 .headers(headers.clone());
             req = match self.key_for(tokens)? {
                 None => req.header(AUTHORIZATION, format!("Bearer {token}")),
-                Some(dpop) => req.header(AUTHORIZATION, format!("DPoP {token}")).header(
-                    "DPoP",
-                    dpop.proof_for_request(&request.method, &url, Some(token)).await?,
-                ),
+                Some(dpop) => {
+                    let proof = deadline
+                        .bound(dpop.proof_for_request(&request.method, &url, Some(token)))
+                        .await?;
+                    req.header(AUTHORIZATION, format!("DPoP {token}")).header("DPoP", proof)
+                }
             };
             if let Some(body) = &request.body {
                 req = req.body(body.clone());
             }
-            let response = http::send(req, MAX_RESOURCE_RESPONSE_BYTES).await?;
+            let response = http::send(deadline.apply(req)?, MAX_RESOURCE_RESPONSE_BYTES).await?;
             let fresh_nonce = self
                 .inner
                 .dpop

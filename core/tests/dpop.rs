@@ -3,10 +3,13 @@
 mod support;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use support::*;
 use token_exchange::{
-    Client, DpopSigner, EcPublicKey, Error, NativeSocialExchange, ResourceRequest, SignerError, SoftwareKey,
+    Client, DpopSigner, EcPublicKey, Error, NativeSocialExchange, ResourceRequest, SignerError, SoftwareKey, TokenSet,
     UnboundTokenPolicy,
 };
 use token_exchange_emulator::{AppleCode, DpopConfig, Emulator, EmulatorConfig};
@@ -304,19 +307,61 @@ async fn token_errors_still_arrive_after_the_nonce_dance() {
     assert!(e.oauth().unwrap().is_invalid_grant(), "{e:?}");
 }
 
-/// A signer that blocks (as a biometric prompt does) and records when it finished.
-struct SlowSigner {
+/// A signer that blocks, as a biometric prompt does, until the test opens its gate (for good:
+/// later signatures do not wait). It says when it starts waiting, and whether the gate was
+/// never opened (it gives up after a minute, which only a broken client makes it wait for).
+struct GatedSigner {
     key: SoftwareKey,
-    done: Arc<std::sync::atomic::AtomicBool>,
+    entered: std::sync::Mutex<mpsc::Sender<()>>,
+    gate: std::sync::Mutex<mpsc::Receiver<()>>,
+    opened: AtomicBool,
+    gave_up: AtomicBool,
 }
 
-impl DpopSigner for SlowSigner {
+/// The test's side of a [`GatedSigner`]: learn that it is signing, open its gate.
+struct Gate {
+    entered: mpsc::Receiver<()>,
+    open: mpsc::Sender<()>,
+}
+
+fn gated_signer() -> (Arc<GatedSigner>, Gate) {
+    let (entered_tx, entered) = mpsc::channel();
+    let (open, gate) = mpsc::channel();
+    let signer = GatedSigner {
+        key: SoftwareKey::generate().unwrap(),
+        entered: std::sync::Mutex::new(entered_tx),
+        gate: std::sync::Mutex::new(gate),
+        opened: AtomicBool::new(false),
+        gave_up: AtomicBool::new(false),
+    };
+    (Arc::new(signer), Gate { entered, open })
+}
+
+impl Gate {
+    /// Waits (off the async workers) until the signer has started signing.
+    async fn signer_entered(self) -> Self {
+        tokio::task::spawn_blocking(move || {
+            self.entered.recv().expect("the signer is called");
+            self
+        })
+        .await
+        .unwrap()
+    }
+}
+
+impl DpopSigner for GatedSigner {
     fn public_key(&self) -> Result<EcPublicKey, SignerError> {
         self.key.public_key()
     }
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignerError> {
-        std::thread::sleep(std::time::Duration::from_millis(1500));
-        self.done.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = self.entered.lock().unwrap().send(());
+        let gate = self.gate.lock().unwrap();
+        if !self.opened.load(Ordering::SeqCst) {
+            match gate.recv_timeout(Duration::from_secs(60)) {
+                Ok(()) => self.opened.store(true, Ordering::SeqCst),
+                Err(_) => self.gave_up.store(true, Ordering::SeqCst),
+            }
+        }
         self.key.sign(message)
     }
 }
@@ -324,26 +369,64 @@ impl DpopSigner for SlowSigner {
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn a_blocking_signer_does_not_hold_the_runtime() {
     let emu = emulator().await;
-    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let slow = builder(&emu)
-        .dpop(Arc::new(SlowSigner {
-            key: SoftwareKey::generate().unwrap(),
-            done: done.clone(),
-        }))
-        .build()
-        .unwrap();
+    let (signer, gate) = gated_signer();
+    let slow = builder(&emu).dpop(signer.clone()).build().unwrap();
     let slow_request = apple(&emu, "apple|slow-signer");
     let slow_call = tokio::spawn(async move { slow.exchange_native_social(&slow_request).await });
-    // Give the slow call time to reach its signer, then run another exchange on the one worker.
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let gate = gate.signer_entered().await;
+    // The slow call's signer is blocked until the gate opens: another exchange must still run
+    // on the runtime's one worker.
     let tokens = dpop_client(&emu)
         .exchange_native_social(&apple(&emu, "apple|fast"))
         .await
         .unwrap();
     assert!(tokens.is_dpop_bound());
+    gate.open.send(()).unwrap();
+    assert!(slow_call.await.unwrap().unwrap().is_dpop_bound());
     assert!(
-        !done.load(std::sync::atomic::Ordering::SeqCst),
+        !signer.gave_up.load(Ordering::SeqCst),
         "the fast exchange waited for the blocked signer"
     );
-    assert!(slow_call.await.unwrap().unwrap().is_dpop_bound());
+}
+
+#[tokio::test]
+async fn signing_is_bounded_by_the_request_timeout_and_nothing_is_sent() {
+    let server = Scripted::start(vec![Reply::json(200, token_body("DPoP"))]).await;
+    let (signer, gate) = gated_signer();
+    let c = Client::builder(&server.base_url, CLIENT_ID)
+        .dpop(signer.clone())
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let e = c
+        .exchange_native_social(&NativeSocialExchange::apple("code"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Timeout {
+                request_may_have_reached_server: false
+            }
+        ),
+        "token request: {e:?}"
+    );
+    let mut tokens = TokenSet::new("at", "DPoP");
+    tokens.dpop_jkt = Some(c.dpop().unwrap().thumbprint().to_owned());
+    let e = c
+        .send_authorized(&ResourceRequest::get(format!("{}/api", server.base_url)), &tokens)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Timeout {
+                request_may_have_reached_server: false
+            }
+        ),
+        "resource request: {e:?}"
+    );
+    assert!(server.recorded().is_empty(), "a request was sent");
+    // The prompt was left open: it finishes when answered, and its signatures are dropped.
+    gate.open.send(()).unwrap();
 }
