@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use crate::client::{Client, TOKEN_EXCHANGE_GRANT};
 use crate::error::Error;
-use crate::native_social::{DEFAULT_SCOPE, push_target};
+use crate::native_social::{ScopeRequest, push_target};
 use crate::secret::Secret;
 use crate::token_set::TokenSet;
 use crate::validate;
@@ -45,7 +45,7 @@ pub struct CustomTokenExchange {
     subject_token: Secret,
     subject_token_type: String,
     audience: Option<String>,
-    scope: Option<String>,
+    scope: ScopeRequest,
     organization: Option<String>,
     actor: Option<(Secret, String)>,
     extra: Vec<(String, String)>,
@@ -59,7 +59,7 @@ impl CustomTokenExchange {
             subject_token: subject_token.into(),
             subject_token_type: subject_token_type.into(),
             audience: None,
-            scope: None,
+            scope: ScopeRequest::Default,
             organization: None,
             actor: None,
             extra: Vec::new(),
@@ -82,9 +82,18 @@ impl CustomTokenExchange {
     }
 
     /// Space-separated scopes (default `openid profile email offline_access`; `openid` is
-    /// always added).
+    /// always added). Replaces an earlier [`Self::omit_scope`].
     pub fn scope(mut self, scope: impl Into<String>) -> Self {
-        self.scope = Some(scope.into());
+        self.scope = ScopeRequest::Custom(scope.into());
+        self
+    }
+
+    /// Sends no `scope` at all, so that Auth0 issues every scope the audience defines (before
+    /// your Actions adjust the target scopes). No `openid` is requested then, so no ID token
+    /// is issued, and no `offline_access`, so no refresh token. Replaces an earlier
+    /// [`Self::scope`].
+    pub fn omit_scope(mut self) -> Self {
+        self.scope = ScopeRequest::Omitted;
         self
     }
 
@@ -124,10 +133,7 @@ impl CustomTokenExchange {
             ("subject_token_type", self.subject_token_type.clone()),
         ];
         push_target(&mut form, self.audience.as_deref(), None)?;
-        form.push((
-            "scope",
-            validate::scope_with_openid(self.scope.as_deref().unwrap_or(DEFAULT_SCOPE))?,
-        ));
+        self.scope.push(&mut form)?;
         if let Some(org) = &self.organization {
             validate::identifier("organization", org)?;
             form.push(("organization", org.clone()));
@@ -293,6 +299,26 @@ mod tests {
             ),
             "extra_parameters"
         );
+    }
+
+    #[test]
+    fn debug_shows_parameter_names_but_never_values_or_tokens() {
+        let r = CustomTokenExchange::new("subject-secret", "urn:acme:x")
+            .actor("actor-secret", "urn:acme:agent")
+            .extra_parameter("device_id", "device-secret");
+        let debug = format!("{r:?}");
+        for secret in ["subject-secret", "actor-secret", "device-secret"] {
+            assert!(!debug.contains(secret), "{debug}");
+        }
+        assert!(debug.contains("device_id"), "{debug}");
+    }
+
+    #[test]
+    fn scope_can_be_omitted() {
+        let form = CustomTokenExchange::new("t", "urn:acme:x").omit_scope().to_form().unwrap();
+        assert!(form.iter().all(|(k, _)| *k != "scope"));
+        let form = CustomTokenExchange::new("t", "urn:acme:x").to_form().unwrap();
+        assert!(form.iter().any(|(k, v)| *k == "scope" && v == "openid profile email offline_access"));
     }
 
     #[test]

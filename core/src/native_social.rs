@@ -48,6 +48,31 @@ impl SubjectTokenType {
     }
 }
 
+/// Which `scope` a token exchange sends.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) enum ScopeRequest {
+    /// [`DEFAULT_SCOPE`].
+    #[default]
+    Default,
+    /// The caller's scopes (with `openid` added).
+    Custom(String),
+    /// No `scope` parameter: Auth0 then issues every scope the audience defines.
+    Omitted,
+}
+
+impl ScopeRequest {
+    /// Adds the `scope` parameter, if any, after validating it.
+    pub(crate) fn push(&self, form: &mut Vec<(&'static str, String)>) -> Result<(), Error> {
+        let requested = match self {
+            ScopeRequest::Default => DEFAULT_SCOPE,
+            ScopeRequest::Custom(scope) => scope,
+            ScopeRequest::Omitted => return Ok(()),
+        };
+        form.push(("scope", validate::scope_with_openid(requested)?));
+        Ok(())
+    }
+}
+
 /// A person's name as Sign in with Apple returns it (on the first sign-in only).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PersonName {
@@ -134,7 +159,7 @@ pub struct NativeSocialExchange {
     pub(crate) subject_token_type: SubjectTokenType,
     pub(crate) audience: Option<String>,
     pub(crate) resource: Option<String>,
-    pub(crate) scope: Option<String>,
+    pub(crate) scope: ScopeRequest,
     pub(crate) user_profile: Option<UserProfile>,
     pub(crate) forwarded_for: Option<IpAddr>,
 }
@@ -147,7 +172,7 @@ impl NativeSocialExchange {
             subject_token_type,
             audience: None,
             resource: None,
-            scope: None,
+            scope: ScopeRequest::Default,
             user_profile: None,
             forwarded_for: None,
         }
@@ -176,8 +201,18 @@ impl NativeSocialExchange {
     }
 
     /// Space-separated scopes (default [`DEFAULT_SCOPE`]); `openid` is always added.
+    /// Replaces an earlier [`Self::omit_scope`].
     pub fn scope(mut self, scope: impl Into<String>) -> Self {
-        self.scope = Some(scope.into());
+        self.scope = ScopeRequest::Custom(scope.into());
+        self
+    }
+
+    /// Sends no `scope` at all, so that Auth0 issues every scope the audience defines (its
+    /// documented behaviour without `scope`). No `openid` is requested then, so no ID token is
+    /// issued, and no `offline_access`, so no refresh token. Replaces an earlier
+    /// [`Self::scope`].
+    pub fn omit_scope(mut self) -> Self {
+        self.scope = ScopeRequest::Omitted;
         self
     }
 
@@ -210,10 +245,7 @@ impl NativeSocialExchange {
             ("subject_token_type", token_type.to_owned()),
         ];
         push_target(&mut form, self.audience.as_deref(), self.resource.as_deref())?;
-        form.push((
-            "scope",
-            validate::scope_with_openid(self.scope.as_deref().unwrap_or(DEFAULT_SCOPE))?,
-        ));
+        self.scope.push(&mut form)?;
         if let Some(profile) = &self.user_profile
             && let Some(json) = profile.to_json_string()?
         {
@@ -295,6 +327,18 @@ mod tests {
         assert_eq!(get(&form, "resource"), Some("https://api.example.com"));
         assert_eq!(get(&form, "scope"), Some("openid email"));
         assert_eq!(get(&form, "user_profile"), None);
+    }
+
+    #[test]
+    fn scope_is_sent_by_default_and_omitted_only_when_asked() {
+        assert_eq!(
+            get(&NativeSocialExchange::apple("c").to_form().unwrap(), "scope"),
+            Some(DEFAULT_SCOPE)
+        );
+        let omitted = NativeSocialExchange::apple("c").scope("email").omit_scope().to_form().unwrap();
+        assert_eq!(get(&omitted, "scope"), None);
+        let again = NativeSocialExchange::apple("c").omit_scope().scope("email").to_form().unwrap();
+        assert_eq!(get(&again, "scope"), Some("openid email"));
     }
 
     #[test]

@@ -649,3 +649,47 @@ async fn an_untrusted_certificate_is_a_tls_error() {
     assert!(e.to_string().contains("TLS"), "{e}");
 }
 
+#[tokio::test]
+async fn scope_is_left_out_only_when_the_caller_asks() {
+    let server = Scripted::start(vec![Reply::json(200, token_body("Bearer"))]).await;
+    let c = Client::builder(&server.base_url, CLIENT_ID).build().unwrap();
+    c.exchange_native_social(&NativeSocialExchange::apple("c1"))
+        .await
+        .unwrap();
+    c.exchange_native_social(&NativeSocialExchange::apple("c2").omit_scope())
+        .await
+        .unwrap();
+    let sent = server.recorded();
+    assert_eq!(
+        sent[0].form_value("scope").as_deref(),
+        Some(token_exchange::DEFAULT_SCOPE)
+    );
+    assert_eq!(sent[1].form_value("scope"), None, "{}", sent[1].body);
+
+    // Without `scope`, the server issues every scope of the audience.
+    let emu = emulator().await;
+    let granted = |tokens: &token_exchange::TokenSet| {
+        claims(tokens.access_token.expose())["scope"]
+            .as_str()
+            .unwrap()
+            .split(' ')
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    let code = emu.apple_authorization_code(AppleCode::new("apple|every-scope"));
+    let all = client(&emu)
+        .exchange_native_social(&NativeSocialExchange::apple(code).audience(API).omit_scope())
+        .await
+        .unwrap();
+    assert!(
+        granted(&all).iter().any(|s| s == "read:messages") && granted(&all).iter().any(|s| s == "write:messages"),
+        "{:?}",
+        granted(&all)
+    );
+    let code = emu.apple_authorization_code(AppleCode::new("apple|default-scope"));
+    let default = client(&emu)
+        .exchange_native_social(&NativeSocialExchange::apple(code).audience(API))
+        .await
+        .unwrap();
+    assert!(!granted(&default).iter().any(|s| s == "read:messages"), "{:?}", granted(&default));
+}
