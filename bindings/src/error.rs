@@ -360,6 +360,19 @@ impl TokenExchangeError {
     }
 }
 
+/// ` (retry after N s)` when the server sent `Retry-After`, as the library's own text says
+/// (`tests/predicates.rs` checks the two texts are equal).
+struct RetryAfterNote(Option<i64>);
+
+impl fmt::Display for RetryAfterNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(seconds) => write!(f, " (retry after {seconds} s)"),
+            None => Ok(()),
+        }
+    }
+}
+
 impl fmt::Display for TokenExchangeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let reached = |r: bool| {
@@ -375,13 +388,14 @@ impl fmt::Display for TokenExchangeError {
                 status,
                 code,
                 description,
+                retry_after_seconds,
                 ..
             } => {
                 write!(f, "{code} (HTTP {status})")?;
-                match description {
-                    Some(d) => write!(f, ": {d}"),
-                    None => Ok(()),
+                if let Some(d) = description {
+                    write!(f, ": {d}")?;
                 }
+                write!(f, "{}", RetryAfterNote(*retry_after_seconds))
             }
             TokenExchangeError::Network {
                 kind,
@@ -399,8 +413,16 @@ impl fmt::Display for TokenExchangeError {
                 request_may_have_reached_server,
             } => write!(f, "request timed out{}", reached(*request_may_have_reached_server)),
             TokenExchangeError::Cancelled => f.write_str("request cancelled"),
-            TokenExchangeError::UnexpectedResponse { status, problem, .. } => {
-                write!(f, "unexpected response (HTTP {status}): {problem}")
+            TokenExchangeError::UnexpectedResponse {
+                status,
+                problem,
+                retry_after_seconds,
+            } => {
+                write!(
+                    f,
+                    "unexpected response (HTTP {status}): {problem}{}",
+                    RetryAfterNote(*retry_after_seconds)
+                )
             }
             TokenExchangeError::Signer { message } => write!(f, "DPoP signer failed: {message}"),
             TokenExchangeError::DpopKeyMismatch { token_jkt, key_jkt } => write!(
@@ -456,7 +478,7 @@ mod tests {
     fn text_never_shows_the_mfa_token() {
         let e = oauth(403, "mfa_required");
         assert!(e.is_mfa_required());
-        assert_eq!(e.to_string(), "mfa_required (HTTP 403): why");
+        assert_eq!(e.to_string(), "mfa_required (HTTP 403): why (retry after 3 s)");
         assert!(!format!("{e:?}").contains("mfa-token-value"));
     }
 

@@ -21,6 +21,8 @@ async fn predicates_agree_with_the_library() {
         CannedResponse::oauth_error(429, "too_many_attempts", "x"),
         CannedResponse::too_many_requests(5),
         CannedResponse::oauth_error(503, "temporarily_unavailable", "x"),
+        CannedResponse::oauth_error(503, "temporarily_unavailable", "x").header("Retry-After", "5"),
+        CannedResponse::html(503, "<html></html>").header("Retry-After", "5"),
         CannedResponse::oauth_error(400, "server_error", "x"),
         CannedResponse::oauth_error(400, "use_dpop_nonce", "x"),
         CannedResponse::oauth_error(400, "invalid_dpop_proof", "x"),
@@ -115,9 +117,12 @@ async fn predicates_agree_with_the_library() {
         }
         assert_eq!(core.retry_after(), ours.retry_after(), "retry_after for {what}");
         assert_eq!(core.to_string(), ours.to_string(), "text for {what}");
+        if core.retry_after().is_some() {
+            assert!(ours.to_string().contains("retry after"), "{what}: {ours}");
+        }
         checked += 1;
     }
-    assert_eq!(checked, 18);
+    assert_eq!(checked, 20);
 }
 
 /// `Error` is not `Clone`; rebuild it through the same conversion the bindings use.

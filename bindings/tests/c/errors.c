@@ -167,6 +167,29 @@ static void canned_failures(te_client *client) {
     tap(te_error_is_rate_limited(error) && te_error_is_retryable(error) &&
             te_error_retry_after_seconds(error, &seconds) && seconds == 12,
         "429 with Retry-After is rate limited, retry after 12 s");
+    message = te_error_message(error);
+    tap(message != NULL && strstr(message, "(retry after 12 s)") != NULL, "the 429's message says retry after 12 s");
+    note("%s", message ? message : "(null)");
+    te_string_free(message);
+    te_error_free(error);
+
+    queue_token_response("{\"status\":503,\"content_type\":\"application/json\",\"headers\":{\"Retry-After\":\"5\"},"
+                         "\"body\":\"{\\\"error\\\":\\\"temporarily_unavailable\\\"}\"}");
+    error = exchange_error(client, request);
+    message = te_error_message(error);
+    tap(te_error_code(error) == TE_ERROR_OAUTH && message != NULL && strstr(message, "(retry after 5 s)") != NULL,
+        "a 503 OAuth error's message says retry after 5 s");
+    te_string_free(message);
+    te_error_free(error);
+
+    queue_token_response("{\"status\":503,\"content_type\":\"text/html\",\"headers\":{\"Retry-After\":\"5\"},"
+                         "\"body\":\"<html>down</html>\"}");
+    error = exchange_error(client, request);
+    message = te_error_message(error);
+    tap(te_error_code(error) == TE_ERROR_UNEXPECTED_RESPONSE && message != NULL &&
+            strstr(message, "(retry after 5 s)") != NULL,
+        "a 503 HTML page's message says retry after 5 s");
+    te_string_free(message);
     te_error_free(error);
 
     queue_token_response("{\"status\":429,\"content_type\":\"application/json\","

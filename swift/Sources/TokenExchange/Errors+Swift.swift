@@ -1,5 +1,11 @@
 import Foundation
 
+// The generated enum has the library's text as `description` but does not declare the
+// conformance, so string interpolation, `String(reflecting:)` and hence `localizedDescription`
+// (the generated `errorDescription`) fell back to listing the fields. With it they all show the
+// library's message, "retry after N s" included when the server sent `Retry-After`.
+extension TokenExchangeError: CustomStringConvertible {}
+
 extension TokenExchangeError {
     /// With `mfa_required`: the token to continue with Auth0's MFA API (redacted when printed).
     public var mfaToken: Secret? {

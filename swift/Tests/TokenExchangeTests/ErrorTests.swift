@@ -98,6 +98,36 @@ final class ErrorTests: XCTestCase {
         XCTAssertTrue(error?.isRateLimited() ?? false)
         XCTAssertTrue(error?.isRetryable() ?? false)
         XCTAssertEqual(error?.retryAfter(), 15)
+        let text = error.map { "\($0)" } ?? ""
+        XCTAssertTrue(text.hasSuffix("(retry after 15 s)"), text)
+        XCTAssertTrue(error?.localizedDescription.hasSuffix("(retry after 15 s)") ?? false)
+    }
+
+    func testUnavailableServersSayWhenToRetry() async throws {
+        try Emulator.queueTokenResponse(
+            status: 503, contentType: "application/json", body: #"{"error":"temporarily_unavailable"}"#,
+            headers: ["Retry-After": "5"]
+        )
+        let oauth = await expectError { try await self.client.exchange(.facebook(sessionToken: try Emulator.facebookToken())) }
+        guard case .OAuth? = oauth else { return XCTFail("\(String(describing: oauth))") }
+        XCTAssertTrue(oauth!.description.hasSuffix("(retry after 5 s)"), oauth!.description)
+        try Emulator.queueTokenResponse(
+            status: 503, contentType: "text/html", body: "<html>down</html>", headers: ["Retry-After": "5"]
+        )
+        let html = await expectError { try await self.client.exchange(.facebook(sessionToken: try Emulator.facebookToken())) }
+        guard case .UnexpectedResponse? = html else { return XCTFail("\(String(describing: html))") }
+        XCTAssertTrue(html!.description.hasSuffix("(retry after 5 s)"), html!.description)
+    }
+
+    func testAStoredTokenWithANewlineIsInvalidInputNotANetworkError() async throws {
+        let stored = TokenSet(accessToken: "stored-token\n", tokenType: "Bearer")
+        let request = ResourceRequest(method: "GET", url: base + "/userinfo")
+        let error = await expectError { try await self.client.send(request, with: stored) }
+        guard case .InvalidInput("access_token", _)? = error else { return XCTFail("\(String(describing: error))") }
+        XCTAssertFalse(error!.isRetryable() || error!.requestMayHaveReachedServer())
+        XCTAssertThrowsError(try client.authorizationHeaders(method: "GET", url: base + "/userinfo", tokens: stored)) { error in
+            guard case .InvalidInput("access_token", _)? = error as? TokenExchangeError else { return XCTFail("\(error)") }
+        }
     }
 
     func testSlowServersTimeOut() async throws {

@@ -3,9 +3,11 @@ package com.tokenexchange.test
 import com.tokenexchange.ClientConfig
 import com.tokenexchange.NativeSocialExchange
 import com.tokenexchange.NetworkErrorKind
+import com.tokenexchange.ResourceRequest
 import com.tokenexchange.ResponseProblem
 import com.tokenexchange.TokenExchangeClient
 import com.tokenexchange.TokenExchangeException
+import com.tokenexchange.TokenSet
 import com.tokenexchange.apple
 import com.tokenexchange.create
 import com.tokenexchange.exchange
@@ -131,6 +133,40 @@ class ErrorTest {
         assertTrue(e.isRateLimited() && e.isRetryable())
         assertEquals(Duration.ofSeconds(15), e.retryAfter())
         assertEquals(15L, e.retryAfterSeconds)
+        // toString() (what loggers and stack traces print) is the library's text; the generated
+        // message lists the fields.
+        assertTrue(e.toString(), e.toString().endsWith("(retry after 15 s)"))
+        assertTrue(e.message, e.message.contains("retryAfterSeconds=15"))
+    }
+
+    @Test
+    fun unavailableServersSayWhenToRetry() = runBlocking<Unit> {
+        Emulator.queueTokenResponse(503, "application/json", "{\"error\":\"temporarily_unavailable\"}", mapOf("Retry-After" to "5"))
+        val oauth = failure<TokenExchangeException.OAuth> {
+            client.exchange(NativeSocialExchange.facebook(Emulator.facebookToken()))
+        }
+        assertTrue(oauth.toString(), oauth.toString().endsWith("(retry after 5 s)"))
+        assertTrue(oauth.message, oauth.message.contains("retryAfterSeconds=5"))
+        Emulator.queueTokenResponse(503, "text/html", "<html>down</html>", mapOf("Retry-After" to "5"))
+        val html = failure<TokenExchangeException.UnexpectedResponse> {
+            client.exchange(NativeSocialExchange.facebook(Emulator.facebookToken()))
+        }
+        assertTrue(html.toString(), html.toString().endsWith("(retry after 5 s)"))
+        assertTrue(html.message, html.message.contains("retryAfterSeconds=5"))
+    }
+
+    @Test
+    fun aStoredTokenWithANewlineIsInvalidInputNotANetworkError() = runBlocking<Unit> {
+        val stored = TokenSet(accessToken = "stored-token\n", tokenType = "Bearer")
+        val e = failure<TokenExchangeException.InvalidInput> {
+            client.sendAuthorized(ResourceRequest(method = "GET", url = "$base/userinfo"), stored)
+        }
+        assertEquals("access_token", e.field)
+        assertFalse(e.isRetryable() || e.requestMayHaveReachedServer())
+        val headers = failure<TokenExchangeException.InvalidInput> {
+            client.authorizationHeaders("GET", "$base/userinfo", stored)
+        }
+        assertEquals("access_token", headers.field)
     }
 
     @Test
