@@ -46,6 +46,18 @@ fn unix_seconds(t: SystemTime) -> i64 {
     }
 }
 
+/// The time `seconds` after (or before) the epoch. Any value foreign code stores is usable:
+/// a time before what the platform's clock can represent is the epoch (long expired), one
+/// after it is no known expiry (never expires within any leeway).
+fn from_unix_seconds(seconds: i64) -> Option<SystemTime> {
+    let offset = Duration::from_secs(seconds.unsigned_abs());
+    if seconds >= 0 {
+        UNIX_EPOCH.checked_add(offset)
+    } else {
+        Some(UNIX_EPOCH.checked_sub(offset).unwrap_or(UNIX_EPOCH))
+    }
+}
+
 fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
@@ -88,13 +100,7 @@ impl TokenSet {
     pub(crate) fn to_core(&self) -> token_exchange::TokenSet {
         let mut t = token_exchange::TokenSet::new(self.access_token.as_str(), self.token_type.clone());
         t.expires_in = self.expires_in.and_then(|s| u64::try_from(s).ok());
-        t.expires_at = self.expires_at.map(|s| {
-            if s >= 0 {
-                UNIX_EPOCH + Duration::from_secs(s.unsigned_abs())
-            } else {
-                UNIX_EPOCH - Duration::from_secs(s.unsigned_abs())
-            }
-        });
+        t.expires_at = self.expires_at.and_then(from_unix_seconds);
         t.id_token = self.id_token.as_deref().map(Into::into);
         t.refresh_token = self.refresh_token.as_deref().map(Into::into);
         t.scope = self.scope.clone();
@@ -112,7 +118,7 @@ impl TokenSet {
         self.token_type.eq_ignore_ascii_case("DPoP")
     }
 
-    /// Whether the access token has expired, or will within `leeway`.
+    /// Whether the access token has expired, or will within `leeway` (any leeway).
     pub fn expires_within(&self, leeway: Duration) -> bool {
         self.to_core().expires_within(leeway)
     }
@@ -174,7 +180,18 @@ mod tests {
             assert!(text.contains("DPoP") && text.contains("jkt"));
         }
         assert!(!t.expires_within(Duration::from_secs(60)));
+        assert!(t.expires_within(Duration::MAX));
         t.expires_at = Some(1);
         assert!(t.expires_within(Duration::ZERO));
+    }
+
+    #[test]
+    fn any_stored_expiry_and_leeway_is_usable() {
+        for (expires_at, expired) in [(i64::MIN, true), (-1, true), (i64::MAX, false)] {
+            let mut t = TokenSet::new("at", "Bearer");
+            t.expires_at = Some(expires_at);
+            assert_eq!(t.expires_within(Duration::from_secs(60)), expired, "{expires_at}");
+            let _ = t.expires_within(Duration::MAX);
+        }
     }
 }

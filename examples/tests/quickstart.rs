@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use token_exchange_emulator::{AppleCode, Emulator, EmulatorConfig};
+use token_exchange_emulator::{AppleCode, CannedResponse, Emulator, EmulatorConfig};
 
 fn quickstart() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_quickstart"));
@@ -75,4 +75,58 @@ async fn environment_variables_target_another_server_and_failures_exit_non_zero(
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("invalid_grant"), "{stderr}");
+}
+
+/// Against a token endpoint that sends absurd or rate-limiting values, the quickstart exits
+/// with the library's typed error naming the problem (and when to retry, where the server
+/// said), never a crash (a panic exits with 101).
+#[tokio::test(flavor = "multi_thread")]
+async fn absurd_server_values_end_in_a_typed_error_never_a_crash() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let token = |expires_in: serde_json::Value| {
+        CannedResponse::json(
+            200,
+            &serde_json::json!({"access_token": "at", "token_type": "Bearer", "expires_in": expires_in}),
+        )
+    };
+    let cases = [
+        ("expires_in of 2^64 - 1", token(serde_json::json!(u64::MAX)), vec!["`expires_in` is invalid"]),
+        (
+            "429 with a Retry-After in the year 300000000000",
+            CannedResponse::oauth_error(429, "too_many_requests", "Global limit has been reached")
+                .header("Retry-After", "Sun, 06 Nov 300000000000 08:49:37 GMT"),
+            vec!["too_many_requests (HTTP 429)"],
+        ),
+        (
+            "429 with Retry-After: 7",
+            CannedResponse::too_many_requests(7),
+            vec!["too_many_requests (HTTP 429)", "retry after 7 s"],
+        ),
+        (
+            "429 with an absurd Retry-After",
+            CannedResponse::too_many_requests(u64::MAX),
+            vec!["too_many_requests (HTTP 429)", "retry after 86400 s"],
+        ),
+        (
+            "503 with Retry-After: 5",
+            CannedResponse::oauth_error(503, "temporarily_unavailable", "maintenance").header("Retry-After", "5"),
+            vec!["temporarily_unavailable (HTTP 503)", "retry after 5 s"],
+        ),
+    ];
+    for (case, canned, expected) in cases {
+        emu.inject_token_response(canned);
+        let mut cmd = quickstart();
+        cmd.env("AUTH0_DOMAIN", emu.base_url())
+            .env("AUTH0_CLIENT_ID", "native-app")
+            .env("SUBJECT_TOKEN", "any-apple-code")
+            .env("DPOP", "0");
+        let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{case}: exit status; stderr: {stderr}");
+        for text in expected {
+            assert!(stderr.contains(text), "{case}: {text:?} missing from stderr: {stderr}");
+        }
+    }
 }
