@@ -169,9 +169,12 @@ impl fmt::Debug for FederatedTokenExchange {
     }
 }
 
-/// An in-memory cache of provider tokens, keyed by user (the subject token's `sub`),
-/// connection, account and required scopes. It hands back a cached token until `leeway` before
-/// its expiry, and runs at most one exchange per key at a time. Thread-safe: share one.
+/// An in-memory cache of provider tokens, keyed by a SHA-256 digest of the whole request: the
+/// subject token itself (never a claim read from it, so a forged token with someone else's
+/// `sub` always goes to the server, which refuses it), connection, account, extra parameters
+/// and required scopes. It hands back a cached token until `leeway` before its expiry, never
+/// after the subject token's own `exp` (a JWT's), and runs at most one exchange per key at a
+/// time. Thread-safe: share one.
 #[derive(uniffi::Object)]
 pub struct FederatedTokenCache {
     cache: Arc<token_exchange::FederatedTokenCache>,

@@ -174,6 +174,19 @@ async fn token_vault_with_secret_basic_private_key_jwt_and_the_cache() {
         .unwrap_err();
     assert!(matches!(err, TokenExchangeError::Cancelled));
 
+    // A forged token (no valid signature) with this user's claims misses the cache: the
+    // server refuses it.
+    use base64::Engine as _;
+    let payload = access_token.split('.').nth(1).unwrap();
+    let forged = format!(
+        "{}.{payload}.",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#)
+    );
+    let forged_request = FederatedTokenExchange::new(forged, FederatedSubjectTokenType::AccessToken, GOOGLE_CONNECTION);
+    let err = cache.get(forged_request, vec![], None).await.unwrap_err();
+    assert!(err.is_invalid_grant(), "{err:?}");
+    assert_eq!(emu.vault_exchange_count(), before + 1);
+
     let mut bad = request;
     bad.extra_parameters
         .insert("resource".into(), "https://x.example.com".into());

@@ -225,11 +225,14 @@ pub unsafe extern "C" fn te_federated_token_cache_new(
     })
 }
 
-/// A provider token for the user of `subject_token` at `connection` (arguments as for
+/// A provider token for `subject_token` at `connection` (arguments as for
 /// `te_client_token_vault_exchange`) whose scope includes every scope of `required_scopes`
-/// (space-separated; NULL or "" for none): from the cache, or from a new exchange. Concurrent
-/// calls for the same user, connection and scopes share one exchange. BLOCKS when it
-/// exchanges. Free `*token_out` with `te_federated_token_free`.
+/// (space-separated; NULL or "" for none): from the cache, or from a new exchange. The cache
+/// is keyed by a SHA-256 digest of the whole subject token (never a claim read from it: a
+/// forged token with a cached `sub` goes to the server, which refuses it) with the other
+/// arguments; an entry is never used after the subject token's own `exp` (a JWT's).
+/// Concurrent calls with the same arguments share one exchange. BLOCKS when it exchanges.
+/// Free `*token_out` with `te_federated_token_free`.
 ///
 /// # Safety
 /// `cache` must be a live cache; strings NUL-terminated (`login_hint` and `required_scopes`

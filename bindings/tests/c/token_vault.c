@@ -125,6 +125,25 @@ static int calendar_status(te_client *backend, const te_federated_token *token) 
 
 static int invalid(te_code rc, te_error **slot, const char *field);
 
+/* What anyone can make from a user's token: its claims under an `alg: none` header with no
+ * signature (malloc'd). */
+static char *forge_unsigned(const char *jwt) {
+    const char *payload = jwt ? strchr(jwt, '.') : NULL;
+    const char *end = payload ? strchr(payload + 1, '.') : NULL;
+    if (end == NULL) {
+        return NULL;
+    }
+    static const char header[] = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0"; /* {"alg":"none","typ":"JWT"} */
+    size_t payload_len = (size_t)(end - payload); /* with its leading '.' */
+    char *forged = malloc(sizeof header + payload_len + 1);
+    if (forged != NULL) {
+        memcpy(forged, header, sizeof header - 1);
+        memcpy(forged + sizeof header - 1, payload, payload_len);
+        strcpy(forged + sizeof header - 1 + payload_len, ".");
+    }
+    return forged;
+}
+
 static void exchange_with_client_secret(void) {
     const char *user = "apple|c-vault-user";
     char *access_token = app_access_token(user);
@@ -218,6 +237,20 @@ static void exchange_with_client_secret(void) {
     tap(invalid(te_federated_token_cache_invalidate(cache, access_token, 7, "google-oauth2", NULL, NULL, &error),
                 &error, "subject_token_type"),
         "invalidate with an unknown subject token type is invalid input");
+
+    /* A forged token carrying the cached user's claims misses the cache: the server refuses it. */
+    char *forged = forge_unsigned(access_token);
+    te_federated_token *stolen = NULL;
+    before = vault_exchanges();
+    rc = te_federated_token_cache_get(cache, forged, TE_FEDERATED_SUBJECT_ACCESS_TOKEN, "google-oauth2", NULL,
+                                      "https://www.googleapis.com/auth/calendar.readonly", &stolen, &error);
+    tap(forged != NULL && rc == TE_ERROR_OAUTH && stolen == NULL && te_error_is_invalid_grant(error) &&
+            vault_exchanges() == before,
+        "a forged token with a cached user's claims misses the cache and the server refuses it");
+    te_error_free(error);
+    error = NULL;
+    te_federated_token_free(stolen);
+    free(forged);
     te_federated_token_cache_free(cache);
 
     te_client_free(backend);

@@ -137,4 +137,30 @@ final class TokenVaultTests: XCTestCase {
         XCTAssertTrue(google.scope?.contains("calendar.readonly") ?? false)
         XCTAssertFalse("\(google)".contains(google.accessToken))
     }
+
+    func testAForgedTokenWithACachedUsersClaimsMissesTheCache() async throws {
+        let app = try TokenExchangeClient(domain: Emulator.baseUrl, clientId: Emulator.clientId, dpopKey: nil)
+        let backend = try TokenExchangeClient(
+            domain: Emulator.baseUrl,
+            clientId: Emulator.vaultClientId,
+            clientAuthentication: .clientSecretPost(secret: Secret(Emulator.vaultClientSecret))
+        )
+        let user = "apple|swift-vault-victim"
+        let tokens = try await app.exchange(.apple(authorizationCode: try Emulator.appleCode(sub: user), audience: Emulator.vaultApi))
+        try Emulator.connectAccount(userId: user)
+        let cache = FederatedTokenCache(client: backend)
+        let request = FederatedTokenExchange(subjectToken: tokens.accessToken, subjectTokenType: .accessToken, connection: "google-oauth2")
+        let google = try await cache.get(request: request)
+        let again = try await cache.get(request: request)
+        XCTAssertEqual(google, again)
+        // The victim's claims under an `alg: none` header, without a signature.
+        let header = Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        let payload = tokens.accessToken.split(separator: ".")[1]
+        var forged = request
+        forged.subjectToken = "\(header).\(payload)."
+        let error = await expectError { try await cache.get(request: forged) }
+        XCTAssertTrue(error?.isInvalidGrant() ?? false, "\(String(describing: error))")
+    }
 }

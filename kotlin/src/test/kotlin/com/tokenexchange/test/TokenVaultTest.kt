@@ -1,6 +1,9 @@
 package com.tokenexchange.test
 
 import com.tokenexchange.ClientAuthentication
+import com.tokenexchange.FederatedSubjectTokenType
+import com.tokenexchange.FederatedTokenCache
+import com.tokenexchange.FederatedTokenExchange
 import com.tokenexchange.NativeSocialExchange
 import com.tokenexchange.Secret
 import com.tokenexchange.TokenExchangeClient
@@ -10,6 +13,7 @@ import com.tokenexchange.backend
 import com.tokenexchange.create
 import com.tokenexchange.exchange
 import com.tokenexchange.tokenVault
+import java.util.Base64
 import kotlinx.coroutines.runBlocking
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
@@ -54,6 +58,26 @@ class TokenVaultTest {
         } catch (e: TokenExchangeException.OAuth) {
             assertTrue(e.toString(), e.isConnectionRequired())
             assertEquals(401, e.status)
+        }
+    }
+
+    @Test
+    fun aForgedTokenWithACachedUsersClaimsMissesTheCache() = runBlocking<Unit> {
+        val user = "apple|kotlin-vault-victim"
+        val accessToken = appAccessToken(user)
+        Emulator.connectAccount(user)
+        val cache = FederatedTokenCache(backend)
+        val request = FederatedTokenExchange(accessToken, FederatedSubjectTokenType.ACCESS_TOKEN, "google-oauth2")
+        val google = cache.get(request)
+        assertEquals(google, cache.get(request))
+        // The victim's claims under an `alg: none` header, without a signature.
+        val header = Base64.getUrlEncoder().withoutPadding().encodeToString("{\"alg\":\"none\",\"typ\":\"JWT\"}".toByteArray())
+        val forged = header + "." + accessToken.split(".")[1] + "."
+        try {
+            cache.get(request.copy(subjectToken = forged))
+            fail("a forged token got the victim's Google token")
+        } catch (e: TokenExchangeException.OAuth) {
+            assertTrue(e.toString(), e.isInvalidGrant())
         }
     }
 }
