@@ -17,9 +17,10 @@ pub struct HttpHeader {
 pub struct ResourceRequest {
     /// Upper-case method (`GET`, `POST`...).
     pub method: String,
-    /// Absolute `https://` URL (`http://` for loopback hosts only).
+    /// Absolute `https://` URL (`http://` for loopback hosts only), without `user:password@`.
     pub url: String,
-    /// Extra headers.
+    /// Extra headers. `Authorization` and `DPoP` are refused (`InvalidInput`, field `headers`):
+    /// the library sets them.
     #[uniffi(default)]
     pub headers: Vec<HttpHeader>,
     /// Body, if any.

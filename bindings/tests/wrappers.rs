@@ -224,6 +224,40 @@ async fn bearer_tokens_are_refused_or_accepted_by_policy() {
 }
 
 #[tokio::test]
+async fn an_exchange_can_leave_out_scope_but_not_set_both() {
+    let emu = emulator().await;
+    let c = client(&emu, None);
+    let mut request = apple(emu.apple_authorization_code(AppleCode::new("apple|wrap-all-scopes")));
+    request.omit_scope = true;
+    let tokens = c.exchange_native_social(request.clone(), None).await.unwrap();
+    let claims = tokens.access_token.split('.').nth(1).unwrap().to_owned();
+    assert!(tokens.scope.as_deref().unwrap_or("").contains("read:messages"), "{claims}");
+    request.scope = Some("email".into());
+    let err = c.exchange_native_social(request, None).await.unwrap_err();
+    assert!(matches!(err, TokenExchangeError::InvalidInput { ref field, .. } if field == "scope"), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_stored_token_with_a_newline_is_invalid_input_not_a_network_error() {
+    let emu = emulator().await;
+    let c = client(&emu, None);
+    let stored = TokenSet::new("stored-token\n", "Bearer");
+    let request = token_exchange_ffi::ResourceRequest {
+        method: "GET".into(),
+        url: format!("{}/userinfo", emu.base_url()),
+        headers: vec![],
+        body: None,
+    };
+    let err = c.send_authorized(request, stored.clone(), None).await.unwrap_err();
+    assert!(matches!(err, TokenExchangeError::InvalidInput { ref field, .. } if field == "access_token"), "{err:?}");
+    assert!(!err.is_retryable());
+    let err = c
+        .authorization_headers("GET".into(), format!("{}/userinfo", emu.base_url()), stored)
+        .unwrap_err();
+    assert!(matches!(err, TokenExchangeError::InvalidInput { ref field, .. } if field == "access_token"), "{err:?}");
+}
+
+#[tokio::test]
 async fn cancelling_stops_a_slow_exchange() {
     let emu = emulator().await;
     let c = client(&emu, Some(DpopKey::generate().unwrap()));

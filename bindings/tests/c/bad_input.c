@@ -181,6 +181,31 @@ static void bad_values(void) {
             take_equals(authorization, "Bearer at") && dpop == NULL,
         "a bearer token gets a Bearer header and no proof");
 
+    /* A token stored with a trailing newline: invalid input, never sent nor handed out. */
+    te_token_set *newline = NULL;
+    te_token_set_new("at\n", "Bearer", &newline, NULL);
+    error = NULL;
+    tap(invalid(te_client_authorization_headers(client, "GET", "https://api.example.com/x", newline, &authorization,
+                                                &dpop, &error),
+                &error, "access_token") &&
+            authorization == NULL,
+        "authorization headers are never made of a token with a newline");
+    char userinfo_url[256];
+    snprintf(userinfo_url, sizeof userinfo_url, "%s/userinfo", emulator_url());
+    te_request *resource_request = NULL;
+    te_response *response = NULL;
+    te_request_new("GET", userinfo_url, &resource_request, NULL);
+    error = NULL;
+    tap(invalid(te_client_send_authorized(client, resource_request, newline, &response, &error), &error, "access_token") &&
+            response == NULL,
+        "a token with a newline is invalid input for send_authorized, not a network error");
+    error = NULL;
+    tap(OK(te_request_add_header(resource_request, "Authorization", "Basic eDp5", &error)) &&
+            invalid(te_client_send_authorized(client, resource_request, tokens, &response, &error), &error, "headers"),
+        "a caller's Authorization header is refused before sending");
+    te_request_free(resource_request);
+    te_token_set_free(newline);
+
     te_token_set *bound = NULL;
     te_token_set_new("at", "DPoP", &bound, NULL);
     error = NULL;
