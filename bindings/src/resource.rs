@@ -2,8 +2,10 @@
 
 use std::fmt;
 
-/// One HTTP header.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// One HTTP header. Its value may be a credential (a cookie, an API key): the description
+/// shows the name only.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Display, Debug)]
 pub struct HttpHeader {
     /// Name (responses give it lower-cased).
     pub name: String,
@@ -12,8 +14,10 @@ pub struct HttpHeader {
 }
 
 /// A request to your API, sent by `TokenExchangeClient.send_authorized`, which adds
-/// `Authorization` (and `DPoP` for a bound token).
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// `Authorization` (and `DPoP` for a bound token). The description shows the method, the URL
+/// without its query, the header names and the body's size, never header values or the body.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Display, Debug)]
 pub struct ResourceRequest {
     /// Upper-case method (`GET`, `POST`...).
     pub method: String,
@@ -28,8 +32,10 @@ pub struct ResourceRequest {
     pub body: Option<Vec<u8>>,
 }
 
-/// Your API's response, whatever its status.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// Your API's response, whatever its status. The description shows the status, the header
+/// names and the body's size, never header values or the body.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Display, Debug)]
 pub struct ResourceResponse {
     /// HTTP status.
     pub status: i32,
@@ -101,6 +107,53 @@ impl From<token_exchange::ResourceResponse> for ResourceResponse {
     }
 }
 
+fn header_names(headers: &[HttpHeader]) -> String {
+    headers.iter().map(|h| h.name.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+impl fmt::Display for HttpHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HttpHeader(name={}, value=<redacted>)", self.name)
+    }
+}
+
+impl fmt::Display for ResourceRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let url = self.url.split(['?', '#']).next().unwrap_or_default();
+        write!(
+            f,
+            "ResourceRequest(method={}, url={url}, headers=[{}], body={})",
+            self.method,
+            header_names(&self.headers),
+            self.body.as_ref().map_or("none".to_owned(), |b| format!("{} bytes", b.len())),
+        )
+    }
+}
+
+impl fmt::Display for ResourceResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "ResourceResponse(status={}, headers=[{}], body={} bytes)",
+            self.status,
+            header_names(&self.headers),
+            self.body.len()
+        )
+    }
+}
+
+/// `Debug` is the redacted `Display` (what Swift's `debugDescription` shows).
+macro_rules! debug_is_display {
+    ($($t:ty),*) => {$(
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(self, f)
+            }
+        }
+    )*};
+}
+debug_is_display!(HttpHeader, ResourceRequest, ResourceResponse);
+
 impl fmt::Display for AuthorizationHeaders {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let scheme = self.authorization.split(' ').next().unwrap_or("");
@@ -115,5 +168,38 @@ impl fmt::Display for AuthorizationHeaders {
 impl fmt::Debug for AuthorizationHeaders {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_show_no_header_value_query_or_body() {
+        let request = ResourceRequest {
+            method: "POST".into(),
+            url: "https://api.example.com/notes?key=query-secret".into(),
+            headers: vec![HttpHeader {
+                name: "X-Api-Key".into(),
+                value: "header-secret".into(),
+            }],
+            body: Some(b"body-secret".to_vec()),
+        };
+        let response = ResourceResponse {
+            status: 200,
+            headers: vec![HttpHeader {
+                name: "set-cookie".into(),
+                value: "cookie-secret".into(),
+            }],
+            body: b"response-secret".to_vec(),
+        };
+        let text = format!("{request} {request:?} {response} {response:?} {:?}", request.headers[0]);
+        for secret in ["query-secret", "header-secret", "body-secret", "cookie-secret", "response-secret"] {
+            assert!(!text.contains(secret), "{text}");
+        }
+        for shown in ["POST", "https://api.example.com/notes", "X-Api-Key", "set-cookie", "11 bytes"] {
+            assert!(text.contains(shown), "{shown}: {text}");
+        }
     }
 }

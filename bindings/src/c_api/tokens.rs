@@ -3,9 +3,9 @@
 use std::ffi::c_char;
 use std::ptr;
 
-use super::{
-    c_string, call, free_handle, guard, into_handle, mut_arg, opt_str_arg, out_arg, str_arg, te_code, te_error,
-};
+use zeroize::Zeroize;
+
+use super::{c_string, call, guard, into_handle, mut_arg, opt_str_arg, out_arg, str_arg, te_code, te_error};
 use crate::tokens::TokenSet;
 
 /// Tokens issued by an exchange (or rebuilt with `te_token_set_new`). Immutable once made
@@ -183,11 +183,21 @@ pub unsafe extern "C" fn te_token_set_is_dpop_bound(tokens: *const te_token_set)
     })
 }
 
-/// Frees a token set. NULL is ignored.
+/// Frees a token set and wipes the tokens it holds. NULL is ignored.
 ///
 /// # Safety
 /// `tokens` must be NULL or a token set returned by this library, not freed before.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn te_token_set_free(tokens: *mut te_token_set) {
-    guard((), || unsafe { free_handle(tokens) })
+    guard((), || {
+        if !tokens.is_null() {
+            // SAFETY: made by `into_handle`, not freed before (header contract).
+            let mut boxed = unsafe { Box::from_raw(tokens) };
+            let t = &mut boxed.tokens;
+            t.access_token.zeroize();
+            for secret in [&mut t.id_token, &mut t.refresh_token, &mut t.recovery_code] {
+                secret.zeroize();
+            }
+        }
+    })
 }
