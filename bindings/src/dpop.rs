@@ -10,8 +10,17 @@ use crate::error::TokenExchangeError;
 
 /// A P-256 key implemented outside Rust, for example in the Secure Enclave (Swift) or the
 /// Android Keystore (Kotlin). The library builds each DPoP proof and asks the signer to sign
-/// its bytes. Calls come from the library's worker threads: implementations must be
-/// thread-safe, and should not block for long (a biometric prompt holds up one worker).
+/// its bytes. Calls come from the library's blocking-pool threads (never the thread that
+/// drives requests): implementations must be thread-safe and may block, for example on a
+/// biometric prompt.
+///
+/// Signing counts against the client's `timeout`: a call whose signer has not returned by
+/// then fails with `Timeout` (`request_may_have_reached_server` false: nothing was sent), and
+/// a cancelled call (Swift `Task`, Kotlin coroutine, `CancellationToken`) fails with
+/// `Cancelled` at once. The signer call itself is not interrupted: a biometric prompt stays on
+/// screen until the user answers or the system dismisses it, and its signature is then
+/// discarded. If the prompt must not outlive the call, dismiss it yourself when the call
+/// throws (`LAContext.invalidate()`, `BiometricPrompt.cancelAuthentication()`).
 #[uniffi::export(with_foreign)]
 pub trait DpopSigner: Send + Sync {
     /// The public key, either as an uncompressed SEC1 point (65 bytes `04 || x || y`, what

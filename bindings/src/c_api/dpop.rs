@@ -25,6 +25,12 @@ pub struct te_dpop_key {
 ///
 /// The callbacks are called from the library's worker threads, possibly concurrently: they
 /// must be thread-safe. They must not call back into blocking `te_client_*` functions.
+/// `sign` may block (a hardware token, a user prompt): signing counts against the client's
+/// timeout, so a call whose `sign` has not returned by then fails with `TE_ERROR_TIMEOUT`
+/// (nothing was sent), and `te_client_cancel` ends a call with `TE_ERROR_CANCELLED` at once.
+/// The callback itself is not interrupted: it runs to completion on its thread (a prompt stays
+/// open until answered or dismissed) and its signature is discarded; `context` stays alive
+/// until then.
 /// Ownership of `context` passes to the library when `te_dpop_key_from_signer` is called:
 /// `release` (if not NULL) is called exactly once, when the key is no longer used (or at once
 /// if `te_dpop_key_from_signer` fails).

@@ -21,6 +21,15 @@ pub trait DpopSigner: Send + Sync {
     /// Whether [`DpopSigner::sign`] may block for long (a biometric prompt, a hardware
     /// round trip). The client then signs on tokio's blocking pool so the runtime's workers
     /// stay free for other requests. Defaults to `true`; in-memory keys return `false`.
+    ///
+    /// Signing counts against the client's request timeout: a call whose signer has not
+    /// returned by then fails with [`crate::Error::Timeout`] (`request_may_have_reached_server:
+    /// false`, nothing was sent), and a cancelled call (a dropped future) returns at once.
+    /// Either way the blocked `sign` itself cannot be interrupted: a biometric prompt stays on
+    /// screen until the user answers it or the system dismisses it, and the signature it then
+    /// returns is discarded. Dismiss the prompt yourself when the call ends (for example
+    /// invalidate the `LAContext` on iOS, cancel the `BiometricPrompt` on Android) if it must
+    /// not outlive the call.
     fn may_block(&self) -> bool {
         true
     }

@@ -29,6 +29,11 @@ public final class SecureEnclaveSigner: DpopSigner, @unchecked Sendable {
     /// The key stored under `tag`, created in the Secure Enclave on first use.
     /// `flags` can add user presence (`.userPresence`, `.biometryCurrentSet`): every proof then
     /// needs the user, so keep the default (`.privateKeyUsage`) unless the app wants that.
+    /// With user presence, the prompt counts against the client's `timeout`: an exchange whose
+    /// prompt is still open then throws `.Timeout` (nothing was sent), and a cancelled `Task`
+    /// throws `.Cancelled` at once; the prompt itself stays on screen until the user answers
+    /// it (its signature is discarded). Invalidate the `LAContext` you gave the key if the
+    /// prompt must close with the call.
     public static func loadOrCreate(
         tag: String = defaultTag,
         flags: SecAccessControlCreateFlags = [.privateKeyUsage]

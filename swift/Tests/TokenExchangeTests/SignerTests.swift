@@ -39,6 +39,33 @@ final class SignerTests: XCTestCase {
         XCTAssertFalse(error!.requestMayHaveReachedServer())
     }
 
+    /// Waits, as a biometric prompt does, until the test answers it: it cannot finish before the
+    /// call gives up. (A minute without an answer only happens when the client waits for it,
+    /// which is the failure the test catches.)
+    final class Prompting: DpopSigner, @unchecked Sendable {
+        let inner = PlatformP256Signer()
+        let answered = DispatchSemaphore(value: 0)
+        let gaveUp = Collected<Bool>()
+        func publicKey() throws -> Data { try inner.publicKey() }
+        func sign(message: Data) throws -> Data {
+            if answered.wait(timeout: .now() + 60) == .timedOut { gaveUp.append(true) }
+            answered.signal()  // answered for good: later proofs do not wait
+            return try inner.sign(message: message)
+        }
+    }
+
+    func testASignerWaitingOnAPromptIsBoundedByTheTimeout() async throws {
+        let signer = Prompting()
+        let client = try TokenExchangeClient(
+            domain: base, clientId: Emulator.clientId, dpopKey: try DpopKey.fromSigner(signer: signer)
+        ) { $0.timeout = 0.3 }
+        let error = await expectError { try await client.exchange(.apple(authorizationCode: "never-sent-code")) }
+        guard case let .Timeout(reached)? = error else { return XCTFail("\(String(describing: error))") }
+        XCTAssertFalse(reached, "nothing was sent while the prompt was open")
+        signer.answered.signal()
+        XCTAssertTrue(signer.gaveUp.all.isEmpty, "the call waited for the prompt")
+    }
+
     struct KeychainLocked: Error {}
 
     final class Broken: DpopSigner, @unchecked Sendable {

@@ -23,6 +23,13 @@ import java.security.Signature
  * The public key is given as its X.509 `SubjectPublicKeyInfo` encoding and signatures as DER;
  * the library converts both. Failures are thrown as [SignerException.Failed], which reach the
  * caller of the exchange as [TokenExchangeException.Signer].
+ *
+ * Signing may block (a key that needs user authentication waits for a `BiometricPrompt`). It
+ * counts against the client's `timeout`: a call whose signer has not returned by then throws
+ * [TokenExchangeException.Timeout] (nothing was sent), and cancelling the coroutine ends the
+ * call at once. The blocked `sign` is not interrupted: the prompt stays open until the user
+ * answers it or you call `BiometricPrompt.cancelAuthentication()`, and its signature is
+ * discarded.
  */
 class JcaDpopSigner(
     private val privateKey: PrivateKey,

@@ -16,6 +16,10 @@ import java.security.KeyPairGenerator
 import java.io.File
 import java.security.KeyStore
 import java.security.spec.ECGenParameterSpec
+import java.time.Duration
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicBoolean
 import java.util.concurrent.atomic.AtomicInteger
 import kotlinx.coroutines.runBlocking
 import org.junit.Assert.assertEquals
@@ -81,6 +85,35 @@ class SignerTest {
         val tokens = TokenExchangeClient.create(base, Emulator.CLIENT_ID, dpopKey = key)
             .exchange(NativeSocialExchange.apple(Emulator.appleCode()))
         assertEquals(key.thumbprint(), tokens.dpopJkt)
+    }
+
+    @Test
+    fun aSignerWaitingOnAPromptIsBoundedByTheTimeout() = runBlocking<Unit> {
+        // The signer waits, as a biometric prompt does, until the test answers it: it cannot
+        // finish before the call gives up. (A minute without an answer only happens when the
+        // client waits for it, which is the failure this test catches.)
+        val pair = p256()
+        val answered = CountDownLatch(1)
+        val gaveUp = AtomicBoolean(false)
+        val prompting = object : DpopSigner {
+            private val jca = JcaDpopSigner(pair.private, pair.public)
+            override fun publicKey(): ByteArray = jca.publicKey()
+            override fun sign(message: ByteArray): ByteArray {
+                if (!answered.await(60, TimeUnit.SECONDS)) gaveUp.set(true)
+                return jca.sign(message)
+            }
+        }
+        val client = TokenExchangeClient.create(base, Emulator.CLIENT_ID, dpopKey = DpopKey.fromSigner(prompting)) {
+            timeout = Duration.ofMillis(300)
+        }
+        try {
+            client.exchange(NativeSocialExchange.apple("never-sent-code"))
+            fail("the exchange succeeded")
+        } catch (e: TokenExchangeException.Timeout) {
+            assertFalse("nothing was sent while the prompt was open", e.requestMayHaveReachedServer)
+        }
+        answered.countDown()
+        assertFalse("the call waited for the prompt", gaveUp.get())
     }
 
     @Test
