@@ -216,6 +216,12 @@ typedef struct te_token_set te_token_set;
  *
  * The callbacks are called from the library's worker threads, possibly concurrently: they
  * must be thread-safe. They must not call back into blocking `te_client_*` functions.
+ * `sign` may block (a hardware token, a user prompt): signing counts against the client's
+ * timeout, so a call whose `sign` has not returned by then fails with `TE_ERROR_TIMEOUT`
+ * (nothing was sent), and `te_client_cancel` ends a call with `TE_ERROR_CANCELLED` at once.
+ * The callback itself is not interrupted: it runs to completion on its thread (a prompt stays
+ * open until answered or dismissed) and its signature is discarded; `context` stays alive
+ * until then.
  * Ownership of `context` passes to the library when `te_dpop_key_from_signer` is called:
  * `release` (if not NULL) is called exactly once, when the key is no longer used (or at once
  * if `te_dpop_key_from_signer` fails).
@@ -583,7 +589,7 @@ enum te_code te_custom_exchange_set_audience(struct te_custom_exchange *request,
 
 /**
  * Space-separated scopes (default `openid profile email offline_access`; `openid` is always
- * added); NULL restores the default.
+ * added); NULL restores the default. Either undoes `te_custom_exchange_set_omit_scope`.
  *
  * # Safety
  * `request` must be a live request; `scope` NULL or NUL-terminated.
@@ -591,6 +597,18 @@ enum te_code te_custom_exchange_set_audience(struct te_custom_exchange *request,
 enum te_code te_custom_exchange_set_scope(struct te_custom_exchange *request,
                                           const char *scope,
                                           struct te_error **error);
+
+/**
+ * With `true`, the request sends no `scope` at all, so that Auth0 issues every scope the
+ * audience defines (no `openid`: no ID token; no `offline_access`: no refresh token); it
+ * clears a scope set before. `false` restores the default scope.
+ *
+ * # Safety
+ * `request` must be a live request.
+ */
+enum te_code te_custom_exchange_set_omit_scope(struct te_custom_exchange *request,
+                                               bool omit_scope,
+                                               struct te_error **error);
 
 /**
  * The organization (id or name) to log the user in to; NULL clears it.
@@ -1018,7 +1036,7 @@ enum te_code te_exchange_set_resource(struct te_exchange *request,
 
 /**
  * Space-separated scopes (default `openid profile email offline_access`; `openid` is always
- * added); NULL restores the default.
+ * added); NULL restores the default. Either undoes `te_exchange_set_omit_scope`.
  *
  * # Safety
  * `request` must be a live request; `scope` NULL or NUL-terminated.
@@ -1026,6 +1044,18 @@ enum te_code te_exchange_set_resource(struct te_exchange *request,
 enum te_code te_exchange_set_scope(struct te_exchange *request,
                                    const char *scope,
                                    struct te_error **error);
+
+/**
+ * With `true`, the request sends no `scope` at all, so that Auth0 issues every scope the
+ * audience defines (no `openid`: no ID token; no `offline_access`: no refresh token); it
+ * clears a scope set before. `false` restores the default scope.
+ *
+ * # Safety
+ * `request` must be a live request.
+ */
+enum te_code te_exchange_set_omit_scope(struct te_exchange *request,
+                                        bool omit_scope,
+                                        struct te_error **error);
 
 /**
  * The end user's IP address (`auth0-forwarded-for`), when a server calls on their behalf;
@@ -1262,7 +1292,7 @@ bool te_token_set_expires_at(const struct te_token_set *tokens, int64_t *out);
 bool te_token_set_is_dpop_bound(const struct te_token_set *tokens);
 
 /**
- * Frees a token set. NULL is ignored.
+ * Frees a token set and wipes the tokens it holds. NULL is ignored.
  *
  * # Safety
  * `tokens` must be NULL or a token set returned by this library, not freed before.
@@ -1370,11 +1400,14 @@ enum te_code te_federated_token_cache_new(const struct te_client *client,
                                           struct te_error **error);
 
 /**
- * A provider token for the user of `subject_token` at `connection` (arguments as for
+ * A provider token for `subject_token` at `connection` (arguments as for
  * `te_client_token_vault_exchange`) whose scope includes every scope of `required_scopes`
- * (space-separated; NULL or "" for none): from the cache, or from a new exchange. Concurrent
- * calls for the same user, connection and scopes share one exchange. BLOCKS when it
- * exchanges. Free `*token_out` with `te_federated_token_free`.
+ * (space-separated; NULL or "" for none): from the cache, or from a new exchange. The cache
+ * is keyed by a SHA-256 digest of the whole subject token (never a claim read from it: a
+ * forged token with a cached `sub` goes to the server, which refuses it) with the other
+ * arguments; an entry is never used after the subject token's own `exp` (a JWT's).
+ * Concurrent calls with the same arguments share one exchange. BLOCKS when it exchanges.
+ * Free `*token_out` with `te_federated_token_free`.
  *
  * # Safety
  * `cache` must be a live cache; strings NUL-terminated (`login_hint` and `required_scopes`

@@ -6,6 +6,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use crate::error::TokenExchangeError;
+use crate::exchange::ScopeChoice;
 
 /// Delegation: the party acting on the user's behalf (RFC 8693 `actor_token`). Auth0 issues no
 /// refresh token when an actor is present. The token is a secret: the description is redacted.
@@ -37,6 +38,10 @@ pub struct CustomTokenExchange {
     /// always added).
     #[uniffi(default = None)]
     pub scope: Option<String>,
+    /// Send no `scope` at all, so that Auth0 issues every scope of the audience (before your
+    /// Actions adjust the target scopes). Exclusive with `scope`.
+    #[uniffi(default = false)]
+    pub omit_scope: bool,
     /// The organization (id or name) to log the user in to.
     #[uniffi(default = None)]
     pub organization: Option<String>,
@@ -62,6 +67,7 @@ impl CustomTokenExchange {
             subject_token_type: subject_token_type.into(),
             audience: None,
             scope: None,
+            omit_scope: false,
             organization: None,
             actor: None,
             extra_parameters: HashMap::new(),
@@ -77,8 +83,10 @@ impl CustomTokenExchange {
         if let Some(a) = &self.audience {
             r = r.audience(a.clone());
         }
-        if let Some(s) = &self.scope {
-            r = r.scope(s.clone());
+        match ScopeChoice::of(&self.scope, self.omit_scope)? {
+            ScopeChoice::Default => {}
+            ScopeChoice::Custom(s) => r = r.scope(s),
+            ScopeChoice::Omitted => r = r.omit_scope(),
         }
         if let Some(o) = &self.organization {
             r = r.organization(o.clone());
@@ -129,6 +137,9 @@ impl fmt::Display for CustomTokenExchange {
         }
         if let Some(s) = &self.scope {
             write!(f, ", scope={s}")?;
+        }
+        if self.omit_scope {
+            f.write_str(", omit_scope")?;
         }
         if let Some(o) = &self.organization {
             write!(f, ", organization={o}")?;

@@ -83,6 +83,10 @@ pub struct NativeSocialExchange {
     /// always added).
     #[uniffi(default = None)]
     pub scope: Option<String>,
+    /// Send no `scope` at all, so that Auth0 issues every scope of the audience (no
+    /// `openid`: no ID token; no `offline_access`: no refresh token). Exclusive with `scope`.
+    #[uniffi(default = false)]
+    pub omit_scope: bool,
     /// Profile data (Apple gives the name on the first sign-in only).
     #[uniffi(default = None)]
     pub user_profile: Option<UserProfile>,
@@ -101,6 +105,7 @@ impl NativeSocialExchange {
             audience: None,
             resource: None,
             scope: None,
+            omit_scope: false,
             user_profile: None,
             forwarded_for: None,
         }
@@ -117,8 +122,10 @@ impl NativeSocialExchange {
         if let Some(res) = &self.resource {
             r = r.resource(res.clone());
         }
-        if let Some(s) = &self.scope {
-            r = r.scope(s.clone());
+        match ScopeChoice::of(&self.scope, self.omit_scope)? {
+            ScopeChoice::Default => {}
+            ScopeChoice::Custom(s) => r = r.scope(s),
+            ScopeChoice::Omitted => r = r.omit_scope(),
         }
         if let Some(p) = &self.user_profile {
             r = r.user_profile(p.to_core()?);
@@ -131,6 +138,31 @@ impl NativeSocialExchange {
             r = r.forwarded_for(ip);
         }
         Ok(r)
+    }
+}
+
+/// The `scope` and `omit_scope` fields of a request record, checked.
+pub(crate) enum ScopeChoice<'a> {
+    /// Neither: the library's default scope.
+    Default,
+    /// `scope`.
+    Custom(&'a str),
+    /// `omit_scope`.
+    Omitted,
+}
+
+impl<'a> ScopeChoice<'a> {
+    /// Both at once is refused: the caller meant one of them.
+    pub(crate) fn of(scope: &'a Option<String>, omit_scope: bool) -> Result<Self, TokenExchangeError> {
+        match (scope, omit_scope) {
+            (Some(_), true) => Err(TokenExchangeError::invalid(
+                "scope",
+                "is set while omit_scope is true: set one or the other",
+            )),
+            (Some(s), false) => Ok(ScopeChoice::Custom(s)),
+            (None, true) => Ok(ScopeChoice::Omitted),
+            (None, false) => Ok(ScopeChoice::Default),
+        }
     }
 }
 
@@ -192,6 +224,9 @@ impl fmt::Display for NativeSocialExchange {
         if let Some(s) = &self.scope {
             write!(f, ", scope={s}")?;
         }
+        if self.omit_scope {
+            f.write_str(", omit_scope")?;
+        }
         if self.user_profile.is_some() {
             f.write_str(", user_profile=<redacted>")?;
         }
@@ -250,6 +285,15 @@ mod tests {
                 matches!(r.to_core(), Err(TokenExchangeError::InvalidInput { ref field, .. }) if field == "user_profile")
             );
         }
+    }
+
+    #[test]
+    fn scope_and_omit_scope_are_exclusive() {
+        let mut r = NativeSocialExchange::new("c", SubjectTokenType::AppleAuthorizationCode);
+        r.omit_scope = true;
+        assert!(r.to_core().is_ok());
+        r.scope = Some("email".into());
+        assert!(matches!(r.to_core(), Err(TokenExchangeError::InvalidInput { ref field, .. }) if field == "scope"));
     }
 
     #[test]

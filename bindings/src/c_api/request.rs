@@ -128,7 +128,7 @@ pub unsafe extern "C" fn te_exchange_set_resource(
 }
 
 /// Space-separated scopes (default `openid profile email offline_access`; `openid` is always
-/// added); NULL restores the default.
+/// added); NULL restores the default. Either undoes `te_exchange_set_omit_scope`.
 ///
 /// # Safety
 /// `request` must be a live request; `scope` NULL or NUL-terminated.
@@ -140,6 +140,28 @@ pub unsafe extern "C" fn te_exchange_set_scope(
 ) -> te_code {
     with_request(request, error, |r| {
         r.scope = unsafe { opt_str_arg(scope, "scope") }?.map(str::to_owned);
+        r.omit_scope = false;
+        Ok(())
+    })
+}
+
+/// With `true`, the request sends no `scope` at all, so that Auth0 issues every scope the
+/// audience defines (no `openid`: no ID token; no `offline_access`: no refresh token); it
+/// clears a scope set before. `false` restores the default scope.
+///
+/// # Safety
+/// `request` must be a live request.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_exchange_set_omit_scope(
+    request: *mut te_exchange,
+    omit_scope: bool,
+    error: *mut *mut te_error,
+) -> te_code {
+    with_request(request, error, |r| {
+        r.omit_scope = omit_scope;
+        if omit_scope {
+            r.scope = None;
+        }
         Ok(())
     })
 }

@@ -134,9 +134,29 @@ static void facebook_exchange(void) {
     te_dpop_key_free(key);
 }
 
+static void exchange_without_scope(void) {
+    te_client *client = make_client("native-app", NULL);
+    char *code = mint_apple_code("{\"sub\":\"apple|c-every-scope\"}");
+    te_exchange *request = apple_request(code);
+    te_token_set *tokens = NULL;
+    te_error *error = NULL;
+    tap(OK(te_exchange_set_scope(request, "email", &error)) && OK(te_exchange_set_omit_scope(request, true, &error)) &&
+            OK(te_client_exchange(client, request, &tokens, &error)),
+        "an exchange that leaves out scope succeeds");
+    char *scope = te_token_set_scope(tokens);
+    tap(scope != NULL && strstr(scope, "read:messages") != NULL && strstr(scope, "write:messages") != NULL,
+        "without scope, every scope of the audience is granted");
+    te_string_free(scope);
+    te_token_set_free(tokens);
+    te_exchange_free(request);
+    free(code);
+    te_client_free(client);
+}
+
 int main(void) {
     note("token-exchange %s against %s", te_version(), emulator_url());
     bearer_exchange();
+    exchange_without_scope();
     dpop_exchange_and_api_calls();
     facebook_exchange();
     return tap_done();

@@ -1007,8 +1007,17 @@ public func FfiConverterTypeDpopKey_lower(_ value: DpopKey) -> UInt64 {
 /**
  * A P-256 key implemented outside Rust, for example in the Secure Enclave (Swift) or the
  * Android Keystore (Kotlin). The library builds each DPoP proof and asks the signer to sign
- * its bytes. Calls come from the library's worker threads: implementations must be
- * thread-safe, and should not block for long (a biometric prompt holds up one worker).
+ * its bytes. Calls come from the library's blocking-pool threads (never the thread that
+ * drives requests): implementations must be thread-safe and may block, for example on a
+ * biometric prompt.
+ *
+ * Signing counts against the client's `timeout`: a call whose signer has not returned by
+ * then fails with `Timeout` (`request_may_have_reached_server` false: nothing was sent), and
+ * a cancelled call (Swift `Task`, Kotlin coroutine, `CancellationToken`) fails with
+ * `Cancelled` at once. The signer call itself is not interrupted: a biometric prompt stays on
+ * screen until the user answers or the system dismisses it, and its signature is then
+ * discarded. If the prompt must not outlive the call, dismiss it yourself when the call
+ * throws (`LAContext.invalidate()`, `BiometricPrompt.cancelAuthentication()`).
  */
 public protocol DpopSigner: AnyObject, Sendable {
     
@@ -1030,8 +1039,17 @@ public protocol DpopSigner: AnyObject, Sendable {
 /**
  * A P-256 key implemented outside Rust, for example in the Secure Enclave (Swift) or the
  * Android Keystore (Kotlin). The library builds each DPoP proof and asks the signer to sign
- * its bytes. Calls come from the library's worker threads: implementations must be
- * thread-safe, and should not block for long (a biometric prompt holds up one worker).
+ * its bytes. Calls come from the library's blocking-pool threads (never the thread that
+ * drives requests): implementations must be thread-safe and may block, for example on a
+ * biometric prompt.
+ *
+ * Signing counts against the client's `timeout`: a call whose signer has not returned by
+ * then fails with `Timeout` (`request_may_have_reached_server` false: nothing was sent), and
+ * a cancelled call (Swift `Task`, Kotlin coroutine, `CancellationToken`) fails with
+ * `Cancelled` at once. The signer call itself is not interrupted: a biometric prompt stays on
+ * screen until the user answers or the system dismisses it, and its signature is then
+ * discarded. If the prompt must not outlive the call, dismiss it yourself when the call
+ * throws (`LAContext.invalidate()`, `BiometricPrompt.cancelAuthentication()`).
  */
 open class DpopSignerImpl: DpopSigner, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1271,9 +1289,12 @@ public func FfiConverterTypeDpopSigner_lower(_ value: DpopSigner) -> UInt64 {
 
 
 /**
- * An in-memory cache of provider tokens, keyed by user (the subject token's `sub`),
- * connection, account and required scopes. It hands back a cached token until `leeway` before
- * its expiry, and runs at most one exchange per key at a time. Thread-safe: share one.
+ * An in-memory cache of provider tokens, keyed by a SHA-256 digest of the whole request: the
+ * subject token itself (never a claim read from it, so a forged token with someone else's
+ * `sub` always goes to the server, which refuses it), connection, account, extra parameters
+ * and required scopes. It hands back a cached token until `leeway` before its expiry, never
+ * after the subject token's own `exp` (a JWT's), and runs at most one exchange per key at a
+ * time. Thread-safe: share one.
  */
 public protocol FederatedTokenCacheProtocol: AnyObject, Sendable {
     
@@ -1290,9 +1311,12 @@ public protocol FederatedTokenCacheProtocol: AnyObject, Sendable {
     
 }
 /**
- * An in-memory cache of provider tokens, keyed by user (the subject token's `sub`),
- * connection, account and required scopes. It hands back a cached token until `leeway` before
- * its expiry, and runs at most one exchange per key at a time. Thread-safe: share one.
+ * An in-memory cache of provider tokens, keyed by a SHA-256 digest of the whole request: the
+ * subject token itself (never a claim read from it, so a forged token with someone else's
+ * `sub` always goes to the server, which refuses it), connection, account, extra parameters
+ * and required scopes. It hands back a cached token until `leeway` before its expiry, never
+ * after the subject token's own `exp` (a JWT's), and runs at most one exchange per key at a
+ * time. Thread-safe: share one.
  */
 open class FederatedTokenCache: FederatedTokenCacheProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -2202,6 +2226,11 @@ public struct CustomTokenExchange: Equatable, Hashable, CustomDebugStringConvert
      */
     public var scope: String?
     /**
+     * Send no `scope` at all, so that Auth0 issues every scope of the audience (before your
+     * Actions adjust the target scopes). Exclusive with `scope`.
+     */
+    public var omitScope: Bool
+    /**
      * The organization (id or name) to log the user in to.
      */
     public var organization: String?
@@ -2240,6 +2269,10 @@ public struct CustomTokenExchange: Equatable, Hashable, CustomDebugStringConvert
          * always added).
          */scope: String? = nil, 
         /**
+         * Send no `scope` at all, so that Auth0 issues every scope of the audience (before your
+         * Actions adjust the target scopes). Exclusive with `scope`.
+         */omitScope: Bool = false, 
+        /**
          * The organization (id or name) to log the user in to.
          */organization: String? = nil, 
         /**
@@ -2258,6 +2291,7 @@ public struct CustomTokenExchange: Equatable, Hashable, CustomDebugStringConvert
         self.subjectTokenType = subjectTokenType
         self.audience = audience
         self.scope = scope
+        self.omitScope = omitScope
         self.organization = organization
         self.actor = actor
         self.extraParameters = extraParameters
@@ -2306,6 +2340,7 @@ public struct FfiConverterTypeCustomTokenExchange: FfiConverterRustBuffer {
                 subjectTokenType: FfiConverterString.read(from: &buf), 
                 audience: FfiConverterOptionString.read(from: &buf), 
                 scope: FfiConverterOptionString.read(from: &buf), 
+                omitScope: FfiConverterBool.read(from: &buf), 
                 organization: FfiConverterOptionString.read(from: &buf), 
                 actor: FfiConverterOptionTypeActorToken.read(from: &buf), 
                 extraParameters: FfiConverterDictionaryStringString.read(from: &buf), 
@@ -2318,6 +2353,7 @@ public struct FfiConverterTypeCustomTokenExchange: FfiConverterRustBuffer {
         FfiConverterString.write(value.subjectTokenType, into: &buf)
         FfiConverterOptionString.write(value.audience, into: &buf)
         FfiConverterOptionString.write(value.scope, into: &buf)
+        FfiConverterBool.write(value.omitScope, into: &buf)
         FfiConverterOptionString.write(value.organization, into: &buf)
         FfiConverterOptionTypeActorToken.write(value.actor, into: &buf)
         FfiConverterDictionaryStringString.write(value.extraParameters, into: &buf)
@@ -2610,9 +2646,10 @@ public func FfiConverterTypeFederatedTokenExchange_lower(_ value: FederatedToken
 
 
 /**
- * One HTTP header.
+ * One HTTP header. Its value may be a credential (a cookie, an API key): the description
+ * shows the name only.
  */
-public struct HttpHeader: Equatable, Hashable {
+public struct HttpHeader: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
     /**
      * Name (responses give it lower-cased).
      */
@@ -2638,6 +2675,28 @@ public struct HttpHeader: Equatable, Hashable {
     
 
     
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_httpheader_uniffi_trait_debug(
+            FfiConverterTypeHttpHeader_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_httpheader_uniffi_trait_display(
+            FfiConverterTypeHttpHeader_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -2705,6 +2764,11 @@ public struct NativeSocialExchange: Equatable, Hashable, CustomDebugStringConver
      */
     public var scope: String?
     /**
+     * Send no `scope` at all, so that Auth0 issues every scope of the audience (no
+     * `openid`: no ID token; no `offline_access`: no refresh token). Exclusive with `scope`.
+     */
+    public var omitScope: Bool
+    /**
      * Profile data (Apple gives the name on the first sign-in only).
      */
     public var userProfile: UserProfile?
@@ -2734,6 +2798,10 @@ public struct NativeSocialExchange: Equatable, Hashable, CustomDebugStringConver
          * always added).
          */scope: String? = nil, 
         /**
+         * Send no `scope` at all, so that Auth0 issues every scope of the audience (no
+         * `openid`: no ID token; no `offline_access`: no refresh token). Exclusive with `scope`.
+         */omitScope: Bool = false, 
+        /**
          * Profile data (Apple gives the name on the first sign-in only).
          */userProfile: UserProfile? = nil, 
         /**
@@ -2745,6 +2813,7 @@ public struct NativeSocialExchange: Equatable, Hashable, CustomDebugStringConver
         self.audience = audience
         self.resource = resource
         self.scope = scope
+        self.omitScope = omitScope
         self.userProfile = userProfile
         self.forwardedFor = forwardedFor
     }
@@ -2792,6 +2861,7 @@ public struct FfiConverterTypeNativeSocialExchange: FfiConverterRustBuffer {
                 audience: FfiConverterOptionString.read(from: &buf), 
                 resource: FfiConverterOptionString.read(from: &buf), 
                 scope: FfiConverterOptionString.read(from: &buf), 
+                omitScope: FfiConverterBool.read(from: &buf), 
                 userProfile: FfiConverterOptionTypeUserProfile.read(from: &buf), 
                 forwardedFor: FfiConverterOptionString.read(from: &buf)
         )
@@ -2803,6 +2873,7 @@ public struct FfiConverterTypeNativeSocialExchange: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.audience, into: &buf)
         FfiConverterOptionString.write(value.resource, into: &buf)
         FfiConverterOptionString.write(value.scope, into: &buf)
+        FfiConverterBool.write(value.omitScope, into: &buf)
         FfiConverterOptionTypeUserProfile.write(value.userProfile, into: &buf)
         FfiConverterOptionString.write(value.forwardedFor, into: &buf)
     }
@@ -2918,19 +2989,21 @@ public func FfiConverterTypePersonName_lower(_ value: PersonName) -> RustBuffer 
 
 /**
  * A request to your API, sent by `TokenExchangeClient.send_authorized`, which adds
- * `Authorization` (and `DPoP` for a bound token).
+ * `Authorization` (and `DPoP` for a bound token). The description shows the method, the URL
+ * without its query, the header names and the body's size, never header values or the body.
  */
-public struct ResourceRequest: Equatable, Hashable {
+public struct ResourceRequest: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
     /**
      * Upper-case method (`GET`, `POST`...).
      */
     public var method: String
     /**
-     * Absolute `https://` URL (`http://` for loopback hosts only).
+     * Absolute `https://` URL (`http://` for loopback hosts only), without `user:password@`.
      */
     public var url: String
     /**
-     * Extra headers.
+     * Extra headers. `Authorization` and `DPoP` are refused (`InvalidInput`, field `headers`):
+     * the library sets them.
      */
     public var headers: [HttpHeader]
     /**
@@ -2945,10 +3018,11 @@ public struct ResourceRequest: Equatable, Hashable {
          * Upper-case method (`GET`, `POST`...).
          */method: String, 
         /**
-         * Absolute `https://` URL (`http://` for loopback hosts only).
+         * Absolute `https://` URL (`http://` for loopback hosts only), without `user:password@`.
          */url: String, 
         /**
-         * Extra headers.
+         * Extra headers. `Authorization` and `DPoP` are refused (`InvalidInput`, field `headers`):
+         * the library sets them.
          */headers: [HttpHeader] = [], 
         /**
          * Body, if any.
@@ -2962,6 +3036,28 @@ public struct ResourceRequest: Equatable, Hashable {
     
 
     
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_resourcerequest_uniffi_trait_debug(
+            FfiConverterTypeResourceRequest_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_resourcerequest_uniffi_trait_display(
+            FfiConverterTypeResourceRequest_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -3007,9 +3103,10 @@ public func FfiConverterTypeResourceRequest_lower(_ value: ResourceRequest) -> R
 
 
 /**
- * Your API's response, whatever its status.
+ * Your API's response, whatever its status. The description shows the status, the header
+ * names and the body's size, never header values or the body.
  */
-public struct ResourceResponse: Equatable, Hashable {
+public struct ResourceResponse: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
     /**
      * HTTP status.
      */
@@ -3068,6 +3165,28 @@ public func header(name: String) -> String?  {
     
 
     
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_resourceresponse_uniffi_trait_debug(
+            FfiConverterTypeResourceResponse_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_resourceresponse_uniffi_trait_display(
+            FfiConverterTypeResourceResponse_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -3297,7 +3416,7 @@ public func actorClaim() -> String?  {
 }
     
     /**
-     * Whether the access token has expired, or will within `leeway`.
+     * Whether the access token has expired, or will within `leeway` (any leeway).
      */
 public func expiresWithin(leeway: TimeInterval) -> Bool  {
     return try!  FfiConverterBool.lift(try! rustCall() {

@@ -84,6 +84,35 @@ final class ExchangeTests: XCTestCase {
         XCTAssertFalse("\(headers)".contains(tokens.accessToken))
     }
 
+    func testAnExchangeCanLeaveOutScope() async throws {
+        let client = try TokenExchangeClient(domain: base, clientId: Emulator.clientId, dpopKey: nil)
+        var request = NativeSocialExchange.apple(
+            authorizationCode: try Emulator.appleCode(sub: "apple|swift-every-scope"), audience: Emulator.api
+        )
+        request.omitScope = true
+        let tokens = try await client.exchange(request)
+        let scope = tokens.scope ?? ""
+        XCTAssertTrue(scope.contains("read:messages") && scope.contains("write:messages"), scope)
+        request.scope = "email"
+        let error = await expectError { try await client.exchange(request) }
+        guard case .InvalidInput("scope", _)? = error else { return XCTFail("\(String(describing: error))") }
+    }
+
+    func testRequestsAndHeadersPrintNoSecrets() {
+        let request = ResourceRequest(
+            method: "POST", url: "https://api.example.com/notes?key=query-secret",
+            headers: [HttpHeader(name: "X-Api-Key", value: "header-secret")], body: Data("body-secret".utf8)
+        )
+        var dumped = ""
+        dump(request, to: &dumped)
+        for text in [request.description, request.debugDescription, "\(request.headers[0])"] {
+            for secret in ["query-secret", "header-secret", "body-secret"] {
+                XCTAssertFalse(text.contains(secret), text)
+            }
+        }
+        XCTAssertTrue(request.description.contains("X-Api-Key"), request.description)
+    }
+
     func testExportedKeyPresentsStoredTokensAfterARelaunch() async throws {
         let key = try DpopKey.generate()
         let tokens = try await TokenExchangeClient(domain: base, clientId: Emulator.clientId, dpopKey: key)

@@ -929,9 +929,21 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_method_authorizationheaders_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_httpheader_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_httpheader_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_resourcerequest_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_resourcerequest_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_method_resourceresponse_body_text(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_method_resourceresponse_header(`ptr`: RustBuffer.ByValue,`name`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_resourceresponse_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_resourceresponse_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_method_federatedtoken_expires_within(`ptr`: RustBuffer.ByValue,`leeway`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
@@ -2376,8 +2388,17 @@ public object FfiConverterTypeDpopKey: FfiConverter<DpopKey, Long> {
 /**
  * A P-256 key implemented outside Rust, for example in the Secure Enclave (Swift) or the
  * Android Keystore (Kotlin). The library builds each DPoP proof and asks the signer to sign
- * its bytes. Calls come from the library's worker threads: implementations must be
- * thread-safe, and should not block for long (a biometric prompt holds up one worker).
+ * its bytes. Calls come from the library's blocking-pool threads (never the thread that
+ * drives requests): implementations must be thread-safe and may block, for example on a
+ * biometric prompt.
+ *
+ * Signing counts against the client's `timeout`: a call whose signer has not returned by
+ * then fails with `Timeout` (`request_may_have_reached_server` false: nothing was sent), and
+ * a cancelled call (Swift `Task`, Kotlin coroutine, `CancellationToken`) fails with
+ * `Cancelled` at once. The signer call itself is not interrupted: a biometric prompt stays on
+ * screen until the user answers or the system dismisses it, and its signature is then
+ * discarded. If the prompt must not outlive the call, dismiss it yourself when the call
+ * throws (`LAContext.invalidate()`, `BiometricPrompt.cancelAuthentication()`).
  */
 public interface DpopSigner {
     
@@ -2401,8 +2422,17 @@ public interface DpopSigner {
 /**
  * A P-256 key implemented outside Rust, for example in the Secure Enclave (Swift) or the
  * Android Keystore (Kotlin). The library builds each DPoP proof and asks the signer to sign
- * its bytes. Calls come from the library's worker threads: implementations must be
- * thread-safe, and should not block for long (a biometric prompt holds up one worker).
+ * its bytes. Calls come from the library's blocking-pool threads (never the thread that
+ * drives requests): implementations must be thread-safe and may block, for example on a
+ * biometric prompt.
+ *
+ * Signing counts against the client's `timeout`: a call whose signer has not returned by
+ * then fails with `Timeout` (`request_may_have_reached_server` false: nothing was sent), and
+ * a cancelled call (Swift `Task`, Kotlin coroutine, `CancellationToken`) fails with
+ * `Cancelled` at once. The signer call itself is not interrupted: a biometric prompt stays on
+ * screen until the user answers or the system dismisses it, and its signature is then
+ * discarded. If the prompt must not outlive the call, dismiss it yourself when the call
+ * throws (`LAContext.invalidate()`, `BiometricPrompt.cancelAuthentication()`).
  */
 open class DpopSignerImpl: Disposable, AutoCloseable, DpopSigner
 {
@@ -2757,9 +2787,12 @@ public object FfiConverterTypeDpopSigner: FfiConverter<DpopSigner, Long> {
 
 
 /**
- * An in-memory cache of provider tokens, keyed by user (the subject token's `sub`),
- * connection, account and required scopes. It hands back a cached token until `leeway` before
- * its expiry, and runs at most one exchange per key at a time. Thread-safe: share one.
+ * An in-memory cache of provider tokens, keyed by a SHA-256 digest of the whole request: the
+ * subject token itself (never a claim read from it, so a forged token with someone else's
+ * `sub` always goes to the server, which refuses it), connection, account, extra parameters
+ * and required scopes. It hands back a cached token until `leeway` before its expiry, never
+ * after the subject token's own `exp` (a JWT's), and runs at most one exchange per key at a
+ * time. Thread-safe: share one.
  */
 public interface FederatedTokenCacheInterface {
     
@@ -2778,9 +2811,12 @@ public interface FederatedTokenCacheInterface {
 }
 
 /**
- * An in-memory cache of provider tokens, keyed by user (the subject token's `sub`),
- * connection, account and required scopes. It hands back a cached token until `leeway` before
- * its expiry, and runs at most one exchange per key at a time. Thread-safe: share one.
+ * An in-memory cache of provider tokens, keyed by a SHA-256 digest of the whole request: the
+ * subject token itself (never a claim read from it, so a forged token with someone else's
+ * `sub` always goes to the server, which refuses it), connection, account, extra parameters
+ * and required scopes. It hands back a cached token until `leeway` before its expiry, never
+ * after the subject token's own `exp` (a JWT's), and runs at most one exchange per key at a
+ * time. Thread-safe: share one.
  */
 open class FederatedTokenCache: Disposable, AutoCloseable, FederatedTokenCacheInterface
 {
@@ -3829,6 +3865,12 @@ data class CustomTokenExchange (
     var `scope`: kotlin.String? = null 
     , 
     /**
+     * Send no `scope` at all, so that Auth0 issues every scope of the audience (before your
+     * Actions adjust the target scopes). Exclusive with `scope`.
+     */
+    var `omitScope`: kotlin.Boolean = false 
+    , 
+    /**
      * The organization (id or name) to log the user in to.
      */
     var `organization`: kotlin.String? = null 
@@ -3879,6 +3921,7 @@ public object FfiConverterTypeCustomTokenExchange: FfiConverterRustBuffer<Custom
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterBoolean.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalTypeActorToken.read(buf),
             FfiConverterMapStringString.read(buf),
@@ -3891,6 +3934,7 @@ public object FfiConverterTypeCustomTokenExchange: FfiConverterRustBuffer<Custom
             FfiConverterString.allocationSize(value.`subjectTokenType`) +
             FfiConverterOptionalString.allocationSize(value.`audience`) +
             FfiConverterOptionalString.allocationSize(value.`scope`) +
+            FfiConverterBoolean.allocationSize(value.`omitScope`) +
             FfiConverterOptionalString.allocationSize(value.`organization`) +
             FfiConverterOptionalTypeActorToken.allocationSize(value.`actor`) +
             FfiConverterMapStringString.allocationSize(value.`extraParameters`) +
@@ -3902,6 +3946,7 @@ public object FfiConverterTypeCustomTokenExchange: FfiConverterRustBuffer<Custom
             FfiConverterString.write(value.`subjectTokenType`, buf)
             FfiConverterOptionalString.write(value.`audience`, buf)
             FfiConverterOptionalString.write(value.`scope`, buf)
+            FfiConverterBoolean.write(value.`omitScope`, buf)
             FfiConverterOptionalString.write(value.`organization`, buf)
             FfiConverterOptionalTypeActorToken.write(value.`actor`, buf)
             FfiConverterMapStringString.write(value.`extraParameters`, buf)
@@ -4096,7 +4141,8 @@ public object FfiConverterTypeFederatedTokenExchange: FfiConverterRustBuffer<Fed
 
 
 /**
- * One HTTP header.
+ * One HTTP header. Its value may be a credential (a cookie, an API key): the description
+ * shows the name only.
  */
 data class HttpHeader (
     /**
@@ -4114,6 +4160,15 @@ data class HttpHeader (
 
     
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_method_httpheader_uniffi_trait_display(FfiConverterTypeHttpHeader.lower(this),
+        _status)
+}
+    )
+    }
     
     companion object
 }
@@ -4174,6 +4229,12 @@ data class NativeSocialExchange (
     var `scope`: kotlin.String? = null 
     , 
     /**
+     * Send no `scope` at all, so that Auth0 issues every scope of the audience (no
+     * `openid`: no ID token; no `offline_access`: no refresh token). Exclusive with `scope`.
+     */
+    var `omitScope`: kotlin.Boolean = false 
+    , 
+    /**
      * Profile data (Apple gives the name on the first sign-in only).
      */
     var `userProfile`: UserProfile? = null 
@@ -4213,6 +4274,7 @@ public object FfiConverterTypeNativeSocialExchange: FfiConverterRustBuffer<Nativ
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterBoolean.read(buf),
             FfiConverterOptionalTypeUserProfile.read(buf),
             FfiConverterOptionalString.read(buf),
         )
@@ -4224,6 +4286,7 @@ public object FfiConverterTypeNativeSocialExchange: FfiConverterRustBuffer<Nativ
             FfiConverterOptionalString.allocationSize(value.`audience`) +
             FfiConverterOptionalString.allocationSize(value.`resource`) +
             FfiConverterOptionalString.allocationSize(value.`scope`) +
+            FfiConverterBoolean.allocationSize(value.`omitScope`) +
             FfiConverterOptionalTypeUserProfile.allocationSize(value.`userProfile`) +
             FfiConverterOptionalString.allocationSize(value.`forwardedFor`)
     )
@@ -4234,6 +4297,7 @@ public object FfiConverterTypeNativeSocialExchange: FfiConverterRustBuffer<Nativ
             FfiConverterOptionalString.write(value.`audience`, buf)
             FfiConverterOptionalString.write(value.`resource`, buf)
             FfiConverterOptionalString.write(value.`scope`, buf)
+            FfiConverterBoolean.write(value.`omitScope`, buf)
             FfiConverterOptionalTypeUserProfile.write(value.`userProfile`, buf)
             FfiConverterOptionalString.write(value.`forwardedFor`, buf)
     }
@@ -4300,7 +4364,8 @@ public object FfiConverterTypePersonName: FfiConverterRustBuffer<PersonName> {
 
 /**
  * A request to your API, sent by `TokenExchangeClient.send_authorized`, which adds
- * `Authorization` (and `DPoP` for a bound token).
+ * `Authorization` (and `DPoP` for a bound token). The description shows the method, the URL
+ * without its query, the header names and the body's size, never header values or the body.
  */
 data class ResourceRequest (
     /**
@@ -4309,12 +4374,13 @@ data class ResourceRequest (
     var `method`: kotlin.String
     , 
     /**
-     * Absolute `https://` URL (`http://` for loopback hosts only).
+     * Absolute `https://` URL (`http://` for loopback hosts only), without `user:password@`.
      */
     var `url`: kotlin.String
     , 
     /**
-     * Extra headers.
+     * Extra headers. `Authorization` and `DPoP` are refused (`InvalidInput`, field `headers`):
+     * the library sets them.
      */
     var `headers`: List<HttpHeader> = listOf() 
     , 
@@ -4328,6 +4394,15 @@ data class ResourceRequest (
 
     
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_method_resourcerequest_uniffi_trait_display(FfiConverterTypeResourceRequest.lower(this),
+        _status)
+}
+    )
+    }
     
     companion object
 }
@@ -4363,7 +4438,8 @@ public object FfiConverterTypeResourceRequest: FfiConverterRustBuffer<ResourceRe
 
 
 /**
- * Your API's response, whatever its status.
+ * Your API's response, whatever its status. The description shows the status, the header
+ * names and the body's size, never header values or the body.
  */
 data class ResourceResponse (
     /**
@@ -4413,6 +4489,15 @@ data class ResourceResponse (
 
     
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_method_resourceresponse_uniffi_trait_display(FfiConverterTypeResourceResponse.lower(this),
+        _status)
+}
+    )
+    }
     
     companion object
 }
@@ -4573,7 +4658,7 @@ data class TokenSet (
 
     
     /**
-     * Whether the access token has expired, or will within `leeway`.
+     * Whether the access token has expired, or will within `leeway` (any leeway).
      */ fun `expiresWithin`(`leeway`: java.time.Duration): kotlin.Boolean {
             return FfiConverterBoolean.lift(
     uniffiRustCall() { _status ->

@@ -7,6 +7,7 @@ import com.tokenexchange.NativeSocialExchange
 import com.tokenexchange.ResourceRequest
 import com.tokenexchange.TokenExchange
 import com.tokenexchange.TokenExchangeClient
+import com.tokenexchange.TokenExchangeException
 import com.tokenexchange.TokenSet
 import com.tokenexchange.apple
 import com.tokenexchange.create
@@ -19,6 +20,7 @@ import org.junit.Assert.assertFalse
 import org.junit.Assert.assertNotNull
 import org.junit.Assert.assertNull
 import org.junit.Assert.assertTrue
+import org.junit.Assert.fail
 import org.junit.Test
 
 class ExchangeTest {
@@ -122,5 +124,36 @@ class ExchangeTest {
         // The configuration the factory builds carries it.
         val client = TokenExchangeClient.create(base, Emulator.CLIENT_ID) { telemetryEnabled = false }
         assertEquals("$base/", client.baseUrl())
+    }
+
+    @Test
+    fun anExchangeCanLeaveOutScope() = runBlocking<Unit> {
+        val client = TokenExchangeClient.create(base, Emulator.CLIENT_ID, dpopKey = null)
+        val request = NativeSocialExchange.apple(Emulator.appleCode("apple|kotlin-every-scope"), audience = Emulator.API)
+            .copy(omitScope = true)
+        val tokens = client.exchange(request)
+        val scope = tokens.scope.orEmpty()
+        assertTrue(scope, scope.contains("read:messages") && scope.contains("write:messages"))
+        try {
+            client.exchange(request.copy(scope = "email"))
+            fail("scope and omitScope together were accepted")
+        } catch (e: TokenExchangeException.InvalidInput) {
+            assertEquals("scope", e.field)
+        }
+    }
+
+    @Test
+    fun requestsAndHeadersPrintNoSecrets() {
+        val request = ResourceRequest(
+            method = "POST",
+            url = "https://api.example.com/notes?key=query-secret",
+            headers = listOf(HttpHeader("X-Api-Key", "header-secret")),
+            body = "body-secret".toByteArray(),
+        )
+        val text = "$request ${request.headers[0]}"
+        for (secret in listOf("query-secret", "header-secret", "body-secret")) {
+            assertFalse(text, text.contains(secret))
+        }
+        assertTrue(text, text.contains("X-Api-Key") && text.contains("https://api.example.com/notes"))
     }
 }
