@@ -2,7 +2,7 @@
 //! minus the generated glue (which the Swift and Kotlin suites exercise).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use token_exchange_emulator::{AppleCode, CannedResponse, Emulator, EmulatorConfig, FacebookToken};
 use token_exchange_ffi::{
@@ -261,17 +261,17 @@ async fn a_stored_token_with_a_newline_is_invalid_input_not_a_network_error() {
 async fn cancelling_stops_a_slow_exchange() {
     let emu = emulator().await;
     let c = client(&emu, Some(DpopKey::generate().unwrap()));
-    let code = emu.apple_authorization_code(AppleCode::default().delay(Duration::from_secs(3)));
+    // The server would answer two minutes later, after the client's own 30 s timeout: only the
+    // cancellation can end the call with `Cancelled`, whatever the load.
+    let code = emu.apple_authorization_code(AppleCode::default().delay(Duration::from_secs(120)));
     let token = CancellationToken::new();
     let canceller = token.clone();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(300)).await;
         canceller.cancel();
     });
-    let start = Instant::now();
     let err = c.exchange_native_social(apple(code), Some(token)).await.unwrap_err();
-    assert!(matches!(err, TokenExchangeError::Cancelled));
-    assert!(start.elapsed() < Duration::from_secs(2), "took {:?}", start.elapsed());
+    assert!(matches!(err, TokenExchangeError::Cancelled), "{err:?}");
 }
 
 #[tokio::test]

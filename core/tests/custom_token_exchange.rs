@@ -6,7 +6,7 @@
 mod support;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
 use token_exchange::{Client, ClientAuthentication, CustomTokenExchange, Error, NativeSocialExchange};
@@ -414,12 +414,12 @@ async fn throwing_and_hanging_javascript_actions_are_server_errors_and_the_emula
     assert_eq!(description, "Action act_throws threw an error (TypeError)");
     assert!(!description.contains("secret-subject-token"));
 
-    let started = Instant::now();
+    // The emulator ends the Action itself: the answer is its server_error, not the client's
+    // timeout (30 s), whatever the load.
     let e = app
         .custom_token_exchange(&CustomTokenExchange::new("t", "urn:acme:hangs"))
         .await
         .unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
     let (status, code, description) = oauth(&e);
     assert_eq!((status, code.as_str()), (500, "server_error"));
     assert_eq!(description, "Action act_hangs did not complete within 1500 ms");

@@ -1,15 +1,15 @@
 /*
- * te_client_cancel: a blocking call waiting on a slow server returns TE_ERROR_CANCELLED as soon
- * as another thread cancels the client, long before the server would have answered; calls
- * started afterwards on the same client succeed.
+ * te_client_cancel: a blocking call waiting on a slow server returns TE_ERROR_CANCELLED when
+ * another thread cancels the client; calls started afterwards on the same client succeed.
  */
 #include <pthread.h>
 #include <time.h>
 
 #include "harness.h"
 
-/* The emulator holds the slow exchange this long; cancelling must beat it by far. */
-#define SERVER_DELAY_MS 5000
+/* The emulator holds the slow exchange this long, past the client's own 30 s timeout: only the
+ * cancel can end the call with TE_ERROR_CANCELLED (no timing is measured, so load cannot matter). */
+#define SERVER_DELAY_MS 120000
 #define CANCEL_AFTER_MS 300
 
 struct call {
@@ -58,9 +58,8 @@ int main(void) {
     pthread_join(thread, NULL);
 
     tap(slow.code == TE_ERROR_CANCELLED && te_error_code(slow.error) == TE_ERROR_CANCELLED,
-        "the cancelled call returns TE_ERROR_CANCELLED");
+        "the cancelled call returns TE_ERROR_CANCELLED, without waiting for the server");
     printf("# cancelled after %.0f ms (server delay %d ms)\n", slow.elapsed_ms, SERVER_DELAY_MS);
-    tap(slow.elapsed_ms < SERVER_DELAY_MS / 2, "it returns without waiting for the server");
     tap(te_error_request_may_have_reached_server(slow.error),
         "a cancelled request may have reached the server (do not resend the code)");
     te_error_free(slow.error);
