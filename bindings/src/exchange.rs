@@ -151,6 +151,15 @@ pub(crate) enum ScopeChoice<'a> {
     Omitted,
 }
 
+/// What the C API's `te_*_set_omit_scope` does to a request's two scope fields: omitting
+/// clears a scope set before (the last call wins, as with the Rust builder).
+pub(crate) fn set_omit_scope(scope: &mut Option<String>, omit_scope: &mut bool, omit: bool) {
+    *omit_scope = omit;
+    if omit {
+        *scope = None;
+    }
+}
+
 impl<'a> ScopeChoice<'a> {
     /// Both at once is refused: the caller meant one of them.
     pub(crate) fn of(scope: &'a Option<String>, omit_scope: bool) -> Result<Self, TokenExchangeError> {

@@ -125,7 +125,9 @@ impl fmt::Display for ResourceRequest {
             "ResourceRequest(method={}, url={url}, headers=[{}], body={})",
             self.method,
             header_names(&self.headers),
-            self.body.as_ref().map_or("none".to_owned(), |b| format!("{} bytes", b.len())),
+            self.body
+                .as_ref()
+                .map_or("none".to_owned(), |b| format!("{} bytes", b.len())),
         )
     }
 }
@@ -195,10 +197,22 @@ mod tests {
             body: b"response-secret".to_vec(),
         };
         let text = format!("{request} {request:?} {response} {response:?} {:?}", request.headers[0]);
-        for secret in ["query-secret", "header-secret", "body-secret", "cookie-secret", "response-secret"] {
+        for secret in [
+            "query-secret",
+            "header-secret",
+            "body-secret",
+            "cookie-secret",
+            "response-secret",
+        ] {
             assert!(!text.contains(secret), "{text}");
         }
-        for shown in ["POST", "https://api.example.com/notes", "X-Api-Key", "set-cookie", "11 bytes"] {
+        for shown in [
+            "POST",
+            "https://api.example.com/notes",
+            "X-Api-Key",
+            "set-cookie",
+            "11 bytes",
+        ] {
             assert!(text.contains(shown), "{shown}: {text}");
         }
     }

@@ -231,10 +231,16 @@ async fn an_exchange_can_leave_out_scope_but_not_set_both() {
     request.omit_scope = true;
     let tokens = c.exchange_native_social(request.clone(), None).await.unwrap();
     let claims = tokens.access_token.split('.').nth(1).unwrap().to_owned();
-    assert!(tokens.scope.as_deref().unwrap_or("").contains("read:messages"), "{claims}");
+    assert!(
+        tokens.scope.as_deref().unwrap_or("").contains("read:messages"),
+        "{claims}"
+    );
     request.scope = Some("email".into());
     let err = c.exchange_native_social(request, None).await.unwrap_err();
-    assert!(matches!(err, TokenExchangeError::InvalidInput { ref field, .. } if field == "scope"), "{err:?}");
+    assert!(
+        matches!(err, TokenExchangeError::InvalidInput { ref field, .. } if field == "scope"),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -249,12 +255,18 @@ async fn a_stored_token_with_a_newline_is_invalid_input_not_a_network_error() {
         body: None,
     };
     let err = c.send_authorized(request, stored.clone(), None).await.unwrap_err();
-    assert!(matches!(err, TokenExchangeError::InvalidInput { ref field, .. } if field == "access_token"), "{err:?}");
+    assert!(
+        matches!(err, TokenExchangeError::InvalidInput { ref field, .. } if field == "access_token"),
+        "{err:?}"
+    );
     assert!(!err.is_retryable());
     let err = c
         .authorization_headers("GET".into(), format!("{}/userinfo", emu.base_url()), stored)
         .unwrap_err();
-    assert!(matches!(err, TokenExchangeError::InvalidInput { ref field, .. } if field == "access_token"), "{err:?}");
+    assert!(
+        matches!(err, TokenExchangeError::InvalidInput { ref field, .. } if field == "access_token"),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use crate::client::{Client, TOKEN_EXCHANGE_GRANT};
 use crate::error::Error;
 use crate::native_social::{ScopeRequest, push_target};
-use crate::secret::Secret;
+use crate::secret::{Secret, names_only};
 use crate::token_set::TokenSet;
 use crate::validate;
 
@@ -179,7 +179,6 @@ impl CustomTokenExchange {
 
 impl fmt::Debug for CustomTokenExchange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<&str> = self.extra.iter().map(|(name, _)| name.as_str()).collect();
         f.debug_struct("CustomTokenExchange")
             .field("subject_token", &self.subject_token)
             .field("subject_token_type", &self.subject_token_type)
@@ -187,7 +186,7 @@ impl fmt::Debug for CustomTokenExchange {
             .field("scope", &self.scope)
             .field("organization", &self.organization)
             .field("actor", &self.actor)
-            .field("extra_parameters", &names)
+            .field("extra_parameters", &names_only(&self.extra))
             .field("forwarded_for", &self.forwarded_for)
             .finish()
     }
@@ -315,10 +314,16 @@ mod tests {
 
     #[test]
     fn scope_can_be_omitted() {
-        let form = CustomTokenExchange::new("t", "urn:acme:x").omit_scope().to_form().unwrap();
+        let form = CustomTokenExchange::new("t", "urn:acme:x")
+            .omit_scope()
+            .to_form()
+            .unwrap();
         assert!(form.iter().all(|(k, _)| *k != "scope"));
         let form = CustomTokenExchange::new("t", "urn:acme:x").to_form().unwrap();
-        assert!(form.iter().any(|(k, v)| *k == "scope" && v == "openid profile email offline_access"));
+        assert!(
+            form.iter()
+                .any(|(k, v)| *k == "scope" && v == "openid profile email offline_access")
+        );
     }
 
     #[test]

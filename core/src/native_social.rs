@@ -335,9 +335,17 @@ mod tests {
             get(&NativeSocialExchange::apple("c").to_form().unwrap(), "scope"),
             Some(DEFAULT_SCOPE)
         );
-        let omitted = NativeSocialExchange::apple("c").scope("email").omit_scope().to_form().unwrap();
+        let omitted = NativeSocialExchange::apple("c")
+            .scope("email")
+            .omit_scope()
+            .to_form()
+            .unwrap();
         assert_eq!(get(&omitted, "scope"), None);
-        let again = NativeSocialExchange::apple("c").omit_scope().scope("email").to_form().unwrap();
+        let again = NativeSocialExchange::apple("c")
+            .omit_scope()
+            .scope("email")
+            .to_form()
+            .unwrap();
         assert_eq!(get(&again, "scope"), Some("openid email"));
     }
 

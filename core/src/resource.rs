@@ -9,7 +9,7 @@ use crate::client::Client;
 use crate::config::check_scheme;
 use crate::error::{Error, OAuthError};
 use crate::http::{self, Deadline};
-use crate::secret::Secret;
+use crate::secret::{Secret, names_only};
 use crate::token_set::TokenSet;
 use crate::validate;
 
@@ -86,18 +86,13 @@ impl fmt::Debug for AuthorizationHeaders {
     }
 }
 
-/// Header names, never values.
-fn header_names(headers: &[(String, String)]) -> Vec<&str> {
-    headers.iter().map(|(name, _)| name.as_str()).collect()
-}
-
 impl fmt::Debug for ResourceRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let url = self.url.split(['?', '#']).next().unwrap_or_default();
         f.debug_struct("ResourceRequest")
             .field("method", &self.method)
             .field("url", &url)
-            .field("headers", &header_names(&self.headers))
+            .field("headers", &names_only(&self.headers))
             .field("body_bytes", &self.body.as_ref().map(Vec::len))
             .finish()
     }
@@ -107,7 +102,7 @@ impl fmt::Debug for ResourceResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResourceResponse")
             .field("status", &self.status)
-            .field("headers", &header_names(&self.headers))
+            .field("headers", &names_only(&self.headers))
             .field("body_bytes", &self.body.len())
             .finish()
     }

@@ -29,6 +29,12 @@ impl Secret {
     }
 }
 
+/// The names of name/value pairs (headers, form parameters), for `Debug` output that must not
+/// show the values: they may be credentials or personal data.
+pub(crate) fn names_only(pairs: &[(String, String)]) -> Vec<&str> {
+    pairs.iter().map(|(name, _)| name.as_str()).collect()
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(<redacted>)")

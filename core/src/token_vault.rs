@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use crate::client::Client;
 use crate::error::Error;
 use crate::http::RawResponse;
-use crate::secret::Secret;
+use crate::secret::{Secret, names_only};
 use crate::token_set::{expires_within, unverified_jwt_claims};
 use crate::validate;
 
@@ -180,7 +180,7 @@ impl fmt::Debug for FederatedTokenExchange {
             .field("subject_token_type", &self.subject_token_type)
             .field("connection", &self.connection)
             .field("login_hint", &self.login_hint.as_ref().map(|_| "<redacted>"))
-            .field("extra_parameters", &names)
+            .field("extra_parameters", &names_only(&self.extra))
             .finish()
     }
 }

@@ -398,34 +398,36 @@ async fn signing_is_bounded_by_the_request_timeout_and_nothing_is_sent() {
         .timeout(Duration::from_millis(300))
         .build()
         .unwrap();
-    let e = c
-        .exchange_native_social(&NativeSocialExchange::apple("code"))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::Timeout {
-                request_may_have_reached_server: false
-            }
-        ),
-        "token request: {e:?}"
-    );
     let mut tokens = TokenSet::new("at", "DPoP");
     tokens.dpop_jkt = Some(c.dpop().unwrap().thumbprint().to_owned());
-    let e = c
-        .send_authorized(&ResourceRequest::get(format!("{}/api", server.base_url)), &tokens)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::Timeout {
-                request_may_have_reached_server: false
-            }
+    let results = [
+        (
+            "token request",
+            c.exchange_native_social(&NativeSocialExchange::apple("code"))
+                .await
+                .err(),
         ),
-        "resource request: {e:?}"
-    );
+        (
+            "resource request",
+            c.send_authorized(&ResourceRequest::get(format!("{}/api", server.base_url)), &tokens)
+                .await
+                .err(),
+        ),
+    ];
+    for (case, error) in results {
+        let before_sending = Error::Timeout {
+            request_may_have_reached_server: false,
+        };
+        assert!(
+            matches!(
+                error,
+                Some(Error::Timeout {
+                    request_may_have_reached_server: false
+                })
+            ),
+            "{case}: expected `{before_sending}`, got {error:?}"
+        );
+    }
     assert!(server.recorded().is_empty(), "a request was sent");
     // The prompt was left open: it finishes when answered, and its signatures are dropped.
     gate.open.send(()).unwrap();

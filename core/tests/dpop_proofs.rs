@@ -76,7 +76,10 @@ fn every_proof_we_make_verifies_independently() {
         assert_eq!(claims["nonce"], "eyJ7S_zG.eyJH0-Z.HX4w-7v");
         // Read from the clock while the proof was made, however long that took.
         let iat = claims["iat"].as_u64().unwrap();
-        assert!((before..=after).contains(&iat), "proof {i}: iat {iat} not in {before}..={after}");
+        assert!(
+            (before..=after).contains(&iat),
+            "proof {i}: iat {iat} not in {before}..={after}"
+        );
         match token {
             Some(_) => assert_eq!(claims["ath"], "fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo"),
             None => assert!(claims.get("ath").is_none()),

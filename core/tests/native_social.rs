@@ -695,5 +695,9 @@ async fn scope_is_left_out_only_when_the_caller_asks() {
         .exchange_native_social(&NativeSocialExchange::apple(code).audience(API))
         .await
         .unwrap();
-    assert!(!granted(&default).iter().any(|s| s == "read:messages"), "{:?}", granted(&default));
+    assert!(
+        !granted(&default).iter().any(|s| s == "read:messages"),
+        "{:?}",
+        granted(&default)
+    );
 }

@@ -63,10 +63,22 @@ async fn urls_with_credentials_and_library_headers_are_refused_before_sending() 
     };
     let cases = [
         ("credentials in the URL", ResourceRequest::get(&with_credentials), "url"),
-        ("an Authorization header", header("Authorization", "Basic eDp5"), "headers"),
-        ("a lower-case authorization header", header("authorization", "Bearer x"), "headers"),
+        (
+            "an Authorization header",
+            header("Authorization", "Basic eDp5"),
+            "headers",
+        ),
+        (
+            "a lower-case authorization header",
+            header("authorization", "Bearer x"),
+            "headers",
+        ),
         ("a DPoP header", header("DPoP", "eyJ.x.y"), "headers"),
-        ("a header value with CR/LF", header("X-Trace", "a\r\nX-Injected: 1"), "headers"),
+        (
+            "a header value with CR/LF",
+            header("X-Trace", "a\r\nX-Injected: 1"),
+            "headers",
+        ),
         ("a header name with a space", header("X Trace", "a"), "headers"),
     ];
     for (case, request, field) in cases {
@@ -106,7 +118,13 @@ async fn requests_and_responses_print_no_header_value_or_body() {
     ] {
         assert!(!printed.contains(secret), "{secret} in {printed}");
     }
-    for shown in ["POST", "https://api.example.com/v1/notes", "X-Api-Key", "set-cookie", "200"] {
+    for shown in [
+        "POST",
+        "https://api.example.com/v1/notes",
+        "X-Api-Key",
+        "set-cookie",
+        "200",
+    ] {
         assert!(printed.contains(shown), "{shown} missing from {printed}");
     }
 }

@@ -90,7 +90,11 @@ async fn absurd_server_values_end_in_a_typed_error_never_a_crash() {
         )
     };
     let cases = [
-        ("expires_in of 2^64 - 1", token(serde_json::json!(u64::MAX)), vec!["`expires_in` is invalid"]),
+        (
+            "expires_in of 2^64 - 1",
+            token(serde_json::json!(u64::MAX)),
+            vec!["`expires_in` is invalid"],
+        ),
         (
             "429 with a Retry-After in the year 300000000000",
             CannedResponse::oauth_error(429, "too_many_requests", "Global limit has been reached")

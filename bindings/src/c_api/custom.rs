@@ -8,6 +8,7 @@ use super::{
 };
 use crate::custom_exchange::{ActorToken, CustomTokenExchange, parse_ip};
 use crate::error::TokenExchangeError;
+use crate::exchange::set_omit_scope;
 use crate::runtime::block_on;
 
 /// A Custom Token Exchange request: a subject token of your own type plus options. Do not
@@ -125,10 +126,7 @@ pub unsafe extern "C" fn te_custom_exchange_set_omit_scope(
     error: *mut *mut te_error,
 ) -> te_code {
     with_request(request, error, |r| {
-        r.omit_scope = omit_scope;
-        if omit_scope {
-            r.scope = None;
-        }
+        set_omit_scope(&mut r.scope, &mut r.omit_scope, omit_scope);
         Ok(())
     })
 }

@@ -4,7 +4,7 @@ use std::ffi::c_char;
 
 use super::{call, free_handle, guard, into_handle, mut_arg, opt_str_arg, out_arg, str_arg, te_code, te_error};
 use crate::error::TokenExchangeError;
-use crate::exchange::{NativeSocialExchange, PersonName, SubjectTokenType, UserProfile};
+use crate::exchange::{NativeSocialExchange, PersonName, SubjectTokenType, UserProfile, set_omit_scope};
 
 /// A native social exchange request: the subject token plus options. Do not modify it from
 /// several threads at once; sending it from several threads is fine. It holds the subject
@@ -158,10 +158,7 @@ pub unsafe extern "C" fn te_exchange_set_omit_scope(
     error: *mut *mut te_error,
 ) -> te_code {
     with_request(request, error, |r| {
-        r.omit_scope = omit_scope;
-        if omit_scope {
-            r.scope = None;
-        }
+        set_omit_scope(&mut r.scope, &mut r.omit_scope, omit_scope);
         Ok(())
     })
 }

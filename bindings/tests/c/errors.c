@@ -173,24 +173,31 @@ static void canned_failures(te_client *client) {
     te_string_free(message);
     te_error_free(error);
 
-    queue_token_response("{\"status\":503,\"content_type\":\"application/json\",\"headers\":{\"Retry-After\":\"5\"},"
-                         "\"body\":\"{\\\"error\\\":\\\"temporarily_unavailable\\\"}\"}");
-    error = exchange_error(client, request);
-    message = te_error_message(error);
-    tap(te_error_code(error) == TE_ERROR_OAUTH && message != NULL && strstr(message, "(retry after 5 s)") != NULL,
-        "a 503 OAuth error's message says retry after 5 s");
-    te_string_free(message);
-    te_error_free(error);
-
-    queue_token_response("{\"status\":503,\"content_type\":\"text/html\",\"headers\":{\"Retry-After\":\"5\"},"
-                         "\"body\":\"<html>down</html>\"}");
-    error = exchange_error(client, request);
-    message = te_error_message(error);
-    tap(te_error_code(error) == TE_ERROR_UNEXPECTED_RESPONSE && message != NULL &&
-            strstr(message, "(retry after 5 s)") != NULL,
-        "a 503 HTML page's message says retry after 5 s");
-    te_string_free(message);
-    te_error_free(error);
+    /* 503s with Retry-After: the message says when to retry, whatever the body. */
+    static const struct {
+        const char *name;
+        const char *canned;
+        te_code code;
+    } unavailable[] = {
+        {"a 503 OAuth error's message says retry after 5 s",
+         "{\"status\":503,\"content_type\":\"application/json\",\"headers\":{\"Retry-After\":\"5\"},"
+         "\"body\":\"{\\\"error\\\":\\\"temporarily_unavailable\\\"}\"}",
+         TE_ERROR_OAUTH},
+        {"a 503 HTML page's message says retry after 5 s",
+         "{\"status\":503,\"content_type\":\"text/html\",\"headers\":{\"Retry-After\":\"5\"},"
+         "\"body\":\"<html>down</html>\"}",
+         TE_ERROR_UNEXPECTED_RESPONSE},
+    };
+    for (size_t i = 0; i < sizeof unavailable / sizeof unavailable[0]; i++) {
+        queue_token_response(unavailable[i].canned);
+        error = exchange_error(client, request);
+        message = te_error_message(error);
+        tap(te_error_code(error) == unavailable[i].code && message != NULL &&
+                strstr(message, "(retry after 5 s)") != NULL,
+            unavailable[i].name);
+        te_string_free(message);
+        te_error_free(error);
+    }
 
     queue_token_response("{\"status\":429,\"content_type\":\"application/json\","
                          "\"body\":\"{\\\"error\\\":\\\"too_many_attempts\\\"}\"}");

@@ -116,13 +116,20 @@ final class CustomExchangeTests: XCTestCase {
 
 /// Token Vault from Swift (a server-side Swift backend).
 final class TokenVaultTests: XCTestCase {
-    func testBackendGetsTheConnectedGoogleTokenOrConnectionRequired() async throws {
-        let app = try TokenExchangeClient(domain: Emulator.baseUrl, clientId: Emulator.clientId, dpopKey: nil)
-        let backend = try TokenExchangeClient(
+    var app: TokenExchangeClient!
+    var backend: TokenExchangeClient!
+
+    override func setUpWithError() throws {
+        app = try TokenExchangeClient(domain: Emulator.baseUrl, clientId: Emulator.clientId, dpopKey: nil)
+        backend = try TokenExchangeClient(
             domain: Emulator.baseUrl,
             clientId: Emulator.vaultClientId,
             clientAuthentication: .clientSecretPost(secret: Secret(Emulator.vaultClientSecret))
         )
+    }
+
+    func testBackendGetsTheConnectedGoogleTokenOrConnectionRequired() async throws {
+        let (app, backend) = (self.app!, self.backend!)
         let user = "apple|swift-vault-user"
         let tokens = try await app.exchange(.apple(authorizationCode: try Emulator.appleCode(sub: user), audience: Emulator.vaultApi))
 
@@ -139,12 +146,7 @@ final class TokenVaultTests: XCTestCase {
     }
 
     func testAForgedTokenWithACachedUsersClaimsMissesTheCache() async throws {
-        let app = try TokenExchangeClient(domain: Emulator.baseUrl, clientId: Emulator.clientId, dpopKey: nil)
-        let backend = try TokenExchangeClient(
-            domain: Emulator.baseUrl,
-            clientId: Emulator.vaultClientId,
-            clientAuthentication: .clientSecretPost(secret: Secret(Emulator.vaultClientSecret))
-        )
+        let (app, backend) = (self.app!, self.backend!)
         let user = "apple|swift-vault-victim"
         let tokens = try await app.exchange(.apple(authorizationCode: try Emulator.appleCode(sub: user), audience: Emulator.vaultApi))
         try Emulator.connectAccount(userId: user)
