@@ -17,10 +17,25 @@ struct Ctx {
     der_public_key: bool,
 }
 
+/// Writes `bytes` where a callback must put its result; returns the callback's success.
+unsafe fn put(bytes: &[u8], out: *mut u8, capacity: usize, out_len: *mut usize) -> i32 {
+    assert!(bytes.len() <= capacity);
+    unsafe {
+        ptr::copy_nonoverlapping(bytes.as_ptr(), out, bytes.len());
+        *out_len = bytes.len();
+    }
+    0
+}
+
+/// The uncompressed SEC1 point of `key`.
+fn sec1(key: &SoftwareKey) -> Vec<u8> {
+    let p = key.public();
+    [&[4u8][..], p.x(), p.y()].concat()
+}
+
 unsafe extern "C" fn public_key(ctx: *mut c_void, out: *mut u8, capacity: usize, out_len: *mut usize) -> i32 {
     let ctx = unsafe { &*(ctx as *const Ctx) };
-    let p = ctx.key.public();
-    let mut bytes = [&[4u8][..], p.x(), p.y()].concat();
+    let mut bytes = sec1(&ctx.key);
     if ctx.der_public_key {
         let prefix = [
             0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
@@ -28,12 +43,7 @@ unsafe extern "C" fn public_key(ctx: *mut c_void, out: *mut u8, capacity: usize,
         ];
         bytes = [&prefix[..], &bytes].concat();
     }
-    assert!(bytes.len() <= capacity);
-    unsafe {
-        ptr::copy_nonoverlapping(bytes.as_ptr(), out, bytes.len());
-        *out_len = bytes.len();
-    }
-    0
+    unsafe { put(&bytes, out, capacity, out_len) }
 }
 
 unsafe extern "C" fn sign(
@@ -47,13 +57,8 @@ unsafe extern "C" fn sign(
     let ctx = unsafe { &*(ctx as *const Ctx) };
     let message = unsafe { std::slice::from_raw_parts(message, len) };
     let sig = ctx.key.sign(message).unwrap();
-    assert!(sig.len() <= capacity);
-    unsafe {
-        ptr::copy_nonoverlapping(sig.as_ptr(), out, sig.len());
-        *out_len = sig.len();
-    }
     ctx.signatures.fetch_add(1, Ordering::SeqCst);
-    0
+    unsafe { put(&sig, out, capacity, out_len) }
 }
 
 unsafe extern "C" fn release(ctx: *mut c_void) {
@@ -163,4 +168,137 @@ fn failing_callbacks_are_signer_errors_and_still_released() {
         te_error_free(error);
     }
     assert_eq!(released.load(Ordering::SeqCst), 1);
+}
+
+/// A callback signer that blocks, as a user prompt does, until the test answers it.
+struct Prompt {
+    key: SoftwareKey,
+    answered: std::sync::Mutex<bool>,
+    wake: std::sync::Condvar,
+    gave_up: std::sync::atomic::AtomicBool,
+    released: AtomicUsize,
+}
+
+unsafe extern "C" fn prompt_public_key(ctx: *mut c_void, out: *mut u8, capacity: usize, out_len: *mut usize) -> i32 {
+    let prompt = unsafe { &*(ctx as *const Prompt) };
+    unsafe { put(&sec1(&prompt.key), out, capacity, out_len) }
+}
+
+unsafe extern "C" fn prompt_sign(
+    ctx: *mut c_void,
+    message: *const u8,
+    len: usize,
+    out: *mut u8,
+    capacity: usize,
+    out_len: *mut usize,
+) -> i32 {
+    let prompt = unsafe { &*(ctx as *const Prompt) };
+    // Only a client that waits for the prompt makes this give up after a minute.
+    let answered = prompt.answered.lock().unwrap();
+    let (answered, wait) = prompt
+        .wake
+        .wait_timeout_while(answered, std::time::Duration::from_secs(60), |answered| !*answered)
+        .unwrap();
+    if wait.timed_out() {
+        prompt.gave_up.store(true, Ordering::SeqCst);
+    }
+    drop(answered);
+    let sig = prompt
+        .key
+        .sign(unsafe { std::slice::from_raw_parts(message, len) })
+        .unwrap();
+    unsafe { put(&sig, out, capacity, out_len) }
+}
+
+unsafe extern "C" fn prompt_release(ctx: *mut c_void) {
+    let prompt = unsafe { &*(ctx as *const Prompt) };
+    // Under the mutex, so that the test waiting on the condvar cannot miss it.
+    let _answered = prompt.answered.lock().unwrap();
+    prompt.released.fetch_add(1, Ordering::SeqCst);
+    prompt.wake.notify_all();
+}
+
+#[test]
+fn a_sign_callback_waiting_on_a_prompt_is_bounded_by_the_timeout() {
+    let prompt: &'static Prompt = Box::leak(Box::new(Prompt {
+        key: SoftwareKey::generate().unwrap(),
+        answered: std::sync::Mutex::new(false),
+        wake: std::sync::Condvar::new(),
+        gave_up: std::sync::atomic::AtomicBool::new(false),
+        released: AtomicUsize::new(0),
+    }));
+    let signer = te_signer {
+        context: (prompt as *const Prompt).cast_mut().cast(),
+        public_key: Some(prompt_public_key),
+        sign: Some(prompt_sign),
+        release: Some(prompt_release),
+    };
+    // Nothing listens there: a request that left would fail to connect, not time out.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let domain = CString::new(format!("http://127.0.0.1:{closed}")).unwrap();
+    unsafe {
+        let mut key = ptr::null_mut();
+        assert_eq!(
+            te_dpop_key_from_signer(&signer, &mut key, ptr::null_mut()),
+            te_code::TE_OK
+        );
+        let mut options = ptr::null_mut();
+        assert_eq!(
+            te_client_options_new(domain.as_ptr(), c"native-app".as_ptr(), &mut options, ptr::null_mut()),
+            te_code::TE_OK
+        );
+        assert_eq!(
+            te_client_options_set_dpop_key(options, key, ptr::null_mut()),
+            te_code::TE_OK
+        );
+        assert_eq!(
+            te_client_options_set_timeout_ms(options, 300, ptr::null_mut()),
+            te_code::TE_OK
+        );
+        let mut client = ptr::null_mut();
+        assert_eq!(te_client_new(options, &mut client, ptr::null_mut()), te_code::TE_OK);
+        te_client_options_free(options);
+        te_dpop_key_free(key);
+
+        let mut request = ptr::null_mut();
+        assert_eq!(
+            te_exchange_apple(c"code".as_ptr(), &mut request, ptr::null_mut()),
+            te_code::TE_OK
+        );
+        let mut tokens = ptr::null_mut();
+        let mut error = ptr::null_mut();
+        let rc = te_client_exchange(client, request, &mut tokens, &mut error);
+        assert_eq!(
+            rc,
+            te_code::TE_ERROR_TIMEOUT,
+            "{}",
+            take_string(te_error_message(error))
+        );
+        assert!(!te_error_request_may_have_reached_server(error));
+        te_error_free(error);
+        te_exchange_free(request);
+        te_client_free(client);
+    }
+    // Answer the prompt: the callback finishes on its thread, then the context is released.
+    *prompt.answered.lock().unwrap() = true;
+    prompt.wake.notify_all();
+    let released = prompt
+        .wake
+        .wait_timeout_while(
+            prompt.answered.lock().unwrap(),
+            std::time::Duration::from_secs(60),
+            |_| prompt.released.load(Ordering::SeqCst) == 0,
+        )
+        .unwrap();
+    drop(released);
+    assert!(!prompt.gave_up.load(Ordering::SeqCst), "the call waited for the prompt");
+    assert_eq!(
+        prompt.released.load(Ordering::SeqCst),
+        1,
+        "release called once, after the callback returned"
+    );
 }
