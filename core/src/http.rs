@@ -17,6 +17,18 @@ pub(crate) struct RawResponse {
     pub body: Vec<u8>,
 }
 
+/// For property tests' failure reports only: a response may hold tokens, so no `Debug` ships.
+#[cfg(test)]
+impl std::fmt::Debug for RawResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawResponse")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body", &String::from_utf8_lossy(&self.body))
+            .finish()
+    }
+}
+
 impl RawResponse {
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
@@ -304,7 +316,10 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_millis(784_111_769_500);
         assert_eq!(parse_retry_after("18446744073709551615", now), Some(MAX_RETRY_AFTER));
         assert_eq!(parse_retry_after("99999999999999999999999", now), Some(MAX_RETRY_AFTER));
-        assert_eq!(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now), Some(MAX_RETRY_AFTER));
+        assert_eq!(
+            parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now),
+            Some(MAX_RETRY_AFTER)
+        );
         // 7.5 s away: waiting 7 s would be too early.
         assert_eq!(
             parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now),
@@ -366,5 +381,67 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::server_input::{config, response, retry_after};
+
+        /// The latest time an HTTP-date can name (31 December 9999).
+        const LAST_DATE: u64 = 253_402_300_799;
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn prop_retry_after_never_panics_and_is_clamped(value in retry_after(), now in 0..=LAST_DATE) {
+                let now = SystemTime::UNIX_EPOCH + Duration::from_secs(now);
+                if let Some(delay) = parse_retry_after(&value, now) {
+                    prop_assert!(delay <= MAX_RETRY_AFTER, "{value:?} gave {delay:?}");
+                    prop_assert_eq!(delay.subsec_nanos(), 0);
+                }
+            }
+
+            #[test]
+            fn prop_retry_after_reads_back_every_date(at in 0..=LAST_DATE, now in 0..=LAST_DATE) {
+                let date = httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(at));
+                let expected = Duration::from_secs(at.saturating_sub(now)).min(MAX_RETRY_AFTER);
+                let now = SystemTime::UNIX_EPOCH + Duration::from_secs(now);
+                prop_assert_eq!(parse_retry_after(&date, now), Some(expected), "{}", date);
+            }
+
+            #[test]
+            fn prop_error_responses_never_panic(response in response()) {
+                let (status, body) = (response.status, response.body.clone());
+                let _ = response.json_object();
+                let error = response.into_error();
+                let text = error.to_string();
+                let _ = format!("{error:?}");
+                prop_assert!(error.retry_after().is_none_or(|d| d <= MAX_RETRY_AFTER));
+                match &error {
+                    Error::OAuth(e) => {
+                        // The code and description are the body's, in either Auth0 shape, and
+                        // the text is made of them only (never the mfa_token).
+                        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                        let text_of = |k: &str| json.get(k).and_then(|v| v.as_str());
+                        prop_assert_eq!(Some(e.code()), text_of("error").or_else(|| text_of("code")));
+                        let description = text_of("error_description").or_else(|| text_of("description"));
+                        prop_assert_eq!(e.description(), description);
+                        prop_assert_eq!(e.status(), status);
+                        let expected = format!(
+                            "{} (HTTP {status}){}{}",
+                            e.code(),
+                            description.map(|d| format!(": {d}")).unwrap_or_default(),
+                            crate::error::RetryAfterNote(e.retry_after())
+                        );
+                        prop_assert_eq!(text, expected);
+                    }
+                    Error::UnexpectedResponse { status: s, .. } => prop_assert_eq!(*s, status),
+                    other => prop_assert!(false, "{other:?}"),
+                }
+            }
+        }
     }
 }

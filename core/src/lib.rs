@@ -40,6 +40,8 @@ pub mod management;
 mod native_social;
 mod resource;
 mod secret;
+#[cfg(test)]
+mod server_input;
 mod tls;
 mod token_set;
 mod token_vault;

@@ -373,4 +373,43 @@ mod tests {
         assert!(parse_challenge(r#"Basic realm="x""#).is_none());
         assert!(parse_challenge(r#"DPoP algs="ES256""#).is_none());
     }
+
+    mod properties {
+        use proptest::prelude::*;
+        use reqwest::header::{HeaderMap, HeaderValue};
+
+        use super::*;
+        use crate::server_input::{config, www_authenticate};
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn prop_www_authenticate_never_panics(values in proptest::collection::vec(www_authenticate(), 0..3)) {
+                let mut headers = HeaderMap::new();
+                for value in &values {
+                    if let Ok(v) = HeaderValue::from_str(value) {
+                        headers.append(WWW_AUTHENTICATE, v);
+                    }
+                }
+                if let Some(c) = www_authenticate_error(&headers) {
+                    prop_assert!(values.iter().any(|v| v.contains(&c.code)), "{:?} from {values:?}", c.code);
+                }
+            }
+
+            #[test]
+            fn prop_well_formed_challenges_are_read(
+                scheme in prop_oneof![Just("DPoP"), Just("Bearer")],
+                code in "[!#-~&&[^\\\\]]{1,20}",
+                description in "[ !#-~&&[^\\\\]]{0,40}",
+                algs in proptest::option::of("[A-Z0-9 ]{1,20}"),
+            ) {
+                let algs = algs.map(|a| format!("algs=\"{a}\", ")).unwrap_or_default();
+                let value = format!(r#"{scheme} {algs}error="{code}", error_description="{description}""#);
+                let c = parse_challenge(&value).expect("a challenge with an error");
+                prop_assert_eq!(&c.code, &code);
+                prop_assert_eq!(c.description.as_deref(), Some(description.as_str()));
+            }
+        }
+    }
 }

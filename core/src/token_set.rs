@@ -82,7 +82,10 @@ impl TokenSet {
                     .as_u64()
                     .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
                     .ok_or_else(invalid)?;
-                (Some(seconds), Some(expiry(SystemTime::now(), seconds).ok_or_else(invalid)?))
+                (
+                    Some(seconds),
+                    Some(expiry(SystemTime::now(), seconds).ok_or_else(invalid)?),
+                )
             }
         };
         let bound = token_type.eq_ignore_ascii_case("DPoP");
@@ -170,5 +173,62 @@ impl fmt::Debug for TokenSet {
             .field("recovery_code", &self.recovery_code)
             .field("dpop_jkt", &self.dpop_jkt)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::server_input::{config, json_value, response};
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn prop_token_responses_never_panic(response in response(), jkt in proptest::option::of("[A-Za-z0-9_-]{43}")) {
+            match TokenSet::from_response(&response, jkt.as_deref()) {
+                Ok(t) => {
+                    prop_assert!(!t.access_token.expose().is_empty());
+                    prop_assert_eq!(t.expires_in.is_some(), t.expires_at.is_some());
+                    prop_assert!(t.expires_in.is_none_or(|s| s <= MAX_EXPIRES_IN));
+                    prop_assert_eq!(t.dpop_jkt.is_some(), t.is_dpop_bound() && jkt.is_some());
+                    prop_assert!(t.expires_in.is_none() || t.expires_within(Duration::MAX));
+                    let _ = (t.actor_claim(), t.unverified_id_token_claims(), format!("{t:?}"));
+                }
+                Err(e) => prop_assert!(matches!(e, Error::UnexpectedResponse { .. }), "{e:?}"),
+            }
+        }
+
+        #[test]
+        fn prop_any_expires_in_is_a_lifetime_or_invalid(expires_in in json_value()) {
+            let body = serde_json::json!({"access_token": "at", "token_type": "Bearer", "expires_in": expires_in});
+            let response = RawResponse { status: 200, headers: Default::default(), body: body.to_string().into_bytes() };
+            match TokenSet::from_response(&response, None) {
+                Ok(t) => prop_assert!(t.expires_in.is_none_or(|s| s <= MAX_EXPIRES_IN)),
+                Err(e) => prop_assert!(
+                    matches!(e, Error::UnexpectedResponse { problem: ResponseProblem::InvalidField("expires_in"), .. }),
+                    "{e:?}"
+                ),
+            }
+        }
+
+        #[test]
+        fn prop_jwt_claims_never_panic(
+            segments in proptest::collection::vec(
+                prop_oneof![
+                    json_value().prop_map(|v| URL_SAFE_NO_PAD.encode(v.to_string())),
+                    "[A-Za-z0-9_=+/-]{0,40}",
+                ],
+                0..4,
+            )
+        ) {
+            let token = segments.join(".");
+            let _ = unverified_jwt_claims(&token);
+            let mut t = TokenSet::new(token.as_str(), "Bearer");
+            t.id_token = Some(Secret::new(token.as_str()));
+            let _ = (t.actor_claim(), t.unverified_id_token_claims());
+        }
     }
 }

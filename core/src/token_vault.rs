@@ -168,13 +168,18 @@ impl FederatedTokenExchange {
         for scope in scopes {
             field(scope.as_bytes());
         }
-        CacheKey(digest.finish().as_ref().try_into().expect("a SHA-256 digest is 32 bytes"))
+        CacheKey(
+            digest
+                .finish()
+                .as_ref()
+                .try_into()
+                .expect("a SHA-256 digest is 32 bytes"),
+        )
     }
 }
 
 impl fmt::Debug for FederatedTokenExchange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<&str> = self.extra.iter().map(|(name, _)| name.as_str()).collect();
         f.debug_struct("FederatedTokenExchange")
             .field("subject_token", &self.subject_token)
             .field("subject_token_type", &self.subject_token_type)
@@ -447,7 +452,11 @@ mod tests {
     fn jwt(claims: serde_json::Value) -> String {
         use base64::Engine as _;
         let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
-        format!("{}.{}.sig", b64(br#"{"alg":"RS256"}"#), b64(claims.to_string().as_bytes()))
+        format!(
+            "{}.{}.sig",
+            b64(br#"{"alg":"RS256"}"#),
+            b64(claims.to_string().as_bytes())
+        )
     }
 
     fn provider_token(expires_at: Option<SystemTime>, scope: &str) -> FederatedToken {
@@ -467,11 +476,18 @@ mod tests {
         let forged = jwt(serde_json::json!({"sub": "auth0|victim", "exp": 4_000_000_001u64}));
         let key = |token: &str| FederatedTokenExchange::access_token(token, "google-oauth2").cache_key(&[]);
         assert!(key(&victim) == key(&victim));
-        assert!(key(&victim) != key(&forged), "another token with the same sub shares the entry");
+        assert!(
+            key(&victim) != key(&forged),
+            "another token with the same sub shares the entry"
+        );
         let base = FederatedTokenExchange::access_token(victim.as_str(), "google-oauth2");
         let scopes = ["a".to_owned(), "b".to_owned()];
         let variants = [
-            FederatedTokenExchange::new(victim.as_str(), FederatedSubjectTokenType::RefreshToken, "google-oauth2"),
+            FederatedTokenExchange::new(
+                victim.as_str(),
+                FederatedSubjectTokenType::RefreshToken,
+                "google-oauth2",
+            ),
             FederatedTokenExchange::access_token(victim.as_str(), "google-work"),
             base.clone().login_hint("me@gmail.com"),
             base.clone().login_hint(""),
@@ -523,5 +539,38 @@ mod tests {
             assert!(!debug.contains(secret), "{debug}");
         }
         assert!(debug.contains("google-oauth2") && debug.contains("device"), "{debug}");
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::server_input::{config, json_value, response};
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn prop_federated_token_responses_never_panic(response in response()) {
+                match FederatedToken::from_response(&response) {
+                    Ok(t) => {
+                        prop_assert!(!t.access_token.expose().is_empty());
+                        let _ = (t.expires_within(Duration::MAX), t.has_scopes(&["x".into()]), format!("{t:?}"));
+                    }
+                    Err(e) => prop_assert!(matches!(e, Error::UnexpectedResponse { .. }), "{e:?}"),
+                }
+            }
+
+            #[test]
+            fn prop_subject_token_expiry_never_panics(claims in json_value(), header in json_value()) {
+                use base64::Engine as _;
+                let b64 = |v: &serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+                let token = format!("{}.{}.sig", b64(&header), b64(&claims));
+                let exp = jwt_expiry(&token);
+                let entry = Entry::new(provider_token(None, ""), &token);
+                prop_assert_eq!(entry.subject_expires_at, exp);
+                let _ = entry.usable(SystemTime::now(), Duration::MAX, &[]);
+            }
+        }
     }
 }

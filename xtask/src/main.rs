@@ -9,6 +9,7 @@ mod chroot;
 mod cmd;
 mod emulator;
 mod error;
+mod fuzz;
 mod header;
 mod lang;
 mod provision;
@@ -47,6 +48,9 @@ Commands:
                                uniffi-bindgen, or check the committed ones are up to date.
   size                         Build the cdylib with the release-mobile profile and print its
                                stripped and gzipped size.
+  fuzz [--cases N]             Run every property test (`prop_*`, any crate) in release mode
+                               with N cases each (default 1000000), one at a time, and print
+                               each one's time. Exits non-zero if one failed.
   help                         Print this help.
 
 LANG may be repeated or comma-separated (--lang c,kotlin).
@@ -100,6 +104,20 @@ fn run(args: &[String]) -> Result<ExitCode> {
         "bindgen" => {
             opts.only(&["--check", "--lang"])?;
             bindgen(opts.flag("--check"), &opts.langs(vec![Lang::Kotlin, Lang::Swift])?)?
+        }
+        "fuzz" => {
+            opts.only(&["--cases"])?;
+            let cases = match opts.value("--cases") {
+                Some(n) => n
+                    .parse()
+                    .map_err(|_| Error::msg(format!("--cases needs a number of cases, not `{n}`")))?,
+                None => fuzz::DEFAULT_CASES,
+            };
+            if fuzz::run(&Workspace::load()?, cases)? {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
         "size" => {
             opts.only(&[])?;
@@ -232,7 +250,7 @@ struct Args {
 }
 
 impl Args {
-    const TAKES_VALUE: [&str; 3] = ["--lang", "--skip", "--summary-file"];
+    const TAKES_VALUE: [&str; 4] = ["--lang", "--skip", "--summary-file", "--cases"];
 
     fn parse(args: &[String]) -> Result<Self> {
         let mut pairs = Vec::new();

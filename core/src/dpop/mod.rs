@@ -93,7 +93,10 @@ impl Dpop {
         access_token: Option<&str>,
     ) -> Result<String, Error> {
         if nonce.is_some_and(|n| !crate::validate::is_nonce(n)) {
-            return Err(Error::invalid("nonce", "must be RFC 9449 NQCHARs (visible ASCII, no `\"` or `\\`)"));
+            return Err(Error::invalid(
+                "nonce",
+                "must be RFC 9449 NQCHARs (visible ASCII, no `\"` or `\\`)",
+            ));
         }
         let mut jti = [0u8; 16];
         self.inner
@@ -256,7 +259,10 @@ mod tests {
         let url = Url::parse("https://api.example.com/x").unwrap();
         for bad in ["", "a b", "n\r\nX: 1", "quo\"te"] {
             let e = dpop.proof_with_nonce("GET", &url, Some(bad), None).unwrap_err();
-            assert!(matches!(e, Error::InvalidInput { field: "nonce", .. }), "{bad:?}: {e:?}");
+            assert!(
+                matches!(e, Error::InvalidInput { field: "nonce", .. }),
+                "{bad:?}: {e:?}"
+            );
         }
         dpop.set_nonce(&url, "bad nonce");
         assert!(matches!(
@@ -346,5 +352,34 @@ mod tests {
             .proof("GET", &Url::parse("https://a.example/").unwrap(), None)
             .unwrap_err();
         assert!(matches!(err, Error::Signer(ref m) if m == "user cancelled"));
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+        use reqwest::header::{HeaderMap, HeaderName};
+
+        use super::*;
+        use crate::server_input::{config, header_value};
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn prop_dpop_nonce_headers_never_panic(value in header_value()) {
+                static KEY: std::sync::OnceLock<Arc<SoftwareKey>> = std::sync::OnceLock::new();
+                let key = KEY.get_or_init(|| Arc::new(SoftwareKey::generate().unwrap()));
+                let dpop = Dpop::new(key.clone()).unwrap();
+                let url = Url::parse("https://tenant.example.com/oauth/token").unwrap();
+                let mut headers = HeaderMap::new();
+                headers.insert(HeaderName::from_static(NONCE_HEADER), value);
+                let remembered = dpop.remember_nonce(&url, &headers);
+                prop_assert_eq!(&dpop.nonce_for(&url), &remembered);
+                if let Some(nonce) = remembered {
+                    prop_assert!(crate::validate::is_nonce(&nonce));
+                    // The nonce a server gave is always usable in a proof.
+                    prop_assert!(dpop.proof("POST", &url, None).is_ok());
+                }
+            }
+        }
     }
 }

@@ -271,3 +271,29 @@ impl Client {
         self.token_request(form, &[], None).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::http::MAX_RETRY_AFTER;
+    use crate::server_input::{config, response};
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn prop_management_errors_never_panic(response in response()) {
+            let (status, body) = (response.status, response.body.clone());
+            let error = api_error(response);
+            let _ = (error.to_string(), format!("{error:?}"), error.is_retryable());
+            prop_assert!(error.retry_after().is_none_or(|d| d <= MAX_RETRY_AFTER));
+            if let Some(api) = error.api() {
+                let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                prop_assert_eq!(Some(api.message.as_str()), json["message"].as_str());
+                prop_assert_eq!(api.status, status);
+            }
+        }
+    }
+}
