@@ -313,7 +313,8 @@ enum te_code te_client_options_new(const char *domain,
 
 /**
  * Time allowed for a whole request, in milliseconds (default 30000; 0 is refused by
- * `te_client_new`).
+ * `te_client_new`), signing its DPoP proof included: a `te_signer` still signing when it runs
+ * out fails the call with `TE_ERROR_TIMEOUT` before anything is sent.
  *
  * # Safety
  * `options` must be a live options object; `error` NULL or valid for writes.

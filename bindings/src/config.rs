@@ -17,7 +17,9 @@ pub struct ClientConfig {
     pub domain: String,
     /// The application's client id.
     pub client_id: String,
-    /// Time allowed for a whole request (default 30 s).
+    /// Time allowed for a whole request (default 30 s), signing its DPoP proof included: a
+    /// signer still waiting (on a biometric prompt, say) when it runs out fails the call with
+    /// `Timeout` before anything is sent.
     #[uniffi(default = None)]
     pub timeout: Option<Duration>,
     /// Time allowed to connect (default 10 s).

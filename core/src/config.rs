@@ -115,7 +115,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Time allowed for a whole request (default 30 s).
+    /// Time allowed for a whole request (default 30 s), signing its DPoP proof included: a
+    /// signer still waiting (on a biometric prompt, say) when it runs out fails the call with
+    /// [`Error::Timeout`] before anything is sent.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self

@@ -2057,7 +2057,9 @@ public struct ClientConfig: Equatable, Hashable {
      */
     public var clientId: String
     /**
-     * Time allowed for a whole request (default 30 s).
+     * Time allowed for a whole request (default 30 s), signing its DPoP proof included: a
+     * signer still waiting (on a biometric prompt, say) when it runs out fails the call with
+     * `Timeout` before anything is sent.
      */
     public var timeout: TimeInterval?
     /**
@@ -2103,7 +2105,9 @@ public struct ClientConfig: Equatable, Hashable {
          * The application's client id.
          */clientId: String, 
         /**
-         * Time allowed for a whole request (default 30 s).
+         * Time allowed for a whole request (default 30 s), signing its DPoP proof included: a
+         * signer still waiting (on a biometric prompt, say) when it runs out fails the call with
+         * `Timeout` before anything is sent.
          */timeout: TimeInterval? = nil, 
         /**
          * Time allowed to connect (default 10 s).

@@ -3736,7 +3736,9 @@ data class ClientConfig (
     var `clientId`: kotlin.String
     , 
     /**
-     * Time allowed for a whole request (default 30 s).
+     * Time allowed for a whole request (default 30 s), signing its DPoP proof included: a
+     * signer still waiting (on a biometric prompt, say) when it runs out fails the call with
+     * `Timeout` before anything is sent.
      */
     var `timeout`: java.time.Duration? = null 
     , 
