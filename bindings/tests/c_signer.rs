@@ -66,6 +66,34 @@ unsafe extern "C" fn release(ctx: *mut c_void) {
     unsafe { &*ctx.released }.fetch_add(1, Ordering::SeqCst);
 }
 
+/// A client of `native-app` at `domain` signing with `key` (which it takes over), with a
+/// timeout in milliseconds if given.
+unsafe fn client_with_key(domain: &str, key: *mut te_dpop_key, timeout_ms: Option<u64>) -> *mut te_client {
+    let domain = CString::new(domain).unwrap();
+    let mut options = ptr::null_mut();
+    let mut client = ptr::null_mut();
+    unsafe {
+        assert_eq!(
+            te_client_options_new(domain.as_ptr(), c"native-app".as_ptr(), &mut options, ptr::null_mut()),
+            te_code::TE_OK
+        );
+        assert_eq!(
+            te_client_options_set_dpop_key(options, key, ptr::null_mut()),
+            te_code::TE_OK
+        );
+        if let Some(ms) = timeout_ms {
+            assert_eq!(
+                te_client_options_set_timeout_ms(options, ms, ptr::null_mut()),
+                te_code::TE_OK
+            );
+        }
+        assert_eq!(te_client_new(options, &mut client, ptr::null_mut()), te_code::TE_OK);
+        te_client_options_free(options);
+        te_dpop_key_free(key);
+    }
+    client
+}
+
 fn take_string(p: *mut std::ffi::c_char) -> String {
     assert!(!p.is_null());
     let s = unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned();
@@ -101,20 +129,7 @@ fn callback_signer_gets_a_bound_token_and_is_released_once() {
             assert!(!te_dpop_key_is_software(key));
             assert_eq!(take_string(te_dpop_key_thumbprint(key)), expected_jkt);
 
-            let domain = CString::new(emu.base_url()).unwrap();
-            let mut options = ptr::null_mut();
-            assert_eq!(
-                te_client_options_new(domain.as_ptr(), c"native-app".as_ptr(), &mut options, ptr::null_mut()),
-                te_code::TE_OK
-            );
-            assert_eq!(
-                te_client_options_set_dpop_key(options, key, ptr::null_mut()),
-                te_code::TE_OK
-            );
-            let mut client = ptr::null_mut();
-            assert_eq!(te_client_new(options, &mut client, ptr::null_mut()), te_code::TE_OK);
-            te_client_options_free(options);
-            te_dpop_key_free(key);
+            let client = client_with_key(emu.base_url(), key, None);
 
             let code = CString::new(emu.apple_authorization_code(AppleCode::default())).unwrap();
             let mut request = ptr::null_mut();
@@ -239,30 +254,14 @@ fn a_sign_callback_waiting_on_a_prompt_is_bounded_by_the_timeout() {
         .local_addr()
         .unwrap()
         .port();
-    let domain = CString::new(format!("http://127.0.0.1:{closed}")).unwrap();
+    let domain = format!("http://127.0.0.1:{closed}");
     unsafe {
         let mut key = ptr::null_mut();
         assert_eq!(
             te_dpop_key_from_signer(&signer, &mut key, ptr::null_mut()),
             te_code::TE_OK
         );
-        let mut options = ptr::null_mut();
-        assert_eq!(
-            te_client_options_new(domain.as_ptr(), c"native-app".as_ptr(), &mut options, ptr::null_mut()),
-            te_code::TE_OK
-        );
-        assert_eq!(
-            te_client_options_set_dpop_key(options, key, ptr::null_mut()),
-            te_code::TE_OK
-        );
-        assert_eq!(
-            te_client_options_set_timeout_ms(options, 300, ptr::null_mut()),
-            te_code::TE_OK
-        );
-        let mut client = ptr::null_mut();
-        assert_eq!(te_client_new(options, &mut client, ptr::null_mut()), te_code::TE_OK);
-        te_client_options_free(options);
-        te_dpop_key_free(key);
+        let client = client_with_key(&domain, key, Some(300));
 
         let mut request = ptr::null_mut();
         assert_eq!(
