@@ -11,6 +11,7 @@ use crate::config::{ClientBuilder, UnboundTokenPolicy};
 use crate::dpop::Dpop;
 use crate::error::Error;
 use crate::http::{self, RawResponse};
+use crate::id_token::{self, IdTokenValidator};
 use crate::native_social::NativeSocialExchange;
 use crate::token_set::TokenSet;
 
@@ -36,6 +37,8 @@ pub(crate) struct Inner {
     pub(crate) unbound_token_policy: UnboundTokenPolicy,
     pub(crate) max_response_bytes: usize,
     pub(crate) client_auth: ClientAuthentication,
+    /// `None` when ID token validation is off.
+    pub(crate) id_token: Option<IdTokenValidator>,
 }
 
 impl std::fmt::Debug for Client {
@@ -79,6 +82,9 @@ impl Client {
                 unbound_token_policy: config.unbound_token_policy,
                 max_response_bytes: config.max_response_bytes,
                 client_auth: config.client_auth,
+                id_token: config
+                    .id_token_validation
+                    .then(|| IdTokenValidator::new(config.id_token_leeway)),
             }),
         })
     }
@@ -109,16 +115,31 @@ impl Client {
         self.token_request(form, &[], request.forwarded_for).await
     }
 
-    /// Sends a token request (adding client authentication) and reads the token set.
+    /// Sends a token request (adding client authentication) and reads the token set, with its
+    /// ID token validated against what the form asked for.
     pub(crate) async fn token_request(
         &self,
         form: Vec<(&'static str, String)>,
         extra: &[(String, String)],
         forwarded_for: Option<IpAddr>,
     ) -> Result<TokenSet, Error> {
+        let expected = id_token::Expected::from_form(&form);
+        self.token_request_expecting(form, extra, forwarded_for, &expected)
+            .await
+    }
+
+    /// [`Client::token_request`] with explicit expectations for the ID token.
+    pub(crate) async fn token_request_expecting(
+        &self,
+        form: Vec<(&'static str, String)>,
+        extra: &[(String, String)],
+        forwarded_for: Option<IpAddr>,
+        expected: &id_token::Expected,
+    ) -> Result<TokenSet, Error> {
+        self.prepare_id_token_validation(expected).await?;
         let response = self.post_token_endpoint(form, extra, forwarded_for).await?;
         let dpop_jkt = self.inner.dpop.as_ref().map(|d| d.thumbprint());
-        let tokens = TokenSet::from_response(&response, dpop_jkt)?;
+        let mut tokens = TokenSet::from_response(&response, dpop_jkt)?;
         if dpop_jkt.is_some()
             && !tokens.is_dpop_bound()
             && self.inner.unbound_token_policy == UnboundTokenPolicy::Reject
@@ -127,6 +148,7 @@ impl Client {
                 token_type: tokens.token_type.clone(),
             });
         }
+        tokens.id_token_claims = self.validate_id_token(tokens.id_token.as_ref(), expected).await?;
         Ok(tokens)
     }
 

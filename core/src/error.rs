@@ -87,6 +87,15 @@ pub enum Error {
         /// The `token_type` the server returned.
         token_type: String,
     },
+
+    /// The server's response carried an ID token that failed validation; the whole response
+    /// was discarded. Not retryable: it points at a misconfiguration (wrong domain or client
+    /// id) or an attack. Validation can be turned off on the client builder.
+    #[error("the ID token is invalid: {reason}")]
+    IdTokenInvalid {
+        /// The check that failed.
+        reason: crate::id_token::IdTokenProblem,
+    },
 }
 
 fn reached_note(reached: bool) -> &'static str {

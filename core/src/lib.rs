@@ -29,6 +29,7 @@
 
 #![warn(missing_docs)]
 
+mod claims;
 mod client;
 mod client_auth;
 mod config;
@@ -36,15 +37,18 @@ mod custom_exchange;
 mod dpop;
 mod error;
 mod http;
+mod id_token;
 pub mod management;
 mod native_social;
 mod resource;
 mod secret;
+mod time;
 mod tls;
 mod token_set;
 mod token_vault;
 mod validate;
 
+pub use claims::UserClaims;
 pub use client::{Client, TOKEN_EXCHANGE_GRANT};
 pub use client_auth::{CLIENT_ASSERTION_TYPE, ClientAssertionKey, ClientAuthentication};
 pub use config::{
@@ -53,6 +57,7 @@ pub use config::{
 pub use custom_exchange::CustomTokenExchange;
 pub use dpop::{Dpop, DpopSigner, EcPublicKey, SignerError, SoftwareKey, access_token_hash, jwk_thumbprint};
 pub use error::{Error, MfaRequirements, NetworkErrorKind, OAuthError, ResponseProblem};
+pub use id_token::{DEFAULT_ID_TOKEN_LEEWAY, IdTokenProblem};
 pub use native_social::{
     DEFAULT_SCOPE, MAX_USER_PROFILE_BYTES, NativeSocialExchange, PersonName, SubjectTokenType, UserProfile,
 };
