@@ -40,6 +40,7 @@ mod http;
 mod id_token;
 pub mod management;
 mod native_social;
+mod refresh;
 mod resource;
 mod secret;
 mod time;
@@ -61,6 +62,7 @@ pub use id_token::{DEFAULT_ID_TOKEN_LEEWAY, IdTokenProblem};
 pub use native_social::{
     DEFAULT_SCOPE, MAX_USER_PROFILE_BYTES, NativeSocialExchange, PersonName, SubjectTokenType, UserProfile,
 };
+pub use refresh::REFRESH_TOKEN_GRANT;
 pub use resource::{AuthorizationHeaders, MAX_RESOURCE_RESPONSE_BYTES, ResourceRequest, ResourceResponse};
 pub use secret::Secret;
 pub use token_set::TokenSet;
