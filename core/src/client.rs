@@ -164,29 +164,7 @@ impl Client {
         let inner = &self.inner;
         let url = &inner.token_endpoint;
         for attempt in 0..2 {
-            let mut fields = form.clone();
-            let basic = client_auth::apply(
-                &inner.client_auth,
-                &inner.client_id,
-                inner.base_url.as_str(),
-                &mut fields,
-            )?;
-            let body = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(fields.iter().map(|(k, v)| (*k, v.as_str())))
-                .extend_pairs(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-                .finish();
-            let mut request = inner
-                .http
-                .post(url.clone())
-                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(ACCEPT, "application/json")
-                .body(body);
-            if let Some(basic) = basic {
-                request = request.header(AUTHORIZATION, basic.expose());
-            }
-            if let Some(t) = &inner.telemetry {
-                request = request.header("Auth0-Client", t.clone());
-            }
+            let mut request = self.authenticated_post(url, &form, extra)?;
             if let Some(ip) = forwarded_for {
                 request = request.header("auth0-forwarded-for", ip.to_string());
             }
@@ -209,6 +187,41 @@ impl Client {
             return Err(error);
         }
         unreachable!("the loop returns on its second attempt")
+    }
+
+    /// A form POST to one of the tenant's OAuth endpoints with client authentication (a fresh
+    /// client assertion each time) and telemetry.
+    pub(crate) fn authenticated_post(
+        &self,
+        url: &Url,
+        form: &[(&'static str, String)],
+        extra: &[(String, String)],
+    ) -> Result<reqwest::RequestBuilder, Error> {
+        let inner = &self.inner;
+        let mut fields = form.to_vec();
+        let basic = client_auth::apply(
+            &inner.client_auth,
+            &inner.client_id,
+            inner.base_url.as_str(),
+            &mut fields,
+        )?;
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields.iter().map(|(k, v)| (*k, v.as_str())))
+            .extend_pairs(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .finish();
+        let mut request = inner
+            .http
+            .post(url.clone())
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(ACCEPT, "application/json")
+            .body(body);
+        if let Some(basic) = basic {
+            request = request.header(AUTHORIZATION, basic.expose());
+        }
+        if let Some(t) = &inner.telemetry {
+            request = request.header("Auth0-Client", t.clone());
+        }
+        Ok(request)
     }
 }
 

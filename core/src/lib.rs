@@ -42,6 +42,7 @@ pub mod management;
 mod native_social;
 mod refresh;
 mod resource;
+mod revoke;
 mod secret;
 mod time;
 mod tls;
