@@ -96,6 +96,20 @@ pub enum Error {
         /// The check that failed.
         reason: crate::id_token::IdTokenProblem,
     },
+
+    /// The credentials manager has no usable credentials: show the sign-in screen.
+    #[error("sign-in required: {reason}")]
+    SignInRequired {
+        /// Why.
+        reason: crate::credentials::SignInReason,
+    },
+
+    /// The credential store failed, or holds a record this version cannot read.
+    #[error("credential store: {problem}")]
+    CredentialStore {
+        /// What is wrong.
+        problem: crate::credentials::CredentialStoreProblem,
+    },
 }
 
 fn reached_note(reached: bool) -> &'static str {
@@ -138,8 +152,13 @@ impl Error {
     /// single-use subject token such as an Apple authorization code must be considered spent.
     pub fn request_may_have_reached_server(&self) -> bool {
         match self {
-            Error::InvalidInput { .. } | Error::Signer(_) | Error::DpopKeyMismatch { .. } | Error::DpopKeyMissing => {
-                false
+            Error::InvalidInput { .. }
+            | Error::Signer(_)
+            | Error::DpopKeyMismatch { .. }
+            | Error::DpopKeyMissing
+            | Error::CredentialStore { .. } => false,
+            Error::SignInRequired { reason } => {
+                matches!(reason, crate::credentials::SignInReason::RefreshTokenRejected(_))
             }
             Error::Network {
                 request_may_have_reached_server,
@@ -159,6 +178,16 @@ impl Error {
             Error::UnexpectedResponse { retry_after, .. } => *retry_after,
             _ => None,
         }
+    }
+
+    /// Whether the user must sign in again: the credentials manager has nothing usable
+    /// ([`Error::SignInRequired`]), or the tokens are bound to a DPoP key the client no longer
+    /// has ([`Error::DpopKeyMismatch`], [`Error::DpopKeyMissing`]).
+    pub fn is_sign_in_required(&self) -> bool {
+        matches!(
+            self,
+            Error::SignInRequired { .. } | Error::DpopKeyMismatch { .. } | Error::DpopKeyMissing
+        )
     }
 
     /// Whether the error is a network failure or a timeout.

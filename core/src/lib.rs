@@ -33,6 +33,7 @@ mod claims;
 mod client;
 mod client_auth;
 mod config;
+mod credentials;
 mod custom_exchange;
 mod dpop;
 mod error;
@@ -55,6 +56,10 @@ pub use client::{Client, TOKEN_EXCHANGE_GRANT};
 pub use client_auth::{CLIENT_ASSERTION_TYPE, ClientAssertionKey, ClientAuthentication};
 pub use config::{
     ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Telemetry, UnboundTokenPolicy,
+};
+pub use credentials::{
+    CredentialStore, CredentialStoreError, CredentialStoreProblem, CredentialsManager, FileCredentialStore,
+    MemoryCredentialStore, Revocation, SignInReason,
 };
 pub use custom_exchange::CustomTokenExchange;
 pub use dpop::{Dpop, DpopSigner, EcPublicKey, SignerError, SoftwareKey, access_token_hash, jwk_thumbprint};

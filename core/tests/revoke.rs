@@ -10,17 +10,9 @@ use serde_json::json;
 use support::*;
 use token_exchange::{Client, ClientAuthentication, Error, NetworkErrorKind, ResponseProblem, Secret, SoftwareKey};
 
-fn empty(status: u16) -> Reply {
-    Reply {
-        status,
-        headers: Vec::new(),
-        body: String::new(),
-    }
-}
-
 #[tokio::test]
 async fn a_public_client_revokes_with_its_client_id_and_no_proof() {
-    let peer = Scripted::start(vec![empty(200)]).await;
+    let peer = Scripted::start(vec![Reply::empty(200)]).await;
     let c = Client::builder(&peer.base_url, CLIENT_ID)
         .dpop(Arc::new(SoftwareKey::generate().unwrap()))
         .build()
@@ -45,7 +37,7 @@ async fn a_public_client_revokes_with_its_client_id_and_no_proof() {
 
 #[tokio::test]
 async fn confidential_clients_authenticate() {
-    let peer = Scripted::start(vec![empty(200)]).await;
+    let peer = Scripted::start(vec![Reply::empty(200)]).await;
     Client::builder(&peer.base_url, "backend")
         .client_authentication(ClientAuthentication::ClientSecretPost(Secret::new("s3cret")))
         .build()
@@ -57,7 +49,7 @@ async fn confidential_clients_authenticate() {
     assert_eq!(req.form_value("client_id").as_deref(), Some("backend"));
     assert_eq!(req.form_value("client_secret").as_deref(), Some("s3cret"));
 
-    let peer = Scripted::start(vec![empty(200)]).await;
+    let peer = Scripted::start(vec![Reply::empty(200)]).await;
     Client::builder(&peer.base_url, "backend")
         .client_authentication(ClientAuthentication::ClientSecretBasic(Secret::new("s3cret")))
         .build()
@@ -96,12 +88,9 @@ async fn errors_are_classified_as_at_the_token_endpoint_and_never_replayed() {
     let e = revoke(Reply::json(503, json!({"error": "temporarily_unavailable"})).header("Retry-After", "7")).await;
     assert!(e.is_retryable());
     assert_eq!(e.retry_after(), Some(std::time::Duration::from_secs(7)));
-    let e = revoke(Reply {
-        status: 502,
-        headers: vec![("content-type".into(), "text/html".into())],
-        body: "<html>bad gateway</html>".into(),
-    })
-    .await;
+    let mut html = Reply::empty(502).header("content-type", "text/html");
+    html.body = "<html>bad gateway</html>".into();
+    let e = revoke(html).await;
     assert!(matches!(
         e,
         Error::UnexpectedResponse {
@@ -110,7 +99,7 @@ async fn errors_are_classified_as_at_the_token_endpoint_and_never_replayed() {
             ..
         }
     ));
-    let e = revoke(empty(307).header("Location", "https://elsewhere.example.com/")).await;
+    let e = revoke(Reply::empty(307).header("Location", "https://elsewhere.example.com/")).await;
     assert!(matches!(
         e,
         Error::UnexpectedResponse {

@@ -85,6 +85,8 @@ pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// How long the peer waits before answering (to keep a request in flight).
+    pub delay: std::time::Duration,
 }
 
 impl Reply {
@@ -93,7 +95,23 @@ impl Reply {
             status,
             headers: vec![("content-type".into(), "application/json".into())],
             body: body.to_string(),
+            delay: std::time::Duration::ZERO,
         }
+    }
+
+    /// A reply without a body.
+    pub fn empty(status: u16) -> Self {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: String::new(),
+            delay: std::time::Duration::ZERO,
+        }
+    }
+
+    pub fn delayed(mut self, delay: std::time::Duration) -> Self {
+        self.delay = delay;
+        self
     }
 
     pub fn header(mut self, name: &str, value: &str) -> Self {
@@ -196,6 +214,7 @@ impl Scripted {
                             replies[(counters.0 - 1).min(replies.len() - 1)].clone()
                         }
                     };
+                    tokio::time::sleep(reply.delay).await;
                     let mut out = format!(
                         "HTTP/1.1 {} X\r\ncontent-length: {}\r\nconnection: close\r\n",
                         reply.status,
