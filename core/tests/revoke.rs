@@ -37,27 +37,21 @@ async fn a_public_client_revokes_with_its_client_id_and_no_proof() {
 
 #[tokio::test]
 async fn confidential_clients_authenticate() {
-    let peer = Scripted::start(vec![Reply::empty(200)]).await;
-    Client::builder(&peer.base_url, "backend")
-        .client_authentication(ClientAuthentication::ClientSecretPost(Secret::new("s3cret")))
-        .build()
-        .unwrap()
-        .revoke(&Secret::new("rt"))
-        .await
-        .unwrap();
-    let req = &peer.recorded()[0];
+    let revoke_as = |auth: ClientAuthentication| async move {
+        let peer = Scripted::start(vec![Reply::empty(200)]).await;
+        Client::builder(&peer.base_url, "backend")
+            .client_authentication(auth)
+            .build()
+            .unwrap()
+            .revoke(&Secret::new("rt"))
+            .await
+            .unwrap();
+        peer.recorded().remove(0)
+    };
+    let req = revoke_as(ClientAuthentication::ClientSecretPost(Secret::new("s3cret"))).await;
     assert_eq!(req.form_value("client_id").as_deref(), Some("backend"));
     assert_eq!(req.form_value("client_secret").as_deref(), Some("s3cret"));
-
-    let peer = Scripted::start(vec![Reply::empty(200)]).await;
-    Client::builder(&peer.base_url, "backend")
-        .client_authentication(ClientAuthentication::ClientSecretBasic(Secret::new("s3cret")))
-        .build()
-        .unwrap()
-        .revoke(&Secret::new("rt"))
-        .await
-        .unwrap();
-    let req = &peer.recorded()[0];
+    let req = revoke_as(ClientAuthentication::ClientSecretBasic(Secret::new("s3cret"))).await;
     assert!(req.header("authorization").unwrap().starts_with("Basic "));
     assert_eq!(req.form_value("client_secret"), None);
 }
