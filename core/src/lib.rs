@@ -24,6 +24,11 @@
 //! # }
 //! ```
 //!
+//! ID tokens are validated wherever one is returned ([`TokenSet::id_token_claims`]). After the
+//! exchange, a [`CredentialsManager`] keeps the user signed in: it stores the tokens in a
+//! [`CredentialStore`] and renews them with the refresh token ([`Client::refresh`]);
+//! [`Client::revoke`] signs out on the server.
+//!
 //! Errors are one [`Error`] type whose variants and predicates say what to do; no secret ever
 //! appears in `Debug`, `Display` or error text.
 

@@ -201,7 +201,8 @@ async fn network_failures_and_missing_refresh_tokens_keep_the_user_signed_in() {
 async fn an_operation_started_finishes_when_its_caller_goes_away() {
     let mut body = token_body("Bearer");
     body["refresh_token"] = json!("rotated-refresh-token");
-    let peer = Scripted::start(vec![Reply::json(200, body).delayed(Duration::from_millis(300))]).await;
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let peer = Scripted::start(vec![Reply::json(200, body).held(gate.clone())]).await;
     let client = Client::builder(&peer.base_url, CLIENT_ID).build().unwrap();
     let (manager, _) = manager_with(client, Some(&expired("old-refresh-token"))).await;
 
@@ -212,8 +213,10 @@ async fn an_operation_started_finishes_when_its_caller_goes_away() {
     while peer.recorded().is_empty() {
         tokio::task::yield_now().await;
     }
-    caller.abort(); // the app cancelled: the server has already rotated the refresh token
+    // The app cancels while the server, which has the request, rotates the refresh token.
+    caller.abort();
     assert!(caller.await.unwrap_err().is_cancelled());
+    gate.add_permits(1);
 
     let tokens = manager.credentials(Duration::from_secs(60)).await.unwrap();
     assert_eq!(tokens.refresh_token.unwrap().expose(), "rotated-refresh-token");

@@ -87,6 +87,9 @@ pub struct Reply {
     pub body: String,
     /// How long the peer waits before answering (to keep a request in flight).
     pub delay: std::time::Duration,
+    /// When set, the peer answers only once a permit is added (the request stays in flight
+    /// until the test says so).
+    pub gate: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl Reply {
@@ -96,6 +99,7 @@ impl Reply {
             headers: vec![("content-type".into(), "application/json".into())],
             body: body.to_string(),
             delay: std::time::Duration::ZERO,
+            gate: None,
         }
     }
 
@@ -106,11 +110,18 @@ impl Reply {
             headers: Vec::new(),
             body: String::new(),
             delay: std::time::Duration::ZERO,
+            gate: None,
         }
     }
 
     pub fn delayed(mut self, delay: std::time::Duration) -> Self {
         self.delay = delay;
+        self
+    }
+
+    /// Answers only after `gate` gets a permit.
+    pub fn held(mut self, gate: Arc<tokio::sync::Semaphore>) -> Self {
+        self.gate = Some(gate);
         self
     }
 
@@ -215,6 +226,9 @@ impl Scripted {
                         }
                     };
                     tokio::time::sleep(reply.delay).await;
+                    if let Some(gate) = &reply.gate {
+                        gate.acquire().await.unwrap().forget();
+                    }
                     let mut out = format!(
                         "HTTP/1.1 {} X\r\ncontent-length: {}\r\nconnection: close\r\n",
                         reply.status,
