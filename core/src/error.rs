@@ -104,7 +104,9 @@ pub enum Error {
         reason: crate::credentials::SignInReason,
     },
 
-    /// The credential store failed, or holds a record this version cannot read.
+    /// The credential store failed, or holds a record this version cannot read. When saving
+    /// renewed tokens failed, the renewal itself did happen at the server (with rotation, the
+    /// old refresh token may be spent).
     #[error("credential store: {problem}")]
     CredentialStore {
         /// What is wrong.
