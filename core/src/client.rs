@@ -11,6 +11,7 @@ use crate::config::{ClientBuilder, UnboundTokenPolicy};
 use crate::dpop::Dpop;
 use crate::error::Error;
 use crate::http::{self, Deadline, RawResponse};
+use crate::id_token::{self, IdTokenValidator};
 use crate::native_social::NativeSocialExchange;
 use crate::token_set::TokenSet;
 
@@ -38,6 +39,8 @@ pub(crate) struct Inner {
     pub(crate) client_auth: ClientAuthentication,
     /// The configured request timeout, which also bounds signing (see [`Deadline`]).
     pub(crate) timeout: std::time::Duration,
+    /// `None` when ID token validation is off.
+    pub(crate) id_token: Option<IdTokenValidator>,
 }
 
 impl std::fmt::Debug for Client {
@@ -82,6 +85,9 @@ impl Client {
                 max_response_bytes: config.max_response_bytes,
                 client_auth: config.client_auth,
                 timeout: config.timeout,
+                id_token: config
+                    .id_token_validation
+                    .then(|| IdTokenValidator::new(config.id_token_leeway)),
             }),
         })
     }
@@ -112,16 +118,31 @@ impl Client {
         self.token_request(form, &[], request.forwarded_for).await
     }
 
-    /// Sends a token request (adding client authentication) and reads the token set.
+    /// Sends a token request (adding client authentication) and reads the token set, with its
+    /// ID token validated against what the form asked for.
     pub(crate) async fn token_request(
         &self,
         form: Vec<(&'static str, String)>,
         extra: &[(String, String)],
         forwarded_for: Option<IpAddr>,
     ) -> Result<TokenSet, Error> {
+        let expected = id_token::Expected::from_form(&form);
+        self.token_request_expecting(form, extra, forwarded_for, &expected)
+            .await
+    }
+
+    /// [`Client::token_request`] with explicit expectations for the ID token.
+    pub(crate) async fn token_request_expecting(
+        &self,
+        form: Vec<(&'static str, String)>,
+        extra: &[(String, String)],
+        forwarded_for: Option<IpAddr>,
+        expected: &id_token::Expected,
+    ) -> Result<TokenSet, Error> {
+        self.prepare_id_token_validation(expected).await?;
         let response = self.post_token_endpoint(form, extra, forwarded_for).await?;
         let dpop_jkt = self.inner.dpop.as_ref().map(|d| d.thumbprint());
-        let tokens = TokenSet::from_response(&response, dpop_jkt)?;
+        let mut tokens = TokenSet::from_response(&response, dpop_jkt)?;
         if dpop_jkt.is_some()
             && !tokens.is_dpop_bound()
             && self.inner.unbound_token_policy == UnboundTokenPolicy::Reject
@@ -130,6 +151,7 @@ impl Client {
                 token_type: tokens.token_type.clone(),
             });
         }
+        tokens.id_token_claims = self.validate_id_token(tokens.id_token.as_ref(), expected).await?;
         Ok(tokens)
     }
 
@@ -146,29 +168,7 @@ impl Client {
         let url = &inner.token_endpoint;
         for attempt in 0..2 {
             let deadline = Deadline::after(inner.timeout);
-            let mut fields = form.clone();
-            let basic = client_auth::apply(
-                &inner.client_auth,
-                &inner.client_id,
-                inner.base_url.as_str(),
-                &mut fields,
-            )?;
-            let body = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(fields.iter().map(|(k, v)| (*k, v.as_str())))
-                .extend_pairs(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-                .finish();
-            let mut request = inner
-                .http
-                .post(url.clone())
-                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(ACCEPT, "application/json")
-                .body(body);
-            if let Some(basic) = basic {
-                request = request.header(AUTHORIZATION, basic.expose());
-            }
-            if let Some(t) = &inner.telemetry {
-                request = request.header("Auth0-Client", t.clone());
-            }
+            let mut request = self.authenticated_post(url, &form, extra)?;
             if let Some(ip) = forwarded_for {
                 request = request.header("auth0-forwarded-for", ip.to_string());
             }
@@ -192,6 +192,41 @@ impl Client {
             return Err(error);
         }
         unreachable!("the loop returns on its second attempt")
+    }
+
+    /// A form POST to one of the tenant's OAuth endpoints with client authentication (a fresh
+    /// client assertion each time) and telemetry.
+    pub(crate) fn authenticated_post(
+        &self,
+        url: &Url,
+        form: &[(&'static str, String)],
+        extra: &[(String, String)],
+    ) -> Result<reqwest::RequestBuilder, Error> {
+        let inner = &self.inner;
+        let mut fields = form.to_vec();
+        let basic = client_auth::apply(
+            &inner.client_auth,
+            &inner.client_id,
+            inner.base_url.as_str(),
+            &mut fields,
+        )?;
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields.iter().map(|(k, v)| (*k, v.as_str())))
+            .extend_pairs(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .finish();
+        let mut request = inner
+            .http
+            .post(url.clone())
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(ACCEPT, "application/json")
+            .body(body);
+        if let Some(basic) = basic {
+            request = request.header(AUTHORIZATION, basic.expose());
+        }
+        if let Some(t) = &inner.telemetry {
+            request = request.header("Auth0-Client", t.clone());
+        }
+        Ok(request)
     }
 }
 

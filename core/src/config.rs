@@ -78,6 +78,8 @@ pub struct ClientBuilder {
     pub(crate) unbound_token_policy: UnboundTokenPolicy,
     pub(crate) max_response_bytes: usize,
     pub(crate) client_auth: ClientAuthentication,
+    pub(crate) id_token_validation: bool,
+    pub(crate) id_token_leeway: Duration,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -106,6 +108,8 @@ impl ClientBuilder {
             unbound_token_policy: UnboundTokenPolicy::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             client_auth: ClientAuthentication::None,
+            id_token_validation: true,
+            id_token_leeway: crate::id_token::DEFAULT_ID_TOKEN_LEEWAY,
         }
     }
 
@@ -157,6 +161,21 @@ impl ClientBuilder {
     /// which mobile apps are). Backends set a secret or a private key.
     pub fn client_authentication(mut self, auth: ClientAuthentication) -> Self {
         self.client_auth = auth;
+        self
+    }
+
+    /// Whether ID tokens are validated (default `true`): the signature against the tenant's
+    /// JWKS, `iss`, `aud`, `azp`, `exp`, `iat` and the requested organization. Turn it off
+    /// only when something else validates them; [`crate::TokenSet::id_token_claims`] is then
+    /// `None`.
+    pub fn id_token_validation(mut self, enabled: bool) -> Self {
+        self.id_token_validation = enabled;
+        self
+    }
+
+    /// Allowance for clock skew when checking an ID token's `exp` and `iat` (default 60 s).
+    pub fn id_token_leeway(mut self, leeway: Duration) -> Self {
+        self.id_token_leeway = leeway;
         self
     }
 

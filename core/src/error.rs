@@ -87,6 +87,31 @@ pub enum Error {
         /// The `token_type` the server returned.
         token_type: String,
     },
+
+    /// The server's response carried an ID token that failed validation; the whole response
+    /// was discarded. Not retryable: it points at a misconfiguration (wrong domain or client
+    /// id) or an attack. Validation can be turned off on the client builder.
+    #[error("the ID token is invalid: {reason}")]
+    IdTokenInvalid {
+        /// The check that failed.
+        reason: crate::id_token::IdTokenProblem,
+    },
+
+    /// The credentials manager has no usable credentials: show the sign-in screen.
+    #[error("sign-in required: {reason}")]
+    SignInRequired {
+        /// Why.
+        reason: crate::credentials::SignInReason,
+    },
+
+    /// The credential store failed, or holds a record this version cannot read. When saving
+    /// renewed tokens failed, the renewal itself did happen at the server (with rotation, the
+    /// old refresh token may be spent).
+    #[error("credential store: {problem}")]
+    CredentialStore {
+        /// What is wrong.
+        problem: crate::credentials::CredentialStoreProblem,
+    },
 }
 
 /// ` (retry after N s)` when the server sent `Retry-After`, so that a logged error says when
@@ -142,8 +167,13 @@ impl Error {
     /// single-use subject token such as an Apple authorization code must be considered spent.
     pub fn request_may_have_reached_server(&self) -> bool {
         match self {
-            Error::InvalidInput { .. } | Error::Signer(_) | Error::DpopKeyMismatch { .. } | Error::DpopKeyMissing => {
-                false
+            Error::InvalidInput { .. }
+            | Error::Signer(_)
+            | Error::DpopKeyMismatch { .. }
+            | Error::DpopKeyMissing
+            | Error::CredentialStore { .. } => false,
+            Error::SignInRequired { reason } => {
+                matches!(reason, crate::credentials::SignInReason::RefreshTokenRejected(_))
             }
             Error::Network {
                 request_may_have_reached_server,
@@ -164,6 +194,16 @@ impl Error {
             Error::UnexpectedResponse { retry_after, .. } => *retry_after,
             _ => None,
         }
+    }
+
+    /// Whether the user must sign in again: the credentials manager has nothing usable
+    /// ([`Error::SignInRequired`]), or the tokens are bound to a DPoP key the client no longer
+    /// has ([`Error::DpopKeyMismatch`], [`Error::DpopKeyMissing`]).
+    pub fn is_sign_in_required(&self) -> bool {
+        matches!(
+            self,
+            Error::SignInRequired { .. } | Error::DpopKeyMismatch { .. } | Error::DpopKeyMissing
+        )
     }
 
     /// Whether the error is a network failure or a timeout.

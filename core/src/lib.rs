@@ -24,40 +24,58 @@
 //! # }
 //! ```
 //!
+//! ID tokens are validated wherever one is returned ([`TokenSet::id_token_claims`]). After the
+//! exchange, a [`CredentialsManager`] keeps the user signed in: it stores the tokens in a
+//! [`CredentialStore`] and renews them with the refresh token ([`Client::refresh`]);
+//! [`Client::revoke`] signs out on the server.
+//!
 //! Errors are one [`Error`] type whose variants and predicates say what to do; no secret ever
 //! appears in `Debug`, `Display` or error text.
 
 #![warn(missing_docs)]
 
+mod claims;
 mod client;
 mod client_auth;
 mod config;
+mod credentials;
 mod custom_exchange;
 mod dpop;
 mod error;
 mod http;
+mod id_token;
 pub mod management;
 mod native_social;
+mod refresh;
 mod resource;
+mod revoke;
 mod secret;
 #[cfg(test)]
 mod server_input;
+mod time;
 mod tls;
 mod token_set;
 mod token_vault;
 mod validate;
 
+pub use claims::UserClaims;
 pub use client::{Client, TOKEN_EXCHANGE_GRANT};
 pub use client_auth::{CLIENT_ASSERTION_TYPE, ClientAssertionKey, ClientAuthentication};
 pub use config::{
     ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Telemetry, UnboundTokenPolicy,
 };
+pub use credentials::{
+    CredentialStore, CredentialStoreError, CredentialStoreProblem, CredentialsManager, FileCredentialStore,
+    MemoryCredentialStore, Revocation, SignInReason,
+};
 pub use custom_exchange::CustomTokenExchange;
 pub use dpop::{Dpop, DpopSigner, EcPublicKey, SignerError, SoftwareKey, access_token_hash, jwk_thumbprint};
 pub use error::{Error, MfaRequirements, NetworkErrorKind, OAuthError, ResponseProblem};
+pub use id_token::{DEFAULT_ID_TOKEN_LEEWAY, IdTokenProblem};
 pub use native_social::{
     DEFAULT_SCOPE, MAX_USER_PROFILE_BYTES, NativeSocialExchange, PersonName, SubjectTokenType, UserProfile,
 };
+pub use refresh::REFRESH_TOKEN_GRANT;
 pub use resource::{AuthorizationHeaders, MAX_RESOURCE_RESPONSE_BYTES, ResourceRequest, ResourceResponse};
 pub use secret::Secret;
 pub use token_set::TokenSet;

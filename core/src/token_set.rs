@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use crate::claims::UserClaims;
 use crate::error::{Error, ResponseProblem};
 use crate::http::RawResponse;
 use crate::secret::Secret;
@@ -35,6 +36,8 @@ pub struct TokenSet {
     pub recovery_code: Option<Secret>,
     /// Thumbprint (`jkt`) of the DPoP key the tokens are bound to; `None` for bearer tokens.
     pub dpop_jkt: Option<String>,
+    /// The claims of the ID token, set only when the client validated it (on by default).
+    pub id_token_claims: Option<UserClaims>,
 }
 
 impl TokenSet {
@@ -54,6 +57,7 @@ impl TokenSet {
             issued_token_type: None,
             recovery_code: None,
             dpop_jkt: None,
+            id_token_claims: None,
         }
     }
 
@@ -99,6 +103,7 @@ impl TokenSet {
             issued_token_type: text("issued_token_type")?,
             recovery_code: text("recovery_code")?.map(Secret::from),
             dpop_jkt: if bound { dpop_jkt.map(str::to_owned) } else { None },
+            id_token_claims: None,
             token_type,
         })
     }
@@ -121,8 +126,9 @@ impl TokenSet {
         unverified_jwt_claims(self.access_token.expose())?.remove("act")
     }
 
-    /// The ID token's claims, decoded WITHOUT verifying its signature. Use them for display
-    /// only; never for authorization decisions (your backend must verify the token).
+    /// The ID token's claims, decoded WITHOUT verifying its signature. Prefer
+    /// [`TokenSet::id_token_claims`], which the client validated; use these for display only,
+    /// never for authorization decisions.
     pub fn unverified_id_token_claims(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
         self.id_token.as_ref().and_then(|t| unverified_jwt_claims(t.expose()))
     }
@@ -172,6 +178,7 @@ impl fmt::Debug for TokenSet {
             .field("issued_token_type", &self.issued_token_type)
             .field("recovery_code", &self.recovery_code)
             .field("dpop_jkt", &self.dpop_jkt)
+            .field("id_token_claims", &self.id_token_claims)
             .finish()
     }
 }

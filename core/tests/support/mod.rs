@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod id_tokens;
+
 use std::sync::{Arc, Mutex};
 
 use token_exchange::{Client, ClientBuilder, SoftwareKey};
@@ -83,6 +85,11 @@ pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// How long the peer waits before answering (to keep a request in flight).
+    pub delay: std::time::Duration,
+    /// When set, the peer answers only once a permit is added (the request stays in flight
+    /// until the test says so).
+    pub gate: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl Reply {
@@ -91,7 +98,31 @@ impl Reply {
             status,
             headers: vec![("content-type".into(), "application/json".into())],
             body: body.to_string(),
+            delay: std::time::Duration::ZERO,
+            gate: None,
         }
+    }
+
+    /// A reply without a body.
+    pub fn empty(status: u16) -> Self {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: String::new(),
+            delay: std::time::Duration::ZERO,
+            gate: None,
+        }
+    }
+
+    pub fn delayed(mut self, delay: std::time::Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+
+    /// Answers only after `gate` gets a permit.
+    pub fn held(mut self, gate: Arc<tokio::sync::Semaphore>) -> Self {
+        self.gate = Some(gate);
+        self
     }
 
     pub fn header(mut self, name: &str, value: &str) -> Self {
@@ -100,28 +131,44 @@ impl Reply {
     }
 }
 
+/// The path a client fetches the tenant's signing keys from.
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
 /// A minimal HTTP/1.1 server that answers each connection's request with the next scripted
 /// reply (the last one repeats) and records what it received.
+///
+/// `GET /.well-known/jwks.json` is the tenant's key set, not part of the script: it is
+/// answered from `jwks` (the next set each time, the last one repeating; by default one empty
+/// set) and recorded in `jwks_requests` only.
 pub struct Scripted {
     pub base_url: String,
     pub requests: Arc<Mutex<Vec<Recorded>>>,
+    pub jwks_requests: Arc<Mutex<Vec<Recorded>>>,
+    replies: Arc<Mutex<Vec<Reply>>>,
 }
 
 impl Scripted {
     pub async fn start(replies: Vec<Reply>) -> Scripted {
+        Self::with_jwks(vec![serde_json::json!({ "keys": [] })], replies).await
+    }
+
+    /// A peer whose JWKS endpoint answers the sets of `jwks` in turn.
+    pub async fn with_jwks(jwks: Vec<serde_json::Value>, replies: Vec<Reply>) -> Scripted {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let log = requests.clone();
+        let jwks_requests = Arc::new(Mutex::new(Vec::new()));
+        let (log, jwks_log) = (requests.clone(), jwks_requests.clone());
+        let script = Arc::new(Mutex::new((0usize, 0usize)));
+        let replies = Arc::new(Mutex::new(replies));
+        let scripted_replies = replies.clone();
         tokio::spawn(async move {
-            let mut n = 0usize;
             loop {
                 let Ok((mut stream, _)) = listener.accept().await else {
                     return;
                 };
-                let reply = replies[n.min(replies.len() - 1)].clone();
-                n += 1;
-                let log = log.clone();
+                let (log, jwks_log, script) = (log.clone(), jwks_log.clone(), script.clone());
+                let (replies, jwks) = (scripted_replies.clone(), jwks.clone());
                 tokio::spawn(async move {
                     let mut buf = Vec::new();
                     let mut chunk = [0u8; 4096];
@@ -157,12 +204,31 @@ impl Scripted {
                         buf.extend_from_slice(&chunk[..read]);
                     }
                     let body = String::from_utf8_lossy(&buf[header_end..]).to_string();
-                    log.lock().unwrap().push(Recorded {
+                    let recorded = Recorded {
                         method,
                         path,
                         headers,
                         body,
-                    });
+                    };
+                    // The reply is chosen when the request has arrived, so the script follows
+                    // the order of requests rather than of connections.
+                    let reply = {
+                        let mut counters = script.lock().unwrap();
+                        if recorded.method == "GET" && recorded.path == JWKS_PATH {
+                            jwks_log.lock().unwrap().push(recorded);
+                            counters.1 += 1;
+                            Reply::json(200, jwks[(counters.1 - 1).min(jwks.len() - 1)].clone())
+                        } else {
+                            log.lock().unwrap().push(recorded);
+                            counters.0 += 1;
+                            let replies = replies.lock().unwrap();
+                            replies[(counters.0 - 1).min(replies.len() - 1)].clone()
+                        }
+                    };
+                    tokio::time::sleep(reply.delay).await;
+                    if let Some(gate) = &reply.gate {
+                        gate.acquire().await.unwrap().forget();
+                    }
                     let mut out = format!(
                         "HTTP/1.1 {} X\r\ncontent-length: {}\r\nconnection: close\r\n",
                         reply.status,
@@ -178,11 +244,32 @@ impl Scripted {
                 });
             }
         });
-        Scripted { base_url, requests }
+        Scripted {
+            base_url,
+            requests,
+            jwks_requests,
+            replies,
+        }
+    }
+
+    /// Replaces the script (for replies that depend on `base_url`, such as ID tokens whose
+    /// issuer is this peer).
+    pub fn set_replies(&self, replies: Vec<Reply>) {
+        *self.replies.lock().unwrap() = replies;
+    }
+
+    /// The issuer a client of this peer expects: its base URL with a trailing slash.
+    pub fn issuer(&self) -> String {
+        format!("{}/", self.base_url)
     }
 
     pub fn recorded(&self) -> Vec<Recorded> {
         self.requests.lock().unwrap().clone()
+    }
+
+    /// How many times the key set was fetched.
+    pub fn jwks_fetches(&self) -> usize {
+        self.jwks_requests.lock().unwrap().len()
     }
 }
 

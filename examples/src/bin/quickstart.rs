@@ -1,18 +1,25 @@
-//! Quickstart: exchange a Sign in with Apple authorization code for DPoP-bound Auth0 tokens.
+//! Quickstart: exchange a Sign in with Apple authorization code for DPoP-bound Auth0 tokens,
+//! then keep them alive.
 //!
 //! `cargo run -p examples --bin quickstart` starts the emulator in-process, mints an Apple
 //! authorization code, exchanges it (answering the server's DPoP nonce challenge) and prints the
-//! redacted token set and the ID token's claims.
+//! redacted token set and the claims of the ID token, which the client validated.
+//!
+//! - `REFRESH=1`: then renews the tokens once with the refresh token and prints the renewed,
+//!   redacted token set.
+//! - `REVOKE=1`: then revokes the refresh token and shows that one more refresh fails with
+//!   `invalid_grant` (the run succeeds when that is the failure).
 //!
 //! Against a real tenant (or a standalone emulator) set:
 //! `AUTH0_DOMAIN` (a domain or a full base URL), `AUTH0_CLIENT_ID`, `SUBJECT_TOKEN`, and
 //! optionally `SUBJECT_TOKEN_TYPE` (default: the Apple authorization code URI),
 //! `AUTH0_AUDIENCE`, `AUTH0_SCOPE`, `DPOP=1`/`DPOP=0` (default 1 for the emulator, 0 otherwise).
+//! An ID token whose issuer is not that server fails the run.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use token_exchange::{Client, NativeSocialExchange, SoftwareKey, SubjectTokenType, TokenSet, UserProfile};
+use token_exchange::{Client, NativeSocialExchange, SoftwareKey, SubjectTokenType, TokenSet, UserClaims, UserProfile};
 use token_exchange_emulator::{AppleCode, Emulator, EmulatorConfig};
 
 struct Target {
@@ -59,7 +66,7 @@ async fn run() -> Result<(), String> {
     print_tokens(&client, &tokens);
 
     if tokens.id_token.is_some() {
-        match client.userinfo(&tokens).await {
+        match client.userinfo_claims(&tokens).await {
             Ok(claims) => println!(
                 "userinfo (called with the {} token): {}",
                 tokens.token_type,
@@ -68,7 +75,51 @@ async fn run() -> Result<(), String> {
             Err(e) => println!("userinfo failed: {e}"),
         }
     }
+
+    let mut tokens = tokens;
+    if flag("REFRESH")? {
+        tokens = client
+            .refresh(&tokens, None)
+            .await
+            .map_err(|e| format!("refresh failed: {e}"))?;
+        println!("renewed token set (values redacted): {tokens:#?}");
+    }
+    if flag("REVOKE")? {
+        revoke_then_refresh(&client, &tokens).await?;
+    }
     Ok(())
+}
+
+/// Revokes the refresh token, then shows that the server refuses it.
+async fn revoke_then_refresh(client: &Client, tokens: &TokenSet) -> Result<(), String> {
+    let refresh_token = tokens
+        .refresh_token
+        .as_ref()
+        .ok_or("REVOKE=1 needs a refresh token: ask for the offline_access scope")?;
+    client
+        .revoke(refresh_token)
+        .await
+        .map_err(|e| format!("revocation failed: {e}"))?;
+    println!("refresh token revoked");
+    match client.refresh(tokens, None).await {
+        Err(e) if e.oauth().is_some_and(|o| o.is_invalid_grant()) => {
+            println!("refresh after revocation failed as expected: {e}");
+            Ok(())
+        }
+        Err(e) => Err(format!(
+            "refresh after revocation failed, but not with invalid_grant: {e}"
+        )),
+        Ok(_) => Err("the server still accepted the revoked refresh token".into()),
+    }
+}
+
+/// `NAME=1` turns a mode on, `NAME=0` or unset leaves it off.
+fn flag(name: &str) -> Result<bool, String> {
+    match std::env::var(name).ok().as_deref() {
+        None | Some("" | "0") => Ok(false),
+        Some("1") => Ok(true),
+        Some(other) => Err(format!("{name} must be 0 or 1, not {other:?}")),
+    }
 }
 
 fn from_environment(domain: String) -> Result<Target, String> {
@@ -144,12 +195,39 @@ fn print_tokens(client: &Client, tokens: &TokenSet) {
             None => println!("DPoP nonce: none demanded"),
         }
     }
-    match tokens.unverified_id_token_claims() {
-        Some(claims) => println!("ID token claims (signature not verified here): {}", pretty(&claims)),
+    match &tokens.id_token_claims {
+        Some(claims) => println!(
+            "validated ID token claims (signature, iss, aud, exp, iat checked): {}",
+            pretty(claims)
+        ),
         None => println!("no ID token"),
     }
 }
 
-fn pretty(map: &serde_json::Map<String, serde_json::Value>) -> String {
-    serde_json::to_string_pretty(map).unwrap_or_default()
+/// The claims as JSON. They are the user's profile: a real app shows them, never logs them.
+fn pretty(claims: &UserClaims) -> String {
+    let mut map = claims.other.clone();
+    map.insert("sub".into(), claims.sub.clone().into());
+    let optional = [
+        ("name", &claims.name),
+        ("given_name", &claims.given_name),
+        ("family_name", &claims.family_name),
+        ("email", &claims.email),
+        ("picture", &claims.picture),
+    ];
+    for (name, value) in optional {
+        if let Some(value) = value {
+            map.insert(name.into(), value.clone().into());
+        }
+    }
+    if let Some(verified) = claims.email_verified {
+        map.insert("email_verified".into(), verified.into());
+    }
+    if let Some(at) = claims
+        .updated_at
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+    {
+        map.insert("updated_at".into(), at.as_secs().into());
+    }
+    serde_json::to_string_pretty(&map).unwrap_or_default()
 }
