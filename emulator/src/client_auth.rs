@@ -32,7 +32,6 @@ use std::sync::Arc;
 use axum::http::{HeaderMap, header};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use sha2::{Digest, Sha256};
 
 use crate::client_assertion;
 use crate::config::ClientConfig;
@@ -162,13 +161,13 @@ fn unauthorized() -> OAuthError {
     OAuthError::new(axum::http::StatusCode::UNAUTHORIZED, "access_denied", "Unauthorized")
 }
 
-/// Compares secrets through their SHA-256 digests, so the time taken does not depend on
-/// where the first differing byte is.
+/// Checks a client secret (in constant time).
 fn check_secret(given: &str, expected: &str) -> Result<(), OAuthError> {
-    let a = Sha256::digest(given.as_bytes());
-    let b = Sha256::digest(expected.as_bytes());
-    let diff = a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    if diff == 0 { Ok(()) } else { Err(unauthorized()) }
+    if crate::util::secrets_equal(given, expected) {
+        Ok(())
+    } else {
+        Err(unauthorized())
+    }
 }
 
 /// `(client_id, client_secret)` from `Authorization: Basic`, `None` without such a header.

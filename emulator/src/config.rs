@@ -75,6 +75,14 @@ pub struct EmulatorConfig {
     pub host: IpAddr,
     /// Port to bind; `0` (the default) picks a free port.
     pub port: u16,
+    /// Host names the emulator answers to besides loopback names (`localhost`,
+    /// `*.localhost`) and loopback addresses, for users who put it behind a name of their own.
+    /// A request whose `Host` is anything else gets `421 Misdirected Request` (DNS rebinding).
+    pub allowed_hosts: Vec<String>,
+    /// The secret the control API (`/emulator/...`) requires as `Authorization: Bearer
+    /// <secret>`. `None` (the default) generates a random one at start
+    /// ([`crate::Emulator::control_secret`], and `control_secret` in the binary's JSON line).
+    pub control_secret: Option<String>,
     /// Applications (clients) of the tenant.
     pub clients: Vec<ClientConfig>,
     /// APIs (resource servers) of the tenant.
@@ -125,6 +133,8 @@ impl Default for EmulatorConfig {
         Self {
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
+            allowed_hosts: Vec::new(),
+            control_secret: None,
             clients: vec![
                 ClientConfig::native(SAMPLE_CLIENT_ID),
                 ClientConfig {
@@ -393,6 +403,20 @@ impl EmulatorConfig {
                 self.host
             )));
         }
+        for name in &self.allowed_hosts {
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)) {
+                return Err(EmulatorError::InvalidConfig(format!(
+                    "allowed_hosts: {name:?} is not a host name (letters, digits, '-', '.', '_'; no port)"
+                )));
+            }
+        }
+        if let Some(secret) = &self.control_secret {
+            if secret.is_empty() || !secret.chars().all(|c| c.is_ascii_graphic()) {
+                return Err(EmulatorError::InvalidConfig(
+                    "control_secret must be non-empty printable ASCII without spaces".into(),
+                ));
+            }
+        }
         let mut ids = std::collections::HashSet::new();
         for c in &self.clients {
             if c.client_id.is_empty() {
@@ -430,6 +454,20 @@ impl EmulatorConfig {
             return Err(EmulatorError::InvalidConfig(
                 "dpop.allowed_algs supports only \"ES256\"".into(),
             ));
+        }
+        for (name, secs) in [
+            ("access_token_lifetime_secs", self.access_token_lifetime_secs),
+            ("id_token_lifetime_secs", self.id_token_lifetime_secs),
+            ("dpop.iat_leeway_secs", self.dpop.iat_leeway_secs),
+            ("dpop.nonce_rotation_secs", self.dpop.nonce_rotation_secs),
+            ("action_timeout_ms / 1000", self.action_timeout_ms / 1000),
+        ] {
+            if secs > crate::util::MAX_LIFETIME_SECS {
+                return Err(EmulatorError::InvalidConfig(format!(
+                    "{name} must be at most {} seconds",
+                    crate::util::MAX_LIFETIME_SECS
+                )));
+            }
         }
         if self.dpop.nonce_rotation_secs == 0 {
             return Err(EmulatorError::InvalidConfig(

@@ -1,13 +1,17 @@
 //! Emulator-only control endpoints under `/emulator/...`, the HTTP twin of the
 //! [`crate::Emulator`] methods, for the standalone binary (see the README for the contract).
-
-use std::time::Duration;
+//!
+//! Every control endpoint but `GET /health` and the test Google issuer's public JWKS needs
+//! `Authorization: Bearer <control secret>` (or a management token of the tenant): a web page
+//! the developer visits cannot add that header to a cross-origin request without a CORS
+//! preflight, which the emulator never approves, so it cannot drive the emulator.
 
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use serde::Deserialize;
@@ -16,12 +20,12 @@ use serde_json::json;
 
 use crate::faults::CannedResponse;
 use crate::social::{AppleCode, FacebookToken, mint_apple_code, mint_facebook_token};
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
+use crate::util::{requested_millis, requested_secs};
 
 /// The `/emulator` routes (nested by the server).
-pub(crate) fn router() -> Router<AppState> {
+pub(crate) fn router(shared: AppState) -> Router<AppState> {
     Router::new()
-        .route("/health", get(health))
         .route("/apple/authorization-codes", post(apple_code))
         .route("/facebook/session-tokens", post(facebook_token))
         .route("/token-responses", post(queue_response).delete(clear_responses))
@@ -31,6 +35,46 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(crate::vault::control::router())
         .merge(crate::google::router())
         .merge(crate::management::control_router())
+        .route_layer(middleware::from_fn_with_state(shared, require_credential))
+        // Added after the layer: public, no credential.
+        .route("/health", get(health))
+        .route(crate::google::JWKS_SUBPATH, get(crate::google::serve_jwks))
+}
+
+/// Whether the request carries the control secret, or a management token of the tenant.
+fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    match bearer {
+        Some(token) if crate::util::secrets_equal(token, &shared.control_secret) => true,
+        Some(_) => crate::management::authenticate(shared, headers).is_ok(),
+        None => false,
+    }
+}
+
+/// Refuses control requests without the control credential (`401`, nothing done).
+async fn require_credential(State(shared): State<AppState>, request: Request, next: Next) -> Response {
+    if authorized(&shared, request.headers()) {
+        return next.run(request).await;
+    }
+    let mut response = (
+        StatusCode::UNAUTHORIZED,
+        Json(json!({
+            "error": "unauthorized",
+            "error_description": "The control API needs Authorization: Bearer <control_secret> (printed at start; \
+                                  Emulator::control_secret) or a management token",
+        })),
+    )
+        .into_response();
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(r#"Bearer realm="token-exchange-emulator control API""#),
+    );
+    response
 }
 
 fn bad_request(description: String) -> Response {
@@ -72,9 +116,16 @@ async fn apple_code(State(shared): State<AppState>, body: Bytes) -> Response {
         code.sub = sub;
     }
     code.email = req.email;
-    code.delay = req.delay_ms.map(Duration::from_millis);
+    // Checked before anything is stored: an absurd value is a 400, never an overflow.
+    match req.delay_ms.map(|ms| requested_millis("delay_ms", ms)).transpose() {
+        Ok(delay) => code.delay = delay,
+        Err(e) => return bad_request(e),
+    }
     if let Some(secs) = req.expires_in {
-        code.expires_in = Duration::from_secs(secs);
+        match requested_secs("expires_in", secs) {
+            Ok(d) => code.expires_in = d,
+            Err(e) => return bad_request(e),
+        }
     }
     let value = mint_apple_code(&shared, &code);
     (
@@ -103,7 +154,10 @@ async fn facebook_token(State(shared): State<AppState>, body: Bytes) -> Response
     }
     token.email = req.email;
     if let Some(secs) = req.expires_in {
-        token.expires_in = Duration::from_secs(secs);
+        match requested_secs("expires_in", secs) {
+            Ok(d) => token.expires_in = d,
+            Err(e) => return bad_request(e),
+        }
     }
     let value = mint_facebook_token(&shared, &token);
     (

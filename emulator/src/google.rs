@@ -11,13 +11,13 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::jwt::Signer;
 use crate::state::AppState;
-use crate::util::now_secs;
+use crate::util::{clamp_lifetime, now_secs, requested_secs};
 
 /// `iss` of the ID tokens (Google also uses `accounts.google.com` without the scheme).
 pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
@@ -25,6 +25,9 @@ pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
 pub const SAMPLE_GOOGLE_CLIENT_ID: &str = "123456789012-emulator.apps.googleusercontent.com";
 /// Path of the test issuer's JWKS on the emulator.
 pub const GOOGLE_JWKS_PATH: &str = "/emulator/google/jwks.json";
+/// [`GOOGLE_JWKS_PATH`] inside the `/emulator` router (public: the control router adds it
+/// without the credential check).
+pub(crate) const JWKS_SUBPATH: &str = "/google/jwks.json";
 
 /// The test issuer's key: generated once per process, on first use (a few hundred ms).
 fn issuer_key() -> &'static Signer {
@@ -137,7 +140,7 @@ impl GoogleIdToken {
 
     /// Signs the token with the test issuer's key. Generates the key on first use.
     pub(crate) fn mint(&self) -> String {
-        let iat = now_secs().saturating_sub(self.issued_ago.as_secs());
+        let iat = now_secs().saturating_sub(clamp_lifetime(self.issued_ago).as_secs());
         let mut claims = json!({
             "iss": self.issuer,
             "azp": self.audience,
@@ -145,7 +148,7 @@ impl GoogleIdToken {
             "sub": self.sub,
             "email_verified": self.email_verified,
             "iat": iat,
-            "exp": iat + self.expires_in.as_secs(),
+            "exp": iat + clamp_lifetime(self.expires_in).as_secs(),
         });
         for (name, value) in [
             ("email", &self.email),
@@ -162,14 +165,13 @@ impl GoogleIdToken {
     }
 }
 
-/// `/emulator/google/...` routes (merged into the control router).
+/// `/emulator/google/id-tokens` (merged into the control router, which also serves the JWKS).
 pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/google/id-tokens", post(mint_id_token))
-        .route("/google/jwks.json", get(serve_jwks))
+    Router::new().route("/google/id-tokens", post(mint_id_token))
 }
 
-async fn serve_jwks() -> Response {
+/// `GET /emulator/google/jwks.json`: public keys, served without a credential like Google's.
+pub(crate) async fn serve_jwks() -> Response {
     match tokio::task::spawn_blocking(jwks).await {
         Ok(jwks) => Json(jwks).into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
@@ -192,19 +194,21 @@ struct MintRequest {
     issued_ago: Option<u64>,
 }
 
+fn bad_request(description: String) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({"error": "invalid_request", "error_description": description})),
+    )
+        .into_response()
+}
+
 async fn mint_id_token(body: Bytes) -> Response {
     let req: MintRequest = if body.iter().all(u8::is_ascii_whitespace) {
         MintRequest::default()
     } else {
         match serde_json::from_slice(&body) {
             Ok(r) => r,
-            Err(e) => {
-                return (
-                    StatusCode::BAD_REQUEST,
-                    Json(json!({"error": "invalid_request", "error_description": format!("invalid JSON body: {e}")})),
-                )
-                    .into_response();
-            }
+            Err(e) => return bad_request(format!("invalid JSON body: {e}")),
         }
     };
     let mut token = GoogleIdToken::default();
@@ -227,11 +231,16 @@ async fn mint_id_token(body: Bytes) -> Response {
     if let Some(iss) = req.iss {
         token.issuer = iss;
     }
-    if let Some(secs) = req.expires_in {
-        token.expires_in = Duration::from_secs(secs);
-    }
-    if let Some(secs) = req.issued_ago {
-        token.issued_ago = Duration::from_secs(secs);
+    for (field, value, target) in [
+        ("expires_in", req.expires_in, &mut token.expires_in),
+        ("issued_ago", req.issued_ago, &mut token.issued_ago),
+    ] {
+        if let Some(secs) = value {
+            match requested_secs(field, secs) {
+                Ok(d) => *target = d,
+                Err(e) => return bad_request(e),
+            }
+        }
     }
     let lifetime = token.expires_in.as_secs();
     match tokio::task::spawn_blocking(move || token.mint()).await {

@@ -75,6 +75,7 @@ pub use management::{
 pub use server::Emulator;
 pub use social::{APPLE_AUTHZ_CODE_TYPE, AppleCode, FACEBOOK_SESSION_TOKEN_TYPE, FacebookToken};
 pub use tokens::ISSUED_ACCESS_TOKEN_TYPE;
+pub use util::MAX_LIFETIME_SECS;
 pub use vault::{
     CALENDAR_EVENTS_PATH, CALENDAR_READONLY_SCOPE, ConnectAccount, ConnectedAccount, ConnectedAccountConfig,
     ConnectionConfig, DEFAULT_PROVIDER_TOKEN_LIFETIME_SECS, FEDERATED_CONNECTION_TOKEN_TYPE, GOOGLE_CONNECTION,

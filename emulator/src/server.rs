@@ -1,10 +1,15 @@
 //! The [`Emulator`] handle: binds the loopback socket, builds the router, runs axum on a
 //! task, and stops it (graceful shutdown through a oneshot) when dropped.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::uri::Authority;
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -55,9 +60,47 @@ fn router(shared: AppState) -> Router {
             get(discovery::openid_configuration),
         )
         .route(CALENDAR_EVENTS_PATH, get(crate::vault::calendar::list_events))
-        .nest("/emulator", control::router())
+        .nest("/emulator", control::router(shared.clone()))
         .nest("/api/v2", crate::management::router(shared.clone()))
+        .layer(middleware::from_fn_with_state(shared.clone(), check_host))
         .with_state(shared)
+}
+
+/// Whether `host` (the `Host` header, with or without a port) names this emulator: a
+/// loopback address, `localhost` or a `*.localhost` name (RFC 6761: always loopback), or a
+/// name in [`EmulatorConfig::allowed_hosts`].
+fn is_own_host(host: &str, allowed: &[String]) -> bool {
+    let Ok(authority) = host.parse::<Authority>() else {
+        return false;
+    };
+    if authority.as_str().contains('@') {
+        return false;
+    }
+    let name = authority.host();
+    let literal = name.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = literal.parse::<IpAddr>() {
+        return ip.is_loopback();
+    }
+    let name = name.to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost") || allowed.iter().any(|a| a.eq_ignore_ascii_case(&name))
+}
+
+/// Refuses requests whose `Host` is not this emulator's (`421`): a page on another name
+/// that resolves to 127.0.0.1 (DNS rebinding) gets nothing.
+async fn check_host(State(shared): State<AppState>, request: Request, next: Next) -> Response {
+    let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok());
+    if host.is_some_and(|h| is_own_host(h, &shared.config.allowed_hosts)) {
+        return next.run(request).await;
+    }
+    (
+        StatusCode::MISDIRECTED_REQUEST,
+        axum::Json(serde_json::json!({
+            "error": "misdirected_request",
+            "error_description": "The Host header does not name this emulator (a loopback address, localhost, \
+                                  or a name in allowed_hosts)",
+        })),
+    )
+        .into_response()
 }
 
 impl Emulator {
@@ -120,6 +163,12 @@ impl Emulator {
     /// `{base_url}/.well-known/jwks.json`.
     pub fn jwks_uri(&self) -> String {
         format!("{}/.well-known/jwks.json", self.shared.base_url)
+    }
+
+    /// The secret the control API (`/emulator/...`) requires as `Authorization: Bearer
+    /// <secret>` ([`EmulatorConfig::control_secret`], or generated at start).
+    pub fn control_secret(&self) -> &str {
+        &self.shared.control_secret
     }
 
     /// The bound socket address.
@@ -250,6 +299,39 @@ impl Drop for Emulator {
             let _ = tx.send(());
             // Keep users who signed in since the last change (best effort: no one to tell).
             let _ = crate::persist::save(&self.shared);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_names_and_allowed_hosts_are_own_hosts() {
+        let allowed = vec!["emu.test".to_owned()];
+        for own in [
+            "127.0.0.1:8787",
+            "127.0.0.1",
+            "[::1]:8787",
+            "localhost:1",
+            "LOCALHOST",
+            "app.localhost:9",
+            "emu.test:8787",
+            "EMU.test",
+        ] {
+            assert!(is_own_host(own, &allowed), "{own}");
+        }
+        for foreign in [
+            "evil.example:8787",
+            "10.0.0.1:8787",
+            "localhost.evil.example",
+            "[::2]",
+            "user@127.0.0.1",
+            "",
+            "127.0.0.1:8787/x",
+        ] {
+            assert!(!is_own_host(foreign, &allowed), "{foreign}");
         }
     }
 }

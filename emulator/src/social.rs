@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::state::Shared;
-use crate::util::random_token;
+use crate::util::{clamp_lifetime, random_token};
 
 /// `subject_token_type` of a Sign in with Apple authorization code.
 pub const APPLE_AUTHZ_CODE_TYPE: &str = "http://auth0.com/oauth/token-type/apple-authz-code";
@@ -31,7 +31,8 @@ pub struct AppleCode {
     /// When set, the token endpoint consumes the code at once but answers only after this
     /// delay: for testing client timeouts on a code that may have been used.
     pub delay: Option<Duration>,
-    /// How long the code can be exchanged (default 5 minutes, like Apple's).
+    /// How long the code can be exchanged (default 5 minutes, like Apple's; at most
+    /// [`crate::MAX_LIFETIME_SECS`], longer is clamped).
     pub expires_in: Duration,
 }
 
@@ -82,7 +83,8 @@ pub struct FacebookToken {
     pub sub: String,
     /// The email Facebook reports, if any.
     pub email: Option<String>,
-    /// How long the token is accepted (default one hour; `Duration::ZERO` = already expired).
+    /// How long the token is accepted (default one hour; `Duration::ZERO` = already expired;
+    /// at most [`crate::MAX_LIFETIME_SECS`], longer is clamped).
     pub expires_in: Duration,
 }
 
@@ -154,7 +156,7 @@ pub(crate) fn mint_apple_code(shared: &Shared, code: &AppleCode) -> String {
             sub: qualified_user_id(&code.sub, "apple"),
             email: code.email.clone(),
             delay: code.delay,
-            expires_at: Instant::now() + code.expires_in,
+            expires_at: Instant::now() + clamp_lifetime(code.expires_in),
             used: false,
         },
     );
@@ -169,7 +171,7 @@ pub(crate) fn mint_facebook_token(shared: &Shared, token: &FacebookToken) -> Str
         FacebookRecord {
             sub: qualified_user_id(&token.sub, "facebook"),
             email: token.email.clone(),
-            expires_at: Instant::now() + token.expires_in,
+            expires_at: Instant::now() + clamp_lifetime(token.expires_in),
         },
     );
     value

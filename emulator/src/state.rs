@@ -20,6 +20,8 @@ pub(crate) struct Shared {
     pub(crate) config: EmulatorConfig,
     /// `http://127.0.0.1:PORT`, no trailing slash.
     pub(crate) base_url: String,
+    /// What the control API requires as `Authorization: Bearer` (configured or random).
+    pub(crate) control_secret: String,
     pub(crate) signer: Signer,
     pub(crate) dpop: DpopState,
     store: Mutex<Store>,
@@ -84,6 +86,10 @@ impl Shared {
             vault: crate::vault::Vault::new(&config.connections),
             actions: crate::actions::ActionsState::new(&config, &base_url),
             management: crate::management::ManagementState::default(),
+            control_secret: config
+                .control_secret
+                .clone()
+                .unwrap_or_else(|| crate::util::random_token(32)),
             config,
             base_url,
             signer,

@@ -292,7 +292,7 @@ async fn deleted_profiles_and_removed_actions() {
 #[tokio::test]
 async fn the_google_test_issuer_signs_with_its_own_published_key() {
     let emu = start(EmulatorConfig::default()).await;
-    let resp = client()
+    let resp = control_client(emu.control_secret())
         .post(format!("{}/emulator/google/id-tokens", emu.base_url()))
         .json(&json!({"sub": "555", "email": "g@example.com", "nonce": "n-1"}))
         .send()

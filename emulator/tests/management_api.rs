@@ -227,19 +227,39 @@ async fn client_grants_are_created_and_take_effect_at_once() {
 #[tokio::test]
 async fn canned_management_responses_come_first_then_normal_service() {
     let emu = start(EmulatorConfig::default()).await;
+    let secret = emu.control_secret().to_owned();
     let control = format!("{}/emulator/management-responses", emu.base_url());
     let canned = json!({"status": 503, "content_type": "text/html", "body": "<h1>down</h1>"});
-    let (status, body) = api(reqwest::Method::POST, &control, None, Some(canned)).await;
+    let (status, body) = api(reqwest::Method::POST, &control, Some(&secret), Some(canned)).await;
     assert_eq!((status, body["queued"].as_u64()), (201, Some(1)));
     let url = format!("{}token-exchange-profiles", emu.management_api());
-    let resp = client().get(&url).send().await.unwrap();
+    // Authentication comes first: without a token the canned answer is neither seen nor used up.
+    let (status, body) = api(reqwest::Method::GET, &url, None, None).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (401, Some("Missing authentication"))
+    );
+    let (status, _) = api(reqwest::Method::GET, &url, Some("not-a-token"), None).await;
+    assert_eq!(status, 401);
+    let resp = client()
+        .get(&url)
+        .bearer_auth(emu.management_token())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 503);
     assert_eq!(resp.text().await.unwrap(), "<h1>down</h1>");
-    let (status, _) = api(reqwest::Method::GET, &url, None, None).await;
-    assert_eq!(status, 401, "back to normal");
-    let (_, body) = api(reqwest::Method::POST, &control, None, Some(json!({"status": 429}))).await;
+    let (status, _) = api(reqwest::Method::GET, &url, Some(&emu.management_token()), None).await;
+    assert_eq!(status, 200, "back to normal");
+    let (_, body) = api(
+        reqwest::Method::POST,
+        &control,
+        Some(&secret),
+        Some(json!({"status": 429})),
+    )
+    .await;
     assert_eq!(body["queued"], 1);
-    let (status, body) = api(reqwest::Method::DELETE, &control, None, None).await;
+    let (status, body) = api(reqwest::Method::DELETE, &control, Some(&secret), None).await;
     assert_eq!((status, body["cleared"].as_u64()), (200, Some(1)));
 }
 

@@ -38,7 +38,7 @@ fn vault_form(subject_token: &str) -> Form {
 }
 
 async fn control(emu: &Emulator, path: &str, body: Value) -> (u16, Value) {
-    let response = client()
+    let response = control_client(emu.control_secret())
         .post(format!("{}/emulator/vault/{path}", emu.base_url()))
         .json(&body)
         .send()
@@ -245,7 +245,7 @@ async fn control_endpoints_connect_revoke_enable_and_report() {
     )
     .await;
     assert_eq!(status, 400, "unknown fields are refused");
-    let accounts: Value = client()
+    let accounts: Value = control_client(emu.control_secret())
         .get(format!("{}/emulator/vault/accounts/apple%7Cctl", emu.base_url()))
         .send()
         .await
@@ -265,7 +265,7 @@ async fn control_endpoints_connect_revoke_enable_and_report() {
     let enable = json!({"connection": "nope", "client_id": SAMPLE_VAULT_CLIENT_ID});
     assert_eq!(control(&emu, "enable-connection", enable).await.0, 400);
 
-    let stats: Value = client()
+    let stats: Value = control_client(emu.control_secret())
         .get(format!("{}/emulator/vault/stats", emu.base_url()))
         .send()
         .await

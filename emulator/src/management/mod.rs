@@ -90,8 +90,13 @@ pub(crate) fn router(shared: AppState) -> Router<AppState> {
         .layer(middleware::from_fn_with_state(shared, canned_first))
 }
 
-/// Sends a queued canned response instead of processing the request, if there is one.
+/// Sends a queued canned response instead of processing the request, if there is one and
+/// the request carries a valid management token (so that no one without a token can see or
+/// use up the queue).
 async fn canned_first(State(shared): State<AppState>, request: Request, next: Next) -> Response {
+    if let Err(e) = authenticate(&shared, request.headers()) {
+        return e.into_response();
+    }
     let canned = shared
         .management
         .canned
@@ -117,8 +122,9 @@ pub(crate) fn respond(result: Result<(StatusCode, Value), ApiError>) -> Response
     }
 }
 
-/// Checks the bearer management token and that it has one of `scopes`.
-pub(crate) fn authorize(shared: &Shared, headers: &HeaderMap, scopes: &[&str]) -> Result<(), ApiError> {
+/// Checks the bearer management token (this tenant's, for its Management API, unexpired,
+/// not DPoP-bound) and returns its claims.
+pub(crate) fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Value, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(ApiError::missing_authentication());
     };
@@ -151,6 +157,12 @@ pub(crate) fn authorize(shared: &Shared, headers: &HeaderMap, scopes: &[&str]) -
             "Expired token received for JSON Web Token validation",
         ));
     }
+    Ok(claims)
+}
+
+/// Checks the bearer management token and that it has one of `scopes`.
+pub(crate) fn authorize(shared: &Shared, headers: &HeaderMap, scopes: &[&str]) -> Result<(), ApiError> {
+    let claims = authenticate(shared, headers)?;
     let granted = claims.get("scope").and_then(Value::as_str).unwrap_or_default();
     if granted.split_whitespace().any(|s| scopes.contains(&s)) {
         Ok(())

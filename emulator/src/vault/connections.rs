@@ -87,6 +87,16 @@ pub(crate) fn validate(connections: &[ConnectionConfig]) -> Result<(), EmulatorE
                 c.name
             )));
         }
+        if c.connected_accounts
+            .iter()
+            .any(|a| a.access_token_lifetime_secs > crate::util::MAX_LIFETIME_SECS)
+        {
+            return Err(EmulatorError::InvalidConfig(format!(
+                "connection {}: access_token_lifetime_secs of a connected account must be at most {} seconds",
+                c.name,
+                crate::util::MAX_LIFETIME_SECS
+            )));
+        }
         if c.connected_accounts.iter().any(|a| a.user_id.is_empty()) {
             return Err(EmulatorError::InvalidConfig(format!(
                 "a connected account of connection {} has no user_id",

@@ -1,8 +1,6 @@
 //! Control endpoints of the Token Vault under `/emulator/vault/...`, the HTTP twins of
 //! `Emulator::connect_account` and friends (see the README's Token Vault section).
 
-use std::time::Duration;
-
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -14,6 +12,7 @@ use serde_json::json;
 
 use super::{ConnectAccount, ConnectedAccount, DEFAULT_PROVIDER_TOKEN_LIFETIME_SECS, VaultError};
 use crate::state::AppState;
+use crate::util::requested_secs;
 
 /// The `/vault` routes, nested under `/emulator` by the control router.
 pub(crate) fn router() -> Router<AppState> {
@@ -69,14 +68,18 @@ async fn connect(State(shared): State<AppState>, body: Bytes) -> Response {
         Ok(r) => r,
         Err(e) => return bad_request(e),
     };
+    let lifetime = req
+        .access_token_lifetime_secs
+        .unwrap_or(DEFAULT_PROVIDER_TOKEN_LIFETIME_SECS);
+    let access_token_lifetime = match requested_secs("access_token_lifetime_secs", lifetime) {
+        Ok(d) => d,
+        Err(e) => return bad_request(e),
+    };
     let request = ConnectAccount {
         user_id: req.user_id,
         connection: req.connection,
         scopes: req.scopes,
-        access_token_lifetime: Duration::from_secs(
-            req.access_token_lifetime_secs
-                .unwrap_or(DEFAULT_PROVIDER_TOKEN_LIFETIME_SECS),
-        ),
+        access_token_lifetime,
         login_hint: req.login_hint,
     };
     match shared.vault.connect(&request) {

@@ -82,7 +82,7 @@ fn prefixes(connection: &str) -> (&'static str, &'static str) {
 impl Provider {
     fn mint_access(&mut self, grant: &ProviderGrant, lifetime: Duration, now: Instant) -> AccessToken {
         let value = format!("{}{}", prefixes(&grant.connection).0, random_token(32));
-        let expires_at = now + lifetime;
+        let expires_at = now + crate::util::clamp_lifetime(lifetime);
         self.access_tokens.insert(value.clone(), (grant.clone(), expires_at));
         AccessToken { value, expires_at }
     }

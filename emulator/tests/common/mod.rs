@@ -37,6 +37,21 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
+/// A client for the control API (`/emulator/...`): every request carries the control secret.
+pub fn control_client(secret: &str) -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {secret}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .no_proxy()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
 /// The sample tenant with nonces off, for tests that are not about nonces.
 pub fn no_nonce_config() -> EmulatorConfig {
     EmulatorConfig::default().with_dpop(DpopConfig {
