@@ -204,11 +204,15 @@ async fn too_many_attempts_from_one_forwarded_ip() {
     assert!(oauth.is_too_many_attempts(), "{e:?}");
     assert_eq!(oauth.status(), 429);
     assert!(!e.is_retryable(), "a blocked IP must not be retried");
-    // The block is per end-user IP: another user behind the same server still gets through.
+    // The emulator, like Auth0, trusts auth0-forwarded-for only from confidential clients: this
+    // public client's failures counted against its own address, which another header does not
+    // change.
     let code = emu.apple_authorization_code(AppleCode::new("apple|innocent"));
-    c.exchange_native_social(&NativeSocialExchange::apple(code).forwarded_for("198.51.100.1".parse().unwrap()))
+    let e = c
+        .exchange_native_social(&NativeSocialExchange::apple(code).forwarded_for("198.51.100.1".parse().unwrap()))
         .await
-        .unwrap();
+        .unwrap_err();
+    assert!(e.oauth().unwrap().is_too_many_attempts(), "{e:?}");
 }
 
 #[tokio::test]

@@ -23,6 +23,7 @@
 #![warn(missing_docs)]
 
 mod actions;
+mod brute_force;
 mod client_assertion;
 mod client_auth;
 mod config;

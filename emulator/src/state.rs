@@ -28,6 +28,8 @@ pub(crate) struct Shared {
     /// Token Vault: connections, connected accounts, the simulated provider.
     pub(crate) vault: crate::vault::Vault,
     registry: RwLock<Registry>,
+    /// Serialises changes of the registry and writes of the state file.
+    writer: Mutex<()>,
     /// Actions: the registered Actions, their cache and clock, the Node.js runner.
     pub(crate) actions: crate::actions::ActionsState,
     /// Management API state that is not tenant data (queued canned responses).
@@ -37,7 +39,7 @@ pub(crate) struct Shared {
 /// The tenant's registered applications, APIs, client grants and token exchange profiles:
 /// from the configuration, then changed through the Management API. Clients and APIs are
 /// shared snapshots; a change replaces the entry.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Registry {
     pub(crate) clients: Vec<Arc<ClientConfig>>,
     pub(crate) apis: Vec<Arc<ApiConfig>>,
@@ -65,7 +67,7 @@ pub(crate) struct Store {
     pub(crate) facebook_tokens: HashMap<String, FacebookRecord>,
     pub(crate) refresh_tokens: HashMap<String, RefreshRecord>,
     /// Consecutive failed exchanges per end-user IP.
-    pub(crate) failures: HashMap<String, u32>,
+    pub(crate) failures: crate::brute_force::FailureCounters,
     pub(crate) canned: VecDeque<CannedResponse>,
     /// `private_key_jwt` assertions seen: `"{client_id}\n{jti}"` -> `exp` (replay protection).
     pub(crate) assertion_jtis: HashMap<String, u64>,
@@ -82,6 +84,7 @@ impl Shared {
         };
         Self {
             registry: RwLock::new(registry),
+            writer: Mutex::new(()),
             dpop: DpopState::new(config.dpop.clone()),
             vault: crate::vault::Vault::new(&config.connections),
             actions: crate::actions::ActionsState::new(&config, &base_url),
@@ -123,6 +126,11 @@ impl Shared {
     /// Changes the registered clients and APIs (never hold the guard across an `.await`).
     pub(crate) fn registry_mut(&self) -> RwLockWriteGuard<'_, Registry> {
         self.registry.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Taken by whoever changes the registry or writes the state file.
+    pub(crate) fn writer(&self) -> MutexGuard<'_, ()> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The client with this id, as registered now.

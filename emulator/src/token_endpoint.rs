@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use crate::client_auth;
+use crate::client_auth::{self, AuthMethod};
 use crate::dpop::{self, DPOP_NONCE_HEADER, DpopFailure, Expected, Realm, ValidProof};
 use crate::errors::{OAuthError, no_store};
 use crate::grants::{self, Grant, TokenRequest};
@@ -67,8 +67,13 @@ pub(crate) fn request_url(shared: &Shared, headers: &HeaderMap, uri: &Uri) -> St
     }
 }
 
-/// The end user's IP: `auth0-forwarded-for` (first entry) or the TCP peer.
-fn end_user_ip(headers: &HeaderMap, peer: SocketAddr) -> String {
+/// The end user's IP: `auth0-forwarded-for` (first entry) when an authenticated (confidential)
+/// client sends it, as Auth0 trusts it only from those; else the TCP peer. A public client
+/// cannot choose the IP its failures count against.
+fn end_user_ip(headers: &HeaderMap, peer: SocketAddr, client_auth: AuthMethod) -> String {
+    if client_auth == AuthMethod::None {
+        return peer.ip().to_string();
+    }
     headers
         .get(FORWARDED_FOR)
         .and_then(|h| h.to_str().ok())
@@ -99,8 +104,7 @@ pub(crate) async fn token(
     if let Some(canned) = canned {
         return canned.into_response();
     }
-    let ip = end_user_ip(&headers, peer);
-    let mut response = match process(&shared, &headers, &uri, &body, &ip).await {
+    let mut response = match process(&shared, &headers, &uri, &body, peer).await {
         Ok(body) => axum::Json(body).into_response(),
         Err(e) => e.into_response(),
     };
@@ -115,7 +119,13 @@ pub(crate) async fn token(
     response
 }
 
-async fn process(shared: &Shared, headers: &HeaderMap, uri: &Uri, body: &[u8], ip: &str) -> Result<Value, OAuthError> {
+async fn process(
+    shared: &Shared,
+    headers: &HeaderMap,
+    uri: &Uri,
+    body: &[u8],
+    peer: SocketAddr,
+) -> Result<Value, OAuthError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|h| h.to_str().ok())
@@ -139,9 +149,10 @@ async fn process(shared: &Shared, headers: &HeaderMap, uri: &Uri, body: &[u8], i
             "Grant type '{grant_type}' not allowed for the client."
         )));
     }
+    let ip = &end_user_ip(headers, peer, authenticated.method);
     let threshold = shared.config.brute_force_threshold;
     let protected = grant.brute_force_protected() && threshold > 0;
-    if protected && shared.store().failures.get(ip).copied().unwrap_or(0) >= threshold {
+    if protected && shared.store().failures.is_blocked(ip, threshold) {
         return Err(OAuthError::too_many_attempts());
     }
     let proof = validate_proof(shared, headers, uri)?;
@@ -161,12 +172,8 @@ async fn process(shared: &Shared, headers: &HeaderMap, uri: &Uri, body: &[u8], i
     if protected {
         let mut store = shared.store();
         match &result {
-            Ok(_) => {
-                store.failures.remove(ip);
-            }
-            Err(e) if e.error == "invalid_grant" || e.failed_attempt => {
-                *store.failures.entry(ip.to_owned()).or_insert(0) += 1;
-            }
+            Ok(_) => store.failures.record_success(ip),
+            Err(e) if e.error == "invalid_grant" || e.failed_attempt => store.failures.record_failure(ip, threshold),
             Err(_) => {}
         }
     }

@@ -74,7 +74,8 @@ async fn the_action_sees_the_transaction_request_client_api_and_secrets() {
         json!(["openid", "read:messages"])
     );
     assert_eq!(event["transaction"]["organization"], "org_abc");
-    assert_eq!(event["request"]["ip"], "203.0.113.9");
+    // A public client's auth0-forwarded-for is not trusted: the IP is the peer's.
+    assert_eq!(event["request"]["ip"], "127.0.0.1");
     assert_eq!(event["request"]["user_agent"], "test-agent/1");
     assert_eq!(event["request"]["body"]["device_id"], "d-42");
     assert_eq!(event["client"]["client_id"], "native-app");

@@ -416,3 +416,66 @@ async fn a_state_file_that_is_not_valid_stops_the_start() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn a_change_that_cannot_be_saved_is_undone_so_a_retry_creates_no_duplicate() {
+    let dir = std::env::temp_dir().join(format!("emu-state-fail-{}-{}", std::process::id(), now()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let emu = start(EmulatorConfig::default().with_state_file(dir.join("state.json"))).await;
+    let token = emu.management_token();
+    let clients = format!("{}clients", emu.management_api());
+    let profiles = format!("{}token-exchange-profiles", emu.management_api());
+    let new_client = json!({"name": "Retried App", "app_type": "native"});
+    let new_profile = json!({"name": "Retried", "subject_token_type": "urn:acme:retried",
+                             "action_id": "act_google", "type": "custom_authentication"});
+    // The state file's directory disappears: every save fails.
+    std::fs::remove_dir_all(&dir).unwrap();
+    let (status, body) = api(reqwest::Method::POST, &clients, Some(&token), Some(new_client.clone())).await;
+    assert_eq!(status, 500, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("state file"), "{body}");
+    let (status, _) = api(
+        reqwest::Method::POST,
+        &profiles,
+        Some(&token),
+        Some(new_profile.clone()),
+    )
+    .await;
+    assert_eq!(status, 500);
+    let (_, listed) = api(reqwest::Method::GET, &clients, Some(&token), None).await;
+    assert!(
+        !listed.as_array().unwrap().iter().any(|c| c["name"] == "Retried App"),
+        "the failed creation left nothing behind"
+    );
+    // The directory is back: the retries succeed, once each.
+    std::fs::create_dir_all(&dir).unwrap();
+    let (status, _) = api(reqwest::Method::POST, &clients, Some(&token), Some(new_client)).await;
+    assert_eq!(status, 201);
+    let (status, body) = api(reqwest::Method::POST, &profiles, Some(&token), Some(new_profile)).await;
+    assert_eq!(status, 201, "no conflict with a phantom of the failed attempt: {body}");
+    let (_, listed) = api(reqwest::Method::GET, &clients, Some(&token), None).await;
+    let named = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "Retried App")
+        .count();
+    assert_eq!(named, 1);
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("state.json")).unwrap()).unwrap();
+    assert_eq!(
+        saved["clients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["name"] == "Retried App")
+            .count(),
+        1
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.join("state.json")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the state file holds client secrets");
+    }
+    drop(emu);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::{Value, json};
 use token_exchange_emulator::{
-    AppleCode, CannedResponse, EmulatorConfig, FACEBOOK_SESSION_TOKEN_TYPE, FacebookToken, ISSUED_ACCESS_TOKEN_TYPE,
-    SAMPLE_API_AUDIENCE,
+    AppleCode, CannedResponse, ClientConfig, EmulatorConfig, FACEBOOK_SESSION_TOKEN_TYPE, FacebookToken,
+    ISSUED_ACCESS_TOKEN_TYPE, SAMPLE_API_AUDIENCE,
 };
 
 const API: &str = SAMPLE_API_AUDIENCE;
@@ -355,15 +355,31 @@ async fn blocked_user_gets_access_denied_and_mfa_user_gets_mfa_required() {
 
 #[tokio::test]
 async fn brute_force_protection_blocks_an_ip_after_consecutive_failures() {
-    let emu = start(EmulatorConfig::default().with_brute_force_threshold(3)).await;
+    // A confidential client (a server exchanging codes on its users' behalf): the only kind
+    // whose auth0-forwarded-for is trusted.
+    let server = ClientConfig {
+        client_secret: Some("server-secret".into()),
+        ..ClientConfig::native("server-app")
+    };
+    let emu = start(
+        EmulatorConfig::default()
+            .with_brute_force_threshold(3)
+            .with_client(server),
+    )
+    .await;
     let attacker = "203.0.113.7";
     let post_from = |ip: &'static str, code: String| {
         let emu = &emu;
+        let form = with(
+            with(apple_form(&code), "client_id", "server-app"),
+            "client_secret",
+            "server-secret",
+        );
         async move {
             let resp = client()
                 .post(emu.token_endpoint())
                 .header("auth0-forwarded-for", ip)
-                .form(&apple_form(&code))
+                .form(&form)
                 .send()
                 .await
                 .unwrap();
@@ -408,6 +424,30 @@ async fn brute_force_protection_blocks_an_ip_after_consecutive_failures() {
             .0,
         200
     );
+}
+
+#[tokio::test]
+async fn a_public_client_cannot_choose_the_ip_its_failures_count_against() {
+    let emu = start(EmulatorConfig::default().with_brute_force_threshold(2)).await;
+    for (i, ip) in ["203.0.113.1", "203.0.113.2"].into_iter().enumerate() {
+        let resp = client()
+            .post(emu.token_endpoint())
+            .header("auth0-forwarded-for", ip)
+            .form(&apple_form(&format!("guess-{i}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 403);
+    }
+    // Two failures from the same peer, whatever the header said: the peer is blocked.
+    let resp = client()
+        .post(emu.token_endpoint())
+        .header("auth0-forwarded-for", "198.51.100.77")
+        .form(&apple_form(&emu.apple_authorization_code(AppleCode::default())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 429);
 }
 
 #[tokio::test]

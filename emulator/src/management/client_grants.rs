@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::errors::ApiError;
 use super::schema::{self, Prop};
 use super::{
-    MANAGEMENT_API_AUDIENCE_PLACEHOLDER, MANAGEMENT_SCOPES, audience, authorize, persist, random_alnum, respond,
+    MANAGEMENT_API_AUDIENCE_PLACEHOLDER, MANAGEMENT_SCOPES, audience, authorize, change, random_alnum, respond,
 };
 use crate::errors::EmulatorError;
 use crate::state::{AppState, Shared};
@@ -173,8 +173,7 @@ fn create_grant(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(St
         audience: stored_audience,
         scope,
     };
-    {
-        let mut registry = shared.registry_mut();
+    change(shared, |registry| {
         if registry
             .client_grants
             .iter()
@@ -185,8 +184,8 @@ fn create_grant(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(St
             ));
         }
         registry.client_grants.push(grant.clone());
-    }
-    persist(shared)?;
+        Ok(())
+    })?;
     let mut body = grant.to_json();
     body["audience"] = json!(audience_value);
     Ok((StatusCode::CREATED, body))

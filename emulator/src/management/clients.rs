@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::errors::ApiError;
 use super::schema::{self, Prop};
-use super::{authorize, persist, random_alnum, respond};
+use super::{authorize, change, random_alnum, respond};
 use crate::config::{ClientConfig, GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE};
 use crate::state::{AppState, Shared};
 use crate::util::random_token;
@@ -175,8 +175,10 @@ fn create_client(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(S
         resource_server_identifier,
         ..ClientConfig::default()
     };
-    shared.registry_mut().clients.push(Arc::new(client.clone()));
-    persist(shared)?;
+    change(shared, |registry| {
+        registry.clients.push(Arc::new(client.clone()));
+        Ok(())
+    })?;
     Ok((StatusCode::CREATED, to_json(&client, true)))
 }
 
@@ -221,8 +223,7 @@ fn update_client(shared: &Shared, headers: &HeaderMap, id: &str, body: &[u8]) ->
     if let Some(g) = &grant_types {
         check_grants(g)?;
     }
-    let updated = {
-        let mut registry = shared.registry_mut();
+    let updated = change(shared, |registry| {
         let entry = registry
             .clients
             .iter_mut()
@@ -236,9 +237,8 @@ fn update_client(shared: &Shared, headers: &HeaderMap, id: &str, body: &[u8]) ->
             client.grant_types = grant_types;
         }
         *entry = Arc::new(client.clone());
-        client
-    };
-    persist(shared)?;
+        Ok(client)
+    })?;
     Ok((StatusCode::OK, to_json(&updated, false)))
 }
 

@@ -33,7 +33,7 @@ pub use profiles::{DEFAULT_PROFILE_NAME, PROFILE_TYPE_CUSTOM_AUTHENTICATION, Tok
 pub(crate) use profiles::{prepare_config_profiles, profile_for, validate_config_profiles};
 
 use crate::faults::CannedResponse;
-use crate::state::{AppState, Shared};
+use crate::state::{AppState, Registry, Shared};
 use crate::util::{now_secs, random_token};
 
 /// Placeholder for this tenant's Management API audience in configuration (client grants):
@@ -190,9 +190,15 @@ pub(crate) fn mint_token(shared: &Shared, client_id: &str, scopes: &[String], li
     )
 }
 
-/// Writes the state file after a change; a failure is the request's `500`.
-pub(crate) fn persist(shared: &Shared) -> Result<(), ApiError> {
-    crate::persist::save(shared).map_err(|e| ApiError::internal(format!("Could not write the state file: {e}")))
+/// Applies a change to the tenant and saves it to the state file; a failed save is the
+/// request's `500` and leaves the tenant unchanged (so a retry creates no duplicate).
+pub(crate) fn change<T>(
+    shared: &Shared,
+    change: impl FnOnce(&mut Registry) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    crate::persist::update_registry(shared, change, |e| {
+        ApiError::internal(format!("Could not write the state file: {e}"))
+    })
 }
 
 /// `/emulator/management-responses`: queue canned answers for the next `/api/v2/` requests

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::errors::ApiError;
 use super::schema::{self, Prop};
-use super::{authorize, now_iso8601, persist, random_alnum, respond};
+use super::{authorize, change, now_iso8601, random_alnum, respond};
 use crate::actions::ActionTrigger;
 use crate::errors::EmulatorError;
 use crate::state::{AppState, Shared};
@@ -248,9 +248,8 @@ fn create_profile(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(
         created_at: now.clone(),
         updated_at: now,
     };
-    {
-        // Check and insert under one lock, so two concurrent creations cannot both succeed.
-        let mut registry = shared.registry_mut();
+    // Changes are serialised: two concurrent creations cannot both pass the check.
+    change(shared, |registry| {
         if registry
             .profiles
             .iter()
@@ -261,8 +260,8 @@ fn create_profile(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(
             ));
         }
         registry.profiles.push(profile.clone());
-    }
-    persist(shared)?;
+        Ok(())
+    })?;
     Ok((StatusCode::CREATED, profile.to_json()))
 }
 
@@ -329,8 +328,7 @@ fn update_profile(
     schema::not_empty(&map)?;
     let name = schema::string(&map, NAME, 3, 50)?.map(str::to_owned);
     let subject_token_type = check_subject_token_type(&map)?;
-    let updated = {
-        let mut registry = shared.registry_mut();
+    let updated = change(shared, |registry| {
         if !registry.profiles.iter().any(|p| p.id == id) {
             return Err(not_found());
         }
@@ -357,9 +355,8 @@ fn update_profile(
             profile.subject_token_type = t;
         }
         profile.updated_at = now_iso8601();
-        profile.clone()
-    };
-    persist(shared)?;
+        Ok(profile.clone())
+    })?;
     Ok((StatusCode::OK, updated.to_json()))
 }
 
@@ -367,15 +364,14 @@ fn update_profile(
 pub(super) async fn delete(State(shared): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     respond((|| {
         authorize(&shared, &headers, &["delete:token_exchange_profiles"])?;
-        {
-            let mut registry = shared.registry_mut();
+        change(&shared, |registry| {
             let before = registry.profiles.len();
             registry.profiles.retain(|p| p.id != id);
             if registry.profiles.len() == before {
                 return Err(not_found());
             }
-        }
-        persist(&shared)?;
+            Ok(())
+        })?;
         Ok((StatusCode::NO_CONTENT, Value::Null))
     })())
 }

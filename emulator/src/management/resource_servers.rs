@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::errors::{ApiError, json_type};
 use super::schema::{self, Prop};
-use super::{audience, authorize, persist, respond};
+use super::{audience, authorize, change, respond};
 use crate::config::ApiConfig;
 use crate::state::{AppState, Shared};
 
@@ -127,16 +127,16 @@ fn create_api(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(Stat
         scopes: scopes.iter().map(|(v, _)| v.clone()).collect(),
         scope_descriptions: scopes.into_iter().filter(|(_, d)| !d.is_empty()).collect(),
     };
-    {
-        let mut registry = shared.registry_mut();
-        if identifier == audience(shared) || registry.apis.iter().any(|a| a.identifier == identifier) {
+    let management_api = audience(shared);
+    change(shared, |registry| {
+        if identifier == management_api || registry.apis.iter().any(|a| a.identifier == identifier) {
             return Err(ApiError::conflict(
                 "A resource server with the same identifier already exists",
             ));
         }
         registry.apis.push(Arc::new(api.clone()));
-    }
-    persist(shared)?;
+        Ok(())
+    })?;
     Ok((StatusCode::CREATED, to_json(shared, &api)))
 }
 
