@@ -3,19 +3,21 @@
 //! `/emulator/google/jwks.json`. The sample Action `actions/google-id-token.js` verifies these
 //! tokens, which lets native Google sign-in (through Custom Token Exchange) run offline.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::jwt::Signer;
+use crate::errors::EmulatorError;
+use crate::jwt::{KeyRing, Signer};
 use crate::state::AppState;
 use crate::util::{clamp_lifetime, now_secs, requested_secs};
 
@@ -29,15 +31,12 @@ pub const GOOGLE_JWKS_PATH: &str = "/emulator/google/jwks.json";
 /// without the credential check).
 pub(crate) const JWKS_SUBPATH: &str = "/google/jwks.json";
 
-/// The test issuer's key: generated once per process, on first use (a few hundred ms).
-fn issuer_key() -> &'static Signer {
-    static KEY: OnceLock<Signer> = OnceLock::new();
-    KEY.get_or_init(|| Signer::new(None, true).expect("RSA key generation succeeds"))
-}
-
-/// The test issuer's JWK Set.
-pub(crate) fn jwks() -> Value {
-    issuer_key().jwks()
+/// The test issuer's first key: generated once per process, on first use (a few hundred ms),
+/// and shared by every emulator until one rotates its own.
+pub(crate) fn process_issuer_key() -> Arc<Signer> {
+    static KEY: OnceLock<Arc<Signer>> = OnceLock::new();
+    KEY.get_or_init(|| Arc::new(Signer::new(None, true).expect("RSA key generation succeeds")))
+        .clone()
 }
 
 /// What a minted Google ID token says.
@@ -64,6 +63,10 @@ pub struct GoogleIdToken {
     /// `aud` and `azp`: the OAuth client id the app signed in with (default
     /// [`SAMPLE_GOOGLE_CLIENT_ID`]).
     pub audience: String,
+    /// `azp` when it differs from `audience` (default `None`: `azp` = `audience`).
+    pub authorized_party: Option<String>,
+    /// Claims left out of the token (e.g. `iat`, `azp`), to test verifiers that require them.
+    pub omitted_claims: Vec<String>,
     /// `iss` (default [`GOOGLE_ISSUER`]).
     pub issuer: String,
     /// `nonce`, if the app sent one.
@@ -85,6 +88,8 @@ impl Default for GoogleIdToken {
             given_name: None,
             family_name: None,
             audience: SAMPLE_GOOGLE_CLIENT_ID.to_owned(),
+            authorized_party: None,
+            omitted_claims: Vec::new(),
             issuer: GOOGLE_ISSUER.to_owned(),
             nonce: None,
             expires_in: Duration::from_secs(3600),
@@ -120,6 +125,18 @@ impl GoogleIdToken {
         self
     }
 
+    /// Sets `azp` to another client id than `aud`.
+    pub fn authorized_party(mut self, azp: impl Into<String>) -> Self {
+        self.authorized_party = Some(azp.into());
+        self
+    }
+
+    /// Leaves `claim` out of the token.
+    pub fn without_claim(mut self, claim: impl Into<String>) -> Self {
+        self.omitted_claims.push(claim.into());
+        self
+    }
+
     /// Sets `iss`.
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = issuer.into();
@@ -138,12 +155,12 @@ impl GoogleIdToken {
         self
     }
 
-    /// Signs the token with the test issuer's key. Generates the key on first use.
-    pub(crate) fn mint(&self) -> String {
+    /// Signs the token with the test issuer's current key.
+    pub(crate) fn mint(&self, keys: &KeyRing) -> String {
         let iat = now_secs().saturating_sub(clamp_lifetime(self.issued_ago).as_secs());
         let mut claims = json!({
             "iss": self.issuer,
-            "azp": self.audience,
+            "azp": self.authorized_party.as_deref().unwrap_or(&self.audience),
             "aud": self.audience,
             "sub": self.sub,
             "email_verified": self.email_verified,
@@ -161,18 +178,51 @@ impl GoogleIdToken {
                 claims[name] = json!(v);
             }
         }
-        issuer_key().sign("JWT", &claims)
+        if let Value::Object(map) = &mut claims {
+            for omitted in &self.omitted_claims {
+                map.remove(omitted);
+            }
+        }
+        keys.sign("JWT", &claims)
     }
 }
 
-/// `/emulator/google/id-tokens` (merged into the control router, which also serves the JWKS).
+/// `/emulator/google/id-tokens` and `/emulator/google/rotate-signing-key` (merged into the
+/// control router, which also serves the JWKS).
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/google/id-tokens", post(mint_id_token))
+    Router::new()
+        .route("/google/id-tokens", post(mint_id_token))
+        .route("/google/rotate-signing-key", post(rotate_signing_key))
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RotateRequest {
+    keep_previous: Option<bool>,
+}
+
+async fn rotate_signing_key(State(shared): State<AppState>, body: Bytes) -> Response {
+    let req: RotateRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        RotateRequest::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(r) => r,
+            Err(e) => return bad_request(format!("invalid JSON body: {e}")),
+        }
+    };
+    let keep = req.keep_previous.unwrap_or(true);
+    let rotated =
+        tokio::task::spawn_blocking(move || Signer::new(None, true).map(|key| shared.google_keys().rotate(key, keep)))
+            .await;
+    match rotated {
+        Ok(Ok(kid)) => Json(json!({ "kid": kid })).into_response(),
+        _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }
 
 /// `GET /emulator/google/jwks.json`: public keys, served without a credential like Google's.
-pub(crate) async fn serve_jwks() -> Response {
-    match tokio::task::spawn_blocking(jwks).await {
+pub(crate) async fn serve_jwks(State(shared): State<AppState>) -> Response {
+    match tokio::task::spawn_blocking(move || shared.google_keys().jwks()).await {
         Ok(jwks) => Json(jwks).into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
@@ -188,6 +238,8 @@ struct MintRequest {
     given_name: Option<String>,
     family_name: Option<String>,
     aud: Option<String>,
+    azp: Option<String>,
+    omit: Vec<String>,
     iss: Option<String>,
     nonce: Option<String>,
     expires_in: Option<u64>,
@@ -202,7 +254,7 @@ fn bad_request(description: String) -> Response {
         .into_response()
 }
 
-async fn mint_id_token(body: Bytes) -> Response {
+async fn mint_id_token(State(shared): State<AppState>, body: Bytes) -> Response {
     let req: MintRequest = if body.iter().all(u8::is_ascii_whitespace) {
         MintRequest::default()
     } else {
@@ -228,6 +280,8 @@ async fn mint_id_token(body: Bytes) -> Response {
     if let Some(aud) = req.aud {
         token.audience = aud;
     }
+    token.authorized_party = req.azp;
+    token.omitted_claims = req.omit;
     if let Some(iss) = req.iss {
         token.issuer = iss;
     }
@@ -243,7 +297,7 @@ async fn mint_id_token(body: Bytes) -> Response {
         }
     }
     let lifetime = token.expires_in.as_secs();
-    match tokio::task::spawn_blocking(move || token.mint()).await {
+    match tokio::task::spawn_blocking(move || token.mint(shared.google_keys())).await {
         Ok(id_token) => (
             StatusCode::CREATED,
             Json(json!({"id_token": id_token, "expires_in": lifetime})),
@@ -257,12 +311,22 @@ impl crate::Emulator {
     /// Mints a Google ID token signed by the emulator's test Google issuer (for the sample
     /// Google Action and profile). The first call generates the issuer's key.
     pub fn google_id_token(&self, token: GoogleIdToken) -> String {
-        token.mint()
+        token.mint(self.shared().google_keys())
     }
 
     /// The test Google issuer's JWK Set (also served at [`GOOGLE_JWKS_PATH`]).
     pub fn google_jwks(&self) -> Value {
-        jwks()
+        self.shared().google_keys().jwks()
+    }
+
+    /// Rotates the test Google issuer's signing key for this emulator: a new RSA key with a
+    /// new `kid` signs from now on and is published in the JWKS, with the previous keys kept
+    /// (`keep_previous`) or dropped. Returns the new `kid`. (For testing a verifier's JWKS
+    /// refetch on an unknown `kid`, like the sample Action's.) Generating the key takes a
+    /// few hundred ms.
+    pub fn rotate_google_signing_key(&self, keep_previous: bool) -> Result<String, EmulatorError> {
+        let key = Signer::new(None, true)?;
+        Ok(self.shared().google_keys().rotate(key, keep_previous))
     }
 
     /// `{base_url}/emulator/google/jwks.json`.
@@ -277,8 +341,9 @@ mod tests {
 
     #[test]
     fn tokens_verify_with_the_issuer_key_only() {
-        let t = GoogleIdToken::new("42").email("a@b.c").mint();
-        let claims = issuer_key().verify(&t).unwrap();
+        let keys = KeyRing::new(process_issuer_key());
+        let t = GoogleIdToken::new("42").email("a@b.c").mint(&keys);
+        let claims = keys.verify(&t).unwrap();
         assert_eq!(
             (claims["sub"].as_str(), claims["aud"].as_str()),
             (Some("42"), Some(SAMPLE_GOOGLE_CLIENT_ID))

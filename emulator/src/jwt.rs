@@ -1,7 +1,11 @@
 //! RS256 signing of the tokens the emulator issues, its JWKS, and verification of its own
 //! access tokens (for `/userinfo`). Uses the RustCrypto `rsa` crate; nothing is hand-rolled.
+//!
+//! A [`KeyRing`] holds the keys of one issuer (the tenant, or the test Google issuer): the
+//! current one signs, every one is published and verifies, and a rotation puts a new key in
+//! front (keeping or dropping the others), as an issuer rotating its keys does.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock, RwLock};
 
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
@@ -79,11 +83,6 @@ impl Signer {
         })
     }
 
-    /// The JWK Set served at `/.well-known/jwks.json`.
-    pub(crate) fn jwks(&self) -> Value {
-        json!({ "keys": [self.public_jwk()] })
-    }
-
     /// Signs `claims` as a compact RS256 JWS with header `typ` = `typ`.
     pub(crate) fn sign(&self, typ: &str, claims: &Value) -> String {
         let header = json!({ "alg": "RS256", "typ": typ, "kid": self.kid });
@@ -112,9 +111,94 @@ impl Signer {
     }
 }
 
+/// The keys of one issuer: the first signs; all are in the JWKS and verify.
+pub(crate) struct KeyRing {
+    keys: RwLock<Vec<Arc<Signer>>>,
+}
+
+impl KeyRing {
+    /// A ring with one key.
+    pub(crate) fn new(key: Arc<Signer>) -> Self {
+        Self {
+            keys: RwLock::new(vec![key]),
+        }
+    }
+
+    fn keys(&self) -> Vec<Arc<Signer>> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The signing key.
+    pub(crate) fn current(&self) -> Arc<Signer> {
+        self.keys()[0].clone()
+    }
+
+    /// The signing key's `kid`.
+    pub(crate) fn kid(&self) -> String {
+        self.current().kid().to_owned()
+    }
+
+    /// Signs with the current key.
+    pub(crate) fn sign(&self, typ: &str, claims: &Value) -> String {
+        self.current().sign(typ, claims)
+    }
+
+    /// Verifies a token signed by any key of the ring (chosen by the header's `kid`).
+    pub(crate) fn verify(&self, token: &str) -> Option<Value> {
+        self.keys().iter().find_map(|k| k.verify(token))
+    }
+
+    /// The JWK Set: every key, the signing key first.
+    pub(crate) fn jwks(&self) -> Value {
+        let keys: Vec<Value> = self.keys().iter().map(|k| k.public_jwk()).collect();
+        json!({ "keys": keys })
+    }
+
+    /// Makes `key` the signing key; the previous keys stay published (and verify) when
+    /// `keep_previous`, else they are dropped. Returns the new `kid`.
+    pub(crate) fn rotate(&self, key: Signer, keep_previous: bool) -> String {
+        let kid = key.kid().to_owned();
+        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        if !keep_previous {
+            keys.clear();
+        }
+        keys.retain(|k| k.kid() != kid);
+        keys.insert(0, Arc::new(key));
+        kid
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rotated_ring_signs_with_the_new_key_and_keeps_or_drops_the_old() {
+        let ring = KeyRing::new(Arc::new(Signer::new(None, false).unwrap()));
+        let old_kid = ring.kid();
+        let old_token = ring.sign("JWT", &json!({"sub": "old"}));
+        let new_kid = ring.rotate(Signer::new(None, true).unwrap(), true);
+        assert_ne!(new_kid, old_kid);
+        assert_eq!(ring.kid(), new_kid);
+        let kids: Vec<Value> = ring.jwks()["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].clone())
+            .collect();
+        assert_eq!(kids, [json!(new_kid), json!(old_kid)]);
+        assert_eq!(ring.verify(&old_token).unwrap()["sub"], "old");
+        let new_token = ring.sign("JWT", &json!({"sub": "new"}));
+        assert_eq!(segment_kid(&new_token), new_kid);
+        ring.rotate(Signer::new(None, true).unwrap(), false);
+        assert_eq!(ring.jwks()["keys"].as_array().unwrap().len(), 1);
+        assert!(ring.verify(&old_token).is_none() && ring.verify(&new_token).is_none());
+    }
+
+    fn segment_kid(token: &str) -> String {
+        let header: Value = serde_json::from_slice(&b64url_decode(token.split('.').next().unwrap()).unwrap()).unwrap();
+        header["kid"].as_str().unwrap().to_owned()
+    }
 
     #[test]
     fn signs_and_verifies_and_rejects_tampering() {
@@ -124,6 +208,6 @@ mod tests {
         let mut parts: Vec<String> = t.split('.').map(str::to_owned).collect();
         parts[1] = b64url(json!({"sub": "b"}).to_string());
         assert!(s.verify(&parts.join(".")).is_none());
-        assert_eq!(s.jwks()["keys"][0]["kid"], s.kid());
+        assert_eq!(s.public_jwk()["kid"], s.kid());
     }
 }

@@ -187,7 +187,7 @@ impl Emulator {
     }
 
     /// The `kid` of the signing key.
-    pub fn signing_key_id(&self) -> &str {
+    pub fn signing_key_id(&self) -> String {
         self.shared.signer.kid()
     }
 

@@ -3,12 +3,12 @@
 //! canned responses) behind one mutex that is never held across an `.await`.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::config::{ApiConfig, ClientConfig, EmulatorConfig, UserConfig};
 use crate::dpop::DpopState;
 use crate::faults::CannedResponse;
-use crate::jwt::Signer;
+use crate::jwt::{KeyRing, Signer};
 use crate::management::{ClientGrantConfig, TokenExchangeProfileConfig};
 use crate::social::{AppleCodeRecord, FacebookRecord};
 
@@ -22,7 +22,11 @@ pub(crate) struct Shared {
     pub(crate) base_url: String,
     /// What the control API requires as `Authorization: Bearer` (configured or random).
     pub(crate) control_secret: String,
-    pub(crate) signer: Signer,
+    /// The tenant's signing keys (the current one signs; all are in the JWKS).
+    pub(crate) signer: KeyRing,
+    /// The test Google issuer's keys: the process's issuer key until this emulator rotates
+    /// them (made on first use: key generation is slow).
+    google_keys: OnceLock<KeyRing>,
     pub(crate) dpop: DpopState,
     store: Mutex<Store>,
     /// Token Vault: connections, connected accounts, the simulated provider.
@@ -95,7 +99,8 @@ impl Shared {
                 .unwrap_or_else(|| crate::util::random_token(32)),
             config,
             base_url,
-            signer,
+            signer: KeyRing::new(Arc::new(signer)),
+            google_keys: OnceLock::new(),
             store: Mutex::new(Store {
                 users,
                 ..Store::default()
@@ -126,6 +131,12 @@ impl Shared {
     /// Changes the registered clients and APIs (never hold the guard across an `.await`).
     pub(crate) fn registry_mut(&self) -> RwLockWriteGuard<'_, Registry> {
         self.registry.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The test Google issuer's keys (generates the process's issuer key on first use).
+    pub(crate) fn google_keys(&self) -> &KeyRing {
+        self.google_keys
+            .get_or_init(|| KeyRing::new(crate::google::process_issuer_key()))
     }
 
     /// Taken by whoever changes the registry or writes the state file.

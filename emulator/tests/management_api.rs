@@ -479,3 +479,77 @@ async fn a_change_that_cannot_be_saved_is_undone_so_a_retry_creates_no_duplicate
     drop(emu);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn a_profile_needs_a_name_as_the_reference_says() {
+    let emu = start(EmulatorConfig::default()).await;
+    let url = format!("{}token-exchange-profiles", emu.management_api());
+    let nameless = json!({"subject_token_type": "urn:acme:nameless", "action_id": "act_google",
+                          "type": "custom_authentication"});
+    let (status, body) = api(
+        reqwest::Method::POST,
+        &url,
+        Some(&emu.management_token()),
+        Some(nameless),
+    )
+    .await;
+    assert_eq!(
+        (status, body["errorCode"].as_str()),
+        (400, Some("invalid_body")),
+        "{body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Missing required property: name")
+    );
+    assert!(
+        emu.token_exchange_profiles()
+            .iter()
+            .all(|p| p.subject_token_type != "urn:acme:nameless")
+    );
+}
+
+/// Sends `method path` as written (no URL normalisation, which would resolve `..`).
+async fn raw_request(emu: &Emulator, method: &str, path: &str, token: &str) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(emu.local_addr()).await.unwrap();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {}\r\nauthorization: Bearer {token}\r\ncontent-type: application/json\r\n\
+         content-length: 2\r\nconnection: close\r\n\r\n{{}}",
+        emu.local_addr()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8(response).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn dot_and_dot_dot_are_not_object_ids() {
+    let emu = start(EmulatorConfig::default()).await;
+    let token = emu.management_token();
+    let before = emu.token_exchange_profiles().len();
+    for id in [".", "..", "%2E", "%2e%2E"] {
+        for (method, collection) in [
+            ("GET", "token-exchange-profiles"),
+            ("PATCH", "token-exchange-profiles"),
+            ("DELETE", "token-exchange-profiles"),
+            ("GET", "clients"),
+            ("PATCH", "clients"),
+            ("GET", "resource-servers"),
+        ] {
+            let (status, body) = raw_request(&emu, method, &format!("/api/v2/{collection}/{id}"), &token).await;
+            assert_eq!(
+                (status, body["errorCode"].as_str()),
+                (400, Some("invalid_uri")),
+                "{method} {collection}/{id}: {body}"
+            );
+        }
+    }
+    assert_eq!(emu.token_exchange_profiles().len(), before);
+}

@@ -182,7 +182,7 @@ pub(super) async fn exchange(req: &TokenRequest<'_>) -> Result<Value, OAuthError
         (None, Some(_)) => return Err(OAuthError::missing("actor_token")),
     };
     let api = resolve_audience(shared, req.params)?;
-    let mut scopes = resolve_scopes(req.params.get("scope"), api.as_deref())?;
+    let mut scopes = resolve_scopes(req.params.get("scope"), api.as_deref());
     let organization = req.params.get("organization");
     let action = shared
         .actions

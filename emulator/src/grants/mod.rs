@@ -107,35 +107,25 @@ pub(crate) fn resolve_audience(shared: &Shared, params: &Params) -> Result<Optio
     }
 }
 
-/// The granted scopes: the requested ones when all are defined (OIDC scopes or the API's),
-/// else `403 invalid_scope`; without `scope`, `openid profile email` plus all API scopes.
-pub(crate) fn resolve_scopes(requested: Option<&str>, api: Option<&ApiConfig>) -> Result<Vec<String>, OAuthError> {
+/// The granted scopes. With `scope`: the requested ones that are defined (OIDC scopes or the
+/// API's), in order, without duplicates; the others are dropped, not refused (the reference:
+/// the issued scopes may differ from the requested ones, and the response's `scope` says
+/// which). Without `scope`: `openid profile email` plus every scope of the audience.
+pub(crate) fn resolve_scopes(requested: Option<&str>, api: Option<&ApiConfig>) -> Vec<String> {
     let api_scopes: &[String] = api.map(|a| a.scopes.as_slice()).unwrap_or_default();
     let Some(requested) = requested else {
         let mut scopes: Vec<String> = DEFAULT_OIDC_SCOPES.iter().map(|s| (*s).to_owned()).collect();
         scopes.extend(api_scopes.iter().cloned());
-        return Ok(scopes);
+        return scopes;
     };
     let mut granted: Vec<String> = Vec::new();
-    let mut undefined: Vec<&str> = Vec::new();
     for scope in requested.split_whitespace() {
-        if granted.iter().any(|g| g == scope) || undefined.contains(&scope) {
-            continue;
-        }
-        if OIDC_SCOPES.contains(&scope) || api_scopes.iter().any(|s| s == scope) {
+        let defined = OIDC_SCOPES.contains(&scope) || api_scopes.iter().any(|s| s == scope);
+        if defined && !granted.iter().any(|g| g == scope) {
             granted.push(scope.to_owned());
-        } else {
-            undefined.push(scope);
         }
     }
-    if !undefined.is_empty() {
-        let target = api.map_or("the tenant (no audience)", |a| a.identifier.as_str());
-        return Err(OAuthError::invalid_scope(format!(
-            "Scope(s) not defined for {target}: {}",
-            undefined.join(" ")
-        )));
-    }
-    Ok(granted)
+    granted
 }
 
 #[cfg(test)]
@@ -146,16 +136,18 @@ mod tests {
     fn scopes_default_validate_and_dedupe() {
         let api = ApiConfig::new("https://api", &["read", "write"]);
         assert_eq!(
-            resolve_scopes(None, Some(&api)).unwrap(),
+            resolve_scopes(None, Some(&api)),
             ["openid", "profile", "email", "read", "write"]
         );
-        assert_eq!(resolve_scopes(None, None).unwrap(), ["openid", "profile", "email"]);
+        assert_eq!(resolve_scopes(None, None), ["openid", "profile", "email"]);
         assert_eq!(
-            resolve_scopes(Some("openid read openid"), Some(&api)).unwrap(),
+            resolve_scopes(Some("openid read openid"), Some(&api)),
             ["openid", "read"]
         );
-        let e = resolve_scopes(Some("openid delete"), Some(&api)).unwrap_err();
-        assert_eq!((e.error, e.status.as_u16()), ("invalid_scope", 403));
-        assert!(resolve_scopes(Some("read"), None).is_err());
+        assert_eq!(
+            resolve_scopes(Some("openid delete read"), Some(&api)),
+            ["openid", "read"]
+        );
+        assert!(resolve_scopes(Some("read"), None).is_empty());
     }
 }

@@ -144,7 +144,7 @@ pub(super) async fn exchange(req: &TokenRequest<'_>) -> Result<Value, OAuthError
         )));
     }
     let api = resolve_audience(req.shared, req.params)?;
-    let scopes = resolve_scopes(req.params.get("scope"), api.as_deref())?;
+    let scopes = resolve_scopes(req.params.get("scope"), api.as_deref());
     let name = parse_user_profile(req.params.get("user_profile"))?;
     let identity = redeem(req, subject_token, subject_token_type)?;
     let result = sign_in(req, &identity, name).map(|user| {

@@ -5,13 +5,13 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::errors::ApiError;
-use super::schema::{self, Prop};
+use super::schema::{self, ObjectId, Prop};
 use super::{authorize, change, random_alnum, respond};
 use crate::config::{ClientConfig, GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE};
 use crate::state::{AppState, Shared};
@@ -192,7 +192,7 @@ pub(super) async fn list(State(shared): State<AppState>, headers: HeaderMap) -> 
 }
 
 /// `GET /api/v2/clients/{id}` (no secret).
-pub(super) async fn get_one(State(shared): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(super) async fn get_one(State(shared): State<AppState>, headers: HeaderMap, ObjectId(id): ObjectId) -> Response {
     respond((|| {
         authorize(&shared, &headers, &["read:clients"])?;
         let client = shared.client(&id).ok_or_else(not_found)?;
@@ -204,7 +204,7 @@ pub(super) async fn get_one(State(shared): State<AppState>, headers: HeaderMap, 
 pub(super) async fn update(
     State(shared): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ObjectId(id): ObjectId,
     body: Bytes,
 ) -> Response {
     respond(update_client(&shared, &headers, &id, &body))

@@ -1,11 +1,12 @@
 //! `/api/v2/token-exchange-profiles`: which Action validates which `subject_token_type` in
-//! Custom Token Exchange. Validation follows the reference page: `name` 3-50 characters
-//! (default "Token Exchange Profile 1"), `subject_token_type` a URI of 8-100 characters
+//! Custom Token Exchange. Validation follows the reference page: `name` required, 3-50
+//! characters (the page's default "Token Exchange Profile 1" is what a configuration file's
+//! profile without a name gets), `subject_token_type` a URI of 8-100 characters
 //! outside the reserved namespaces, `action_id` 1-36 characters naming an Action of the
 //! `custom-token-exchange` trigger, `type` 1-21 characters and `custom_authentication`.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
@@ -13,7 +14,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::errors::ApiError;
-use super::schema::{self, Prop};
+use super::schema::{self, ObjectId, Prop};
 use super::{authorize, change, now_iso8601, random_alnum, respond};
 use crate::actions::ActionTrigger;
 use crate::errors::EmulatorError;
@@ -213,8 +214,8 @@ pub(crate) fn validate_config_profiles(profiles: &[TokenExchangeProfileConfig]) 
 /// Schema checks of a create body; returns (name, subject_token_type, action_id, type).
 fn check_body(map: &Map<String, Value>) -> Result<(String, String, String, String), ApiError> {
     schema::only(map, &[NAME, SUBJECT_TOKEN_TYPE, ACTION_ID, TYPE])?;
-    schema::required(map, &[SUBJECT_TOKEN_TYPE, ACTION_ID, TYPE])?;
-    let name = schema::string(map, NAME, 3, 50)?.map_or_else(default_name, str::to_owned);
+    schema::required(map, &[NAME, SUBJECT_TOKEN_TYPE, ACTION_ID, TYPE])?;
+    let name = schema::string(map, NAME, 3, 50)?.expect("required").to_owned();
     let subject_token_type = check_subject_token_type(map)?.expect("required");
     let action_id = schema::string(map, ACTION_ID, 1, 36)?.expect("required").to_owned();
     let profile_type = schema::string(map, TYPE, 1, 21)?.expect("required").to_owned();
@@ -297,7 +298,7 @@ fn list_profiles(shared: &Shared, headers: &HeaderMap, query: Option<&str>) -> R
 }
 
 /// `GET /api/v2/token-exchange-profiles/{id}`.
-pub(super) async fn get_one(State(shared): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(super) async fn get_one(State(shared): State<AppState>, headers: HeaderMap, ObjectId(id): ObjectId) -> Response {
     respond((|| {
         authorize(&shared, &headers, &["read:token_exchange_profiles"])?;
         let registry = shared.registry();
@@ -310,7 +311,7 @@ pub(super) async fn get_one(State(shared): State<AppState>, headers: HeaderMap, 
 pub(super) async fn update(
     State(shared): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ObjectId(id): ObjectId,
     body: Bytes,
 ) -> Response {
     respond(update_profile(&shared, &headers, &id, &body))
@@ -361,7 +362,7 @@ fn update_profile(
 }
 
 /// `DELETE /api/v2/token-exchange-profiles/{id}`.
-pub(super) async fn delete(State(shared): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(super) async fn delete(State(shared): State<AppState>, headers: HeaderMap, ObjectId(id): ObjectId) -> Response {
     respond((|| {
         authorize(&shared, &headers, &["delete:token_exchange_profiles"])?;
         change(&shared, |registry| {
@@ -386,8 +387,16 @@ mod tests {
 
     #[test]
     fn boundaries() {
-        let ok = json!({"subject_token_type": "urn:acme:x", "action_id": "a", "type": "custom_authentication"});
-        assert_eq!(body(ok.clone()).unwrap().0, DEFAULT_PROFILE_NAME);
+        let ok = json!({"name": "Acme", "subject_token_type": "urn:acme:x", "action_id": "a", "type": "custom_authentication"});
+        assert_eq!(body(ok.clone()).unwrap().0, "Acme");
+        let mut nameless = ok.clone();
+        nameless.as_object_mut().unwrap().remove("name");
+        assert!(
+            body(nameless)
+                .unwrap_err()
+                .message
+                .contains("Missing required property: name")
+        );
         let with = |k: &str, v: Value| {
             let mut b = ok.clone();
             b[k] = v;

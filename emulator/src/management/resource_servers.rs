@@ -5,14 +5,14 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::errors::{ApiError, json_type};
-use super::schema::{self, Prop};
+use super::schema::{self, ObjectId, Prop};
 use super::{audience, authorize, change, respond};
 use crate::config::ApiConfig;
 use crate::state::{AppState, Shared};
@@ -150,7 +150,7 @@ pub(super) async fn list(State(shared): State<AppState>, headers: HeaderMap) -> 
 }
 
 /// `GET /api/v2/resource-servers/{id}`: by id or by identifier (URL-encoded), like Auth0.
-pub(super) async fn get_one(State(shared): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(super) async fn get_one(State(shared): State<AppState>, headers: HeaderMap, ObjectId(id): ObjectId) -> Response {
     respond((|| {
         authorize(&shared, &headers, &["read:resource_servers"])?;
         let registry = shared.registry();
