@@ -24,7 +24,7 @@ use crate::EmulatorError;
 use crate::config::ClientConfig;
 use crate::errors::OAuthError;
 use crate::state::Shared;
-use crate::util::{b64url_decode, now_secs};
+use crate::util::b64url_decode;
 
 /// `client_assertion_type` of a JWT client assertion.
 pub(crate) const JWT_BEARER_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -218,7 +218,7 @@ pub(crate) fn verify(
             "client_assertion aud must be the tenant URL (with a trailing slash) or the token endpoint",
         ));
     }
-    let now = now_secs();
+    let now = shared.now_secs();
     let exp = claims
         .get("exp")
         .and_then(Value::as_u64)
@@ -286,7 +286,8 @@ mod tests {
             private_key_jwt_credentials: vec![credential],
             ..ClientConfig::native("backend")
         };
-        let config = crate::EmulatorConfig::empty().with_client(client);
+        let mut config = crate::EmulatorConfig::empty().with_client(client);
+        config.clock = crate::Clock::frozen_at(NOW);
         let shared = Shared::new(
             config,
             "http://127.0.0.1:9".into(),
@@ -295,8 +296,11 @@ mod tests {
         (shared, signer)
     }
 
+    /// The tenant's (frozen) time in these tests.
+    const NOW: u64 = 1_700_000_000;
+
     fn claims(change: impl FnOnce(&mut Value)) -> Value {
-        let now = now_secs();
+        let now = NOW;
         let mut c = serde_json::json!({
             "iss": "backend", "sub": "backend", "aud": "http://127.0.0.1:9/",
             "iat": now, "exp": now + 60, "jti": crate::util::random_token(8),
@@ -331,7 +335,7 @@ mod tests {
     #[test]
     fn each_claim_is_enforced() {
         let (shared, signer) = setup(None);
-        let now = now_secs();
+        let now = NOW;
         let cases: Vec<(Value, &str)> = vec![
             (claims(|c| c["aud"] = "http://127.0.0.1:9".into()), "aud"),
             (claims(|c| c["aud"] = "https://other.example.com/".into()), "aud"),

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::EmulatorError;
 use crate::actions::{ActionConfig, ActionTrigger, DEFAULT_ACTION_TIMEOUT_MS};
 use crate::client_assertion::PublicKeyCredential;
+use crate::clock::Clock;
 use crate::google::{GOOGLE_JWKS_PATH, SAMPLE_GOOGLE_CLIENT_ID};
 use crate::management::{ClientGrantConfig, MANAGEMENT_API_AUDIENCE_PLACEHOLDER, TokenExchangeProfileConfig};
 use crate::vault::{ConnectionConfig, GOOGLE_CONNECTION, GRANT_FEDERATED_CONNECTION};
@@ -126,6 +127,10 @@ pub struct EmulatorConfig {
     /// per process for every emulator in it (key generation is slow); `true` generates a key
     /// for this emulator alone.
     pub fresh_signing_key: bool,
+    /// The tenant's clock (not in JSON): system time by default; tests freeze it
+    /// ([`Clock::frozen`]) and move it, so that no time check depends on how long they take.
+    #[serde(skip)]
+    pub clock: Clock,
 }
 
 impl Default for EmulatorConfig {
@@ -253,6 +258,7 @@ impl Default for EmulatorConfig {
             default_audience: None,
             signing_key_pem: None,
             fresh_signing_key: false,
+            clock: Clock::system(),
         }
     }
 }

@@ -6,15 +6,15 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
 use p256::ecdsa::signature::Verifier as _;
 use p256::ecdsa::{Signature, VerifyingKey};
 use serde_json::{Map, Value};
 
+use crate::clock::Clock;
 use crate::config::DpopConfig;
-use crate::util::{b64url_decode, now_secs, random_token, sha256_b64url};
+use crate::util::{b64url_decode, random_token, sha256_b64url};
 
 /// Name of the request header carrying a proof and of the response header carrying a nonce.
 pub(crate) const DPOP_HEADER: &str = "dpop";
@@ -237,48 +237,49 @@ fn check_claims(
     Ok(())
 }
 
-/// A current and a previous nonce; rotation is lazy (on access) or forced.
+/// A current and a previous nonce; rotation is lazy (on access, by the tenant's clock, in
+/// seconds) or forced.
 #[derive(Debug)]
 struct NonceStore {
     current: String,
     previous: Option<String>,
-    rotated_at: Instant,
-    rotation: Duration,
+    rotated_at: u64,
+    rotation: u64,
 }
 
 impl NonceStore {
-    fn new(rotation: Duration) -> Self {
+    fn new(rotation: u64, now: u64) -> Self {
         Self {
             current: random_token(18),
             previous: None,
-            rotated_at: Instant::now(),
+            rotated_at: now,
             rotation,
         }
     }
 
-    fn rotate(&mut self) {
+    fn rotate(&mut self, now: u64) {
         let fresh = random_token(18);
         self.previous = Some(std::mem::replace(&mut self.current, fresh));
-        self.rotated_at = Instant::now();
+        self.rotated_at = now;
     }
 
-    fn tick(&mut self) {
-        let elapsed = self.rotated_at.elapsed();
-        if elapsed >= self.rotation * 2 {
-            self.rotate();
+    fn tick(&mut self, now: u64) {
+        let elapsed = now.saturating_sub(self.rotated_at);
+        if elapsed >= self.rotation.saturating_mul(2) {
+            self.rotate(now);
             self.previous = None;
         } else if elapsed >= self.rotation {
-            self.rotate();
+            self.rotate(now);
         }
     }
 
-    fn current(&mut self) -> String {
-        self.tick();
+    fn current(&mut self, now: u64) -> String {
+        self.tick(now);
         self.current.clone()
     }
 
-    fn accepts(&mut self, nonce: &str) -> bool {
-        self.tick();
+    fn accepts(&mut self, nonce: &str, now: u64) -> bool {
+        self.tick(now);
         nonce == self.current || self.previous.as_deref() == Some(nonce)
     }
 }
@@ -310,18 +311,21 @@ impl JtiCache {
 #[derive(Debug)]
 pub(crate) struct DpopState {
     config: DpopConfig,
+    clock: Clock,
     token_nonces: Mutex<NonceStore>,
     userinfo_nonces: Mutex<NonceStore>,
     jtis: Mutex<JtiCache>,
 }
 
 impl DpopState {
-    pub(crate) fn new(config: DpopConfig) -> Self {
-        let rotation = Duration::from_secs(config.nonce_rotation_secs.max(1));
+    pub(crate) fn new(config: DpopConfig, clock: Clock) -> Self {
+        let rotation = config.nonce_rotation_secs.max(1);
+        let now = clock.now_secs();
         Self {
             config,
-            token_nonces: Mutex::new(NonceStore::new(rotation)),
-            userinfo_nonces: Mutex::new(NonceStore::new(rotation)),
+            clock,
+            token_nonces: Mutex::new(NonceStore::new(rotation, now)),
+            userinfo_nonces: Mutex::new(NonceStore::new(rotation, now)),
             jtis: Mutex::new(JtiCache::default()),
         }
     }
@@ -345,13 +349,15 @@ impl DpopState {
 
     /// The nonce to send in `DPoP-Nonce` to `realm`, when that realm uses nonces.
     pub(crate) fn current_nonce(&self, realm: Realm) -> Option<String> {
-        self.nonce_required(realm).then(|| self.nonces(realm).current())
+        self.nonce_required(realm)
+            .then(|| self.nonces(realm).current(self.clock.now_secs()))
     }
 
     /// Forces both realms to a new nonce (the previous one stays valid until the next rotation).
     pub(crate) fn rotate_nonces(&self) {
-        self.nonces(Realm::Token).rotate();
-        self.nonces(Realm::Userinfo).rotate();
+        let now = self.clock.now_secs();
+        self.nonces(Realm::Token).rotate(now);
+        self.nonces(Realm::Userinfo).rotate(now);
     }
 
     /// Validates one proof for `realm`: structure, signature, claims, replay, then nonce.
@@ -361,7 +367,7 @@ impl DpopState {
         proof: &str,
         expected: &Expected<'_>,
     ) -> Result<ValidProof, DpopFailure> {
-        let now = now_secs();
+        let now = self.clock.now_secs();
         let leeway = self.config.iat_leeway_secs;
         let parsed = parse_and_verify(proof, &self.config.allowed_algs)?;
         check_claims(&parsed.claims, expected, now, leeway)?;
@@ -382,7 +388,7 @@ impl DpopState {
         if self.nonce_required(realm) {
             let mut nonces = self.nonces(realm);
             if self.config.always_demand_new_nonce {
-                nonces.rotate();
+                nonces.rotate(now);
                 return Err(DpopFailure::UseNonce(
                     "Authorization server requires a new nonce in DPoP proof".into(),
                 ));
@@ -393,7 +399,7 @@ impl DpopState {
                         "Authorization server requires nonce in DPoP proof".into(),
                     ));
                 }
-                Some(n) if !nonces.accepts(n) => {
+                Some(n) if !nonces.accepts(n, now) => {
                     return Err(DpopFailure::UseNonce("DPoP proof nonce is invalid or expired".into()));
                 }
                 Some(_) => {}
@@ -518,30 +524,28 @@ mod tests {
 
     #[test]
     fn nonce_store_accepts_current_and_previous_only() {
-        let mut s = NonceStore::new(Duration::from_secs(300));
-        let first = s.current();
-        s.rotate();
-        let second = s.current();
+        let mut s = NonceStore::new(300, 1000);
+        let first = s.current(1000);
+        s.rotate(1000);
+        let second = s.current(1000);
         assert_ne!(first, second);
-        assert!(s.accepts(&first) && s.accepts(&second));
-        s.rotate();
-        assert!(!s.accepts(&first));
-        assert!(s.accepts(&second));
+        assert!(s.accepts(&first, 1000) && s.accepts(&second, 1000));
+        s.rotate(1000);
+        assert!(!s.accepts(&first, 1000));
+        assert!(s.accepts(&second, 1000));
     }
 
     #[test]
     fn nonce_store_rotates_with_time() {
-        let rotation = Duration::from_secs(10);
-        let mut s = NonceStore::new(rotation);
-        let first = s.current();
+        let mut s = NonceStore::new(10, 1000);
+        let first = s.current(1009);
+        assert_eq!(s.current(1009), first, "not yet");
         // One rotation period has passed: the old nonce becomes the previous one.
-        s.rotated_at = Instant::now().checked_sub(Duration::from_secs(15)).unwrap();
-        let second = s.current();
+        let second = s.current(1015);
         assert_ne!(first, second);
-        assert!(s.accepts(&first));
+        assert!(s.accepts(&first, 1015));
         // Two periods without any request: both are replaced.
-        s.rotated_at = Instant::now().checked_sub(Duration::from_secs(25)).unwrap();
-        assert!(!s.accepts(&first) && !s.accepts(&second));
+        assert!(!s.accepts(&first, 1040) && !s.accepts(&second, 1040));
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod actions;
 mod brute_force;
 mod client_assertion;
 mod client_auth;
+mod clock;
 mod config;
 mod control;
 mod discovery;
@@ -52,6 +53,7 @@ pub use actions::{
     MAX_CACHE_VALUE_BYTES, RustAction,
 };
 pub use client_assertion::PublicKeyCredential;
+pub use clock::Clock;
 pub use config::{
     ApiConfig, ClientConfig, DpopConfig, EmulatorConfig, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE,
     SAMPLE_API_AUDIENCE, SAMPLE_BLOCKED_USER, SAMPLE_CLIENT_ID, SAMPLE_DPOP_REQUIRED_CLIENT_ID, SAMPLE_FACEBOOK_USER,

@@ -89,7 +89,7 @@ impl Shared {
         Self {
             registry: RwLock::new(registry),
             writer: Mutex::new(()),
-            dpop: DpopState::new(config.dpop.clone()),
+            dpop: DpopState::new(config.dpop.clone(), config.clock.clone()),
             vault: crate::vault::Vault::new(&config.connections),
             actions: crate::actions::ActionsState::new(&config, &base_url),
             management: crate::management::ManagementState::default(),
@@ -106,6 +106,11 @@ impl Shared {
                 ..Store::default()
             }),
         }
+    }
+
+    /// Seconds since the epoch on the tenant's clock.
+    pub(crate) fn now_secs(&self) -> u64 {
+        self.config.clock.now_secs()
     }
 
     /// `{base_url}/`, the `iss` of every token.

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use crate::config::UserConfig;
 use crate::state::{RefreshRecord, Shared};
-use crate::util::{now_secs, random_token};
+use crate::util::random_token;
 
 /// `issued_token_type` of the token-exchange response.
 pub const ISSUED_ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
@@ -67,7 +67,7 @@ pub(crate) fn issue_with_claims(
     access_claims: &Map<String, Value>,
     id_claims: &Map<String, Value>,
 ) -> Value {
-    let now = now_secs();
+    let now = shared.now_secs();
     let cfg = &shared.config;
     let openid = has(req.scopes, "openid");
     let aud = match (req.audience, openid) {

@@ -11,7 +11,6 @@ use crate::dpop::{self, DPOP_NONCE_HEADER, DpopFailure, Expected, Realm};
 use crate::state::{AppState, Shared};
 use crate::token_endpoint::request_url;
 use crate::tokens::user_claims;
-use crate::util::now_secs;
 
 /// How the token was presented.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -124,7 +123,7 @@ fn check(shared: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap) -> Re
         .signer
         .verify(token)
         .filter(|c| c["iss"] == shared.issuer())
-        .filter(|c| c["exp"].as_u64().is_some_and(|exp| exp > now_secs()))
+        .filter(|c| c["exp"].as_u64().is_some_and(|exp| exp > shared.now_secs()))
         .ok_or_else(|| Unauthorized::new(scheme, "invalid_token", "The access token is invalid or expired"))?;
     let userinfo_url = shared.userinfo_url();
     let for_userinfo = match &claims["aud"] {

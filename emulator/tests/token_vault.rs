@@ -10,7 +10,7 @@ use rsa::signature::{SignatureEncoding, Signer as _};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use token_exchange_emulator::{
-    ClientConfig, ConnectAccount, Emulator, EmulatorConfig, FEDERATED_CONNECTION_TOKEN_TYPE, GOOGLE_CONNECTION,
+    ClientConfig, Clock, ConnectAccount, Emulator, EmulatorConfig, FEDERATED_CONNECTION_TOKEN_TYPE, GOOGLE_CONNECTION,
     GRANT_FEDERATED_CONNECTION, PublicKeyCredential, SAMPLE_VAULT_API_AUDIENCE, SAMPLE_VAULT_CLIENT_ID,
     SAMPLE_VAULT_CLIENT_SECRET,
 };
@@ -179,13 +179,18 @@ async fn private_key_jwt_assertions_are_single_use_and_identify_the_client() {
             &[GRANT_FEDERATED_CONNECTION],
         )
     };
-    let emu = start(EmulatorConfig::default().with_client(jwt_client)).await;
+    let clock = Clock::frozen();
+    let emu = start(EmulatorConfig {
+        clock: clock.clone(),
+        ..EmulatorConfig::default().with_client(jwt_client)
+    })
+    .await;
     emu.enable_connection(GOOGLE_CONNECTION, "jwt-backend").unwrap();
     emu.connect_account(ConnectAccount::new("apple|jwt", GOOGLE_CONNECTION))
         .unwrap();
     let at = access_token(&emu, "apple|jwt").await;
     let assertion = |aud: &str, jti: &str| {
-        let now = now();
+        let now = clock.now_secs();
         rs256(
             &key,
             &json!({"iss": "jwt-backend", "sub": "jwt-backend", "aud": aud, "iat": now, "exp": now + 60, "jti": jti}),

@@ -13,7 +13,7 @@ use crate::actions::{ActionTrigger, custom_claims};
 use crate::client_auth::AuthMethod;
 use crate::errors::OAuthError;
 use crate::management::{self, MANAGEMENT_SCOPES, client_grant_scopes};
-use crate::util::{now_secs, random_token};
+use crate::util::random_token;
 
 /// Handles `grant_type=client_credentials`.
 pub(super) async fn grant(req: &TokenRequest<'_>) -> Result<Value, OAuthError> {
@@ -93,7 +93,7 @@ pub(super) async fn grant(req: &TokenRequest<'_>) -> Result<Value, OAuthError> {
         .into_iter()
         .filter(|s| granted.contains(s))
         .collect();
-    let now = now_secs();
+    let now = shared.now_secs();
     let lifetime = shared.config.access_token_lifetime_secs;
     let mut claims = json!({
         "iss": shared.issuer(),

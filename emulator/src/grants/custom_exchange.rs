@@ -20,7 +20,7 @@ use crate::errors::OAuthError;
 use crate::management::{client_grant_scopes, profile_for};
 use crate::state::Shared;
 use crate::tokens::{ISSUED_ACCESS_TOKEN_TYPE, Issue, issue_with_claims};
-use crate::util::{now_secs, random_token};
+use crate::util::random_token;
 
 /// `actor_token_type` of an ID token (validated automatically when issued by this tenant).
 const ID_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:id_token";
@@ -145,7 +145,7 @@ fn tenant_actor(shared: &Shared, token: &str, token_type: &str) -> Option<Map<St
     let fresh = claims
         .get("exp")
         .and_then(Value::as_u64)
-        .is_some_and(|exp| exp > now_secs());
+        .is_some_and(|exp| exp > shared.now_secs());
     let ours = claims.get("iss").and_then(Value::as_str) == Some(shared.issuer().as_str());
     let sub = claims.get("sub").and_then(Value::as_str)?;
     (fresh && ours).then(|| {

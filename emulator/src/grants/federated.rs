@@ -26,7 +26,6 @@ use serde_json::{Value, json};
 use super::TokenRequest;
 use crate::client_auth::AuthMethod;
 use crate::errors::OAuthError;
-use crate::util::now_secs;
 use crate::vault::{ConnectionProblem, FEDERATED_CONNECTION_TOKEN_TYPE};
 
 /// `subject_token_type` of an Auth0 access token.
@@ -68,7 +67,7 @@ fn access_token_subject(req: &TokenRequest<'_>, token: &str, api: &str) -> Resul
         .get("exp")
         .and_then(Value::as_u64)
         .ok_or_else(|| invalid_subject("Invalid subject token"))?;
-    if exp <= now_secs() {
+    if exp <= req.shared.now_secs() {
         return Err(invalid_subject("Subject token has expired"));
     }
     if !audience_contains(claims.get("aud"), api) {

@@ -152,7 +152,7 @@ pub(crate) fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Value
         return Err(ApiError::invalid_token("Bad audience"));
     }
     let exp = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
-    if exp <= now_secs() {
+    if exp <= shared.now_secs() {
         return Err(ApiError::invalid_token(
             "Expired token received for JSON Web Token validation",
         ));
@@ -173,7 +173,7 @@ pub(crate) fn authorize(shared: &Shared, headers: &HeaderMap, scopes: &[&str]) -
 
 /// Signs a management token for `client_id` with `scopes`, valid `lifetime_secs`.
 pub(crate) fn mint_token(shared: &Shared, client_id: &str, scopes: &[String], lifetime_secs: u64) -> String {
-    let now = now_secs();
+    let now = shared.now_secs();
     shared.signer.sign(
         "JWT",
         &json!({
