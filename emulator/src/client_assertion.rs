@@ -368,6 +368,39 @@ mod tests {
         assert!(check(&shared, "a.b").unwrap_err().contains("compact JWS"));
     }
 
+    const CLAIMS: &[&str] = &["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "alg", "kid", "typ"];
+
+    proptest::proptest! {
+        #![proptest_config(crate::proptest_support::config())]
+
+        /// No forged assertion passes, and none makes the check panic.
+        #[test]
+        fn prop_any_client_assertion_is_refused_as_invalid_client(
+            assertion in crate::proptest_support::jws(CLAIMS),
+        ) {
+            let (shared, _) = tenant();
+            let _ = unverified_subject(&assertion);
+            let e = check(shared, &assertion).unwrap_err();
+            // The description never echoes the assertion (short inputs may match by chance).
+            proptest::prop_assert!(assertion.len() < 16 || !e.contains(&assertion));
+        }
+
+        #[test]
+        fn prop_any_registered_key_is_read_or_refused(
+            jwk in crate::proptest_support::json_value(&["kty", "n", "e", "kid"]),
+            pem in crate::proptest_support::text(),
+        ) {
+            let _ = PublicKeyCredential::jwk(jwk).public_key();
+            let _ = PublicKeyCredential::pem(format!("-----BEGIN PUBLIC KEY-----\n{pem}\n-----END PUBLIC KEY-----")).public_key();
+        }
+    }
+
+    /// One tenant for every case (`verify` only records `jti`s of valid assertions).
+    fn tenant() -> &'static (Shared, crate::jwt::Signer) {
+        static TENANT: std::sync::OnceLock<(Shared, crate::jwt::Signer)> = std::sync::OnceLock::new();
+        TENANT.get_or_init(|| setup(None))
+    }
+
     #[test]
     fn subject_is_read_without_verification() {
         let jwt = format!("{}.{}.sig", b64url("{}"), b64url(r#"{"sub":"my-client"}"#));

@@ -211,6 +211,10 @@ fn form_decode(text: &str) -> Option<String> {
             b'+' => out.push(b' '),
             b'%' => {
                 let hex = text.get(i + 1..i + 3)?;
+                // from_str_radix alone would take "+1" for 0x01.
+                if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return None;
+                }
                 out.push(u8::from_str_radix(hex, 16).ok()?);
                 i += 2;
             }
@@ -231,6 +235,7 @@ mod tests {
         assert_eq!(form_decode("plain").as_deref(), Some("plain"));
         assert!(form_decode("bad%4").is_none());
         assert!(form_decode("bad%zz").is_none());
+        assert!(form_decode("%+1").is_none(), "not a hex escape");
     }
 
     #[test]
@@ -247,6 +252,31 @@ mod tests {
         assert!(basic_credentials(&h).is_err());
         h.insert(header::AUTHORIZATION, "Basic !!!".parse().unwrap());
         assert!(basic_credentials(&h).is_err());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::proptest_support::config())]
+
+        #[test]
+        fn prop_any_authorization_header_is_parsed_or_refused(
+            headers in crate::proptest_support::authorization_headers(),
+        ) {
+            let _ = basic_credentials(&headers);
+        }
+
+        #[test]
+        fn prop_basic_credentials_round_trip(id in "\\PC{1,24}", secret in "\\PC{0,40}") {
+            let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            let value = format!("Basic {}", STANDARD.encode(format!("{}:{}", encode(&id), encode(&secret))));
+            let mut headers = HeaderMap::new();
+            headers.insert(header::AUTHORIZATION, value.parse().unwrap());
+            proptest::prop_assert_eq!(basic_credentials(&headers).unwrap(), Some((id, secret)));
+        }
+
+        #[test]
+        fn prop_form_decoding_never_panics(text in crate::proptest_support::text()) {
+            let _ = form_decode(&text);
+        }
     }
 
     #[test]

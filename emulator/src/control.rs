@@ -207,3 +207,60 @@ async fn user(State(shared): State<AppState>, Path(user_id): Path<String>) -> Re
             .into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proptest_support as support;
+    use proptest::prelude::*;
+
+    const KEYS: &[&str] = &[
+        "sub",
+        "email",
+        "delay_ms",
+        "expires_in",
+        "status",
+        "content_type",
+        "headers",
+        "body",
+        "Retry-After",
+    ];
+
+    proptest! {
+        #![proptest_config(support::config())]
+
+        /// Any body, to every control endpoint that takes one: a 2xx or a 400, never a panic
+        /// (an absurd `expires_in` used to panic while holding the store lock).
+        #[test]
+        fn prop_any_control_body_is_answered(body in support::json_body(KEYS), endpoint in 0..3usize) {
+            let shared = support::tenant();
+            let body = Bytes::from(body);
+            let response = support::block_on(async move {
+                match endpoint {
+                    0 => apple_code(State(shared), body).await,
+                    1 => facebook_token(State(shared), body).await,
+                    _ => queue_response(State(shared), body).await,
+                }
+            });
+            let status = response.status();
+            prop_assert!(status.is_success() || status == StatusCode::BAD_REQUEST, "{status}");
+        }
+
+        #[test]
+        fn prop_any_authorization_is_the_control_credential_or_not(
+            headers in support::authorization_headers(),
+        ) {
+            let shared = support::tenant();
+            let _ = authorized(&shared, &headers);
+            let _ = crate::management::authenticate(&shared, &headers);
+        }
+    }
+
+    #[test]
+    fn queued_canned_responses_become_responses() {
+        // Everything validate() accepts can be sent.
+        let canned = CannedResponse::new(599).header("x-y", "z");
+        assert!(canned.validate().is_ok());
+        assert_eq!(canned.into_response().status().as_u16(), 599);
+    }
+}

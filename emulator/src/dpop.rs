@@ -412,7 +412,89 @@ impl DpopState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proptest_support as support;
+    use proptest::prelude::*;
     use serde_json::json;
+
+    const HEADER_KEYS: &[&str] = &["typ", "alg", "jwk", "kid", "kty", "crv", "x", "y", "d"];
+    const CLAIM_KEYS: &[&str] = &["jti", "htm", "htu", "iat", "nonce", "ath"];
+
+    /// A proof header that passes the `typ`/`alg` checks, with an EC key of random
+    /// coordinates (mostly not on the curve), so the key and signature checks run.
+    fn es256_header() -> impl Strategy<Value = Value> {
+        (
+            prop::collection::vec(any::<u8>(), 0..40),
+            prop::collection::vec(any::<u8>(), 0..40),
+            support::json_object(HEADER_KEYS),
+        )
+            .prop_map(|(x, y, extra)| {
+                let mut jwk =
+                    json!({"kty": "EC", "crv": "P-256", "x": crate::util::b64url(x), "y": crate::util::b64url(y)});
+                for (k, v) in extra {
+                    if k == "d" || k == "kid" {
+                        jwk[k] = v;
+                    }
+                }
+                json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk})
+            })
+    }
+
+    fn proof() -> impl Strategy<Value = String> {
+        prop_oneof![
+            2 => support::jws(HEADER_KEYS),
+            1 => (es256_header(), support::json_object(CLAIM_KEYS), prop::collection::vec(any::<u8>(), 0..70)).prop_map(
+                |(h, c, sig)| {
+                    format!(
+                        "{}.{}.{}",
+                        crate::util::b64url(h.to_string()),
+                        crate::util::b64url(Value::Object(c).to_string()),
+                        crate::util::b64url(sig)
+                    )
+                }
+            ),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(support::config())]
+
+        #[test]
+        fn prop_any_proof_is_parsed_or_refused_as_invalid(proof in proof()) {
+            let state = DpopState::new(DpopConfig::default(), Clock::frozen_at(1_700_000_000));
+            let expected = Expected { method: "POST", url: "http://127.0.0.1:8787/oauth/token", access_token: Some("at"), jkt: None };
+            match state.validate(Realm::Token, &proof, &expected) {
+                Err(DpopFailure::InvalidProof(d)) => prop_assert!(!d.is_empty()),
+                Err(DpopFailure::UseNonce(_)) | Ok(_) => prop_assert!(false, "a forged proof passed the signature check"),
+            }
+        }
+
+        #[test]
+        fn prop_any_claims_are_checked_without_panicking(
+            claims in support::json_object(CLAIM_KEYS),
+            now in any::<u64>(),
+            leeway in 0..crate::util::MAX_LIFETIME_SECS,
+            token in proptest::option::of(support::text()),
+        ) {
+            let expected = Expected { method: "GET", url: "http://h/x", access_token: token.as_deref(), jkt: None };
+            let _ = check_claims(&claims, &expected, now, leeway);
+        }
+
+        #[test]
+        fn prop_any_jwk_has_a_thumbprint_or_an_error(jwk in support::json_value(&["kty", "crv", "x", "y", "e", "n"])) {
+            let _ = jwk_thumbprint(&jwk);
+        }
+
+        #[test]
+        fn prop_any_dpop_headers_are_read_or_refused(values in prop::collection::vec(support::header_value(), 0..3)) {
+            let mut headers = HeaderMap::new();
+            for v in values {
+                if let Ok(v) = axum::http::HeaderValue::from_str(&v) {
+                    headers.append(DPOP_HEADER, v);
+                }
+            }
+            let _ = single_proof(&headers);
+        }
+    }
 
     #[test]
     fn rfc9449_figure9_thumbprint() {

@@ -338,6 +338,33 @@ impl crate::Emulator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proptest_support as support;
+
+    const KEYS: &[&str] = &[
+        "sub",
+        "email",
+        "email_verified",
+        "name",
+        "aud",
+        "azp",
+        "omit",
+        "iss",
+        "nonce",
+        "expires_in",
+        "issued_ago",
+    ];
+
+    proptest::proptest! {
+        // Each accepted request signs an RSA token.
+        #![proptest_config(support::costly_config())]
+
+        #[test]
+        fn prop_any_id_token_request_is_answered(body in support::json_body(KEYS)) {
+            let shared = support::tenant();
+            let status = support::block_on(mint_id_token(State(shared), Bytes::from(body))).status();
+            proptest::prop_assert!(status == StatusCode::CREATED || status == StatusCode::BAD_REQUEST, "{status}");
+        }
+    }
 
     #[test]
     fn tokens_verify_with_the_issuer_key_only() {

@@ -38,6 +38,8 @@ mod grants;
 mod jwt;
 mod management;
 mod persist;
+#[cfg(test)]
+mod proptest_support;
 mod server;
 mod social;
 mod state;

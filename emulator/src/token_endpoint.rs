@@ -197,3 +197,135 @@ fn validate_proof(shared: &Shared, headers: &HeaderMap, uri: &Uri) -> Result<Opt
         .map(Some)
         .map_err(dpop_error)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::proptest_support as support;
+
+    /// Parameter names the grants read, and values that reach past their first checks.
+    const NAMES: &[&str] = &[
+        "grant_type",
+        "client_id",
+        "client_secret",
+        "client_assertion",
+        "client_assertion_type",
+        "subject_token",
+        "subject_token_type",
+        "audience",
+        "resource",
+        "scope",
+        "user_profile",
+        "refresh_token",
+        "requested_token_type",
+        "connection",
+        "login_hint",
+        "actor_token",
+        "actor_token_type",
+        "organization",
+    ];
+    const VALUES: &[&str] = &[
+        crate::config::GRANT_TOKEN_EXCHANGE,
+        crate::config::GRANT_REFRESH_TOKEN,
+        crate::config::GRANT_CLIENT_CREDENTIALS,
+        crate::vault::GRANT_FEDERATED_CONNECTION,
+        crate::social::APPLE_AUTHZ_CODE_TYPE,
+        crate::social::FACEBOOK_SESSION_TOKEN_TYPE,
+        crate::vault::FEDERATED_CONNECTION_TOKEN_TYPE,
+        "urn:ietf:params:oauth:token-type:access_token",
+        "urn:ietf:params:oauth:token-type:refresh_token",
+        "urn:ietf:params:oauth:token-type:id_token",
+        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "native-app",
+        "calendar-backend",
+        "calendar-backend-secret",
+        "management-client",
+        "management-secret",
+        "https://api.example.com",
+        "http://127.0.0.1:8787/api/v2/",
+        "openid profile email offline_access read:messages",
+        "google-oauth2",
+        r#"{"name":{"firstName":"A","lastName":"B"}}"#,
+    ];
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => prop::sample::select(VALUES.to_vec()).prop_map(str::to_owned),
+            1 => support::text(),
+            1 => support::jws(&["iss", "sub", "aud", "exp", "iat", "jti", "scope", "cnf"]),
+        ]
+    }
+
+    fn form() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            4 => proptest::collection::vec((prop::sample::select(NAMES.to_vec()), value()), 0..10).prop_map(|pairs| {
+                let mut form = form_urlencoded::Serializer::new(String::new());
+                for (name, value) in pairs {
+                    form.append_pair(name, &value);
+                }
+                form.finish().into_bytes()
+            }),
+            1 => any::<Vec<u8>>(),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(support::config())]
+
+        #[test]
+        fn prop_any_form_body_parses_or_is_invalid_request(body in any::<Vec<u8>>()) {
+            if let Err(e) = Params::parse(&body) {
+                prop_assert_eq!(e.error, "invalid_request");
+            }
+        }
+
+        #[test]
+        fn prop_form_parameters_round_trip(params in proptest::collection::btree_map("\\PC{1,12}", "\\PC{1,24}", 0..8)) {
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            for (name, value) in &params {
+                form.append_pair(name, value);
+            }
+            let parsed = Params::parse(form.finish().as_bytes()).unwrap();
+            let back: BTreeMap<String, String> = parsed.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+            prop_assert_eq!(back, params);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(support::costly_config())]
+
+        /// A whole token request (every grant, client authentication, DPoP, brute-force
+        /// protection) never panics, whatever the body and headers.
+        #[test]
+        fn prop_token_requests_never_panic(
+            body in form(),
+            proof in proptest::option::of(support::jws(&["typ", "alg", "jwk", "jti", "htm", "htu", "iat", "nonce"])),
+            authorization in proptest::option::of(support::header_value()),
+            forwarded in proptest::option::of("[ -~]{0,40}"),
+            form_type in any::<bool>(),
+        ) {
+            let shared = support::tenant_with(crate::EmulatorConfig {
+                actions: Vec::new(),
+                token_exchange_profiles: Vec::new(),
+                ..crate::EmulatorConfig::default()
+            });
+            let mut headers = HeaderMap::new();
+            if form_type {
+                headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+            }
+            headers.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8787"));
+            for (name, value) in [("dpop", proof), ("authorization", authorization), (FORWARDED_FOR, forwarded)] {
+                if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+                    headers.insert(name, v);
+                }
+            }
+            let uri: Uri = "/oauth/token".parse().unwrap();
+            let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+            let _ = support::block_on(process(&shared, &headers, &uri, &body, peer));
+        }
+    }
+}

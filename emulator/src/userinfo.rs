@@ -193,3 +193,33 @@ fn check(shared: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap) -> Re
         })?;
     Ok((scheme, Value::Object(user_claims(&user, &scopes))))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proptest_support as support;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(support::config())]
+
+        /// Any `Authorization` and `DPoP` headers: a 401 with a challenge, never a panic.
+        #[test]
+        fn prop_any_authorization_at_userinfo_is_refused_cleanly(
+            mut headers in support::authorization_headers(),
+            proof in proptest::option::of(support::jws(&["typ", "alg", "jwk", "ath", "htm", "htu", "iat", "jti"])),
+        ) {
+            if let Some(v) = proof.and_then(|p| HeaderValue::from_str(&p).ok()) {
+                headers.insert(crate::dpop::DPOP_HEADER, v);
+            }
+            let shared = support::tenant();
+            let uri: Uri = "/userinfo".parse().unwrap();
+            let Err(refused) = check(&shared, &Method::GET, &uri, &headers) else {
+                return Err(TestCaseError::fail("no token of this tenant can be forged"));
+            };
+            let response = refused.into_response();
+            prop_assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+            prop_assert!(response.headers().contains_key(header::WWW_AUTHENTICATE));
+        }
+    }
+}

@@ -169,7 +169,25 @@ pub(super) async fn exchange(req: &TokenRequest<'_>) -> Result<Value, OAuthError
 
 #[cfg(test)]
 mod tests {
+    use proptest::strategy::Strategy as _;
+
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(crate::proptest_support::config())]
+
+        #[test]
+        fn prop_any_user_profile_is_read_or_invalid_request(
+            raw in proptest::prop_oneof![
+                crate::proptest_support::json_value(&["name", "firstName", "lastName"]).prop_map(|v| v.to_string()),
+                crate::proptest_support::text(),
+            ],
+        ) {
+            if let Err(e) = parse_user_profile(Some(&raw)) {
+                proptest::prop_assert_eq!(e.error, "invalid_request");
+            }
+        }
+    }
 
     #[test]
     fn user_profile_shapes() {

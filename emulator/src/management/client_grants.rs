@@ -208,3 +208,22 @@ pub(super) async fn list(State(shared): State<AppState>, headers: HeaderMap) -> 
         Ok((StatusCode::OK, Value::Array(grants)))
     })())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proptest_support as support;
+    use proptest::prelude::*;
+
+    const KEYS: &[&str] = &["client_id", "audience", "scope"];
+
+    proptest! {
+        #![proptest_config(support::config())]
+
+        #[test]
+        fn prop_any_client_grant_body_is_answered(body in support::json_body(KEYS)) {
+            let shared = support::tenant();
+            let _ = create_grant(&shared, &support::management_headers(), &body);
+        }
+    }
+}

@@ -245,6 +245,34 @@ fn update_client(shared: &Shared, headers: &HeaderMap, id: &str, body: &[u8]) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proptest_support as support;
+    use proptest::prelude::*;
+
+    const KEYS: &[&str] = &[
+        "name",
+        "description",
+        "app_type",
+        "grant_types",
+        "resource_server_identifier",
+    ];
+
+    proptest! {
+        #![proptest_config(support::config())]
+
+        #[test]
+        fn prop_any_client_request_is_answered(
+            create in support::json_body(KEYS),
+            update in support::json_body(KEYS),
+            id in prop_oneof![Just("native-app".to_owned()), support::text()],
+        ) {
+            let shared = support::tenant();
+            let headers = support::management_headers();
+            if let Ok((_, client)) = create_client(&shared, &headers, &create) {
+                prop_assert!(shared.client(client["client_id"].as_str().unwrap()).is_some());
+            }
+            let _ = update_client(&shared, &headers, &id, &update);
+        }
+    }
 
     #[test]
     fn types_and_defaults() {

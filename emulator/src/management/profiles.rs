@@ -380,6 +380,34 @@ pub(super) async fn delete(State(shared): State<AppState>, headers: HeaderMap, O
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proptest_support as support;
+    use proptest::prelude::*;
+
+    const KEYS: &[&str] = &["name", "subject_token_type", "action_id", "type"];
+
+    proptest! {
+        #![proptest_config(support::config())]
+
+        /// Any body, to every profile endpoint: a clean answer, never a panic; a created
+        /// profile is listed.
+        #[test]
+        fn prop_any_profile_request_is_answered(
+            create in support::json_body(KEYS),
+            update in support::json_body(KEYS),
+            id in prop_oneof![Just("tep_google_sample".to_owned()), support::text()],
+            query in support::text(),
+        ) {
+            let shared = support::tenant();
+            let headers = support::management_headers();
+            if let Ok((status, profile)) = create_profile(&shared, &headers, &create) {
+                prop_assert_eq!(status, StatusCode::CREATED);
+                let id = profile["id"].as_str().unwrap();
+                prop_assert!(shared.registry().profiles.iter().any(|p| p.id == id));
+            }
+            let _ = update_profile(&shared, &headers, &id, &update);
+            let _ = list_profiles(&shared, &headers, Some(&query));
+        }
+    }
 
     fn body(v: Value) -> Result<(String, String, String, String), ApiError> {
         check_body(v.as_object().unwrap())

@@ -166,6 +166,22 @@ pub(super) async fn get_one(State(shared): State<AppState>, headers: HeaderMap, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proptest_support as support;
+    use proptest::prelude::*;
+
+    const KEYS: &[&str] = &["name", "identifier", "scopes", "value", "description"];
+
+    proptest! {
+        #![proptest_config(support::config())]
+
+        #[test]
+        fn prop_any_resource_server_body_is_answered(body in support::json_body(KEYS)) {
+            let shared = support::tenant();
+            if let Ok((_, api)) = create_api(&shared, &support::management_headers(), &body) {
+                prop_assert!(shared.api(api["identifier"].as_str().unwrap()).is_some());
+            }
+        }
+    }
 
     #[test]
     fn scope_parsing() {

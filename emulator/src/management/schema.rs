@@ -189,6 +189,28 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::proptest_support as support;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(support::config())]
+
+        #[test]
+        fn prop_any_body_is_an_object_or_refused(body in support::json_body(&["name"])) {
+            let parsed = object(&body);
+            let as_json: Option<Value> = serde_json::from_slice(&body).ok();
+            prop_assert_eq!(parsed.is_ok(), as_json.is_some_and(|v| v.is_object()));
+        }
+
+        #[test]
+        fn prop_any_query_is_read_or_refused(raw in support::text(), min in any::<i64>(), max in any::<i64>()) {
+            if let Ok(pairs) = query(Some(&raw), &["from", "take"]) {
+                if let Ok(Some(v)) = query_int(&pairs, "take", min, max) {
+                    prop_assert!(v >= min && v <= max);
+                }
+            }
+        }
+    }
 
     const NAME: Prop = Prop {
         name: "name",

@@ -96,3 +96,21 @@ pub(crate) async fn list_events(State(shared): State<AppState>, headers: HeaderM
     let calendar = grant.login_hint.unwrap_or(grant.user_id);
     Json(events(&calendar)).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(crate::proptest_support::config())]
+
+        #[test]
+        fn prop_any_authorization_yields_a_bearer_token_or_none(
+            headers in crate::proptest_support::authorization_headers(),
+        ) {
+            if let Some(token) = bearer(&headers) {
+                proptest::prop_assert!(!token.is_empty() && token.trim() == token);
+            }
+        }
+    }
+}

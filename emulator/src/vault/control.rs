@@ -145,3 +145,38 @@ async fn accounts(State(shared): State<AppState>, Path(user_id): Path<String>) -
     let accounts: Vec<_> = shared.vault.accounts_of(&user_id).iter().map(account_json).collect();
     Json(json!({ "accounts": accounts }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proptest_support as support;
+    use proptest::prelude::*;
+
+    const KEYS: &[&str] = &[
+        "user_id",
+        "connection",
+        "scopes",
+        "access_token_lifetime_secs",
+        "login_hint",
+        "client_id",
+    ];
+
+    proptest! {
+        #![proptest_config(support::config())]
+
+        #[test]
+        fn prop_any_vault_control_body_is_answered(body in support::json_body(KEYS), endpoint in 0..3usize) {
+            let shared = support::tenant();
+            let body = Bytes::from(body);
+            let response = support::block_on(async move {
+                match endpoint {
+                    0 => connect(State(shared), body).await,
+                    1 => revoke(State(shared), body).await,
+                    _ => enable_connection(State(shared), body).await,
+                }
+            });
+            let status = response.status();
+            prop_assert!(status.is_success() || status.is_client_error(), "{status}");
+        }
+    }
+}
