@@ -1,20 +1,20 @@
-//! DPoP (RFC 9449) as a strict server sees it: proof validation, the `jti` replay cache and the
-//! rotating nonces (one set for the token endpoint, a separate set for `/userinfo`).
+//! DPoP (RFC 9449) as a strict server sees it: proof validation against the request, replay
+//! detection and nonces (one set for the token endpoint, a separate set for `/userinfo`), on
+//! the tenant's DPoP memory (`tenant::dpop`) and clock.
 //!
 //! Signature verification uses the RustCrypto `p256` crate. Error descriptions say what is
 //! wrong with a proof but never echo its content.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri, header};
 use p256::ecdsa::signature::Verifier as _;
 use p256::ecdsa::{Signature, VerifyingKey};
 use serde_json::{Map, Value};
 
-use crate::clock::Clock;
-use crate::config::DpopConfig;
-use crate::util::{b64url_decode, random_token, sha256_b64url};
+use crate::config::EmulatorConfig;
+use crate::errors::EmulatorError;
+use crate::jose::jwk_thumbprint;
+use crate::tenant::{Realm, Tenant};
+use crate::util::{MAX_LIFETIME_SECS, b64url_decode, sha256_b64url};
 
 /// Name of the request header carrying a proof and of the response header carrying a nonce.
 pub(crate) const DPOP_HEADER: &str = "dpop";
@@ -23,37 +23,6 @@ pub(crate) const DPOP_NONCE_HEADER: &str = "dpop-nonce";
 
 /// Members that only private (or symmetric) JWKs have.
 const PRIVATE_JWK_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
-
-/// RFC 7638 JWK thumbprint (SHA-256, base64url) of an EC, RSA or OKP public key.
-pub(crate) fn jwk_thumbprint(jwk: &Value) -> Result<String, &'static str> {
-    let member = |name: &str| -> Result<String, &'static str> {
-        jwk.get(name)
-            .and_then(Value::as_str)
-            .map(|v| Value::String(v.to_owned()).to_string())
-            .ok_or("jwk lacks a required member")
-    };
-    let canonical = match jwk.get("kty").and_then(Value::as_str) {
-        Some("EC") => format!(
-            r#"{{"crv":{},"kty":"EC","x":{},"y":{}}}"#,
-            member("crv")?,
-            member("x")?,
-            member("y")?
-        ),
-        Some("RSA") => format!(r#"{{"e":{},"kty":"RSA","n":{}}}"#, member("e")?, member("n")?),
-        Some("OKP") => format!(r#"{{"crv":{},"kty":"OKP","x":{}}}"#, member("crv")?, member("x")?),
-        _ => return Err("jwk has an unsupported kty"),
-    };
-    Ok(sha256_b64url(canonical))
-}
-
-/// Which server a proof is sent to; each has its own nonces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Realm {
-    /// The authorization server (`/oauth/token`).
-    Token,
-    /// The resource server `/userinfo`.
-    Userinfo,
-}
 
 /// Why a proof was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +57,14 @@ pub(crate) struct Expected<'a> {
 struct ParsedProof {
     jkt: String,
     claims: Map<String, Value>,
+}
+
+/// The URL the client reached this server at, from the `Host` header (for `htu`).
+pub(crate) fn request_url(tenant: &Tenant, headers: &HeaderMap, uri: &Uri) -> String {
+    match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
+        Some(host) => format!("http://{host}{}", uri.path()),
+        None => format!("{}{}", tenant.base_url, uri.path()),
+    }
 }
 
 /// Returns the single `DPoP` header value, `None` when absent; several headers are an error.
@@ -237,176 +214,98 @@ fn check_claims(
     Ok(())
 }
 
-/// A current and a previous nonce; rotation is lazy (on access, by the tenant's clock, in
-/// seconds) or forced.
-#[derive(Debug)]
-struct NonceStore {
-    current: String,
-    previous: Option<String>,
-    rotated_at: u64,
-    rotation: u64,
-}
-
-impl NonceStore {
-    fn new(rotation: u64, now: u64) -> Self {
-        Self {
-            current: random_token(18),
-            previous: None,
-            rotated_at: now,
-            rotation,
+/// Checks the DPoP settings: ES256 only, a nonce rotation of 1 s to
+/// [`MAX_LIFETIME_SECS`], an `iat` window up to it.
+pub(crate) fn validate_config(config: &EmulatorConfig) -> Result<(), EmulatorError> {
+    let dpop = &config.dpop;
+    if dpop.allowed_algs.is_empty() || dpop.allowed_algs.iter().any(|a| a != "ES256") {
+        return Err(EmulatorError::InvalidConfig(
+            "dpop.allowed_algs supports only \"ES256\"".into(),
+        ));
+    }
+    for (name, secs) in [
+        ("dpop.iat_leeway_secs", dpop.iat_leeway_secs),
+        ("dpop.nonce_rotation_secs", dpop.nonce_rotation_secs),
+    ] {
+        if secs > MAX_LIFETIME_SECS {
+            return Err(EmulatorError::InvalidConfig(format!(
+                "{name} must be at most {MAX_LIFETIME_SECS} seconds"
+            )));
         }
     }
-
-    fn rotate(&mut self, now: u64) {
-        let fresh = random_token(18);
-        self.previous = Some(std::mem::replace(&mut self.current, fresh));
-        self.rotated_at = now;
+    if dpop.nonce_rotation_secs == 0 {
+        return Err(EmulatorError::InvalidConfig(
+            "dpop.nonce_rotation_secs must be at least 1".into(),
+        ));
     }
-
-    fn tick(&mut self, now: u64) {
-        let elapsed = now.saturating_sub(self.rotated_at);
-        if elapsed >= self.rotation.saturating_mul(2) {
-            self.rotate(now);
-            self.previous = None;
-        } else if elapsed >= self.rotation {
-            self.rotate(now);
-        }
-    }
-
-    fn current(&mut self, now: u64) -> String {
-        self.tick(now);
-        self.current.clone()
-    }
-
-    fn accepts(&mut self, nonce: &str, now: u64) -> bool {
-        self.tick(now);
-        nonce == self.current || self.previous.as_deref() == Some(nonce)
-    }
+    Ok(())
 }
 
-/// Remembers proof `jti`s until they could no longer pass the `iat` check.
-#[derive(Debug, Default)]
-struct JtiCache {
-    /// jti -> expiry (seconds since the epoch).
-    seen: HashMap<String, u64>,
+/// Whether proofs sent to `realm` must carry a server nonce.
+pub(crate) fn nonce_required(tenant: &Tenant, realm: Realm) -> bool {
+    let config = &tenant.config.dpop;
+    config.always_demand_new_nonce
+        || match realm {
+            Realm::Token => config.require_nonce,
+            Realm::Userinfo => config.require_nonce_userinfo,
+        }
 }
 
-impl JtiCache {
-    /// Records `jti`; false when it was already used.
-    fn insert(&mut self, jti: &str, expires: u64, now: u64) -> bool {
-        if self.seen.len() > 1024 {
-            self.seen.retain(|_, exp| *exp >= now);
-        }
-        match self.seen.get(jti) {
-            Some(exp) if *exp >= now => false,
-            _ => {
-                self.seen.insert(jti.to_owned(), expires);
-                true
-            }
-        }
-    }
+/// The nonce to send in `DPoP-Nonce` to `realm`, when that realm uses nonces.
+pub(crate) fn current_nonce(tenant: &Tenant, realm: Realm) -> Option<String> {
+    nonce_required(tenant, realm).then(|| tenant.dpop.nonces(realm).current(tenant.now_secs()))
 }
 
-/// DPoP state of one emulator: settings, nonces per realm and the replay cache.
-#[derive(Debug)]
-pub(crate) struct DpopState {
-    config: DpopConfig,
-    clock: Clock,
-    token_nonces: Mutex<NonceStore>,
-    userinfo_nonces: Mutex<NonceStore>,
-    jtis: Mutex<JtiCache>,
+/// Forces both realms to a new nonce (the previous one stays valid until the next rotation).
+pub(crate) fn rotate_nonces(tenant: &Tenant) {
+    let now = tenant.now_secs();
+    tenant.dpop.nonces(Realm::Token).rotate(now);
+    tenant.dpop.nonces(Realm::Userinfo).rotate(now);
 }
 
-impl DpopState {
-    pub(crate) fn new(config: DpopConfig, clock: Clock) -> Self {
-        let rotation = config.nonce_rotation_secs.max(1);
-        let now = clock.now_secs();
-        Self {
-            config,
-            clock,
-            token_nonces: Mutex::new(NonceStore::new(rotation, now)),
-            userinfo_nonces: Mutex::new(NonceStore::new(rotation, now)),
-            jtis: Mutex::new(JtiCache::default()),
-        }
+/// Validates one proof for `realm`: structure, signature, claims, replay, then nonce.
+pub(crate) fn validate(
+    tenant: &Tenant,
+    realm: Realm,
+    proof: &str,
+    expected: &Expected<'_>,
+) -> Result<ValidProof, DpopFailure> {
+    let config = &tenant.config.dpop;
+    let now = tenant.now_secs();
+    let leeway = config.iat_leeway_secs;
+    let parsed = parse_and_verify(proof, &config.allowed_algs)?;
+    check_claims(&parsed.claims, expected, now, leeway)?;
+    if expected.jkt.is_some_and(|jkt| jkt != parsed.jkt) {
+        return Err(invalid(
+            "DPoP proof key does not match the key the access token is bound to",
+        ));
     }
-
-    fn nonces(&self, realm: Realm) -> std::sync::MutexGuard<'_, NonceStore> {
-        let m = match realm {
-            Realm::Token => &self.token_nonces,
-            Realm::Userinfo => &self.userinfo_nonces,
-        };
-        m.lock().unwrap_or_else(|p| p.into_inner())
+    let jti = parsed.claims.get("jti").and_then(Value::as_str).unwrap_or_default();
+    // A jti is remembered as long as a proof carrying it could pass the iat check.
+    if !tenant.dpop.record_jti(jti, now + 2 * leeway + 1, now) {
+        return Err(invalid("DPoP proof jti has already been used"));
     }
-
-    /// Whether proofs sent to `realm` must carry a server nonce.
-    pub(crate) fn nonce_required(&self, realm: Realm) -> bool {
-        self.config.always_demand_new_nonce
-            || match realm {
-                Realm::Token => self.config.require_nonce,
-                Realm::Userinfo => self.config.require_nonce_userinfo,
-            }
-    }
-
-    /// The nonce to send in `DPoP-Nonce` to `realm`, when that realm uses nonces.
-    pub(crate) fn current_nonce(&self, realm: Realm) -> Option<String> {
-        self.nonce_required(realm)
-            .then(|| self.nonces(realm).current(self.clock.now_secs()))
-    }
-
-    /// Forces both realms to a new nonce (the previous one stays valid until the next rotation).
-    pub(crate) fn rotate_nonces(&self) {
-        let now = self.clock.now_secs();
-        self.nonces(Realm::Token).rotate(now);
-        self.nonces(Realm::Userinfo).rotate(now);
-    }
-
-    /// Validates one proof for `realm`: structure, signature, claims, replay, then nonce.
-    pub(crate) fn validate(
-        &self,
-        realm: Realm,
-        proof: &str,
-        expected: &Expected<'_>,
-    ) -> Result<ValidProof, DpopFailure> {
-        let now = self.clock.now_secs();
-        let leeway = self.config.iat_leeway_secs;
-        let parsed = parse_and_verify(proof, &self.config.allowed_algs)?;
-        check_claims(&parsed.claims, expected, now, leeway)?;
-        if expected.jkt.is_some_and(|jkt| jkt != parsed.jkt) {
-            return Err(invalid(
-                "DPoP proof key does not match the key the access token is bound to",
+    if nonce_required(tenant, realm) {
+        let mut nonces = tenant.dpop.nonces(realm);
+        if config.always_demand_new_nonce {
+            nonces.rotate(now);
+            return Err(DpopFailure::UseNonce(
+                "Authorization server requires a new nonce in DPoP proof".into(),
             ));
         }
-        let jti = parsed.claims.get("jti").and_then(Value::as_str).unwrap_or_default();
-        let fresh = self
-            .jtis
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(jti, now + 2 * leeway + 1, now);
-        if !fresh {
-            return Err(invalid("DPoP proof jti has already been used"));
-        }
-        if self.nonce_required(realm) {
-            let mut nonces = self.nonces(realm);
-            if self.config.always_demand_new_nonce {
-                nonces.rotate(now);
+        match parsed.claims.get("nonce").and_then(Value::as_str) {
+            None => {
                 return Err(DpopFailure::UseNonce(
-                    "Authorization server requires a new nonce in DPoP proof".into(),
+                    "Authorization server requires nonce in DPoP proof".into(),
                 ));
             }
-            match parsed.claims.get("nonce").and_then(Value::as_str) {
-                None => {
-                    return Err(DpopFailure::UseNonce(
-                        "Authorization server requires nonce in DPoP proof".into(),
-                    ));
-                }
-                Some(n) if !nonces.accepts(n, now) => {
-                    return Err(DpopFailure::UseNonce("DPoP proof nonce is invalid or expired".into()));
-                }
-                Some(_) => {}
+            Some(n) if !nonces.accepts(n, now) => {
+                return Err(DpopFailure::UseNonce("DPoP proof nonce is invalid or expired".into()));
             }
+            Some(_) => {}
         }
-        Ok(ValidProof { jkt: parsed.jkt })
     }
+    Ok(ValidProof { jkt: parsed.jkt })
 }
 
 #[cfg(test)]
@@ -460,9 +359,12 @@ mod tests {
 
         #[test]
         fn prop_any_proof_is_parsed_or_refused_as_invalid(proof in proof()) {
-            let state = DpopState::new(DpopConfig::default(), Clock::frozen_at(1_700_000_000));
+            let tenant = support::tenant_with(crate::EmulatorConfig {
+                clock: crate::Clock::frozen_at(1_700_000_000),
+                ..crate::EmulatorConfig::default()
+            });
             let expected = Expected { method: "POST", url: "http://127.0.0.1:8787/oauth/token", access_token: Some("at"), jkt: None };
-            match state.validate(Realm::Token, &proof, &expected) {
+            match validate(&tenant, Realm::Token, &proof, &expected) {
                 Err(DpopFailure::InvalidProof(d)) => prop_assert!(!d.is_empty()),
                 Err(DpopFailure::UseNonce(_)) | Ok(_) => prop_assert!(false, "a forged proof passed the signature check"),
             }
@@ -494,35 +396,6 @@ mod tests {
             }
             let _ = single_proof(&headers);
         }
-    }
-
-    #[test]
-    fn rfc9449_figure9_thumbprint() {
-        let jwk = json!({
-            "kty": "EC",
-            "x": "l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs",
-            "y": "9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA",
-            "crv": "P-256"
-        });
-        assert_eq!(
-            jwk_thumbprint(&jwk).unwrap(),
-            "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
-        );
-    }
-
-    #[test]
-    fn rfc7638_rsa_thumbprint() {
-        let jwk = json!({
-            "kty": "RSA",
-            "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
-            "e": "AQAB",
-            "alg": "RS256",
-            "kid": "2011-04-29"
-        });
-        assert_eq!(
-            jwk_thumbprint(&jwk).unwrap(),
-            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
-        );
     }
 
     /// RFC 9449 Figure 2: a token request proof.
@@ -602,40 +475,6 @@ mod tests {
         assert!(!same_target("https://127.0.0.1:8080/a", "http://127.0.0.1:8080/a"));
         assert!(!same_target("http://127.0.0.1:8080/a/", "http://127.0.0.1:8080/a"));
         assert!(!same_target("not a url", "http://127.0.0.1:8080/a"));
-    }
-
-    #[test]
-    fn nonce_store_accepts_current_and_previous_only() {
-        let mut s = NonceStore::new(300, 1000);
-        let first = s.current(1000);
-        s.rotate(1000);
-        let second = s.current(1000);
-        assert_ne!(first, second);
-        assert!(s.accepts(&first, 1000) && s.accepts(&second, 1000));
-        s.rotate(1000);
-        assert!(!s.accepts(&first, 1000));
-        assert!(s.accepts(&second, 1000));
-    }
-
-    #[test]
-    fn nonce_store_rotates_with_time() {
-        let mut s = NonceStore::new(10, 1000);
-        let first = s.current(1009);
-        assert_eq!(s.current(1009), first, "not yet");
-        // One rotation period has passed: the old nonce becomes the previous one.
-        let second = s.current(1015);
-        assert_ne!(first, second);
-        assert!(s.accepts(&first, 1015));
-        // Two periods without any request: both are replaced.
-        assert!(!s.accepts(&first, 1040) && !s.accepts(&second, 1040));
-    }
-
-    #[test]
-    fn jti_cache_rejects_reuse_until_expiry() {
-        let mut c = JtiCache::default();
-        assert!(c.insert("a", 100, 10));
-        assert!(!c.insert("a", 100, 50));
-        assert!(c.insert("a", 200, 101));
     }
 
     #[test]

@@ -122,6 +122,11 @@ impl OAuthError {
         Self::new(StatusCode::BAD_REQUEST, "use_dpop_nonce", description)
     }
 
+    /// 500 `server_error` (an Action failed or misbehaved).
+    pub(crate) fn server_error(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", description)
+    }
+
     /// The JSON body.
     pub(crate) fn body(&self) -> Value {
         let mut body = Map::new();

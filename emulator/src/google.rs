@@ -1,25 +1,16 @@
-//! A test Google issuer: mints Google-style ID tokens (RS256, `iss` `https://accounts.google.com`)
-//! signed by a key of its own (not the tenant's), and serves that key's JWKS at
-//! `/emulator/google/jwks.json`. The sample Action `actions/google-id-token.js` verifies these
-//! tokens, which lets native Google sign-in (through Custom Token Exchange) run offline.
+//! A test Google issuer's ID tokens: Google-style (RS256, `iss` `https://accounts.google.com`),
+//! signed by a key of the issuer's own (not the tenant's; the tenant keeps the issuer's key
+//! ring, and the control API serves its JWKS at `/emulator/google/jwks.json`). The sample
+//! Action `actions/google-id-token.js` verifies these tokens, which lets native Google sign-in
+//! (through Custom Token Exchange) run offline.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use axum::Json;
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::errors::EmulatorError;
-use crate::jwt::{KeyRing, Signer};
-use crate::state::AppState;
-use crate::util::{clamp_lifetime, now_secs, requested_secs};
+use crate::jose::{KeyRing, Signer};
+use crate::util::{clamp_lifetime, now_secs};
 
 /// `iss` of the ID tokens (Google also uses `accounts.google.com` without the scheme).
 pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
@@ -27,9 +18,6 @@ pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
 pub const SAMPLE_GOOGLE_CLIENT_ID: &str = "123456789012-emulator.apps.googleusercontent.com";
 /// Path of the test issuer's JWKS on the emulator.
 pub const GOOGLE_JWKS_PATH: &str = "/emulator/google/jwks.json";
-/// [`GOOGLE_JWKS_PATH`] inside the `/emulator` router (public: the control router adds it
-/// without the credential check).
-pub(crate) const JWKS_SUBPATH: &str = "/google/jwks.json";
 
 /// The test issuer's first key: generated once per process, on first use (a few hundred ms),
 /// and shared by every emulator until one rotates its own.
@@ -187,185 +175,9 @@ impl GoogleIdToken {
     }
 }
 
-/// `/emulator/google/id-tokens` and `/emulator/google/rotate-signing-key` (merged into the
-/// control router, which also serves the JWKS).
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/google/id-tokens", post(mint_id_token))
-        .route("/google/rotate-signing-key", post(rotate_signing_key))
-}
-
-#[derive(Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct RotateRequest {
-    keep_previous: Option<bool>,
-}
-
-async fn rotate_signing_key(State(shared): State<AppState>, body: Bytes) -> Response {
-    let req: RotateRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        RotateRequest::default()
-    } else {
-        match serde_json::from_slice(&body) {
-            Ok(r) => r,
-            Err(e) => return bad_request(format!("invalid JSON body: {e}")),
-        }
-    };
-    let keep = req.keep_previous.unwrap_or(true);
-    let rotated =
-        tokio::task::spawn_blocking(move || Signer::new(None, true).map(|key| shared.google_keys().rotate(key, keep)))
-            .await;
-    match rotated {
-        Ok(Ok(kid)) => Json(json!({ "kid": kid })).into_response(),
-        _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    }
-}
-
-/// `GET /emulator/google/jwks.json`: public keys, served without a credential like Google's.
-pub(crate) async fn serve_jwks(State(shared): State<AppState>) -> Response {
-    match tokio::task::spawn_blocking(move || shared.google_keys().jwks()).await {
-        Ok(jwks) => Json(jwks).into_response(),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    }
-}
-
-#[derive(Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct MintRequest {
-    sub: Option<String>,
-    email: Option<String>,
-    email_verified: Option<bool>,
-    name: Option<String>,
-    given_name: Option<String>,
-    family_name: Option<String>,
-    aud: Option<String>,
-    azp: Option<String>,
-    omit: Vec<String>,
-    iss: Option<String>,
-    nonce: Option<String>,
-    expires_in: Option<u64>,
-    issued_ago: Option<u64>,
-}
-
-fn bad_request(description: String) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        Json(json!({"error": "invalid_request", "error_description": description})),
-    )
-        .into_response()
-}
-
-async fn mint_id_token(State(shared): State<AppState>, body: Bytes) -> Response {
-    let req: MintRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        MintRequest::default()
-    } else {
-        match serde_json::from_slice(&body) {
-            Ok(r) => r,
-            Err(e) => return bad_request(format!("invalid JSON body: {e}")),
-        }
-    };
-    let mut token = GoogleIdToken::default();
-    if let Some(sub) = req.sub {
-        token.sub = sub;
-    }
-    if req.email.is_some() {
-        token.email = req.email;
-    }
-    if let Some(v) = req.email_verified {
-        token.email_verified = v;
-    }
-    token.name = req.name;
-    token.given_name = req.given_name;
-    token.family_name = req.family_name;
-    token.nonce = req.nonce;
-    if let Some(aud) = req.aud {
-        token.audience = aud;
-    }
-    token.authorized_party = req.azp;
-    token.omitted_claims = req.omit;
-    if let Some(iss) = req.iss {
-        token.issuer = iss;
-    }
-    for (field, value, target) in [
-        ("expires_in", req.expires_in, &mut token.expires_in),
-        ("issued_ago", req.issued_ago, &mut token.issued_ago),
-    ] {
-        if let Some(secs) = value {
-            match requested_secs(field, secs) {
-                Ok(d) => *target = d,
-                Err(e) => return bad_request(e),
-            }
-        }
-    }
-    let lifetime = token.expires_in.as_secs();
-    match tokio::task::spawn_blocking(move || token.mint(shared.google_keys())).await {
-        Ok(id_token) => (
-            StatusCode::CREATED,
-            Json(json!({"id_token": id_token, "expires_in": lifetime})),
-        )
-            .into_response(),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    }
-}
-
-impl crate::Emulator {
-    /// Mints a Google ID token signed by the emulator's test Google issuer (for the sample
-    /// Google Action and profile). The first call generates the issuer's key.
-    pub fn google_id_token(&self, token: GoogleIdToken) -> String {
-        token.mint(self.shared().google_keys())
-    }
-
-    /// The test Google issuer's JWK Set (also served at [`GOOGLE_JWKS_PATH`]).
-    pub fn google_jwks(&self) -> Value {
-        self.shared().google_keys().jwks()
-    }
-
-    /// Rotates the test Google issuer's signing key for this emulator: a new RSA key with a
-    /// new `kid` signs from now on and is published in the JWKS, with the previous keys kept
-    /// (`keep_previous`) or dropped. Returns the new `kid`. (For testing a verifier's JWKS
-    /// refetch on an unknown `kid`, like the sample Action's.) Generating the key takes a
-    /// few hundred ms.
-    pub fn rotate_google_signing_key(&self, keep_previous: bool) -> Result<String, EmulatorError> {
-        let key = Signer::new(None, true)?;
-        Ok(self.shared().google_keys().rotate(key, keep_previous))
-    }
-
-    /// `{base_url}/emulator/google/jwks.json`.
-    pub fn google_jwks_uri(&self) -> String {
-        format!("{}{GOOGLE_JWKS_PATH}", self.base_url())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proptest_support as support;
-
-    const KEYS: &[&str] = &[
-        "sub",
-        "email",
-        "email_verified",
-        "name",
-        "aud",
-        "azp",
-        "omit",
-        "iss",
-        "nonce",
-        "expires_in",
-        "issued_ago",
-    ];
-
-    proptest::proptest! {
-        // Each accepted request signs an RSA token.
-        #![proptest_config(support::costly_config())]
-
-        #[test]
-        fn prop_any_id_token_request_is_answered(body in support::json_body(KEYS)) {
-            let shared = support::tenant();
-            let status = support::block_on(mint_id_token(State(shared), Bytes::from(body))).status();
-            proptest::prop_assert!(status == StatusCode::CREATED || status == StatusCode::BAD_REQUEST, "{status}");
-        }
-    }
-
     #[test]
     fn tokens_verify_with_the_issuer_key_only() {
         let keys = KeyRing::new(process_issuer_key());

@@ -19,10 +19,10 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ApiConfig, ClientConfig, UserConfig};
+use crate::config::{ApiConfig, ClientConfig, ClientGrantConfig, TokenExchangeProfileConfig, UserConfig};
 use crate::errors::EmulatorError;
-use crate::management::{ClientGrantConfig, TokenExchangeProfileConfig};
-use crate::state::{Registry, Shared};
+
+use crate::tenant::{Registry, Tenant};
 
 /// Format version of the state file.
 const VERSION: u32 = 1;
@@ -44,8 +44,8 @@ struct StateFile {
 }
 
 /// Loads the state file into the tenant, if one is configured and exists.
-pub(crate) fn load(shared: &Shared) -> Result<(), EmulatorError> {
-    let Some(path) = &shared.config.state_file else {
+pub(crate) fn load(tenant: &Tenant) -> Result<(), EmulatorError> {
+    let Some(path) = &tenant.config.state_file else {
         return Ok(());
     };
     let text = match std::fs::read_to_string(path) {
@@ -68,7 +68,7 @@ pub(crate) fn load(shared: &Shared) -> Result<(), EmulatorError> {
         )));
     }
     {
-        let mut registry = shared.registry_mut();
+        let mut registry = tenant.registry_mut();
         for client in state.clients {
             registry.clients.retain(|c| c.client_id != client.client_id);
             registry.clients.push(Arc::new(client));
@@ -90,7 +90,7 @@ pub(crate) fn load(shared: &Shared) -> Result<(), EmulatorError> {
             registry.profiles.push(profile);
         }
     }
-    let mut store = shared.store();
+    let mut store = tenant.store();
     for user in state.users {
         store.users.insert(user.user_id.clone(), user);
     }
@@ -98,35 +98,35 @@ pub(crate) fn load(shared: &Shared) -> Result<(), EmulatorError> {
 }
 
 /// Writes the tenant to the state file, if one is configured.
-pub(crate) fn save(shared: &Shared) -> std::io::Result<()> {
-    let _guard = shared.writer();
+pub(crate) fn save(tenant: &Tenant) -> std::io::Result<()> {
+    let _guard = tenant.writer();
     // Snapshot under the writer lock: the last writer writes the newest state.
-    let registry = shared.registry().clone();
-    write(shared, &registry)
+    let registry = tenant.registry().clone();
+    write(tenant, &registry)
 }
 
 /// Applies `change` to a copy of the registry, saves it, then makes it the tenant's. An error
 /// of `change`, or a failed save (`save_failed`), leaves the tenant as it was. Changes are
 /// serialised, so `change` may check and insert without a race.
 pub(crate) fn update_registry<T, E>(
-    shared: &Shared,
+    tenant: &Tenant,
     change: impl FnOnce(&mut Registry) -> Result<T, E>,
     save_failed: impl FnOnce(std::io::Error) -> E,
 ) -> Result<T, E> {
-    let _guard = shared.writer();
-    let mut next = shared.registry().clone();
+    let _guard = tenant.writer();
+    let mut next = tenant.registry().clone();
     let out = change(&mut next)?;
-    write(shared, &next).map_err(save_failed)?;
-    *shared.registry_mut() = next;
+    write(tenant, &next).map_err(save_failed)?;
+    *tenant.registry_mut() = next;
     Ok(out)
 }
 
 /// Writes `registry` and the users to the state file, if one is configured.
-fn write(shared: &Shared, registry: &Registry) -> std::io::Result<()> {
-    let Some(path) = &shared.config.state_file else {
+fn write(tenant: &Tenant, registry: &Registry) -> std::io::Result<()> {
+    let Some(path) = &tenant.config.state_file else {
         return Ok(());
     };
-    let mut users: Vec<UserConfig> = shared.store().users.values().cloned().collect();
+    let mut users: Vec<UserConfig> = tenant.store().users.values().cloned().collect();
     users.sort_by(|a, b| a.user_id.cmp(&b.user_id));
     let state = StateFile {
         version: VERSION,

@@ -157,14 +157,14 @@ pub(crate) fn authorization_headers() -> impl Strategy<Value = axum::http::Heade
 }
 
 /// A fresh sample tenant (the process's signing key; no Node.js needed) for one case.
-pub(crate) fn tenant() -> crate::state::AppState {
+pub(crate) fn tenant() -> crate::tenant::AppState {
     tenant_with(crate::EmulatorConfig::default())
 }
 
 /// A fresh tenant with `config` for one case.
-pub(crate) fn tenant_with(config: crate::EmulatorConfig) -> crate::state::AppState {
-    let signer = crate::jwt::Signer::new(None, false).expect("the process key");
-    std::sync::Arc::new(crate::state::Shared::new(
+pub(crate) fn tenant_with(config: crate::EmulatorConfig) -> crate::tenant::AppState {
+    let signer = crate::jose::Signer::new(None, false).expect("the process key");
+    std::sync::Arc::new(crate::tenant::Tenant::new(
         config,
         "http://127.0.0.1:8787".to_owned(),
         signer,
@@ -176,7 +176,7 @@ pub(crate) fn tenant_with(config: crate::EmulatorConfig) -> crate::state::AppSta
 pub(crate) fn management_headers() -> axum::http::HeaderMap {
     static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let token = TOKEN.get_or_init(|| {
-        let scopes: Vec<String> = crate::management::MANAGEMENT_SCOPES
+        let scopes: Vec<String> = crate::config::MANAGEMENT_SCOPES
             .iter()
             .map(|s| (*s).to_owned())
             .collect();

@@ -9,14 +9,15 @@
 //! anything they allow (a process that starts a session of its own escapes the group).
 
 use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::process::{Child, Command};
+
+use crate::tenant::JsSource;
 
 /// The runner script, passed to `node -e`.
 const RUNNER: &str = include_str!("runner.js");
@@ -24,15 +25,6 @@ const RUNNER: &str = include_str!("runner.js");
 const RESULT_MARK: &str = "\u{1e}RESULT ";
 /// Most bytes read from the runner's stdout.
 const MAX_OUTPUT: u64 = 1024 * 1024;
-
-/// Where a JavaScript Action's code comes from.
-#[derive(Debug, Clone)]
-pub(crate) enum JsSource {
-    /// A file on disk (read by Node at every run, so edits apply at once).
-    File(PathBuf),
-    /// Source text, with the file name used in stack traces.
-    Code { code: Arc<str>, filename: String },
-}
 
 /// Why a JavaScript Action produced no result.
 #[derive(Debug, Clone, PartialEq, Eq)]

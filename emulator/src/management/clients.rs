@@ -12,13 +12,12 @@ use serde_json::{Value, json};
 
 use super::errors::ApiError;
 use super::schema::{self, ObjectId, Prop};
-use super::{authorize, change, random_alnum, respond};
-use crate::config::{ClientConfig, GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE};
-use crate::state::{AppState, Shared};
-use crate::util::random_token;
-
-/// Grant type of Token Vault's access token exchange.
-const GRANT_FEDERATED: &str = "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token";
+use super::{authorize, change, respond};
+use crate::config::{
+    ClientConfig, GRANT_CLIENT_CREDENTIALS, GRANT_FEDERATED_CONNECTION, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE,
+};
+use crate::tenant::{AppState, Tenant};
+use crate::util::{random_alnum, random_token};
 
 /// Application types the API accepts.
 const APP_TYPES: &[&str] = &["native", "spa", "regular_web", "non_interactive", "resource_server"];
@@ -35,7 +34,7 @@ const GRANT_TYPES: &[&str] = &[
     "http://auth0.com/oauth/grant-type/mfa-recovery-code",
     "urn:ietf:params:oauth:grant-type:device_code",
     GRANT_TOKEN_EXCHANGE,
-    GRANT_FEDERATED,
+    GRANT_FEDERATED_CONNECTION,
 ];
 
 const NAME: Prop = Prop {
@@ -68,7 +67,7 @@ fn confidential(app_type: &str) -> bool {
 fn default_grants(app_type: &str) -> Vec<String> {
     let grants: &[&str] = match app_type {
         "non_interactive" => &[GRANT_CLIENT_CREDENTIALS],
-        "resource_server" => &[GRANT_FEDERATED],
+        "resource_server" => &[GRANT_FEDERATED_CONNECTION],
         "regular_web" => &[
             "authorization_code",
             "implicit",
@@ -115,12 +114,12 @@ fn not_found() -> ApiError {
 }
 
 /// `POST /api/v2/clients`.
-pub(super) async fn create(State(shared): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    respond(create_client(&shared, &headers, &body))
+pub(super) async fn create(State(tenant): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    respond(create_client(&tenant, &headers, &body))
 }
 
-fn create_client(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(StatusCode, Value), ApiError> {
-    authorize(shared, headers, &["create:clients"])?;
+fn create_client(tenant: &Tenant, headers: &HeaderMap, body: &[u8]) -> Result<(StatusCode, Value), ApiError> {
+    authorize(tenant, headers, &["create:clients"])?;
     let map = schema::object(body)?;
     schema::only(
         &map,
@@ -153,7 +152,7 @@ fn create_client(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(S
                 "resource_server_identifier is required when app_type is resource_server",
             ));
         }
-        ("resource_server", Some(id)) if shared.api(id).is_none() => {
+        ("resource_server", Some(id)) if tenant.api(id).is_none() => {
             return Err(ApiError::invalid_body(format!(
                 "The resource server {id} does not exist"
             )));
@@ -175,7 +174,7 @@ fn create_client(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(S
         resource_server_identifier,
         ..ClientConfig::default()
     };
-    change(shared, |registry| {
+    change(tenant, |registry| {
         registry.clients.push(Arc::new(client.clone()));
         Ok(())
     })?;
@@ -183,35 +182,35 @@ fn create_client(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(S
 }
 
 /// `GET /api/v2/clients` (no secrets).
-pub(super) async fn list(State(shared): State<AppState>, headers: HeaderMap) -> Response {
+pub(super) async fn list(State(tenant): State<AppState>, headers: HeaderMap) -> Response {
     respond((|| {
-        authorize(&shared, &headers, &["read:clients"])?;
-        let clients: Vec<Value> = shared.registry().clients.iter().map(|c| to_json(c, false)).collect();
+        authorize(&tenant, &headers, &["read:clients"])?;
+        let clients: Vec<Value> = tenant.registry().clients.iter().map(|c| to_json(c, false)).collect();
         Ok((StatusCode::OK, Value::Array(clients)))
     })())
 }
 
 /// `GET /api/v2/clients/{id}` (no secret).
-pub(super) async fn get_one(State(shared): State<AppState>, headers: HeaderMap, ObjectId(id): ObjectId) -> Response {
+pub(super) async fn get_one(State(tenant): State<AppState>, headers: HeaderMap, ObjectId(id): ObjectId) -> Response {
     respond((|| {
-        authorize(&shared, &headers, &["read:clients"])?;
-        let client = shared.client(&id).ok_or_else(not_found)?;
+        authorize(&tenant, &headers, &["read:clients"])?;
+        let client = tenant.client(&id).ok_or_else(not_found)?;
         Ok((StatusCode::OK, to_json(&client, false)))
     })())
 }
 
 /// `PATCH /api/v2/clients/{id}`: `name`, `description`, `grant_types`.
 pub(super) async fn update(
-    State(shared): State<AppState>,
+    State(tenant): State<AppState>,
     headers: HeaderMap,
     ObjectId(id): ObjectId,
     body: Bytes,
 ) -> Response {
-    respond(update_client(&shared, &headers, &id, &body))
+    respond(update_client(&tenant, &headers, &id, &body))
 }
 
-fn update_client(shared: &Shared, headers: &HeaderMap, id: &str, body: &[u8]) -> Result<(StatusCode, Value), ApiError> {
-    authorize(shared, headers, &["update:clients"])?;
+fn update_client(tenant: &Tenant, headers: &HeaderMap, id: &str, body: &[u8]) -> Result<(StatusCode, Value), ApiError> {
+    authorize(tenant, headers, &["update:clients"])?;
     let map = schema::object(body)?;
     schema::only(&map, &[NAME, DESCRIPTION, GRANT_TYPES_PROP])?;
     let name = schema::string(&map, NAME, 1, 200)?.map(str::to_owned);
@@ -223,7 +222,7 @@ fn update_client(shared: &Shared, headers: &HeaderMap, id: &str, body: &[u8]) ->
     if let Some(g) = &grant_types {
         check_grants(g)?;
     }
-    let updated = change(shared, |registry| {
+    let updated = change(tenant, |registry| {
         let entry = registry
             .clients
             .iter_mut()
@@ -265,21 +264,21 @@ mod tests {
             update in support::json_body(KEYS),
             id in prop_oneof![Just("native-app".to_owned()), support::text()],
         ) {
-            let shared = support::tenant();
+            let tenant = support::tenant();
             let headers = support::management_headers();
-            if let Ok((_, client)) = create_client(&shared, &headers, &create) {
-                prop_assert!(shared.client(client["client_id"].as_str().unwrap()).is_some());
+            if let Ok((_, client)) = create_client(&tenant, &headers, &create) {
+                prop_assert!(tenant.client(client["client_id"].as_str().unwrap()).is_some());
             }
-            let _ = update_client(&shared, &headers, &id, &update);
+            let _ = update_client(&tenant, &headers, &id, &update);
         }
     }
 
     #[test]
     fn types_and_defaults() {
         assert!(confidential("resource_server") && confidential("non_interactive") && !confidential("native"));
-        assert_eq!(default_grants("resource_server"), [GRANT_FEDERATED]);
+        assert_eq!(default_grants("resource_server"), [GRANT_FEDERATED_CONNECTION]);
         assert!(check_grants(&["nope".into()]).is_err());
-        assert!(check_grants(&[GRANT_FEDERATED.into(), "authorization_code".into()]).is_ok());
+        assert!(check_grants(&[GRANT_FEDERATED_CONNECTION.into(), "authorization_code".into()]).is_ok());
         let c = ClientConfig {
             client_secret: Some("s".into()),
             ..ClientConfig::native("x")
