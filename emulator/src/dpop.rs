@@ -11,10 +11,10 @@ use p256::ecdsa::{Signature, VerifyingKey};
 use serde_json::{Map, Value};
 
 use crate::config::EmulatorConfig;
-use crate::errors::EmulatorError;
+use crate::errors::{EmulatorError, check_lifetimes};
 use crate::jose::jwk_thumbprint;
 use crate::tenant::{Realm, Tenant};
-use crate::util::{MAX_LIFETIME_SECS, b64url_decode, sha256_b64url};
+use crate::util::{b64url_decode, sha256_b64url};
 
 /// Name of the request header carrying a proof and of the response header carrying a nonce.
 pub(crate) const DPOP_HEADER: &str = "dpop";
@@ -215,7 +215,7 @@ fn check_claims(
 }
 
 /// Checks the DPoP settings: ES256 only, a nonce rotation of 1 s to
-/// [`MAX_LIFETIME_SECS`], an `iat` window up to it.
+/// `MAX_LIFETIME_SECS`, an `iat` window up to it.
 pub(crate) fn validate_config(config: &EmulatorConfig) -> Result<(), EmulatorError> {
     let dpop = &config.dpop;
     if dpop.allowed_algs.is_empty() || dpop.allowed_algs.iter().any(|a| a != "ES256") {
@@ -223,16 +223,10 @@ pub(crate) fn validate_config(config: &EmulatorConfig) -> Result<(), EmulatorErr
             "dpop.allowed_algs supports only \"ES256\"".into(),
         ));
     }
-    for (name, secs) in [
+    check_lifetimes(&[
         ("dpop.iat_leeway_secs", dpop.iat_leeway_secs),
         ("dpop.nonce_rotation_secs", dpop.nonce_rotation_secs),
-    ] {
-        if secs > MAX_LIFETIME_SECS {
-            return Err(EmulatorError::InvalidConfig(format!(
-                "{name} must be at most {MAX_LIFETIME_SECS} seconds"
-            )));
-        }
-    }
+    ])?;
     if dpop.nonce_rotation_secs == 0 {
         return Err(EmulatorError::InvalidConfig(
             "dpop.nonce_rotation_secs must be at least 1".into(),

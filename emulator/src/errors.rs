@@ -5,6 +5,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
+use crate::util::MAX_LIFETIME_SECS;
+
 /// Why the emulator could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum EmulatorError {
@@ -17,6 +19,16 @@ pub enum EmulatorError {
     /// The signing key could not be loaded or generated.
     #[error("signing key error: {0}")]
     Key(String),
+}
+
+/// Checks configured lifetimes (`(name, seconds)`) against [`MAX_LIFETIME_SECS`].
+pub(crate) fn check_lifetimes(lifetimes: &[(&str, u64)]) -> Result<(), EmulatorError> {
+    match lifetimes.iter().find(|(_, secs)| *secs > MAX_LIFETIME_SECS) {
+        Some((name, _)) => Err(EmulatorError::InvalidConfig(format!(
+            "{name} must be at most {MAX_LIFETIME_SECS} seconds"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// An OAuth error response in Auth0's shape. Descriptions never contain token values.

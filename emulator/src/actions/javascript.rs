@@ -198,13 +198,12 @@ mod tests {
         false
     }
 
-    /// A stand-in for a runner that starts a grandchild, reports its pid in `dir`, and hangs:
-    /// once the grandchild is known to exist, the run times out and the group is killed.
+    /// A stand-in for a runner (`sh`) that starts a grandchild (`sleep`) and hangs. Returns the
+    /// runner, once the grandchild exists (waiting for that event, not for an amount of time),
+    /// and the grandchild's pid.
     #[cfg(target_os = "linux")]
-    #[tokio::test]
-    async fn a_timed_out_run_is_killed_with_every_process_it_started() {
-        let dir = std::env::temp_dir().join(format!("emu-js-group-{}", crate::util::random_token(6)));
-        std::fs::create_dir_all(&dir).unwrap();
+    async fn runner_with_a_grandchild(dir: &Path) -> (Runner, String) {
+        std::fs::create_dir_all(dir).unwrap();
         let pid_file = dir.join("grandchild.pid");
         let script = format!(
             "sleep 300 & echo $! > {tmp} && mv {tmp} {pid}; exec sleep 300",
@@ -212,13 +211,20 @@ mod tests {
             pid = pid_file.display()
         );
         let runner = Runner::start(Path::new("/bin/sh"), &[OsStr::new("-c"), OsStr::new(&script)]).unwrap();
-        let leader = runner.group.unwrap().to_string();
-        // Wait for the event (the grandchild exists), not for an amount of time.
         while !pid_file.exists() {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let grandchild = std::fs::read_to_string(&pid_file).unwrap().trim().to_owned();
         assert!(!is_dead(&grandchild));
+        (runner, grandchild)
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn a_timed_out_run_is_killed_with_every_process_it_started() {
+        let dir = std::env::temp_dir().join(format!("emu-js-group-{}", crate::util::random_token(6)));
+        let (runner, grandchild) = runner_with_a_grandchild(&dir).await;
+        let leader = runner.group.unwrap().to_string();
         let result = runner.finish(String::new(), Duration::ZERO).await;
         assert_eq!(result, Err(JsFailure::TimedOut));
         assert!(wait_dead(&grandchild).await, "the Action's own process was killed too");
@@ -230,34 +236,9 @@ mod tests {
     #[tokio::test]
     async fn an_abandoned_run_is_killed_with_every_process_it_started() {
         let dir = std::env::temp_dir().join(format!("emu-js-drop-{}", crate::util::random_token(6)));
-        std::fs::create_dir_all(&dir).unwrap();
-        let pid_file = dir.join("grandchild.pid");
-        let script = format!(
-            "sleep 300 & echo $! > {tmp} && mv {tmp} {pid}; exec sleep 300",
-            tmp = dir.join("pid.tmp").display(),
-            pid = pid_file.display()
-        );
-        let runner = Runner::start(Path::new("/bin/sh"), &[OsStr::new("-c"), OsStr::new(&script)]).unwrap();
-        while !pid_file.exists() {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        let grandchild = std::fs::read_to_string(&pid_file).unwrap().trim().to_owned();
+        let (runner, grandchild) = runner_with_a_grandchild(&dir).await;
         drop(runner);
         assert!(wait_dead(&grandchild).await);
         std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn output_parsing() {
-        let ok = format!("noise\n{RESULT_MARK}{{\"ok\":true,\"ops\":[{{\"op\":\"x\"}}]}}\n");
-        assert_eq!(parse_output(ok.as_bytes()).unwrap().len(), 1);
-        let threw = format!("{RESULT_MARK}{{\"ok\":false,\"error\":\"threw\",\"name\":\"TypeError\"}}\n");
-        assert_eq!(
-            parse_output(threw.as_bytes()),
-            Err(JsFailure::Threw(Some("TypeError".into())))
-        );
-        let odd = format!("{RESULT_MARK}{{\"ok\":false,\"error\":\"threw\",\"name\":\"a b\"}}\n");
-        assert_eq!(parse_output(odd.as_bytes()), Err(JsFailure::Threw(None)));
-        assert_eq!(parse_output(b""), Err(JsFailure::NoResult));
     }
 }

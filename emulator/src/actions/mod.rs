@@ -28,7 +28,7 @@ use crate::action_api::{
     Outcome, RESTRICTED_CLAIMS,
 };
 use crate::config::{ActionConfig, EmulatorConfig};
-use crate::errors::{EmulatorError, OAuthError};
+use crate::errors::{EmulatorError, OAuthError, check_lifetimes};
 use crate::tenant::{ActionRegistry, Implementation, RegisteredAction};
 
 /// Checks one Action's configuration: an id of 1 to 36 characters, exactly one
@@ -69,13 +69,7 @@ pub(crate) fn validate_config(config: &EmulatorConfig) -> Result<(), EmulatorErr
             "action_timeout_ms must be at least 1".into(),
         ));
     }
-    if config.action_timeout_ms / 1000 > crate::util::MAX_LIFETIME_SECS {
-        return Err(EmulatorError::InvalidConfig(format!(
-            "action_timeout_ms / 1000 must be at most {} seconds",
-            crate::util::MAX_LIFETIME_SECS
-        )));
-    }
-    Ok(())
+    check_lifetimes(&[("action_timeout_ms / 1000", config.action_timeout_ms / 1000)])
 }
 
 /// Startup checks for JavaScript Actions given as files: the files are readable and Node.js

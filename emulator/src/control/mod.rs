@@ -166,6 +166,13 @@ mod tests {
         "headers",
         "body",
         "Retry-After",
+        "user_id",
+        "connection",
+        "scopes",
+        "access_token_lifetime_secs",
+        "login_hint",
+        "client_id",
+        "keep_previous",
     ];
 
     proptest! {
@@ -174,18 +181,26 @@ mod tests {
         /// Any body, to every control endpoint that takes one: a 2xx or a 400, never a panic
         /// (an absurd `expires_in` used to panic while holding the store lock).
         #[test]
-        fn prop_any_control_body_is_answered(body in support::json_body(KEYS), endpoint in 0..3usize) {
+        fn prop_any_control_body_is_answered(body in support::json_body(KEYS), endpoint in 0..7usize) {
             let tenant = support::tenant();
             let body = Bytes::from(body);
             let response = support::block_on(async move {
                 match endpoint {
                     0 => native_social::apple_code(State(tenant), body).await,
                     1 => native_social::facebook_token(State(tenant), body).await,
-                    _ => faults::queue_response(State(tenant), body).await,
+                    2 => faults::queue_response(State(tenant), body).await,
+                    3 => faults::queue_management_response(State(tenant), body).await,
+                    4 => token_vault::connect(State(tenant), body).await,
+                    5 => token_vault::revoke(State(tenant), body).await,
+                    _ => token_vault::enable_connection(State(tenant), body).await,
                 }
             });
             let status = response.status();
-            prop_assert!(status.is_success() || status == StatusCode::BAD_REQUEST, "{status}");
+            // 404: a revoke that found nothing to revoke.
+            prop_assert!(
+                status.is_success() || status == StatusCode::BAD_REQUEST || status == StatusCode::NOT_FOUND,
+                "{status}"
+            );
         }
 
         #[test]

@@ -123,38 +123,3 @@ pub(super) async fn accounts(State(tenant): State<AppState>, Path(user_id): Path
     let accounts: Vec<_> = tenant.vault.accounts_of(&user_id).iter().map(account_json).collect();
     Json(json!({ "accounts": accounts }))
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::proptest_support as support;
-    use proptest::prelude::*;
-
-    const KEYS: &[&str] = &[
-        "user_id",
-        "connection",
-        "scopes",
-        "access_token_lifetime_secs",
-        "login_hint",
-        "client_id",
-    ];
-
-    proptest! {
-        #![proptest_config(support::config())]
-
-        #[test]
-        fn prop_any_vault_control_body_is_answered(body in support::json_body(KEYS), endpoint in 0..3usize) {
-            let tenant = support::tenant();
-            let body = Bytes::from(body);
-            let response = support::block_on(async move {
-                match endpoint {
-                    0 => connect(State(tenant), body).await,
-                    1 => revoke(State(tenant), body).await,
-                    _ => enable_connection(State(tenant), body).await,
-                }
-            });
-            let status = response.status();
-            prop_assert!(status.is_success() || status.is_client_error(), "{status}");
-        }
-    }
-}

@@ -30,27 +30,19 @@ use crate::client_auth::{self, AuthMethod};
 use crate::config::EmulatorConfig;
 use crate::dpop::{self, DPOP_NONCE_HEADER, DpopFailure, Expected, ValidProof};
 use crate::errors::EmulatorError;
-use crate::errors::{OAuthError, no_store};
+use crate::errors::{OAuthError, check_lifetimes, no_store};
 use crate::form::Params;
 use crate::tenant::{AppState, Realm, Tenant};
-use crate::util::MAX_LIFETIME_SECS;
 
 /// Header with the end user's IP, set by servers that call Auth0 on the user's behalf.
 const FORWARDED_FOR: &str = "auth0-forwarded-for";
 
 /// Checks the lifetimes of the tokens the endpoint issues.
 pub(crate) fn validate_config(config: &EmulatorConfig) -> Result<(), EmulatorError> {
-    for (name, secs) in [
+    check_lifetimes(&[
         ("access_token_lifetime_secs", config.access_token_lifetime_secs),
         ("id_token_lifetime_secs", config.id_token_lifetime_secs),
-    ] {
-        if secs > MAX_LIFETIME_SECS {
-            return Err(EmulatorError::InvalidConfig(format!(
-                "{name} must be at most {MAX_LIFETIME_SECS} seconds"
-            )));
-        }
-    }
-    Ok(())
+    ])
 }
 
 /// The end user's IP: `auth0-forwarded-for` (first entry) when an authenticated (confidential)
