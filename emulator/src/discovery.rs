@@ -15,6 +15,8 @@ pub(crate) fn metadata(tenant: &Tenant) -> Value {
         "token_endpoint": format!("{base}/oauth/token"),
         "userinfo_endpoint": tenant.userinfo_url(),
         "jwks_uri": format!("{base}/.well-known/jwks.json"),
+        "revocation_endpoint": format!("{base}/oauth/revoke"),
+        "revocation_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic", "private_key_jwt"],
         "grant_types_supported": [GRANT_TOKEN_EXCHANGE, GRANT_REFRESH_TOKEN, GRANT_FEDERATED_CONNECTION, GRANT_CLIENT_CREDENTIALS],
         "response_types_supported": ["token"],
         "subject_types_supported": ["public"],

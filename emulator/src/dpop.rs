@@ -214,6 +214,19 @@ fn check_claims(
     Ok(())
 }
 
+/// Checks that a request presenting a token bound to the key `bound` (its `cnf.jkt`) carries
+/// a proof made with that key; the error is the `invalid_dpop_proof` description, naming the
+/// token as `what` (e.g. "refresh token").
+pub(crate) fn check_binding(bound: Option<&str>, proof: Option<&ValidProof>, what: &str) -> Result<(), String> {
+    match (bound, proof) {
+        (Some(_), None) => Err(format!("DPoP proof is required: the {what} is DPoP-bound")),
+        (Some(bound), Some(proof)) if bound != proof.jkt => {
+            Err(format!("DPoP proof key does not match the key the {what} is bound to"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Checks the DPoP settings: ES256 only, a nonce rotation of 1 s to
 /// `MAX_LIFETIME_SECS`, an `iat` window up to it.
 pub(crate) fn validate_config(config: &EmulatorConfig) -> Result<(), EmulatorError> {

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use axum::http::{HeaderMap, header};
+
 use crate::errors::OAuthError;
 
 /// The form parameters of a token request; empty values count as absent (RFC 6749 §3.2).
@@ -10,6 +12,24 @@ use crate::errors::OAuthError;
 pub(crate) struct Params(HashMap<String, String>);
 
 impl Params {
+    /// The parameters of a request body, which must be `application/x-www-form-urlencoded`.
+    pub(crate) fn from_request(headers: &HeaderMap, body: &[u8]) -> Result<Self, OAuthError> {
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default();
+        let is_form = content_type
+            .split(';')
+            .next()
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+        if !is_form {
+            return Err(OAuthError::invalid_request(
+                "Content-Type must be application/x-www-form-urlencoded",
+            ));
+        }
+        Self::parse(body)
+    }
+
     /// Parses `application/x-www-form-urlencoded`; a repeated parameter is an error.
     pub(crate) fn parse(body: &[u8]) -> Result<Self, OAuthError> {
         let mut map = HashMap::new();

@@ -11,8 +11,11 @@
 //!   native Google sign-in runs offline through a sample Action and a test Google issuer.
 //! * **Token Vault**: a backend's Custom API Client trades the Auth0 token its API received for
 //!   the user's token at an external provider (simulated, with a fake Google Calendar API).
-//! * **Refresh token** and **client credentials** grants (the latter also for Management API
-//!   tokens), with the `credentials-exchange` Actions.
+//! * **Refresh tokens**: DPoP-bound for public clients, rotating with reuse detection for clients
+//!   that ask for it, revoked through `POST /oauth/revoke` (RFC 7009); the tenant's signing key
+//!   can be rotated, to test a client's JWKS refetch.
+//! * The **client credentials** grant (also for Management API tokens), with the
+//!   `credentials-exchange` Actions.
 //! * **DPoP** (RFC 9449) on all of them and at `/userinfo`: proofs, nonces, bound tokens.
 //! * The **Management API** parts these flows need (token exchange profiles, resource servers,
 //!   clients, client grants), optionally kept in a state file.
@@ -36,7 +39,8 @@
 //!    `client_auth` (client authentication, `private_key_jwt`), `dpop` (proof validation,
 //!    nonces), `actions` (running Actions).
 //! 4. **Endpoint families**: `token_endpoint` (`/oauth/token` and its grants: `native_social`,
-//!    `custom_token_exchange`, `token_vault`, `refresh_token`, `client_credentials`),
+//!    `custom_token_exchange`, `token_vault`, `refresh_token`, `client_credentials`; and
+//!    `/oauth/revoke`),
 //!    `userinfo`, `discovery` (OpenID configuration, JWKS), `management` (`/api/v2/`),
 //!    `token_vault` (the simulated provider's API), `control` (`/emulator/...`).
 //! 5. **The server**: `server` ([`Emulator`]: binds, routes, checks the `Host`, validates the
@@ -101,13 +105,13 @@ pub use config::{
     DEFAULT_PROVIDER_TOKEN_LIFETIME_SECS, DpopConfig, EmulatorConfig, FEDERATED_CONNECTION_TOKEN_TYPE,
     GOOGLE_CONNECTION, GRANT_CLIENT_CREDENTIALS, GRANT_FEDERATED_CONNECTION, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE,
     ISSUED_ACCESS_TOKEN_TYPE, MANAGEMENT_API_AUDIENCE_PLACEHOLDER, MANAGEMENT_SCOPES, MANAGEMENT_TOKEN_LIFETIME_SECS,
-    PROFILE_TYPE_CUSTOM_AUTHENTICATION, PublicKeyCredential, SAMPLE_API_AUDIENCE, SAMPLE_BLOCKED_USER,
-    SAMPLE_CLIENT_ID, SAMPLE_DISABLED_CONNECTION, SAMPLE_DPOP_REQUIRED_CLIENT_ID, SAMPLE_FACEBOOK_USER,
-    SAMPLE_GOOGLE_ACTION_ID, SAMPLE_GOOGLE_SUBJECT_TOKEN_TYPE, SAMPLE_LIMITED_MANAGEMENT_CLIENT_ID,
-    SAMPLE_LIMITED_MANAGEMENT_CLIENT_SECRET, SAMPLE_MANAGEMENT_CLIENT_ID, SAMPLE_MANAGEMENT_CLIENT_SECRET,
-    SAMPLE_MFA_USER, SAMPLE_NO_EXCHANGE_CLIENT_ID, SAMPLE_NO_VAULT_CLIENT_ID, SAMPLE_NO_VAULT_CLIENT_SECRET,
-    SAMPLE_VAULT_API_AUDIENCE, SAMPLE_VAULT_CLIENT_ID, SAMPLE_VAULT_CLIENT_SECRET, TokenExchangeProfileConfig,
-    UserConfig,
+    PROFILE_TYPE_CUSTOM_AUTHENTICATION, PublicKeyCredential, RefreshTokenConfig, RotationType, SAMPLE_API_AUDIENCE,
+    SAMPLE_BLOCKED_USER, SAMPLE_CLIENT_ID, SAMPLE_DISABLED_CONNECTION, SAMPLE_DPOP_REQUIRED_CLIENT_ID,
+    SAMPLE_FACEBOOK_USER, SAMPLE_GOOGLE_ACTION_ID, SAMPLE_GOOGLE_SUBJECT_TOKEN_TYPE,
+    SAMPLE_LIMITED_MANAGEMENT_CLIENT_ID, SAMPLE_LIMITED_MANAGEMENT_CLIENT_SECRET, SAMPLE_MANAGEMENT_CLIENT_ID,
+    SAMPLE_MANAGEMENT_CLIENT_SECRET, SAMPLE_MFA_USER, SAMPLE_NO_EXCHANGE_CLIENT_ID, SAMPLE_NO_VAULT_CLIENT_ID,
+    SAMPLE_NO_VAULT_CLIENT_SECRET, SAMPLE_ROTATING_CLIENT_ID, SAMPLE_VAULT_API_AUDIENCE, SAMPLE_VAULT_CLIENT_ID,
+    SAMPLE_VAULT_CLIENT_SECRET, TokenExchangeProfileConfig, UserConfig,
 };
 pub use errors::EmulatorError;
 pub use faults::CannedResponse;

@@ -276,6 +276,46 @@ pub struct ClientConfig {
     /// Public keys for `private_key_jwt` client authentication. A client with credentials
     /// must authenticate (with a signed client assertion, or its secret if it has one).
     pub private_key_jwt_credentials: Vec<PublicKeyCredential>,
+    /// Refresh token settings (Auth0's `refresh_token` of a client): rotation and its reuse
+    /// interval. Default: non-rotating.
+    pub refresh_token: RefreshTokenConfig,
+}
+
+/// Whether a client's refresh tokens rotate (Auth0's `refresh_token.rotation_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum RotationType {
+    /// The refresh token can be exchanged any number of times (Auth0's default).
+    #[default]
+    #[serde(rename = "non-rotating")]
+    NonRotating,
+    /// Each exchange returns a new refresh token and retires the one exchanged; reusing a
+    /// retired token (outside the reuse interval) revokes the whole family.
+    #[serde(rename = "rotating")]
+    Rotating,
+}
+
+/// A client's refresh token settings, named as in Auth0's Management API. Expiration
+/// (`expiration_type`, lifetimes) is not emulated: refresh tokens live until revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RefreshTokenConfig {
+    /// `rotating` or `non-rotating` (the default).
+    pub rotation_type: RotationType,
+    /// Reuse interval, in seconds: how long after a rotation the token just exchanged may be
+    /// exchanged again (concurrent requests, a lost response) without triggering reuse
+    /// detection; each such exchange returns another refresh token of the family. Only the
+    /// latest retired token qualifies. Default `0`.
+    pub leeway: u64,
+}
+
+impl RefreshTokenConfig {
+    /// Rotating refresh tokens with a reuse interval of `leeway` seconds.
+    pub fn rotating(leeway: u64) -> Self {
+        Self {
+            rotation_type: RotationType::Rotating,
+            leeway,
+        }
+    }
 }
 
 impl Default for ClientConfig {
@@ -297,6 +337,7 @@ impl ClientConfig {
             app_type: None,
             resource_server_identifier: None,
             private_key_jwt_credentials: Vec::new(),
+            refresh_token: RefreshTokenConfig::default(),
         }
     }
 
@@ -461,7 +502,8 @@ mod tests {
                 "calendar-backend",
                 "calendar-backend-no-vault",
                 "management-client",
-                "limited-management-client"
+                "limited-management-client",
+                "rotating-app"
             ]
         );
         assert!(c.clients[5].allows_grant(GRANT_CLIENT_CREDENTIALS));
@@ -478,7 +520,7 @@ mod tests {
     fn json_fills_defaults_and_rejects_unknown_fields() {
         let c = EmulatorConfig::from_json(r#"{"brute_force_threshold": 2}"#).unwrap();
         assert_eq!(c.brute_force_threshold, 2);
-        assert_eq!(c.clients.len(), 7);
+        assert_eq!(c.clients.len(), 8);
         assert!(EmulatorConfig::from_json(r#"{"brute_force_treshold": 2}"#).is_err());
         let c = EmulatorConfig::from_json(r#"{"clients":[{"client_id":"x"}]}"#).unwrap();
         assert!(c.clients[0].allows_grant(GRANT_TOKEN_EXCHANGE));

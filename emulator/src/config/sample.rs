@@ -11,6 +11,9 @@ use crate::google::{GOOGLE_JWKS_PATH, SAMPLE_GOOGLE_CLIENT_ID};
 pub const SAMPLE_CLIENT_ID: &str = "native-app";
 /// Client id of the sample tenant's client that lacks the token-exchange grant.
 pub const SAMPLE_NO_EXCHANGE_CLIENT_ID: &str = "no-exchange-app";
+/// Client id of the sample tenant's public native client whose refresh tokens rotate
+/// (`refresh_token.rotation_type` `rotating`, no reuse interval).
+pub const SAMPLE_ROTATING_CLIENT_ID: &str = "rotating-app";
 /// Client id of the sample tenant's native client that requires DPoP.
 pub const SAMPLE_DPOP_REQUIRED_CLIENT_ID: &str = "dpop-required-app";
 /// Identifier (audience) of the sample tenant's API.
@@ -87,6 +90,11 @@ impl Default for EmulatorConfig {
                     SAMPLE_LIMITED_MANAGEMENT_CLIENT_ID,
                     SAMPLE_LIMITED_MANAGEMENT_CLIENT_SECRET,
                 ),
+                ClientConfig {
+                    name: "Rotating App".to_owned(),
+                    refresh_token: RefreshTokenConfig::rotating(0),
+                    ..ClientConfig::native(SAMPLE_ROTATING_CLIENT_ID)
+                },
             ],
             apis: vec![
                 ApiConfig {

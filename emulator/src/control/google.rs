@@ -9,31 +9,14 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{bad_request, optional_body};
+use super::{bad_request, optional_body, rotate_key_ring};
 use crate::google::GoogleIdToken;
-use crate::jose::Signer;
 use crate::tenant::AppState;
 use crate::util::requested_secs;
 
-#[derive(Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct RotateRequest {
-    keep_previous: Option<bool>,
-}
-
+/// `POST /emulator/google/rotate-signing-key`: a new key for the test Google issuer.
 pub(super) async fn rotate_signing_key(State(tenant): State<AppState>, body: Bytes) -> Response {
-    let req: RotateRequest = match optional_body(&body) {
-        Ok(r) => r,
-        Err(e) => return bad_request(e),
-    };
-    let keep = req.keep_previous.unwrap_or(true);
-    let rotated =
-        tokio::task::spawn_blocking(move || Signer::new(None, true).map(|key| tenant.google_keys().rotate(key, keep)))
-            .await;
-    match rotated {
-        Ok(Ok(kid)) => Json(json!({ "kid": kid })).into_response(),
-        _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    }
+    rotate_key_ring(body, move |key, keep| tenant.google_keys().rotate(key, keep)).await
 }
 
 /// `GET /emulator/google/jwks.json`: public keys, served without a credential like Google's.

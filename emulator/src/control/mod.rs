@@ -24,6 +24,7 @@ use serde_json::json;
 use crate::access_tokens;
 use crate::config::EmulatorConfig;
 use crate::errors::EmulatorError;
+use crate::jose::Signer;
 use crate::tenant::{AppState, Tenant};
 
 /// The `/emulator` routes (nested by the server).
@@ -40,6 +41,7 @@ pub(crate) fn router(tenant: AppState) -> Router<AppState> {
             post(faults::queue_management_response).delete(faults::clear_management_responses),
         )
         .route("/dpop/rotate-nonces", post(rotate_nonces))
+        .route("/rotate-signing-key", post(rotate_signing_key))
         .route("/brute-force", delete(reset_brute_force))
         .route("/users/{user_id}", get(user))
         .route("/google/id-tokens", post(google::mint_id_token))
@@ -121,6 +123,37 @@ fn optional_body<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, String
         return Ok(T::default());
     }
     json_body(body)
+}
+
+/// The body of the key rotation endpoints.
+#[derive(Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RotateRequest {
+    /// Keep publishing (and accepting) the previous keys (default `true`).
+    keep_previous: Option<bool>,
+}
+
+/// Rotates a key ring with `rotate(new key, keep_previous)` (key generation runs on a blocking
+/// thread); answers `{"kid": "<new kid>"}`.
+async fn rotate_key_ring(
+    body: axum::body::Bytes,
+    rotate: impl FnOnce(Signer, bool) -> String + Send + 'static,
+) -> Response {
+    let req: RotateRequest = match optional_body(&body) {
+        Ok(r) => r,
+        Err(e) => return bad_request(e),
+    };
+    let keep = req.keep_previous.unwrap_or(true);
+    let rotated = tokio::task::spawn_blocking(move || Signer::new(None, true).map(|key| rotate(key, keep))).await;
+    match rotated {
+        Ok(Ok(kid)) => Json(json!({ "kid": kid })).into_response(),
+        _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// `POST /emulator/rotate-signing-key`: a new tenant signing key (a new `kid` in the JWKS).
+async fn rotate_signing_key(State(tenant): State<AppState>, body: axum::body::Bytes) -> Response {
+    rotate_key_ring(body, move |key, keep| tenant.signer.rotate(key, keep)).await
 }
 
 async fn health() -> Json<serde_json::Value> {

@@ -8,16 +8,17 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-use super::errors::ApiError;
+use super::errors::{ApiError, json_type};
 use super::schema::{self, ObjectId, Prop};
 use super::{authorize, change, respond};
 use crate::config::{
     ClientConfig, GRANT_CLIENT_CREDENTIALS, GRANT_FEDERATED_CONNECTION, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE,
+    RefreshTokenConfig, RotationType,
 };
 use crate::tenant::{AppState, Tenant};
-use crate::util::{random_alnum, random_token};
+use crate::util::{MAX_LIFETIME_SECS, random_alnum, random_token};
 
 /// Application types the API accepts.
 const APP_TYPES: &[&str] = &["native", "spa", "regular_web", "non_interactive", "resource_server"];
@@ -53,10 +54,53 @@ const GRANT_TYPES_PROP: Prop = Prop {
     name: "grant_types",
     description: "List of grant types supported for this application.",
 };
+const REFRESH_TOKEN: Prop = Prop {
+    name: "refresh_token",
+    description: "Refresh token configuration",
+};
 const RESOURCE_SERVER_IDENTIFIER: Prop = Prop {
     name: "resource_server_identifier",
     description: "The identifier of the resource server that this client is linked to.",
 };
+
+/// Members of Auth0's `refresh_token` object the emulator accepts; only `rotation_type` and
+/// `leeway` take effect (refresh tokens do not expire here).
+const REFRESH_TOKEN_MEMBERS: &[&str] = &[
+    "rotation_type",
+    "leeway",
+    "expiration_type",
+    "token_lifetime",
+    "infinite_token_lifetime",
+    "idle_token_lifetime",
+    "infinite_idle_token_lifetime",
+];
+
+/// The `refresh_token` member of a body, if present.
+fn refresh_token_config(map: &Map<String, Value>) -> Result<Option<RefreshTokenConfig>, ApiError> {
+    let Some(value) = map.get(REFRESH_TOKEN.name) else {
+        return Ok(None);
+    };
+    let Value::Object(object) = value else {
+        return Err(REFRESH_TOKEN.error(format!("Expected type object but found type {}", json_type(value))));
+    };
+    if let Some(k) = object.keys().find(|k| !REFRESH_TOKEN_MEMBERS.contains(&k.as_str())) {
+        return Err(REFRESH_TOKEN.error(format!("Additional properties not allowed: {k}")));
+    }
+    let rotation_type = match object.get("rotation_type") {
+        None => RotationType::NonRotating,
+        Some(Value::String(s)) if s == "rotating" => RotationType::Rotating,
+        Some(Value::String(s)) if s == "non-rotating" => RotationType::NonRotating,
+        Some(other) => return Err(REFRESH_TOKEN.error(format!("No enum match for: {other}"))),
+    };
+    let leeway = match object.get("leeway") {
+        None => 0,
+        Some(v) => v
+            .as_u64()
+            .filter(|l| *l <= MAX_LIFETIME_SECS)
+            .ok_or_else(|| REFRESH_TOKEN.error(format!("leeway must be an integer from 0 to {MAX_LIFETIME_SECS}")))?,
+    };
+    Ok(Some(RefreshTokenConfig { rotation_type, leeway }))
+}
 
 /// Whether an application type is confidential (has a secret).
 fn confidential(app_type: &str) -> bool {
@@ -94,6 +138,11 @@ pub(crate) fn to_json(client: &ClientConfig, with_secret: bool) -> Value {
     if let Some(rs) = &client.resource_server_identifier {
         body["resource_server_identifier"] = json!(rs);
     }
+    body["refresh_token"] = json!({
+        "rotation_type": client.refresh_token.rotation_type,
+        "leeway": client.refresh_token.leeway,
+        "expiration_type": "non-expiring",
+    });
     if with_secret {
         if let Some(secret) = &client.client_secret {
             body["client_secret"] = json!(secret);
@@ -129,6 +178,7 @@ fn create_client(tenant: &Tenant, headers: &HeaderMap, body: &[u8]) -> Result<(S
             APP_TYPE,
             GRANT_TYPES_PROP,
             RESOURCE_SERVER_IDENTIFIER,
+            REFRESH_TOKEN,
         ],
     )?;
     schema::required(&map, &[NAME])?;
@@ -145,6 +195,7 @@ fn create_client(tenant: &Tenant, headers: &HeaderMap, body: &[u8]) -> Result<(S
     }
     let grant_types = schema::strings(&map, GRANT_TYPES_PROP)?.unwrap_or_else(|| default_grants(&app_type));
     check_grants(&grant_types)?;
+    let refresh_token = refresh_token_config(&map)?.unwrap_or_default();
     let resource_server_identifier = schema::string(&map, RESOURCE_SERVER_IDENTIFIER, 1, 600)?.map(str::to_owned);
     match (&*app_type, &resource_server_identifier) {
         ("resource_server", None) => {
@@ -172,6 +223,7 @@ fn create_client(tenant: &Tenant, headers: &HeaderMap, body: &[u8]) -> Result<(S
         client_secret: confidential(&app_type).then(|| random_token(48)),
         app_type: Some(app_type),
         resource_server_identifier,
+        refresh_token,
         ..ClientConfig::default()
     };
     change(tenant, |registry| {
@@ -212,7 +264,8 @@ pub(super) async fn update(
 fn update_client(tenant: &Tenant, headers: &HeaderMap, id: &str, body: &[u8]) -> Result<(StatusCode, Value), ApiError> {
     authorize(tenant, headers, &["update:clients"])?;
     let map = schema::object(body)?;
-    schema::only(&map, &[NAME, DESCRIPTION, GRANT_TYPES_PROP])?;
+    schema::only(&map, &[NAME, DESCRIPTION, GRANT_TYPES_PROP, REFRESH_TOKEN])?;
+    let refresh_token = refresh_token_config(&map)?;
     let name = schema::string(&map, NAME, 1, 200)?.map(str::to_owned);
     if name.as_deref().is_some_and(|n| n.contains(['<', '>'])) {
         return Err(NAME.error("String does not match pattern: ^[^<>]+$"));
@@ -235,6 +288,9 @@ fn update_client(tenant: &Tenant, headers: &HeaderMap, id: &str, body: &[u8]) ->
         if let Some(grant_types) = grant_types {
             client.grant_types = grant_types;
         }
+        if let Some(refresh_token) = refresh_token {
+            client.refresh_token = refresh_token;
+        }
         *entry = Arc::new(client.clone());
         Ok(client)
     })?;
@@ -253,6 +309,9 @@ mod tests {
         "app_type",
         "grant_types",
         "resource_server_identifier",
+        "refresh_token",
+        "rotation_type",
+        "leeway",
     ];
 
     proptest! {

@@ -19,6 +19,7 @@ use crate::{control, discovery, management, token_endpoint, token_vault, userinf
 pub(super) fn router(tenant: AppState) -> Router {
     Router::new()
         .route("/oauth/token", post(token_endpoint::token))
+        .route("/oauth/revoke", post(token_endpoint::revoke))
         .route("/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
         .route("/.well-known/jwks.json", get(discovery::jwks))
         .route(

@@ -109,6 +109,19 @@ impl Emulator {
     }
 }
 
+/// Signing keys.
+impl Emulator {
+    /// Rotates the tenant's signing key: a new RSA key with a new `kid` signs every token from
+    /// now on and is published first in the JWKS; the previous keys stay published (and tokens
+    /// they signed stay valid here) when `keep_previous`, else they are dropped. Returns the
+    /// new `kid`. For testing a client's JWKS refetch on an unknown `kid`. Generating the key
+    /// takes a few hundred ms.
+    pub fn rotate_signing_key(&self, keep_previous: bool) -> Result<String, EmulatorError> {
+        let key = Signer::new(None, true)?;
+        Ok(self.tenant.signer.rotate(key, keep_previous))
+    }
+}
+
 /// The Management API.
 impl Emulator {
     /// A management token (audience `{base_url}/api/v2/`, every Management API scope, valid

@@ -1,7 +1,7 @@
 //! The tenant: everything the emulator remembers, shared by every request handler. Its
 //! configuration and clock, signing keys, the registered clients, APIs, client grants and
 //! token exchange profiles ([`Registry`]), the users and what was minted or issued
-//! ([`Store`]), DPoP nonces and `jti`s ([`dpop::DpopMemory`]), Token Vault's connections,
+//! ([`Store`]; refresh token families in [`refresh_tokens`]), DPoP nonces and `jti`s ([`dpop::DpopMemory`]), Token Vault's connections,
 //! accounts and simulated provider ([`token_vault::Vault`]), and the Actions
 //! ([`actions::ActionRegistry`]).
 //!
@@ -12,6 +12,7 @@ mod actions;
 mod brute_force;
 mod dpop;
 mod native_social;
+mod refresh_tokens;
 mod registry;
 mod store;
 pub(crate) mod token_vault;
@@ -21,8 +22,9 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLoc
 
 pub(crate) use actions::{ActionRegistry, Implementation, JsSource, RegisteredAction};
 pub(crate) use dpop::{DpopMemory, Realm};
+pub(crate) use refresh_tokens::{RefreshRecord, Rotation};
 pub(crate) use registry::{Registry, effective_audience};
-pub(crate) use store::{RefreshRecord, Store};
+pub(crate) use store::Store;
 
 use crate::config::{ApiConfig, ClientConfig, EmulatorConfig};
 use crate::errors::EmulatorError;

@@ -5,19 +5,9 @@ use std::collections::{HashMap, VecDeque};
 
 use super::brute_force::FailureCounters;
 use super::native_social::{AppleCodeRecord, FacebookRecord};
+use super::refresh_tokens::RefreshTokens;
 use crate::config::UserConfig;
 use crate::faults::CannedResponse;
-
-/// A refresh token as the server remembers it.
-#[derive(Debug, Clone)]
-pub(crate) struct RefreshRecord {
-    pub(crate) client_id: String,
-    pub(crate) user_id: String,
-    pub(crate) audience: Option<String>,
-    pub(crate) scopes: Vec<String>,
-    /// Thumbprint of the DPoP key the token is bound to (public clients).
-    pub(crate) jkt: Option<String>,
-}
 
 /// Mutable tenant data.
 #[derive(Debug, Default)]
@@ -25,7 +15,7 @@ pub(crate) struct Store {
     pub(crate) users: HashMap<String, UserConfig>,
     pub(crate) apple_codes: HashMap<String, AppleCodeRecord>,
     pub(crate) facebook_tokens: HashMap<String, FacebookRecord>,
-    pub(crate) refresh_tokens: HashMap<String, RefreshRecord>,
+    pub(crate) refresh_tokens: RefreshTokens,
     /// Consecutive failed exchanges per end-user IP.
     pub(crate) failures: FailureCounters,
     /// Canned responses for the next `/oauth/token` requests (FIFO).

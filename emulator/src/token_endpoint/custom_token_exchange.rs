@@ -18,6 +18,7 @@ use super::{TokenRequest, resolve_audience, resolve_scopes};
 use crate::access_tokens;
 use crate::action_api::{ActionTrigger, Outcome, UserChoice};
 use crate::actions::{self, custom_claims, denial_error};
+use crate::client_auth::AuthMethod;
 use crate::config::{ApiConfig, ClientConfig, GRANT_REFRESH_TOKEN, ISSUED_ACCESS_TOKEN_TYPE, UserConfig};
 use crate::errors::OAuthError;
 use crate::tenant::Tenant;
@@ -280,6 +281,7 @@ pub(super) async fn exchange(req: &TokenRequest<'_>) -> Result<Value, OAuthError
             scopes: &scopes,
             jkt: req.proof.map(|p| p.jkt.as_str()),
             refresh_token_allowed: act.is_none() && req.client.allows_grant(GRANT_REFRESH_TOKEN),
+            public_client: req.client_auth == AuthMethod::None,
             token_exchange: true,
         },
         &access_claims,

@@ -19,6 +19,8 @@ pub(crate) struct Issue<'a> {
     pub(crate) jkt: Option<&'a str>,
     /// Issue a refresh token when `offline_access` was granted.
     pub(crate) refresh_token_allowed: bool,
+    /// The client is public (did not authenticate): its refresh token is bound to `jkt`.
+    pub(crate) public_client: bool,
     /// Add `issued_token_type` (RFC 8693 responses).
     pub(crate) token_exchange: bool,
 }
@@ -80,18 +82,11 @@ pub(crate) fn issue_with_claims(
         body["id_token"] = json!(tenant.signer.sign("JWT", &Value::Object(id)));
     }
     if req.refresh_token_allowed && has(req.scopes, "offline_access") {
-        let token = random_token(32);
-        tenant.store().refresh_tokens.insert(
-            token.clone(),
-            RefreshRecord {
-                client_id: req.client_id.to_owned(),
-                user_id: req.user.user_id.clone(),
-                audience: req.audience.map(str::to_owned),
-                scopes: req.scopes.to_vec(),
-                jkt: req.jkt.map(str::to_owned),
-            },
-        );
-        body["refresh_token"] = json!(token);
+        // RFC 9449 §5: a public client's refresh token is bound to its DPoP key; a
+        // confidential client's is bound to the client, which authenticates to use it.
+        let jkt = req.jkt.filter(|_| req.public_client);
+        let record = RefreshRecord::new(req.client_id, &req.user.user_id, req.audience, req.scopes, jkt);
+        body["refresh_token"] = json!(tenant.store().refresh_tokens.issue(record));
     }
     if req.token_exchange {
         body["issued_token_type"] = json!(ISSUED_ACCESS_TOKEN_TYPE);

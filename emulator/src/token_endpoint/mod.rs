@@ -12,19 +12,21 @@ mod grants;
 mod issue;
 mod native_social;
 mod refresh_token;
+mod revocation;
 mod token_vault;
 
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use grants::Grant;
 pub(crate) use grants::{TokenRequest, resolve_audience, resolve_scopes};
 use issue::{Issue, issue, issue_with_claims};
+pub(crate) use revocation::revoke;
 
 use crate::client_auth::{self, AuthMethod};
 use crate::config::EmulatorConfig;
@@ -104,20 +106,7 @@ async fn process(
     body: &[u8],
     peer: SocketAddr,
 ) -> Result<Value, OAuthError> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default();
-    let is_form = content_type
-        .split(';')
-        .next()
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
-    if !is_form {
-        return Err(OAuthError::invalid_request(
-            "Content-Type must be application/x-www-form-urlencoded",
-        ));
-    }
-    let params = Params::parse(body)?;
+    let params = Params::from_request(headers, body)?;
     let grant_type = params.require("grant_type")?;
     let grant = Grant::parse(grant_type).ok_or_else(|| OAuthError::unsupported_grant_type(grant_type))?;
     let authenticated = client_auth::authenticate(tenant, headers, &params)?;
@@ -177,6 +166,8 @@ fn validate_proof(tenant: &Tenant, headers: &HeaderMap, uri: &Uri) -> Result<Opt
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
+
+    use axum::http::header;
 
     use super::*;
     use crate::proptest_support as support;

@@ -1,12 +1,19 @@
-//! The refresh token grant. Refresh tokens are not rotated (Auth0's default): the response
-//! has a new access token (and ID token with `openid`) but no new refresh token. A refresh
-//! token issued with a DPoP proof is bound to that key and needs a proof with the same key.
+//! The refresh token grant. A public client's refresh token issued with a DPoP proof is bound
+//! to that key and needs a proof with the same key. For a client whose refresh tokens do not
+//! rotate (Auth0's default) the response has a new access token (and ID token with `openid`)
+//! but no refresh token; for a rotating client it also has the family's next refresh token,
+//! and the one exchanged is retired: exchanging it again (outside the client's reuse interval,
+//! `refresh_token.leeway`) revokes the whole family (`tenant::refresh_tokens`).
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::TokenRequest;
 use super::{Issue, issue};
+use crate::client_auth::AuthMethod;
+use crate::config::RotationType;
+use crate::dpop;
 use crate::errors::OAuthError;
+use crate::tenant::Rotation;
 
 /// Handles `grant_type=refresh_token`.
 pub(super) fn refresh(req: &TokenRequest<'_>) -> Result<Value, OAuthError> {
@@ -22,19 +29,7 @@ pub(super) fn refresh(req: &TokenRequest<'_>) -> Result<Value, OAuthError> {
     if record.client_id != req.client.client_id {
         return Err(unknown());
     }
-    match (&record.jkt, req.proof) {
-        (Some(_), None) => {
-            return Err(OAuthError::invalid_dpop_proof(
-                "DPoP proof is required: the refresh token is DPoP-bound",
-            ));
-        }
-        (Some(bound), Some(proof)) if *bound != proof.jkt => {
-            return Err(OAuthError::invalid_dpop_proof(
-                "DPoP proof key does not match the key the refresh token is bound to",
-            ));
-        }
-        _ => {}
-    }
+    dpop::check_binding(record.jkt.as_deref(), req.proof, "refresh token").map_err(OAuthError::invalid_dpop_proof)?;
     let scopes = match req.params.get("scope") {
         None => record.scopes.clone(),
         Some(requested) => {
@@ -62,7 +57,22 @@ pub(super) fn refresh(req: &TokenRequest<'_>) -> Result<Value, OAuthError> {
     if user.blocked {
         return Err(OAuthError::access_denied("user is blocked"));
     }
-    Ok(issue(
+    // Last, under one lock: a concurrent exchange of the same token is seen.
+    let rotation = match req.client.refresh_token.rotation_type {
+        RotationType::Rotating => Rotation::On {
+            leeway: req.client.refresh_token.leeway,
+        },
+        RotationType::NonRotating => Rotation::Off,
+    };
+    let now = req.tenant.now_secs();
+    let (_, successor) = req
+        .tenant
+        .store()
+        .refresh_tokens
+        .exchange(token, now, rotation)
+        // A reused token's family is revoked by now; the answer does not tell the two apart.
+        .map_err(|_| unknown())?;
+    let mut body = issue(
         req.tenant,
         &Issue {
             client_id: &req.client.client_id,
@@ -71,7 +81,12 @@ pub(super) fn refresh(req: &TokenRequest<'_>) -> Result<Value, OAuthError> {
             scopes: &scopes,
             jkt: req.proof.map(|p| p.jkt.as_str()),
             refresh_token_allowed: false,
+            public_client: req.client_auth == AuthMethod::None,
             token_exchange: false,
         },
-    ))
+    );
+    if let Some(successor) = successor {
+        body["refresh_token"] = json!(successor);
+    }
+    Ok(body)
 }

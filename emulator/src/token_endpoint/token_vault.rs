@@ -27,6 +27,7 @@ use super::TokenRequest;
 use crate::access_tokens::{self, TokenProblem};
 use crate::client_auth::AuthMethod;
 use crate::config::FEDERATED_CONNECTION_TOKEN_TYPE;
+use crate::dpop;
 use crate::errors::OAuthError;
 use crate::tenant::token_vault::ConnectionProblem;
 
@@ -91,15 +92,7 @@ fn refresh_token_subject(req: &TokenRequest<'_>, token: &str) -> Result<Subject,
 
 /// A bound subject token needs a proof made with its key.
 fn check_binding(req: &TokenRequest<'_>, subject: &Subject) -> Result<(), OAuthError> {
-    match (&subject.jkt, req.proof) {
-        (Some(_), None) => Err(OAuthError::invalid_dpop_proof(
-            "DPoP proof is required: the subject token is DPoP-bound",
-        )),
-        (Some(bound), Some(proof)) if *bound != proof.jkt => Err(OAuthError::invalid_dpop_proof(
-            "DPoP proof key does not match the key the subject token is bound to",
-        )),
-        _ => Ok(()),
-    }
+    dpop::check_binding(subject.jkt.as_deref(), req.proof, "subject token").map_err(OAuthError::invalid_dpop_proof)
 }
 
 /// Auth0's answer when the vault has no usable token for the user at the connection.
