@@ -69,16 +69,10 @@ pub(crate) fn validate_config(config: &EmulatorConfig) -> Result<(), EmulatorErr
 
 /// Whether the request carries the control secret, or a management token of the tenant.
 fn authorized(tenant: &Tenant, headers: &HeaderMap) -> bool {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
-    match bearer {
-        Some(token) if crate::util::secrets_equal(token, &tenant.control_secret) => true,
-        Some(_) => access_tokens::management_token(tenant, headers).is_ok(),
-        None => false,
+    match access_tokens::bearer(headers) {
+        Ok(token) if crate::util::secrets_equal(token, &tenant.control_secret) => true,
+        Ok(_) => access_tokens::management_token(tenant, headers).is_ok(),
+        Err(_) => false,
     }
 }
 
