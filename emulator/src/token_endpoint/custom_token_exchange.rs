@@ -18,7 +18,6 @@ use super::{TokenRequest, resolve_audience, resolve_scopes};
 use crate::access_tokens;
 use crate::action_api::{ActionTrigger, Outcome, UserChoice};
 use crate::actions::{self, custom_claims, denial_error};
-use crate::client_auth::AuthMethod;
 use crate::config::{ApiConfig, ClientConfig, GRANT_REFRESH_TOKEN, ISSUED_ACCESS_TOKEN_TYPE, UserConfig};
 use crate::errors::OAuthError;
 use crate::tenant::Tenant;
@@ -275,14 +274,9 @@ pub(super) async fn exchange(req: &TokenRequest<'_>) -> Result<Value, OAuthError
     Ok(issue_with_claims(
         tenant,
         &Issue {
-            client_id: &req.client.client_id,
-            user: &user,
-            audience: api.as_ref().map(|a| a.identifier.as_str()),
-            scopes: &scopes,
-            jkt: req.proof.map(|p| p.jkt.as_str()),
             refresh_token_allowed: act.is_none() && req.client.allows_grant(GRANT_REFRESH_TOKEN),
-            public_client: req.client_auth == AuthMethod::None,
             token_exchange: true,
+            ..req.issue_for(&user, api.as_ref().map(|a| a.identifier.as_str()), &scopes)
         },
         &access_claims,
         &id_claims,

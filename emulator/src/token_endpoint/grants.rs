@@ -7,11 +7,11 @@ use std::sync::Arc;
 use axum::http::HeaderMap;
 use serde_json::Value;
 
-use super::{client_credentials, custom_token_exchange, native_social, refresh_token, token_vault};
+use super::{Issue, client_credentials, custom_token_exchange, native_social, refresh_token, token_vault};
 use crate::client_auth::AuthMethod;
 use crate::config::{
     ApiConfig, ClientConfig, GRANT_CLIENT_CREDENTIALS, GRANT_FEDERATED_CONNECTION, GRANT_REFRESH_TOKEN,
-    GRANT_TOKEN_EXCHANGE,
+    GRANT_TOKEN_EXCHANGE, UserConfig,
 };
 use crate::dpop::ValidProof;
 use crate::errors::OAuthError;
@@ -63,6 +63,29 @@ pub(crate) struct TokenRequest<'a> {
     pub(crate) ip: &'a str,
     /// The request headers.
     pub(crate) headers: &'a HeaderMap,
+}
+
+impl<'a> TokenRequest<'a> {
+    /// What to issue to this request's client for `user`: tokens for `audience` with
+    /// `scopes`, bound to the proof's key; no refresh token, no `issued_token_type` (the
+    /// caller sets those).
+    pub(crate) fn issue_for(
+        &'a self,
+        user: &'a UserConfig,
+        audience: Option<&'a str>,
+        scopes: &'a [String],
+    ) -> Issue<'a> {
+        Issue {
+            client_id: &self.client.client_id,
+            user,
+            audience,
+            scopes,
+            jkt: self.proof.map(|p| p.jkt.as_str()),
+            refresh_token_allowed: false,
+            public_client: self.client_auth == AuthMethod::None,
+            token_exchange: false,
+        }
+    }
 }
 
 /// Runs the grant's handler.

@@ -7,7 +7,6 @@ use serde_json::Value;
 
 use super::{Issue, issue};
 use super::{TokenRequest, resolve_audience, resolve_scopes};
-use crate::client_auth::AuthMethod;
 use crate::config::{GRANT_REFRESH_TOKEN, UserConfig};
 use crate::errors::OAuthError;
 use crate::native_social::{APPLE_AUTHZ_CODE_TYPE, FACEBOOK_SESSION_TOKEN_TYPE};
@@ -152,14 +151,9 @@ pub(super) async fn exchange(req: &TokenRequest<'_>) -> Result<Value, OAuthError
         issue(
             req.tenant,
             &Issue {
-                client_id: &req.client.client_id,
-                user: &user,
-                audience: api.as_ref().map(|a| a.identifier.as_str()),
-                scopes: &scopes,
-                jkt: req.proof.map(|p| p.jkt.as_str()),
                 refresh_token_allowed: req.client.allows_grant(GRANT_REFRESH_TOKEN),
-                public_client: req.client_auth == AuthMethod::None,
                 token_exchange: true,
+                ..req.issue_for(&user, api.as_ref().map(|a| a.identifier.as_str()), &scopes)
             },
         )
     });

@@ -8,8 +8,7 @@
 use serde_json::{Value, json};
 
 use super::TokenRequest;
-use super::{Issue, issue};
-use crate::client_auth::AuthMethod;
+use super::issue;
 use crate::config::RotationType;
 use crate::dpop;
 use crate::errors::OAuthError;
@@ -72,19 +71,7 @@ pub(super) fn refresh(req: &TokenRequest<'_>) -> Result<Value, OAuthError> {
         .exchange(token, now, rotation)
         // A reused token's family is revoked by now; the answer does not tell the two apart.
         .map_err(|_| unknown())?;
-    let mut body = issue(
-        req.tenant,
-        &Issue {
-            client_id: &req.client.client_id,
-            user: &user,
-            audience: record.audience.as_deref(),
-            scopes: &scopes,
-            jkt: req.proof.map(|p| p.jkt.as_str()),
-            refresh_token_allowed: false,
-            public_client: req.client_auth == AuthMethod::None,
-            token_exchange: false,
-        },
-    );
+    let mut body = issue(req.tenant, &req.issue_for(&user, record.audience.as_deref(), &scopes));
     if let Some(successor) = successor {
         body["refresh_token"] = json!(successor);
     }
