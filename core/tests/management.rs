@@ -274,12 +274,20 @@ async fn profile_validation_boundaries_are_enforced_by_the_server() {
         r.body["message"],
         "Payload validation error: 'String is too short (2 chars), minimum 3' on property name (Friendly name of this profile)."
     );
-    // Without a name, the default one.
+    // The name is required (the reference marks it so; its default is what clients send).
     let r = raw(
         "POST",
         &url,
         Some(&token),
         Some(json!({"subject_token_type": "urn:acme:default-name", "action_id": ACTION, "type": "custom_authentication"})),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    let r = raw(
+        "POST",
+        &url,
+        Some(&token),
+        Some(json!({"name": "Token Exchange Profile 1", "subject_token_type": "urn:acme:default-name", "action_id": ACTION, "type": "custom_authentication"})),
     )
     .await;
     assert_eq!(
@@ -442,9 +450,9 @@ async fn rate_limiting_reports_retry_after() {
     assert!(e.is_retryable());
     // The next request is served normally.
     mgmt.list_token_exchange_profiles(None, None).await.unwrap();
-    // On the wire: Auth0's body and rate-limit headers, before any authentication.
+    // On the wire: Auth0's body and rate-limit headers (the emulator checks the token first).
     emu.inject_management_response(CannedResponse::management_rate_limited(3));
-    let r = raw("GET", &profiles_url(&emu), None, None).await;
+    let r = raw("GET", &profiles_url(&emu), Some(&emu.management_token()), None).await;
     assert_eq!(r.status, 429);
     assert_eq!(r.header("retry-after"), Some("3"));
     assert_eq!(r.header("x-ratelimit-remaining"), Some("0"));

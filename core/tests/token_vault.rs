@@ -153,7 +153,7 @@ async fn connect_over_http(emu: &Emulator, body: serde_json::Value) -> (u16, ser
     http(
         "POST",
         &format!("{}/emulator/vault/connect", emu.base_url()),
-        None,
+        Some(&format!("Bearer {}", emu.control_secret())),
         Some(&body),
     )
     .await
@@ -326,7 +326,7 @@ async fn expired_provider_tokens_are_refreshed_until_the_account_is_revoked() {
     let (status, body) = http(
         "POST",
         &format!("{}/emulator/vault/revoke", emu.base_url()),
-        None,
+        Some(&format!("Bearer {}", emu.control_secret())),
         Some(&serde_json::json!({"user_id": user, "connection": GOOGLE_CONNECTION})),
     )
     .await;

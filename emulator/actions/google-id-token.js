@@ -7,7 +7,10 @@
  * user in to the `google-oauth2` connection as `google-oauth2|<sub>`.
  *
  * Checks: RS256 signature against the issuer's JWKS (Node's built-in crypto, no npm
- * packages), `iss`, `aud` (your Google OAuth client ids), `exp` and `iat` (60 s leeway), `sub`.
+ * packages), `iss`, `aud` (your Google OAuth client ids), `azp` when present (one of them too),
+ * `exp` and `iat` (both required; 60 s leeway), `sub`. The JWKS is cached for an hour; a token
+ * whose `kid` is not in it (Google rotated its keys) makes the Action download the JWKS again,
+ * at most once a minute, so a flood of forged `kid`s cannot make it hammer Google.
  * An invalid token is rejected with api.access.rejectInvalidSubjectToken, so that Auth0's
  * brute-force protection counts it.
  *
@@ -23,6 +26,9 @@ const crypto = require('crypto');
 
 const LEEWAY_SECONDS = 60;
 const JWKS_CACHE_KEY = 'google-jwks';
+/** Present (for a minute) after every JWKS download: no refetch for an unknown kid meanwhile. */
+const JWKS_FETCHED_KEY = 'google-jwks-fetched';
+const REFETCH_INTERVAL_MS = 60 * 1000;
 
 function decodeSegment(segment) {
   return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
@@ -40,6 +46,7 @@ async function loadJwks(api, uri, refresh) {
   if (cached) return JSON.parse(cached.value);
   const text = await fetchJwks(uri);
   api.cache.set(JWKS_CACHE_KEY, text, { ttl: 60 * 60 * 1000 });
+  api.cache.set(JWKS_FETCHED_KEY, '1', { ttl: REFETCH_INTERVAL_MS });
   return JSON.parse(text);
 }
 
@@ -67,7 +74,7 @@ async function verify(token, event, api) {
 
   let jwks = await loadJwks(api, jwksUri, false);
   let jwk = (jwks.keys || []).find((k) => k.kid === header.kid);
-  if (!jwk) {
+  if (!jwk && !api.cache.get(JWKS_FETCHED_KEY)) {
     jwks = await loadJwks(api, jwksUri, true);
     jwk = (jwks.keys || []).find((k) => k.kid === header.kid);
   }
@@ -80,8 +87,10 @@ async function verify(token, event, api) {
   if (!issuers.includes(claims.iss)) return 'unexpected issuer';
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
   if (!audiences.some((a) => clientIds.includes(a))) return 'unexpected audience';
+  if (claims.azp !== undefined && !clientIds.includes(claims.azp)) return 'unexpected authorized party';
   if (typeof claims.exp !== 'number' || claims.exp + LEEWAY_SECONDS <= now) return 'expired';
-  if (typeof claims.iat === 'number' && claims.iat - LEEWAY_SECONDS > now) return 'issued in the future';
+  if (typeof claims.iat !== 'number') return 'no iat';
+  if (claims.iat - LEEWAY_SECONDS > now) return 'issued in the future';
   if (typeof claims.sub !== 'string' || claims.sub.length === 0) return 'no subject';
   return claims;
 }

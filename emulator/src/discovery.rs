@@ -4,18 +4,19 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use crate::config::{GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE};
-use crate::state::{AppState, Shared};
-use crate::vault::GRANT_FEDERATED_CONNECTION;
+use crate::config::{GRANT_CLIENT_CREDENTIALS, GRANT_FEDERATED_CONNECTION, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE};
+use crate::tenant::{AppState, Tenant};
 
 /// The OpenID Provider metadata of the emulated tenant.
-pub(crate) fn metadata(shared: &Shared) -> Value {
-    let base = &shared.base_url;
+pub(crate) fn metadata(tenant: &Tenant) -> Value {
+    let base = &tenant.base_url;
     json!({
-        "issuer": shared.issuer(),
+        "issuer": tenant.issuer(),
         "token_endpoint": format!("{base}/oauth/token"),
-        "userinfo_endpoint": shared.userinfo_url(),
+        "userinfo_endpoint": tenant.userinfo_url(),
         "jwks_uri": format!("{base}/.well-known/jwks.json"),
+        "revocation_endpoint": format!("{base}/oauth/revoke"),
+        "revocation_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic", "private_key_jwt"],
         "grant_types_supported": [GRANT_TOKEN_EXCHANGE, GRANT_REFRESH_TOKEN, GRANT_FEDERATED_CONNECTION, GRANT_CLIENT_CREDENTIALS],
         "response_types_supported": ["token"],
         "subject_types_supported": ["public"],
@@ -32,11 +33,11 @@ pub(crate) fn metadata(shared: &Shared) -> Value {
 }
 
 /// Handler of `GET /.well-known/openid-configuration`.
-pub(crate) async fn openid_configuration(State(shared): State<AppState>) -> Json<Value> {
-    Json(metadata(&shared))
+pub(crate) async fn openid_configuration(State(tenant): State<AppState>) -> Json<Value> {
+    Json(metadata(&tenant))
 }
 
 /// Handler of `GET /.well-known/jwks.json`.
-pub(crate) async fn jwks(State(shared): State<AppState>) -> Json<Value> {
-    Json(shared.signer.jwks())
+pub(crate) async fn jwks(State(tenant): State<AppState>) -> Json<Value> {
+    Json(tenant.signer.jwks())
 }

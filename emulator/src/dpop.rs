@@ -1,20 +1,20 @@
-//! DPoP (RFC 9449) as a strict server sees it: proof validation, the `jti` replay cache and the
-//! rotating nonces (one set for the token endpoint, a separate set for `/userinfo`).
+//! DPoP (RFC 9449) as a strict server sees it: proof validation against the request, replay
+//! detection and nonces (one set for the token endpoint, a separate set for `/userinfo`), on
+//! the tenant's DPoP memory (`tenant::dpop`) and clock.
 //!
 //! Signature verification uses the RustCrypto `p256` crate. Error descriptions say what is
 //! wrong with a proof but never echo its content.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri, header};
 use p256::ecdsa::signature::Verifier as _;
 use p256::ecdsa::{Signature, VerifyingKey};
 use serde_json::{Map, Value};
 
-use crate::config::DpopConfig;
-use crate::util::{b64url_decode, now_secs, random_token, sha256_b64url};
+use crate::config::EmulatorConfig;
+use crate::errors::{EmulatorError, check_lifetimes};
+use crate::jose::jwk_thumbprint;
+use crate::tenant::{Realm, Tenant};
+use crate::util::{b64url_decode, sha256_b64url};
 
 /// Name of the request header carrying a proof and of the response header carrying a nonce.
 pub(crate) const DPOP_HEADER: &str = "dpop";
@@ -23,37 +23,6 @@ pub(crate) const DPOP_NONCE_HEADER: &str = "dpop-nonce";
 
 /// Members that only private (or symmetric) JWKs have.
 const PRIVATE_JWK_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
-
-/// RFC 7638 JWK thumbprint (SHA-256, base64url) of an EC, RSA or OKP public key.
-pub(crate) fn jwk_thumbprint(jwk: &Value) -> Result<String, &'static str> {
-    let member = |name: &str| -> Result<String, &'static str> {
-        jwk.get(name)
-            .and_then(Value::as_str)
-            .map(|v| Value::String(v.to_owned()).to_string())
-            .ok_or("jwk lacks a required member")
-    };
-    let canonical = match jwk.get("kty").and_then(Value::as_str) {
-        Some("EC") => format!(
-            r#"{{"crv":{},"kty":"EC","x":{},"y":{}}}"#,
-            member("crv")?,
-            member("x")?,
-            member("y")?
-        ),
-        Some("RSA") => format!(r#"{{"e":{},"kty":"RSA","n":{}}}"#, member("e")?, member("n")?),
-        Some("OKP") => format!(r#"{{"crv":{},"kty":"OKP","x":{}}}"#, member("crv")?, member("x")?),
-        _ => return Err("jwk has an unsupported kty"),
-    };
-    Ok(sha256_b64url(canonical))
-}
-
-/// Which server a proof is sent to; each has its own nonces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Realm {
-    /// The authorization server (`/oauth/token`).
-    Token,
-    /// The resource server `/userinfo`.
-    Userinfo,
-}
 
 /// Why a proof was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +57,14 @@ pub(crate) struct Expected<'a> {
 struct ParsedProof {
     jkt: String,
     claims: Map<String, Value>,
+}
+
+/// The URL the client reached this server at, from the `Host` header (for `htu`).
+pub(crate) fn request_url(tenant: &Tenant, headers: &HeaderMap, uri: &Uri) -> String {
+    match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
+        Some(host) => format!("http://{host}{}", uri.path()),
+        None => format!("{}{}", tenant.base_url, uri.path()),
+    }
 }
 
 /// Returns the single `DPoP` header value, `None` when absent; several headers are an error.
@@ -237,204 +214,195 @@ fn check_claims(
     Ok(())
 }
 
-/// A current and a previous nonce; rotation is lazy (on access) or forced.
-#[derive(Debug)]
-struct NonceStore {
-    current: String,
-    previous: Option<String>,
-    rotated_at: Instant,
-    rotation: Duration,
-}
-
-impl NonceStore {
-    fn new(rotation: Duration) -> Self {
-        Self {
-            current: random_token(18),
-            previous: None,
-            rotated_at: Instant::now(),
-            rotation,
+/// Checks that a request presenting a token bound to the key `bound` (its `cnf.jkt`) carries
+/// a proof made with that key; the error is the `invalid_dpop_proof` description, naming the
+/// token as `what` (e.g. "refresh token").
+pub(crate) fn check_binding(bound: Option<&str>, proof: Option<&ValidProof>, what: &str) -> Result<(), String> {
+    match (bound, proof) {
+        (Some(_), None) => Err(format!("DPoP proof is required: the {what} is DPoP-bound")),
+        (Some(bound), Some(proof)) if bound != proof.jkt => {
+            Err(format!("DPoP proof key does not match the key the {what} is bound to"))
         }
-    }
-
-    fn rotate(&mut self) {
-        let fresh = random_token(18);
-        self.previous = Some(std::mem::replace(&mut self.current, fresh));
-        self.rotated_at = Instant::now();
-    }
-
-    fn tick(&mut self) {
-        let elapsed = self.rotated_at.elapsed();
-        if elapsed >= self.rotation * 2 {
-            self.rotate();
-            self.previous = None;
-        } else if elapsed >= self.rotation {
-            self.rotate();
-        }
-    }
-
-    fn current(&mut self) -> String {
-        self.tick();
-        self.current.clone()
-    }
-
-    fn accepts(&mut self, nonce: &str) -> bool {
-        self.tick();
-        nonce == self.current || self.previous.as_deref() == Some(nonce)
+        _ => Ok(()),
     }
 }
 
-/// Remembers proof `jti`s until they could no longer pass the `iat` check.
-#[derive(Debug, Default)]
-struct JtiCache {
-    /// jti -> expiry (seconds since the epoch).
-    seen: HashMap<String, u64>,
+/// Checks the DPoP settings: ES256 only, a nonce rotation of 1 s to
+/// `MAX_LIFETIME_SECS`, an `iat` window up to it.
+pub(crate) fn validate_config(config: &EmulatorConfig) -> Result<(), EmulatorError> {
+    let dpop = &config.dpop;
+    if dpop.allowed_algs.is_empty() || dpop.allowed_algs.iter().any(|a| a != "ES256") {
+        return Err(EmulatorError::InvalidConfig(
+            "dpop.allowed_algs supports only \"ES256\"".into(),
+        ));
+    }
+    check_lifetimes(&[
+        ("dpop.iat_leeway_secs", dpop.iat_leeway_secs),
+        ("dpop.nonce_rotation_secs", dpop.nonce_rotation_secs),
+    ])?;
+    if dpop.nonce_rotation_secs == 0 {
+        return Err(EmulatorError::InvalidConfig(
+            "dpop.nonce_rotation_secs must be at least 1".into(),
+        ));
+    }
+    Ok(())
 }
 
-impl JtiCache {
-    /// Records `jti`; false when it was already used.
-    fn insert(&mut self, jti: &str, expires: u64, now: u64) -> bool {
-        if self.seen.len() > 1024 {
-            self.seen.retain(|_, exp| *exp >= now);
+/// Whether proofs sent to `realm` must carry a server nonce.
+pub(crate) fn nonce_required(tenant: &Tenant, realm: Realm) -> bool {
+    let config = &tenant.config.dpop;
+    config.always_demand_new_nonce
+        || match realm {
+            Realm::Token => config.require_nonce,
+            Realm::Userinfo => config.require_nonce_userinfo,
         }
-        match self.seen.get(jti) {
-            Some(exp) if *exp >= now => false,
-            _ => {
-                self.seen.insert(jti.to_owned(), expires);
-                true
-            }
-        }
-    }
 }
 
-/// DPoP state of one emulator: settings, nonces per realm and the replay cache.
-#[derive(Debug)]
-pub(crate) struct DpopState {
-    config: DpopConfig,
-    token_nonces: Mutex<NonceStore>,
-    userinfo_nonces: Mutex<NonceStore>,
-    jtis: Mutex<JtiCache>,
+/// The nonce to send in `DPoP-Nonce` to `realm`, when that realm uses nonces.
+pub(crate) fn current_nonce(tenant: &Tenant, realm: Realm) -> Option<String> {
+    nonce_required(tenant, realm).then(|| tenant.dpop.nonces(realm).current(tenant.now_secs()))
 }
 
-impl DpopState {
-    pub(crate) fn new(config: DpopConfig) -> Self {
-        let rotation = Duration::from_secs(config.nonce_rotation_secs.max(1));
-        Self {
-            config,
-            token_nonces: Mutex::new(NonceStore::new(rotation)),
-            userinfo_nonces: Mutex::new(NonceStore::new(rotation)),
-            jtis: Mutex::new(JtiCache::default()),
-        }
-    }
+/// Forces both realms to a new nonce (the previous one stays valid until the next rotation).
+pub(crate) fn rotate_nonces(tenant: &Tenant) {
+    let now = tenant.now_secs();
+    tenant.dpop.nonces(Realm::Token).rotate(now);
+    tenant.dpop.nonces(Realm::Userinfo).rotate(now);
+}
 
-    fn nonces(&self, realm: Realm) -> std::sync::MutexGuard<'_, NonceStore> {
-        let m = match realm {
-            Realm::Token => &self.token_nonces,
-            Realm::Userinfo => &self.userinfo_nonces,
-        };
-        m.lock().unwrap_or_else(|p| p.into_inner())
+/// Validates one proof for `realm`: structure, signature, claims, replay, then nonce.
+pub(crate) fn validate(
+    tenant: &Tenant,
+    realm: Realm,
+    proof: &str,
+    expected: &Expected<'_>,
+) -> Result<ValidProof, DpopFailure> {
+    let config = &tenant.config.dpop;
+    let now = tenant.now_secs();
+    let leeway = config.iat_leeway_secs;
+    let parsed = parse_and_verify(proof, &config.allowed_algs)?;
+    check_claims(&parsed.claims, expected, now, leeway)?;
+    if expected.jkt.is_some_and(|jkt| jkt != parsed.jkt) {
+        return Err(invalid(
+            "DPoP proof key does not match the key the access token is bound to",
+        ));
     }
-
-    /// Whether proofs sent to `realm` must carry a server nonce.
-    pub(crate) fn nonce_required(&self, realm: Realm) -> bool {
-        self.config.always_demand_new_nonce
-            || match realm {
-                Realm::Token => self.config.require_nonce,
-                Realm::Userinfo => self.config.require_nonce_userinfo,
-            }
+    let jti = parsed.claims.get("jti").and_then(Value::as_str).unwrap_or_default();
+    // A jti is remembered as long as a proof carrying it could pass the iat check.
+    if !tenant.dpop.record_jti(jti, now + 2 * leeway + 1, now) {
+        return Err(invalid("DPoP proof jti has already been used"));
     }
-
-    /// The nonce to send in `DPoP-Nonce` to `realm`, when that realm uses nonces.
-    pub(crate) fn current_nonce(&self, realm: Realm) -> Option<String> {
-        self.nonce_required(realm).then(|| self.nonces(realm).current())
-    }
-
-    /// Forces both realms to a new nonce (the previous one stays valid until the next rotation).
-    pub(crate) fn rotate_nonces(&self) {
-        self.nonces(Realm::Token).rotate();
-        self.nonces(Realm::Userinfo).rotate();
-    }
-
-    /// Validates one proof for `realm`: structure, signature, claims, replay, then nonce.
-    pub(crate) fn validate(
-        &self,
-        realm: Realm,
-        proof: &str,
-        expected: &Expected<'_>,
-    ) -> Result<ValidProof, DpopFailure> {
-        let now = now_secs();
-        let leeway = self.config.iat_leeway_secs;
-        let parsed = parse_and_verify(proof, &self.config.allowed_algs)?;
-        check_claims(&parsed.claims, expected, now, leeway)?;
-        if expected.jkt.is_some_and(|jkt| jkt != parsed.jkt) {
-            return Err(invalid(
-                "DPoP proof key does not match the key the access token is bound to",
+    if nonce_required(tenant, realm) {
+        let mut nonces = tenant.dpop.nonces(realm);
+        if config.always_demand_new_nonce {
+            nonces.rotate(now);
+            return Err(DpopFailure::UseNonce(
+                "Authorization server requires a new nonce in DPoP proof".into(),
             ));
         }
-        let jti = parsed.claims.get("jti").and_then(Value::as_str).unwrap_or_default();
-        let fresh = self
-            .jtis
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(jti, now + 2 * leeway + 1, now);
-        if !fresh {
-            return Err(invalid("DPoP proof jti has already been used"));
-        }
-        if self.nonce_required(realm) {
-            let mut nonces = self.nonces(realm);
-            if self.config.always_demand_new_nonce {
-                nonces.rotate();
+        match parsed.claims.get("nonce").and_then(Value::as_str) {
+            None => {
                 return Err(DpopFailure::UseNonce(
-                    "Authorization server requires a new nonce in DPoP proof".into(),
+                    "Authorization server requires nonce in DPoP proof".into(),
                 ));
             }
-            match parsed.claims.get("nonce").and_then(Value::as_str) {
-                None => {
-                    return Err(DpopFailure::UseNonce(
-                        "Authorization server requires nonce in DPoP proof".into(),
-                    ));
-                }
-                Some(n) if !nonces.accepts(n) => {
-                    return Err(DpopFailure::UseNonce("DPoP proof nonce is invalid or expired".into()));
-                }
-                Some(_) => {}
+            Some(n) if !nonces.accepts(n, now) => {
+                return Err(DpopFailure::UseNonce("DPoP proof nonce is invalid or expired".into()));
             }
+            Some(_) => {}
         }
-        Ok(ValidProof { jkt: parsed.jkt })
     }
+    Ok(ValidProof { jkt: parsed.jkt })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proptest_support as support;
+    use proptest::prelude::*;
     use serde_json::json;
 
-    #[test]
-    fn rfc9449_figure9_thumbprint() {
-        let jwk = json!({
-            "kty": "EC",
-            "x": "l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs",
-            "y": "9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA",
-            "crv": "P-256"
-        });
-        assert_eq!(
-            jwk_thumbprint(&jwk).unwrap(),
-            "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
-        );
+    const HEADER_KEYS: &[&str] = &["typ", "alg", "jwk", "kid", "kty", "crv", "x", "y", "d"];
+    const CLAIM_KEYS: &[&str] = &["jti", "htm", "htu", "iat", "nonce", "ath"];
+
+    /// A proof header that passes the `typ`/`alg` checks, with an EC key of random
+    /// coordinates (mostly not on the curve), so the key and signature checks run.
+    fn es256_header() -> impl Strategy<Value = Value> {
+        (
+            prop::collection::vec(any::<u8>(), 0..40),
+            prop::collection::vec(any::<u8>(), 0..40),
+            support::json_object(HEADER_KEYS),
+        )
+            .prop_map(|(x, y, extra)| {
+                let mut jwk =
+                    json!({"kty": "EC", "crv": "P-256", "x": crate::util::b64url(x), "y": crate::util::b64url(y)});
+                for (k, v) in extra {
+                    if k == "d" || k == "kid" {
+                        jwk[k] = v;
+                    }
+                }
+                json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk})
+            })
     }
 
-    #[test]
-    fn rfc7638_rsa_thumbprint() {
-        let jwk = json!({
-            "kty": "RSA",
-            "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
-            "e": "AQAB",
-            "alg": "RS256",
-            "kid": "2011-04-29"
-        });
-        assert_eq!(
-            jwk_thumbprint(&jwk).unwrap(),
-            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
-        );
+    fn proof() -> impl Strategy<Value = String> {
+        prop_oneof![
+            2 => support::jws(HEADER_KEYS),
+            1 => (es256_header(), support::json_object(CLAIM_KEYS), prop::collection::vec(any::<u8>(), 0..70)).prop_map(
+                |(h, c, sig)| {
+                    format!(
+                        "{}.{}.{}",
+                        crate::util::b64url(h.to_string()),
+                        crate::util::b64url(Value::Object(c).to_string()),
+                        crate::util::b64url(sig)
+                    )
+                }
+            ),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(support::config())]
+
+        #[test]
+        fn prop_any_proof_is_parsed_or_refused_as_invalid(proof in proof()) {
+            let tenant = support::tenant_with(crate::EmulatorConfig {
+                clock: crate::Clock::frozen_at(1_700_000_000),
+                ..crate::EmulatorConfig::default()
+            });
+            let expected = Expected { method: "POST", url: "http://127.0.0.1:8787/oauth/token", access_token: Some("at"), jkt: None };
+            match validate(&tenant, Realm::Token, &proof, &expected) {
+                Err(DpopFailure::InvalidProof(d)) => prop_assert!(!d.is_empty()),
+                Err(DpopFailure::UseNonce(_)) | Ok(_) => prop_assert!(false, "a forged proof passed the signature check"),
+            }
+        }
+
+        #[test]
+        fn prop_any_claims_are_checked_without_panicking(
+            claims in support::json_object(CLAIM_KEYS),
+            now in any::<u64>(),
+            leeway in 0..crate::util::MAX_LIFETIME_SECS,
+            token in proptest::option::of(support::text()),
+        ) {
+            let expected = Expected { method: "GET", url: "http://h/x", access_token: token.as_deref(), jkt: None };
+            let _ = check_claims(&claims, &expected, now, leeway);
+        }
+
+        #[test]
+        fn prop_any_jwk_has_a_thumbprint_or_an_error(jwk in support::json_value(&["kty", "crv", "x", "y", "e", "n"])) {
+            let _ = jwk_thumbprint(&jwk);
+        }
+
+        #[test]
+        fn prop_any_dpop_headers_are_read_or_refused(values in prop::collection::vec(support::header_value(), 0..3)) {
+            let mut headers = HeaderMap::new();
+            for v in values {
+                if let Ok(v) = axum::http::HeaderValue::from_str(&v) {
+                    headers.append(DPOP_HEADER, v);
+                }
+            }
+            let _ = single_proof(&headers);
+        }
     }
 
     /// RFC 9449 Figure 2: a token request proof.
@@ -514,42 +482,6 @@ mod tests {
         assert!(!same_target("https://127.0.0.1:8080/a", "http://127.0.0.1:8080/a"));
         assert!(!same_target("http://127.0.0.1:8080/a/", "http://127.0.0.1:8080/a"));
         assert!(!same_target("not a url", "http://127.0.0.1:8080/a"));
-    }
-
-    #[test]
-    fn nonce_store_accepts_current_and_previous_only() {
-        let mut s = NonceStore::new(Duration::from_secs(300));
-        let first = s.current();
-        s.rotate();
-        let second = s.current();
-        assert_ne!(first, second);
-        assert!(s.accepts(&first) && s.accepts(&second));
-        s.rotate();
-        assert!(!s.accepts(&first));
-        assert!(s.accepts(&second));
-    }
-
-    #[test]
-    fn nonce_store_rotates_with_time() {
-        let rotation = Duration::from_secs(10);
-        let mut s = NonceStore::new(rotation);
-        let first = s.current();
-        // One rotation period has passed: the old nonce becomes the previous one.
-        s.rotated_at = Instant::now().checked_sub(Duration::from_secs(15)).unwrap();
-        let second = s.current();
-        assert_ne!(first, second);
-        assert!(s.accepts(&first));
-        // Two periods without any request: both are replaced.
-        s.rotated_at = Instant::now().checked_sub(Duration::from_secs(25)).unwrap();
-        assert!(!s.accepts(&first) && !s.accepts(&second));
-    }
-
-    #[test]
-    fn jti_cache_rejects_reuse_until_expiry() {
-        let mut c = JtiCache::default();
-        assert!(c.insert("a", 100, 10));
-        assert!(!c.insert("a", 100, 50));
-        assert!(c.insert("a", 200, 101));
     }
 
     #[test]

@@ -5,6 +5,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
+use crate::util::MAX_LIFETIME_SECS;
+
 /// Why the emulator could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum EmulatorError {
@@ -17,6 +19,16 @@ pub enum EmulatorError {
     /// The signing key could not be loaded or generated.
     #[error("signing key error: {0}")]
     Key(String),
+}
+
+/// Checks configured lifetimes (`(name, seconds)`) against [`MAX_LIFETIME_SECS`].
+pub(crate) fn check_lifetimes(lifetimes: &[(&str, u64)]) -> Result<(), EmulatorError> {
+    match lifetimes.iter().find(|(_, secs)| *secs > MAX_LIFETIME_SECS) {
+        Some((name, _)) => Err(EmulatorError::InvalidConfig(format!(
+            "{name} must be at most {MAX_LIFETIME_SECS} seconds"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// An OAuth error response in Auth0's shape. Descriptions never contain token values.
@@ -120,6 +132,11 @@ impl OAuthError {
     /// 400 `use_dpop_nonce`.
     pub(crate) fn use_dpop_nonce(description: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "use_dpop_nonce", description)
+    }
+
+    /// 500 `server_error` (an Action failed or misbehaved).
+    pub(crate) fn server_error(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", description)
     }
 
     /// The JSON body.

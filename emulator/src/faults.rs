@@ -95,6 +95,31 @@ impl CannedResponse {
         }
     }
 
+    /// A Management API error in Auth0's shape (`{"statusCode","error","message","errorCode"}`),
+    /// e.g. for [`crate::Emulator::inject_management_response`].
+    pub fn management_error(status: u16, message: &str, error_code: Option<&str>) -> Self {
+        let reason = StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("Error");
+        let mut body = serde_json::json!({"statusCode": status, "error": reason, "message": message});
+        if let Some(code) = error_code {
+            body["errorCode"] = serde_json::json!(code);
+        }
+        Self::json(status, &body)
+    }
+
+    /// Auth0's Management API rate-limit answer: `429` with `Retry-After` and the
+    /// `X-RateLimit-*` headers.
+    pub fn management_rate_limited(retry_after_secs: u64) -> Self {
+        let reset = crate::util::now_secs().saturating_add(retry_after_secs);
+        Self::management_error(429, "Global limit has been reached", Some("too_many_requests"))
+            .header("Retry-After", retry_after_secs.to_string())
+            .header("X-RateLimit-Limit", "50")
+            .header("X-RateLimit-Remaining", "0")
+            .header("X-RateLimit-Reset", reset.to_string())
+    }
+
     /// Adds a header.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.insert(name.into(), value.into());

@@ -1,23 +1,16 @@
-//! A test Google issuer: mints Google-style ID tokens (RS256, `iss` `https://accounts.google.com`)
-//! signed by a key of its own (not the tenant's), and serves that key's JWKS at
-//! `/emulator/google/jwks.json`. The sample Action `actions/google-id-token.js` verifies these
-//! tokens, which lets native Google sign-in (through Custom Token Exchange) run offline.
+//! A test Google issuer's ID tokens: Google-style (RS256, `iss` `https://accounts.google.com`),
+//! signed by a key of the issuer's own (not the tenant's; the tenant keeps the issuer's key
+//! ring, and the control API serves its JWKS at `/emulator/google/jwks.json`). The sample
+//! Action `actions/google-id-token.js` verifies these tokens, which lets native Google sign-in
+//! (through Custom Token Exchange) run offline.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use axum::Json;
-use axum::Router;
-use axum::body::Bytes;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::jwt::Signer;
-use crate::state::AppState;
-use crate::util::now_secs;
+use crate::jose::{KeyRing, Signer};
+use crate::util::{clamp_lifetime, now_secs};
 
 /// `iss` of the ID tokens (Google also uses `accounts.google.com` without the scheme).
 pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
@@ -26,15 +19,12 @@ pub const SAMPLE_GOOGLE_CLIENT_ID: &str = "123456789012-emulator.apps.googleuser
 /// Path of the test issuer's JWKS on the emulator.
 pub const GOOGLE_JWKS_PATH: &str = "/emulator/google/jwks.json";
 
-/// The test issuer's key: generated once per process, on first use (a few hundred ms).
-fn issuer_key() -> &'static Signer {
-    static KEY: OnceLock<Signer> = OnceLock::new();
-    KEY.get_or_init(|| Signer::new(None, true).expect("RSA key generation succeeds"))
-}
-
-/// The test issuer's JWK Set.
-pub(crate) fn jwks() -> Value {
-    issuer_key().jwks()
+/// The test issuer's first key: generated once per process, on first use (a few hundred ms),
+/// and shared by every emulator until one rotates its own.
+pub(crate) fn process_issuer_key() -> Arc<Signer> {
+    static KEY: OnceLock<Arc<Signer>> = OnceLock::new();
+    KEY.get_or_init(|| Arc::new(Signer::new(None, true).expect("RSA key generation succeeds")))
+        .clone()
 }
 
 /// What a minted Google ID token says.
@@ -61,6 +51,10 @@ pub struct GoogleIdToken {
     /// `aud` and `azp`: the OAuth client id the app signed in with (default
     /// [`SAMPLE_GOOGLE_CLIENT_ID`]).
     pub audience: String,
+    /// `azp` when it differs from `audience` (default `None`: `azp` = `audience`).
+    pub authorized_party: Option<String>,
+    /// Claims left out of the token (e.g. `iat`, `azp`), to test verifiers that require them.
+    pub omitted_claims: Vec<String>,
     /// `iss` (default [`GOOGLE_ISSUER`]).
     pub issuer: String,
     /// `nonce`, if the app sent one.
@@ -82,6 +76,8 @@ impl Default for GoogleIdToken {
             given_name: None,
             family_name: None,
             audience: SAMPLE_GOOGLE_CLIENT_ID.to_owned(),
+            authorized_party: None,
+            omitted_claims: Vec::new(),
             issuer: GOOGLE_ISSUER.to_owned(),
             nonce: None,
             expires_in: Duration::from_secs(3600),
@@ -117,6 +113,18 @@ impl GoogleIdToken {
         self
     }
 
+    /// Sets `azp` to another client id than `aud`.
+    pub fn authorized_party(mut self, azp: impl Into<String>) -> Self {
+        self.authorized_party = Some(azp.into());
+        self
+    }
+
+    /// Leaves `claim` out of the token.
+    pub fn without_claim(mut self, claim: impl Into<String>) -> Self {
+        self.omitted_claims.push(claim.into());
+        self
+    }
+
     /// Sets `iss`.
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = issuer.into();
@@ -135,17 +143,17 @@ impl GoogleIdToken {
         self
     }
 
-    /// Signs the token with the test issuer's key. Generates the key on first use.
-    pub(crate) fn mint(&self) -> String {
-        let iat = now_secs().saturating_sub(self.issued_ago.as_secs());
+    /// Signs the token with the test issuer's current key.
+    pub(crate) fn mint(&self, keys: &KeyRing) -> String {
+        let iat = now_secs().saturating_sub(clamp_lifetime(self.issued_ago).as_secs());
         let mut claims = json!({
             "iss": self.issuer,
-            "azp": self.audience,
+            "azp": self.authorized_party.as_deref().unwrap_or(&self.audience),
             "aud": self.audience,
             "sub": self.sub,
             "email_verified": self.email_verified,
             "iat": iat,
-            "exp": iat + self.expires_in.as_secs(),
+            "exp": iat + clamp_lifetime(self.expires_in).as_secs(),
         });
         for (name, value) in [
             ("email", &self.email),
@@ -158,118 +166,23 @@ impl GoogleIdToken {
                 claims[name] = json!(v);
             }
         }
-        issuer_key().sign("JWT", &claims)
-    }
-}
-
-/// `/emulator/google/...` routes (merged into the control router).
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/google/id-tokens", post(mint_id_token))
-        .route("/google/jwks.json", get(serve_jwks))
-}
-
-async fn serve_jwks() -> Response {
-    match tokio::task::spawn_blocking(jwks).await {
-        Ok(jwks) => Json(jwks).into_response(),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    }
-}
-
-#[derive(Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct MintRequest {
-    sub: Option<String>,
-    email: Option<String>,
-    email_verified: Option<bool>,
-    name: Option<String>,
-    given_name: Option<String>,
-    family_name: Option<String>,
-    aud: Option<String>,
-    iss: Option<String>,
-    nonce: Option<String>,
-    expires_in: Option<u64>,
-    issued_ago: Option<u64>,
-}
-
-async fn mint_id_token(body: Bytes) -> Response {
-    let req: MintRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        MintRequest::default()
-    } else {
-        match serde_json::from_slice(&body) {
-            Ok(r) => r,
-            Err(e) => {
-                return (
-                    StatusCode::BAD_REQUEST,
-                    Json(json!({"error": "invalid_request", "error_description": format!("invalid JSON body: {e}")})),
-                )
-                    .into_response();
+        if let Value::Object(map) = &mut claims {
+            for omitted in &self.omitted_claims {
+                map.remove(omitted);
             }
         }
-    };
-    let mut token = GoogleIdToken::default();
-    if let Some(sub) = req.sub {
-        token.sub = sub;
-    }
-    if req.email.is_some() {
-        token.email = req.email;
-    }
-    if let Some(v) = req.email_verified {
-        token.email_verified = v;
-    }
-    token.name = req.name;
-    token.given_name = req.given_name;
-    token.family_name = req.family_name;
-    token.nonce = req.nonce;
-    if let Some(aud) = req.aud {
-        token.audience = aud;
-    }
-    if let Some(iss) = req.iss {
-        token.issuer = iss;
-    }
-    if let Some(secs) = req.expires_in {
-        token.expires_in = Duration::from_secs(secs);
-    }
-    if let Some(secs) = req.issued_ago {
-        token.issued_ago = Duration::from_secs(secs);
-    }
-    let lifetime = token.expires_in.as_secs();
-    match tokio::task::spawn_blocking(move || token.mint()).await {
-        Ok(id_token) => (
-            StatusCode::CREATED,
-            Json(json!({"id_token": id_token, "expires_in": lifetime})),
-        )
-            .into_response(),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    }
-}
-
-impl crate::Emulator {
-    /// Mints a Google ID token signed by the emulator's test Google issuer (for the sample
-    /// Google Action and profile). The first call generates the issuer's key.
-    pub fn google_id_token(&self, token: GoogleIdToken) -> String {
-        token.mint()
-    }
-
-    /// The test Google issuer's JWK Set (also served at [`GOOGLE_JWKS_PATH`]).
-    pub fn google_jwks(&self) -> Value {
-        jwks()
-    }
-
-    /// `{base_url}/emulator/google/jwks.json`.
-    pub fn google_jwks_uri(&self) -> String {
-        format!("{}{GOOGLE_JWKS_PATH}", self.base_url())
+        keys.sign("JWT", &claims)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
     #[test]
     fn tokens_verify_with_the_issuer_key_only() {
-        let t = GoogleIdToken::new("42").email("a@b.c").mint();
-        let claims = issuer_key().verify(&t).unwrap();
+        let keys = KeyRing::new(process_issuer_key());
+        let t = GoogleIdToken::new("42").email("a@b.c").mint(&keys);
+        let claims = keys.verify(&t).unwrap();
         assert_eq!(
             (claims["sub"].as_str(), claims["aud"].as_str()),
             (Some("42"), Some(SAMPLE_GOOGLE_CLIENT_ID))

@@ -1,5 +1,5 @@
 //! Standalone emulator: `token-exchange-emulator [--host 127.0.0.1] [--port N] [--config FILE]
-//! [--state FILE]`.
+//! [--state FILE] [--allowed-host NAME]...`.
 //! Prints one JSON line on stdout once listening, then serves until Ctrl-C or SIGTERM.
 
 use std::io::Write as _;
@@ -10,16 +10,20 @@ use token_exchange_emulator::{Emulator, EmulatorConfig};
 
 const USAGE: &str =
     "usage: token-exchange-emulator [--host 127.0.0.1] [--port N] [--config FILE.json] [--state FILE.json]
+                              [--allowed-host NAME]...
 
 Serves an Auth0-compatible tenant (token exchange + DPoP, Management API, Actions) on loopback.
-Prints one JSON line with base_url, issuer, client_id and a management_token once listening;
-stops on Ctrl-C or SIGTERM. --state keeps what the Management API creates across restarts.";
+Prints one JSON line with base_url, issuer, client_id, a management_token and the
+control_secret (for /emulator/... as Authorization: Bearer) once listening; stops on Ctrl-C or
+SIGTERM. --state keeps what the Management API creates across restarts. --allowed-host adds a
+host name the emulator answers to besides localhost and loopback addresses.";
 
 struct Args {
     host: Option<String>,
     port: Option<u16>,
     config: Option<String>,
     state: Option<String>,
+    allowed_hosts: Vec<String>,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
@@ -28,6 +32,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
         port: None,
         config: None,
         state: None,
+        allowed_hosts: Vec::new(),
     };
     while let Some(arg) = args.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -49,6 +54,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
             }
             "--config" => parsed.config = Some(value("--config")?),
             "--state" => parsed.state = Some(value("--state")?),
+            "--allowed-host" => parsed.allowed_hosts.push(value("--allowed-host")?),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -123,6 +129,7 @@ async fn main() -> ExitCode {
     if let Some(state) = &args.state {
         config.state_file = Some(state.into());
     }
+    config.allowed_hosts.extend(args.allowed_hosts);
     let emu = match Emulator::start(config).await {
         Ok(e) => e,
         Err(e) => {
@@ -143,6 +150,7 @@ async fn main() -> ExitCode {
         "clients": cfg.clients.iter().map(|c| c.client_id.as_str()).collect::<Vec<_>>(),
         "management_api": emu.management_api(),
         "management_token": emu.management_token(),
+        "control_secret": emu.control_secret(),
     });
     let mut stdout = std::io::stdout().lock();
     if writeln!(stdout, "{line}").and_then(|()| stdout.flush()).is_err() {

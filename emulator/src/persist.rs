@@ -3,26 +3,29 @@
 //! change (and Custom Token Exchange sign-up, and at shutdown) and loaded at start, so what
 //! was set up survives a restart.
 //!
-//! Writes are atomic: a temporary file in the same directory is written, flushed to disk
-//! (`fsync`) and renamed over the state file. At start, objects in the state file replace
-//! configured objects with the same id (client id, API identifier, profile id, user id).
+//! Writes are atomic and private: a temporary file is freshly created next to the state file
+//! (`O_EXCL` with a random name, so no existing file or symlink is ever opened), readable only
+//! by the owner (`0600`: the file holds client secrets), written, flushed to disk (`fsync`) and
+//! renamed over the state file (replacing a symlink there, never following it).
+//!
+//! A Management API change is applied to a copy of the registry, saved, and only then made
+//! visible ([`update_registry`]): when the save fails the tenant is unchanged, so a retry does
+//! not create a duplicate. At start, objects in the state file replace configured objects with
+//! the same id (client id, API identifier, profile id, user id).
 
 use std::io::Write as _;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ApiConfig, ClientConfig, UserConfig};
+use crate::config::{ApiConfig, ClientConfig, ClientGrantConfig, TokenExchangeProfileConfig, UserConfig};
 use crate::errors::EmulatorError;
-use crate::management::{ClientGrantConfig, TokenExchangeProfileConfig};
-use crate::state::Shared;
+
+use crate::tenant::{Registry, Tenant};
 
 /// Format version of the state file.
 const VERSION: u32 = 1;
-
-/// Serialises writers of the state file within this process.
-static WRITE_LOCK: Mutex<()> = Mutex::new(());
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,8 +44,8 @@ struct StateFile {
 }
 
 /// Loads the state file into the tenant, if one is configured and exists.
-pub(crate) fn load(shared: &Shared) -> Result<(), EmulatorError> {
-    let Some(path) = &shared.config.state_file else {
+pub(crate) fn load(tenant: &Tenant) -> Result<(), EmulatorError> {
+    let Some(path) = &tenant.config.state_file else {
         return Ok(());
     };
     let text = match std::fs::read_to_string(path) {
@@ -65,7 +68,7 @@ pub(crate) fn load(shared: &Shared) -> Result<(), EmulatorError> {
         )));
     }
     {
-        let mut registry = shared.registry_mut();
+        let mut registry = tenant.registry_mut();
         for client in state.clients {
             registry.clients.retain(|c| c.client_id != client.client_id);
             registry.clients.push(Arc::new(client));
@@ -87,7 +90,7 @@ pub(crate) fn load(shared: &Shared) -> Result<(), EmulatorError> {
             registry.profiles.push(profile);
         }
     }
-    let mut store = shared.store();
+    let mut store = tenant.store();
     for user in state.users {
         store.users.insert(user.user_id.clone(), user);
     }
@@ -95,30 +98,60 @@ pub(crate) fn load(shared: &Shared) -> Result<(), EmulatorError> {
 }
 
 /// Writes the tenant to the state file, if one is configured.
-pub(crate) fn save(shared: &Shared) -> std::io::Result<()> {
-    let Some(path) = &shared.config.state_file else {
+pub(crate) fn save(tenant: &Tenant) -> std::io::Result<()> {
+    let _guard = tenant.writer();
+    // Snapshot under the writer lock: the last writer writes the newest state.
+    let registry = tenant.registry().clone();
+    write(tenant, &registry)
+}
+
+/// Applies `change` to a copy of the registry, saves it, then makes it the tenant's. An error
+/// of `change`, or a failed save (`save_failed`), leaves the tenant as it was. Changes are
+/// serialised, so `change` may check and insert without a race.
+pub(crate) fn update_registry<T, E>(
+    tenant: &Tenant,
+    change: impl FnOnce(&mut Registry) -> Result<T, E>,
+    save_failed: impl FnOnce(std::io::Error) -> E,
+) -> Result<T, E> {
+    let _guard = tenant.writer();
+    let mut next = tenant.registry().clone();
+    let out = change(&mut next)?;
+    write(tenant, &next).map_err(save_failed)?;
+    *tenant.registry_mut() = next;
+    Ok(out)
+}
+
+/// Writes `registry` and the users to the state file, if one is configured.
+fn write(tenant: &Tenant, registry: &Registry) -> std::io::Result<()> {
+    let Some(path) = &tenant.config.state_file else {
         return Ok(());
     };
-    let _guard = WRITE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    // Snapshot under the write lock: the last writer writes the newest state.
-    let state = {
-        let registry = shared.registry();
-        let mut users: Vec<UserConfig> = shared.store().users.values().cloned().collect();
-        users.sort_by(|a, b| a.user_id.cmp(&b.user_id));
-        StateFile {
-            version: VERSION,
-            clients: registry.clients.iter().map(|c| ClientConfig::clone(c)).collect(),
-            apis: registry.apis.iter().map(|a| ApiConfig::clone(a)).collect(),
-            client_grants: registry.client_grants.clone(),
-            token_exchange_profiles: registry.profiles.clone(),
-            users,
-        }
+    let mut users: Vec<UserConfig> = tenant.store().users.values().cloned().collect();
+    users.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+    let state = StateFile {
+        version: VERSION,
+        clients: registry.clients.iter().map(|c| ClientConfig::clone(c)).collect(),
+        apis: registry.apis.iter().map(|a| ApiConfig::clone(a)).collect(),
+        client_grants: registry.client_grants.clone(),
+        token_exchange_profiles: registry.profiles.clone(),
+        users,
     };
     let json = serde_json::to_vec_pretty(&state).map_err(std::io::Error::other)?;
     write_atomically(path, &json)
 }
 
-/// Writes `bytes` to a temporary file next to `path`, syncs it and renames it over `path`.
+/// Opens a file that did not exist (`O_EXCL`: an existing file or symlink is an error, never
+/// followed), readable and writable by the owner only.
+fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+/// Writes `bytes` to a fresh private temporary file next to `path`, syncs it and renames it
+/// over `path`.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -127,12 +160,16 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| std::io::Error::other("the state file path has no file name"))?;
-    let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+    // A random name: nobody can plant a file or symlink there in advance.
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        crate::util::random_token(12)
+    ));
+    let mut file = create_private(&tmp)?;
     let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
-        drop(file);
         std::fs::rename(&tmp, path)?;
         // Make the rename itself durable (directories can be opened and synced on Unix).
         #[cfg(unix)]
@@ -159,6 +196,28 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
         assert!(write_atomically(&dir.join("missing/state.json"), b"x").is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_state_file_is_private_and_symlinks_are_replaced_not_followed() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = std::env::temp_dir().join(format!("emu-persist-{}", crate::util::random_token(6)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("state.json");
+        let victim = dir.join("victim");
+        std::fs::write(&victim, b"precious").unwrap();
+        // A planted symlink at the state file, and at the temporary name older versions used.
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        let old_tmp = dir.join(format!(".state.json.{}.tmp", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &old_tmp).unwrap();
+        write_atomically(&path, b"secrets").unwrap();
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious", "no symlink was followed");
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        assert!(meta.file_type().is_file(), "the link itself was replaced");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::read(&path).unwrap(), b"secrets");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -7,11 +7,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::dpop::{self, DPOP_NONCE_HEADER, DpopFailure, Expected, Realm};
-use crate::state::{AppState, Shared};
-use crate::token_endpoint::request_url;
-use crate::tokens::user_claims;
-use crate::util::now_secs;
+use crate::access_tokens;
+use crate::dpop::{self, DPOP_NONCE_HEADER, DpopFailure, Expected};
+use crate::tenant::{AppState, Realm, Tenant};
 
 /// How the token was presented.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -69,8 +67,8 @@ impl Unauthorized {
 }
 
 /// Axum handler of `/userinfo` (GET and POST).
-pub(crate) async fn userinfo(State(shared): State<AppState>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
-    let result = check(&shared, &method, &uri, &headers);
+pub(crate) async fn userinfo(State(tenant): State<AppState>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    let result = check(&tenant, &method, &uri, &headers);
     let dpop_scheme = matches!(
         &result,
         Ok((Scheme::DPoP, _))
@@ -85,7 +83,7 @@ pub(crate) async fn userinfo(State(shared): State<AppState>, method: Method, uri
     };
     crate::errors::no_store(&mut response);
     if dpop_scheme {
-        if let Some(nonce) = shared.dpop.current_nonce(Realm::Userinfo) {
+        if let Some(nonce) = dpop::current_nonce(&tenant, Realm::Userinfo) {
             if let Ok(v) = HeaderValue::from_str(&nonce) {
                 response.headers_mut().insert(DPOP_NONCE_HEADER, v);
             }
@@ -94,7 +92,7 @@ pub(crate) async fn userinfo(State(shared): State<AppState>, method: Method, uri
     response
 }
 
-fn check(shared: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap) -> Result<(Scheme, Value), Unauthorized> {
+fn check(tenant: &Tenant, method: &Method, uri: &Uri, headers: &HeaderMap) -> Result<(Scheme, Value), Unauthorized> {
     let missing = Unauthorized {
         scheme: Scheme::Bearer,
         error: None,
@@ -120,19 +118,9 @@ fn check(shared: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap) -> Re
     if token.is_empty() {
         return Err(Unauthorized::new(scheme, "invalid_request", "Missing access token"));
     }
-    let claims = shared
-        .signer
-        .verify(token)
-        .filter(|c| c["iss"] == shared.issuer())
-        .filter(|c| c["exp"].as_u64().is_some_and(|exp| exp > now_secs()))
-        .ok_or_else(|| Unauthorized::new(scheme, "invalid_token", "The access token is invalid or expired"))?;
-    let userinfo_url = shared.userinfo_url();
-    let for_userinfo = match &claims["aud"] {
-        Value::String(a) => *a == userinfo_url,
-        Value::Array(list) => list.iter().any(|a| *a == userinfo_url),
-        _ => false,
-    };
-    if !for_userinfo {
+    let claims = access_tokens::verify(tenant, token)
+        .map_err(|_| Unauthorized::new(scheme, "invalid_token", "The access token is invalid or expired"))?;
+    if !access_tokens::audience_contains(&claims, &tenant.userinfo_url()) {
         return Err(Unauthorized::new(
             scheme,
             "invalid_token",
@@ -167,17 +155,14 @@ fn check(shared: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap) -> Re
             let proof = dpop::single_proof(headers)
                 .map_err(invalid)?
                 .ok_or_else(|| Unauthorized::new(Scheme::DPoP, "invalid_dpop_proof", "DPoP proof is missing"))?;
-            let url = request_url(shared, headers, uri);
+            let url = dpop::request_url(tenant, headers, uri);
             let expected = Expected {
                 method: method.as_str(),
                 url: &url,
                 access_token: Some(token),
                 jkt: Some(jkt),
             };
-            shared
-                .dpop
-                .validate(Realm::Userinfo, proof, &expected)
-                .map_err(invalid)?;
+            dpop::validate(tenant, Realm::Userinfo, proof, &expected).map_err(invalid)?;
         }
         (Scheme::Bearer, None) => {}
     }
@@ -189,8 +174,38 @@ fn check(shared: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap) -> Re
         .collect();
     let sub = claims["sub"].as_str().unwrap_or_default();
     let user =
-        shared.store().users.get(sub).cloned().ok_or_else(|| {
+        tenant.store().users.get(sub).cloned().ok_or_else(|| {
             Unauthorized::new(scheme, "invalid_token", "The user of the access token no longer exists")
         })?;
-    Ok((scheme, Value::Object(user_claims(&user, &scopes))))
+    Ok((scheme, Value::Object(user.claims(&scopes))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proptest_support as support;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(support::config())]
+
+        /// Any `Authorization` and `DPoP` headers: a 401 with a challenge, never a panic.
+        #[test]
+        fn prop_any_authorization_at_userinfo_is_refused_cleanly(
+            mut headers in support::authorization_headers(),
+            proof in proptest::option::of(support::jws(&["typ", "alg", "jwk", "ath", "htm", "htu", "iat", "jti"])),
+        ) {
+            if let Some(v) = proof.and_then(|p| HeaderValue::from_str(&p).ok()) {
+                headers.insert(crate::dpop::DPOP_HEADER, v);
+            }
+            let tenant = support::tenant();
+            let uri: Uri = "/userinfo".parse().unwrap();
+            let Err(refused) = check(&tenant, &Method::GET, &uri, &headers) else {
+                return Err(TestCaseError::fail("no token of this tenant can be forged"));
+            };
+            let response = refused.into_response();
+            prop_assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+            prop_assert!(response.headers().contains_key(header::WWW_AUTHENTICATE));
+        }
+    }
 }

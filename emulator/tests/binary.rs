@@ -26,6 +26,11 @@ impl Drop for Running {
     }
 }
 
+/// A client carrying the control secret the binary printed.
+fn control(run: &Running) -> reqwest::Client {
+    control_client(run.line["control_secret"].as_str().expect("control_secret in the line"))
+}
+
 fn spawn(args: &[&str]) -> Running {
     let mut child = Command::new(BIN)
         .args(args)
@@ -51,8 +56,9 @@ fn spawn(args: &[&str]) -> Running {
     Running { child, line }
 }
 
-async fn post_json(url: String, body: Value) -> (u16, Value) {
-    let resp = client().post(url).json(&body).send().await.unwrap();
+/// POSTs JSON to a control endpoint of the binary, with its control secret.
+async fn post_json(run: &Running, url: String, body: Value) -> (u16, Value) {
+    let resp = control(run).post(url).json(&body).send().await.unwrap();
     let status = resp.status().as_u16();
     (status, resp.json().await.unwrap_or(Value::Null))
 }
@@ -66,6 +72,13 @@ async fn binary_prints_its_json_line_and_serves_the_control_endpoints() {
     assert_eq!(run.line["client_id"], "native-app");
     assert_eq!(run.line["audience"], "https://api.example.com");
     assert_eq!(run.line["token_endpoint"], format!("{base}/oauth/token"));
+    assert!(run.line["control_secret"].as_str().is_some_and(|s| s.len() >= 32));
+    let anonymous = client()
+        .post(format!("{base}/emulator/apple/authorization-codes"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401, "the control API needs the secret");
 
     let health: Value = client()
         .get(format!("{base}/emulator/health"))
@@ -78,6 +91,7 @@ async fn binary_prints_its_json_line_and_serves_the_control_endpoints() {
     assert_eq!(health["status"], "ok");
 
     let (status, minted) = post_json(
+        &run,
         format!("{base}/emulator/apple/authorization-codes"),
         json!({"sub": "apple|bin-user", "email": "bin@example.com"}),
     )
@@ -107,7 +121,7 @@ async fn binary_prints_its_json_line_and_serves_the_control_endpoints() {
         (Some("apple|bin-user"), Some("bin@example.com"))
     );
 
-    let user: Value = client()
+    let user: Value = control(&run)
         .get(format!("{base}/emulator/users/apple%7Cbin-user"))
         .send()
         .await
@@ -116,7 +130,7 @@ async fn binary_prints_its_json_line_and_serves_the_control_endpoints() {
         .await
         .unwrap();
     assert_eq!(user["email"], "bin@example.com");
-    let missing = client()
+    let missing = control(&run)
         .get(format!("{base}/emulator/users/apple%7Cnobody"))
         .send()
         .await
@@ -124,13 +138,14 @@ async fn binary_prints_its_json_line_and_serves_the_control_endpoints() {
     assert_eq!(missing.status(), 404);
 
     // An empty body mints a code for the default user.
-    let resp = client()
+    let resp = control(&run)
         .post(format!("{base}/emulator/apple/authorization-codes"))
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), 201);
     let (status, fb) = post_json(
+        &run,
         format!("{base}/emulator/facebook/session-tokens"),
         json!({"expires_in": 60}),
     )
@@ -150,6 +165,7 @@ async fn binary_prints_its_json_line_and_serves_the_control_endpoints() {
     assert_eq!(resp.status(), 200);
 
     let (status, queued) = post_json(
+        &run,
         format!("{base}/emulator/token-responses"),
         json!({"status": 429, "content_type": "application/json", "headers": {"Retry-After": "7"}, "body": "{\"error\":\"too_many_requests\"}"}),
     )
@@ -163,22 +179,28 @@ async fn binary_prints_its_json_line_and_serves_the_control_endpoints() {
         .unwrap();
     assert_eq!(resp.status(), 429);
     assert_eq!(resp.headers()["retry-after"], "7");
-    let (status, _) = post_json(format!("{base}/emulator/token-responses"), json!({"status": 1000})).await;
+    let (status, _) = post_json(
+        &run,
+        format!("{base}/emulator/token-responses"),
+        json!({"status": 1000}),
+    )
+    .await;
     assert_eq!(status, 400, "invalid canned responses are refused");
     let (status, _) = post_json(
+        &run,
         format!("{base}/emulator/apple/authorization-codes"),
         json!({"subject": "typo"}),
     )
     .await;
     assert_eq!(status, 400, "unknown fields are refused");
 
-    let rotated = client()
+    let rotated = control(&run)
         .post(format!("{base}/emulator/dpop/rotate-nonces"))
         .send()
         .await
         .unwrap();
     assert_eq!(rotated.status(), 204);
-    let reset = client()
+    let reset = control(&run)
         .delete(format!("{base}/emulator/brute-force"))
         .send()
         .await
@@ -217,7 +239,7 @@ async fn binary_reads_a_config_file() {
     assert_eq!(run.line["client_id"], "my-ios-app");
     assert_eq!(run.line["audience"], Value::Null);
     let base = run.line["base_url"].as_str().unwrap();
-    let (status, minted) = post_json(format!("{base}/emulator/apple/authorization-codes"), json!({})).await;
+    let (status, minted) = post_json(&run, format!("{base}/emulator/apple/authorization-codes"), json!({})).await;
     assert_eq!(status, 201);
     let form = with(apple_form(minted["code"].as_str().unwrap()), "client_id", "my-ios-app");
     let resp = client()
@@ -227,6 +249,25 @@ async fn binary_reads_a_config_file() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
+async fn binary_answers_to_allowed_host_names_only() {
+    let run = spawn(&["--allowed-host", "emulator.internal"]);
+    let base = run.line["base_url"].as_str().unwrap();
+    for (host, status) in [
+        ("emulator.internal", 200),
+        ("localhost", 200),
+        ("attacker.example", 421),
+    ] {
+        let resp = client()
+            .get(format!("{base}/.well-known/jwks.json"))
+            .header("host", host)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), status, "{host}");
+    }
 }
 
 #[test]

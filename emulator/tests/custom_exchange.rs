@@ -13,7 +13,7 @@ use common::*;
 use serde_json::{Value, json};
 use token_exchange_emulator::{
     ActionApi, ActionConfig, ActionEvent, ActionTrigger, ClientConfig, Emulator, EmulatorConfig, GOOGLE_ISSUER,
-    GoogleIdToken, SAMPLE_GOOGLE_CLIENT_ID, TokenExchangeProfileConfig, UserConfig,
+    GoogleIdToken, SAMPLE_GOOGLE_CLIENT_ID, SAMPLE_GOOGLE_SUBJECT_TOKEN_TYPE, TokenExchangeProfileConfig, UserConfig,
 };
 
 const TYPE: &str = "urn:acme:server-side";
@@ -74,7 +74,8 @@ async fn the_action_sees_the_transaction_request_client_api_and_secrets() {
         json!(["openid", "read:messages"])
     );
     assert_eq!(event["transaction"]["organization"], "org_abc");
-    assert_eq!(event["request"]["ip"], "203.0.113.9");
+    // A public client's auth0-forwarded-for is not trusted: the IP is the peer's.
+    assert_eq!(event["request"]["ip"], "127.0.0.1");
     assert_eq!(event["request"]["user_agent"], "test-agent/1");
     assert_eq!(event["request"]["body"]["device_id"], "d-42");
     assert_eq!(event["client"]["client_id"], "native-app");
@@ -292,7 +293,7 @@ async fn deleted_profiles_and_removed_actions() {
 #[tokio::test]
 async fn the_google_test_issuer_signs_with_its_own_published_key() {
     let emu = start(EmulatorConfig::default()).await;
-    let resp = client()
+    let resp = control_client(emu.control_secret())
         .post(format!("{}/emulator/google/id-tokens", emu.base_url()))
         .json(&json!({"sub": "555", "email": "g@example.com", "nonce": "n-1"}))
         .send()
@@ -394,4 +395,71 @@ async fn javascript_actions_from_a_config_file_run_in_the_binary() {
     let _ = child.kill();
     let _ = child.wait();
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Exchanges a Google ID token through the sample profile; returns the status and body.
+async fn google_exchange(emu: &Emulator, id_token: &str) -> (u16, Value) {
+    let form = vec![
+        ("grant_type", TOKEN_EXCHANGE.to_owned()),
+        ("subject_token", id_token.to_owned()),
+        ("subject_token_type", SAMPLE_GOOGLE_SUBJECT_TOKEN_TYPE.to_owned()),
+        ("client_id", "native-app".to_owned()),
+    ];
+    let (status, _, body) = post_token(emu, &form, &[]).await;
+    (status, body)
+}
+
+#[tokio::test]
+async fn the_sample_google_action_requires_iat_and_checks_azp_when_present() {
+    let emu = start(no_nonce_config()).await;
+    let cases = [
+        (GoogleIdToken::new("1").without_claim("iat"), Some("no iat")),
+        (
+            GoogleIdToken::new("1").authorized_party("another-app.apps.googleusercontent.com"),
+            Some("unexpected authorized party"),
+        ),
+        (GoogleIdToken::new("1").without_claim("azp"), None),
+        (GoogleIdToken::new("1"), None),
+    ];
+    for (token, refused) in cases {
+        let (status, body) = google_exchange(&emu, &emu.google_id_token(token)).await;
+        match refused {
+            Some(reason) => {
+                assert_eq!(status, 400, "{body}");
+                assert_eq!(body["error_description"], format!("Invalid Google ID token: {reason}"));
+            }
+            None => assert_eq!(status, 200, "{body}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_sample_google_action_refetches_the_keys_for_an_unknown_kid_at_most_once_a_minute() {
+    let emu = start(no_nonce_config()).await;
+    // The Action's cache lifetimes follow the Actions clock, which only the test moves.
+    emu.freeze_actions_clock();
+    let token = |sub: &str| emu.google_id_token(GoogleIdToken::new(sub));
+    assert_eq!(google_exchange(&emu, &token("a")).await.0, 200, "first JWKS download");
+
+    emu.rotate_google_signing_key(false).unwrap();
+    let (status, body) = google_exchange(&emu, &token("b")).await;
+    assert_eq!(status, 400, "downloaded less than a minute ago: no refetch yet");
+    assert_eq!(
+        body["error_description"],
+        "Invalid Google ID token: unknown signing key"
+    );
+
+    emu.advance_actions_clock(std::time::Duration::from_secs(61));
+    assert_eq!(
+        google_exchange(&emu, &token("b")).await.0,
+        200,
+        "refetched: the new key is known"
+    );
+
+    // Another rotation within the minute after that refetch: refused again, although the
+    // cached JWKS is still fresh for the better part of an hour.
+    emu.rotate_google_signing_key(true).unwrap();
+    assert_eq!(google_exchange(&emu, &token("c")).await.0, 400);
+    emu.advance_actions_clock(std::time::Duration::from_secs(61));
+    assert_eq!(google_exchange(&emu, &token("c")).await.0, 200);
 }

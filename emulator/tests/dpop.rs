@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::{Value, json};
-use token_exchange_emulator::{AppleCode, DpopConfig, Emulator, EmulatorConfig};
+use token_exchange_emulator::{AppleCode, Clock, DpopConfig, Emulator, EmulatorConfig};
 
 /// Exchanges an Apple code with a proof; handles one nonce challenge. Returns the body.
 async fn bound_exchange(emu: &Emulator, key: &DpopKey, scope: &str) -> Value {
@@ -61,13 +61,20 @@ async fn a_proof_binds_the_access_token_and_refresh_token_to_the_key() {
 
 #[tokio::test]
 async fn every_class_of_invalid_proof_is_rejected_without_consuming_the_code() {
-    let emu = start(no_nonce_config()).await;
+    // The emulator's clock stands still: "301 s off" stays 301 s off however long this takes.
+    let clock = Clock::frozen();
+    let emu = start(EmulatorConfig {
+        clock: clock.clone(),
+        ..no_nonce_config()
+    })
+    .await;
+    let now = clock.now_secs();
     let key = DpopKey::new();
     let url = emu.token_endpoint();
     let code = emu.apple_authorization_code(AppleCode::default());
     let form = apple_form(&code);
     let header = key.header();
-    let good = claims("POST", &url, None, None);
+    let good = claims_at(now, "POST", &url, None, None);
     let set = |mut v: Value, k: &str, x: Value| {
         v[k] = x;
         v
@@ -110,12 +117,12 @@ async fn every_class_of_invalid_proof_is_rejected_without_consuming_the_code() {
         ),
         (
             "stale iat",
-            vec![key.sign(&header, &set(good.clone(), "iat", json!(now() - 301)))],
+            vec![key.sign(&header, &set(good.clone(), "iat", json!(now - 301)))],
             "iat",
         ),
         (
             "future iat",
-            vec![key.sign(&header, &set(good.clone(), "iat", json!(now() + 301)))],
+            vec![key.sign(&header, &set(good.clone(), "iat", json!(now + 301)))],
             "iat",
         ),
         (
@@ -184,13 +191,21 @@ async fn every_class_of_invalid_proof_is_rejected_without_consuming_the_code() {
         ("not a JWT", vec!["not-a-jwt".to_owned()], "JWS"),
         (
             "two DPoP headers",
-            vec![key.proof("POST", &url, None, None), key.proof("POST", &url, None, None)],
+            vec![
+                key.proof_at(now, "POST", &url, None),
+                key.proof_at(now, "POST", &url, None),
+            ],
             "multiple",
         ),
     ];
     for (name, proofs, keyword) in cases {
         let got = post_token(&emu, &form, &proofs).await;
-        assert_error(&got, 400, "invalid_dpop_proof");
+        assert_eq!(
+            (got.0, got.2["error"].as_str()),
+            (400, Some("invalid_dpop_proof")),
+            "{name}: {}",
+            got.2
+        );
         let d = got.2["error_description"].as_str().unwrap();
         assert!(d.contains(keyword), "{name}: {d:?} should mention {keyword:?}");
         assert!(
@@ -198,7 +213,7 @@ async fn every_class_of_invalid_proof_is_rejected_without_consuming_the_code() {
             "{name}: no proof content in errors"
         );
     }
-    let ok = post_token(&emu, &form, &[key.proof("POST", &url, None, None)]).await;
+    let ok = post_token(&emu, &form, &[key.proof_at(now, "POST", &url, None)]).await;
     assert_eq!(ok.0, 200, "the code survived every rejected proof: {}", ok.2);
 }
 
@@ -337,17 +352,39 @@ async fn rotated_nonces_accept_the_previous_one_and_reject_older_ones() {
 
 #[tokio::test]
 async fn nonces_rotate_with_time() {
-    let config = EmulatorConfig::default().with_dpop(DpopConfig {
-        nonce_rotation_secs: 1,
-        ..DpopConfig::default()
-    });
+    let clock = Clock::frozen();
+    let config = EmulatorConfig {
+        clock: clock.clone(),
+        ..EmulatorConfig::default().with_dpop(DpopConfig {
+            nonce_rotation_secs: 1,
+            ..DpopConfig::default()
+        })
+    };
     let emu = start(config).await;
     let key = DpopKey::new();
     let url = emu.token_endpoint();
-    let first = post_token(&emu, &apple_form("x"), &[key.proof("POST", &url, None, None)]).await;
+    let first = post_token(
+        &emu,
+        &apple_form("x"),
+        &[key.proof_at(clock.now_secs(), "POST", &url, None)],
+    )
+    .await;
     let n1 = first.1["dpop-nonce"].to_str().unwrap().to_owned();
-    tokio::time::sleep(Duration::from_millis(2100)).await;
-    let got = post_token(&emu, &apple_form("x"), &[key.proof("POST", &url, Some(&n1), None)]).await;
+    let again = post_token(
+        &emu,
+        &apple_form("x"),
+        &[key.proof_at(clock.now_secs(), "POST", &url, Some(&n1))],
+    )
+    .await;
+    assert_error(&again, 403, "invalid_grant");
+    // Two rotation periods on the emulator's clock: the nonce is gone.
+    clock.advance(Duration::from_secs(2));
+    let got = post_token(
+        &emu,
+        &apple_form("x"),
+        &[key.proof_at(clock.now_secs(), "POST", &url, Some(&n1))],
+    )
+    .await;
     assert_error(&got, 400, "use_dpop_nonce");
     assert_ne!(got.1["dpop-nonce"].to_str().unwrap(), n1);
 }

@@ -227,19 +227,39 @@ async fn client_grants_are_created_and_take_effect_at_once() {
 #[tokio::test]
 async fn canned_management_responses_come_first_then_normal_service() {
     let emu = start(EmulatorConfig::default()).await;
+    let secret = emu.control_secret().to_owned();
     let control = format!("{}/emulator/management-responses", emu.base_url());
     let canned = json!({"status": 503, "content_type": "text/html", "body": "<h1>down</h1>"});
-    let (status, body) = api(reqwest::Method::POST, &control, None, Some(canned)).await;
+    let (status, body) = api(reqwest::Method::POST, &control, Some(&secret), Some(canned)).await;
     assert_eq!((status, body["queued"].as_u64()), (201, Some(1)));
     let url = format!("{}token-exchange-profiles", emu.management_api());
-    let resp = client().get(&url).send().await.unwrap();
+    // Authentication comes first: without a token the canned answer is neither seen nor used up.
+    let (status, body) = api(reqwest::Method::GET, &url, None, None).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (401, Some("Missing authentication"))
+    );
+    let (status, _) = api(reqwest::Method::GET, &url, Some("not-a-token"), None).await;
+    assert_eq!(status, 401);
+    let resp = client()
+        .get(&url)
+        .bearer_auth(emu.management_token())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 503);
     assert_eq!(resp.text().await.unwrap(), "<h1>down</h1>");
-    let (status, _) = api(reqwest::Method::GET, &url, None, None).await;
-    assert_eq!(status, 401, "back to normal");
-    let (_, body) = api(reqwest::Method::POST, &control, None, Some(json!({"status": 429}))).await;
+    let (status, _) = api(reqwest::Method::GET, &url, Some(&emu.management_token()), None).await;
+    assert_eq!(status, 200, "back to normal");
+    let (_, body) = api(
+        reqwest::Method::POST,
+        &control,
+        Some(&secret),
+        Some(json!({"status": 429})),
+    )
+    .await;
     assert_eq!(body["queued"], 1);
-    let (status, body) = api(reqwest::Method::DELETE, &control, None, None).await;
+    let (status, body) = api(reqwest::Method::DELETE, &control, Some(&secret), None).await;
     assert_eq!((status, body["cleared"].as_u64()), (200, Some(1)));
 }
 
@@ -395,4 +415,141 @@ async fn a_state_file_that_is_not_valid_stops_the_start() {
             .is_err()
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_change_that_cannot_be_saved_is_undone_so_a_retry_creates_no_duplicate() {
+    let dir = std::env::temp_dir().join(format!("emu-state-fail-{}-{}", std::process::id(), now()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let emu = start(EmulatorConfig::default().with_state_file(dir.join("state.json"))).await;
+    let token = emu.management_token();
+    let clients = format!("{}clients", emu.management_api());
+    let profiles = format!("{}token-exchange-profiles", emu.management_api());
+    let new_client = json!({"name": "Retried App", "app_type": "native"});
+    let new_profile = json!({"name": "Retried", "subject_token_type": "urn:acme:retried",
+                             "action_id": "act_google", "type": "custom_authentication"});
+    // The state file's directory disappears: every save fails.
+    std::fs::remove_dir_all(&dir).unwrap();
+    let (status, body) = api(reqwest::Method::POST, &clients, Some(&token), Some(new_client.clone())).await;
+    assert_eq!(status, 500, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("state file"), "{body}");
+    let (status, _) = api(
+        reqwest::Method::POST,
+        &profiles,
+        Some(&token),
+        Some(new_profile.clone()),
+    )
+    .await;
+    assert_eq!(status, 500);
+    let (_, listed) = api(reqwest::Method::GET, &clients, Some(&token), None).await;
+    assert!(
+        !listed.as_array().unwrap().iter().any(|c| c["name"] == "Retried App"),
+        "the failed creation left nothing behind"
+    );
+    // The directory is back: the retries succeed, once each.
+    std::fs::create_dir_all(&dir).unwrap();
+    let (status, _) = api(reqwest::Method::POST, &clients, Some(&token), Some(new_client)).await;
+    assert_eq!(status, 201);
+    let (status, body) = api(reqwest::Method::POST, &profiles, Some(&token), Some(new_profile)).await;
+    assert_eq!(status, 201, "no conflict with a phantom of the failed attempt: {body}");
+    let (_, listed) = api(reqwest::Method::GET, &clients, Some(&token), None).await;
+    let named = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "Retried App")
+        .count();
+    assert_eq!(named, 1);
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("state.json")).unwrap()).unwrap();
+    assert_eq!(
+        saved["clients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["name"] == "Retried App")
+            .count(),
+        1
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.join("state.json")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the state file holds client secrets");
+    }
+    drop(emu);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_profile_needs_a_name_as_the_reference_says() {
+    let emu = start(EmulatorConfig::default()).await;
+    let url = format!("{}token-exchange-profiles", emu.management_api());
+    let nameless = json!({"subject_token_type": "urn:acme:nameless", "action_id": "act_google",
+                          "type": "custom_authentication"});
+    let (status, body) = api(
+        reqwest::Method::POST,
+        &url,
+        Some(&emu.management_token()),
+        Some(nameless),
+    )
+    .await;
+    assert_eq!(
+        (status, body["errorCode"].as_str()),
+        (400, Some("invalid_body")),
+        "{body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Missing required property: name")
+    );
+    assert!(
+        emu.token_exchange_profiles()
+            .iter()
+            .all(|p| p.subject_token_type != "urn:acme:nameless")
+    );
+}
+
+/// Sends `method path` as written (no URL normalisation, which would resolve `..`).
+async fn raw_request(emu: &Emulator, method: &str, path: &str, token: &str) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(emu.local_addr()).await.unwrap();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {}\r\nauthorization: Bearer {token}\r\ncontent-type: application/json\r\n\
+         content-length: 2\r\nconnection: close\r\n\r\n{{}}",
+        emu.local_addr()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8(response).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn dot_and_dot_dot_are_not_object_ids() {
+    let emu = start(EmulatorConfig::default()).await;
+    let token = emu.management_token();
+    let before = emu.token_exchange_profiles().len();
+    for id in [".", "..", "%2E", "%2e%2E"] {
+        for (method, collection) in [
+            ("GET", "token-exchange-profiles"),
+            ("PATCH", "token-exchange-profiles"),
+            ("DELETE", "token-exchange-profiles"),
+            ("GET", "clients"),
+            ("PATCH", "clients"),
+            ("GET", "resource-servers"),
+        ] {
+            let (status, body) = raw_request(&emu, method, &format!("/api/v2/{collection}/{id}"), &token).await;
+            assert_eq!(
+                (status, body["errorCode"].as_str()),
+                (400, Some("invalid_uri")),
+                "{method} {collection}/{id}: {body}"
+            );
+        }
+    }
+    assert_eq!(emu.token_exchange_profiles().len(), before);
 }

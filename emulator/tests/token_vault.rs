@@ -10,7 +10,7 @@ use rsa::signature::{SignatureEncoding, Signer as _};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use token_exchange_emulator::{
-    ClientConfig, ConnectAccount, Emulator, EmulatorConfig, FEDERATED_CONNECTION_TOKEN_TYPE, GOOGLE_CONNECTION,
+    ClientConfig, Clock, ConnectAccount, Emulator, EmulatorConfig, FEDERATED_CONNECTION_TOKEN_TYPE, GOOGLE_CONNECTION,
     GRANT_FEDERATED_CONNECTION, PublicKeyCredential, SAMPLE_VAULT_API_AUDIENCE, SAMPLE_VAULT_CLIENT_ID,
     SAMPLE_VAULT_CLIENT_SECRET,
 };
@@ -38,7 +38,7 @@ fn vault_form(subject_token: &str) -> Form {
 }
 
 async fn control(emu: &Emulator, path: &str, body: Value) -> (u16, Value) {
-    let response = client()
+    let response = control_client(emu.control_secret())
         .post(format!("{}/emulator/vault/{path}", emu.base_url()))
         .json(&body)
         .send()
@@ -179,13 +179,18 @@ async fn private_key_jwt_assertions_are_single_use_and_identify_the_client() {
             &[GRANT_FEDERATED_CONNECTION],
         )
     };
-    let emu = start(EmulatorConfig::default().with_client(jwt_client)).await;
+    let clock = Clock::frozen();
+    let emu = start(EmulatorConfig {
+        clock: clock.clone(),
+        ..EmulatorConfig::default().with_client(jwt_client)
+    })
+    .await;
     emu.enable_connection(GOOGLE_CONNECTION, "jwt-backend").unwrap();
     emu.connect_account(ConnectAccount::new("apple|jwt", GOOGLE_CONNECTION))
         .unwrap();
     let at = access_token(&emu, "apple|jwt").await;
     let assertion = |aud: &str, jti: &str| {
-        let now = now();
+        let now = clock.now_secs();
         rs256(
             &key,
             &json!({"iss": "jwt-backend", "sub": "jwt-backend", "aud": aud, "iat": now, "exp": now + 60, "jti": jti}),
@@ -245,7 +250,7 @@ async fn control_endpoints_connect_revoke_enable_and_report() {
     )
     .await;
     assert_eq!(status, 400, "unknown fields are refused");
-    let accounts: Value = client()
+    let accounts: Value = control_client(emu.control_secret())
         .get(format!("{}/emulator/vault/accounts/apple%7Cctl", emu.base_url()))
         .send()
         .await
@@ -265,7 +270,7 @@ async fn control_endpoints_connect_revoke_enable_and_report() {
     let enable = json!({"connection": "nope", "client_id": SAMPLE_VAULT_CLIENT_ID});
     assert_eq!(control(&emu, "enable-connection", enable).await.0, 400);
 
-    let stats: Value = client()
+    let stats: Value = control_client(emu.control_secret())
         .get(format!("{}/emulator/vault/stats", emu.base_url()))
         .send()
         .await

@@ -3,7 +3,8 @@
  * for DPoP-bound Auth0 tokens, then call an API with them.
  *
  *   cc quickstart.c -I bindings/include -L <target>/debug -ltoken_exchange_ffi -o quickstart
- *   TOKEN_EXCHANGE_EMULATOR_URL=http://127.0.0.1:8787 ./quickstart            # against the emulator
+ *   TOKEN_EXCHANGE_EMULATOR_URL=http://127.0.0.1:8787 \
+ *     TOKEN_EXCHANGE_EMULATOR_JSON='{...the line the emulator printed...}' ./quickstart  # the emulator
  *   ./quickstart tenant.us.auth0.com YOUR_CLIENT_ID APPLE_AUTHORIZATION_CODE    # against Auth0
  *
  * With the emulator, the Apple code is minted through its control endpoint (the part marked
@@ -36,11 +37,16 @@ static int fail(const char *what, te_error *error) {
     return 1;
 }
 
-/* --- emulator only: mint an Apple code with POST /emulator/apple/authorization-codes --- */
+/* --- emulator only: mint an Apple code with POST /emulator/apple/authorization-codes, with
+ * the control_secret of the line the emulator printed at start --- */
 static char *mint_apple_code(const char *base_url) {
     char host[64] = {0};
+    char secret[128] = {0};
     int port = 0;
-    if (sscanf(base_url, "http://%63[^:]:%d", host, &port) != 2) {
+    const char *line = getenv("TOKEN_EXCHANGE_EMULATOR_JSON");
+    const char *at = line ? strstr(line, "\"control_secret\":\"") : NULL;
+    if (sscanf(base_url, "http://%63[^:]:%d", host, &port) != 2 || at == NULL ||
+        sscanf(at + strlen("\"control_secret\":\""), "%127[^\"]", secret) != 1) {
         return NULL;
     }
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -56,8 +62,9 @@ static char *mint_apple_code(const char *base_url) {
     char request[512];
     int n = snprintf(request, sizeof request,
                      "POST /emulator/apple/authorization-codes HTTP/1.1\r\nHost: %s:%d\r\n"
-                     "Content-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                     host, port, strlen(body), body);
+                     "Authorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n%s",
+                     host, port, secret, strlen(body), body);
     char response[4096] = {0};
     size_t len = 0;
     ssize_t got;

@@ -1,8 +1,9 @@
 // Quickstart for token-exchange in Kotlin: trade a Sign in with Apple authorization code for
 // DPoP-bound Auth0 tokens, then call /userinfo with them.
 //
-// Run against the emulator (what `cargo xtask test --lang kotlin` does):
-//   TOKEN_EXCHANGE_EMULATOR_URL=http://127.0.0.1:8787 java ... QuickstartKt
+// Run against the emulator (what `cargo xtask test --lang kotlin` does), with the JSON line it
+// printed at start (its control endpoints need the line's control_secret):
+//   TOKEN_EXCHANGE_EMULATOR_URL=http://127.0.0.1:8787 TOKEN_EXCHANGE_EMULATOR_JSON='{...}' java ... QuickstartKt
 // or against a tenant: QuickstartKt tenant.us.auth0.com CLIENT_ID APPLE_AUTHORIZATION_CODE
 package com.tokenexchange.examples
 
@@ -67,6 +68,9 @@ private fun mintAppleCode(baseUrl: String): String {
     connection.requestMethod = "POST"
     connection.doOutput = true
     connection.setRequestProperty("Content-Type", "application/json")
+    val line = System.getenv("TOKEN_EXCHANGE_EMULATOR_JSON") ?: usage()
+    val secret = Regex("\"control_secret\":\"([^\"]+)\"").find(line)?.groupValues?.get(1) ?: usage()
+    connection.setRequestProperty("Authorization", "Bearer $secret")
     connection.outputStream.use { it.write("""{"sub":"apple|kotlin-quickstart","email":"kq@example.com"}""".toByteArray()) }
     val body = connection.inputStream.bufferedReader().use { it.readText() }
     return Regex("\"code\":\"([^\"]+)\"").find(body)!!.groupValues[1]

@@ -3,7 +3,8 @@
  * emulator's control endpoints (loopback only, no dependencies).
  *
  * Each test program includes this header once. Tests read the emulator's base URL from
- * TOKEN_EXCHANGE_EMULATOR_URL (e.g. http://127.0.0.1:41234).
+ * TOKEN_EXCHANGE_EMULATOR_URL (e.g. http://127.0.0.1:41234) and the control secret its control
+ * endpoints need from the startup line in TOKEN_EXCHANGE_EMULATOR_JSON.
  */
 #ifndef TOKEN_EXCHANGE_TEST_HARNESS_H
 #define TOKEN_EXCHANGE_TEST_HARNESS_H
@@ -90,10 +91,27 @@ static inline const char *emulator_url(void) {
     return url;
 }
 
-/* Sends `method path` (with `body`, JSON, may be empty) to the emulator; returns the response
- * body (malloc'd, caller frees) or NULL. Only `http://<IPv4>:<port>` base URLs are supported. */
+static inline char *json_string(const char *json, const char *key);
+
+/* The control secret of the emulator's startup line (malloc'd once, kept), or exits. */
+static inline const char *emulator_control_secret(void) {
+    static char *secret = NULL;
+    if (secret == NULL) {
+        secret = json_string(getenv("TOKEN_EXCHANGE_EMULATOR_JSON"), "control_secret");
+        if (secret == NULL) {
+            tap(0, "TOKEN_EXCHANGE_EMULATOR_JSON holds the emulator's line with control_secret");
+            exit(tap_done());
+        }
+    }
+    return secret;
+}
+
+/* Sends `method path` (with `body`, JSON, may be empty) to the emulator's control API, with
+ * its control secret; returns the response body (malloc'd, caller frees) or NULL. Only
+ * `http://<IPv4>:<port>` base URLs are supported. */
 static inline char *emulator_call(const char *method, const char *path, const char *body) {
     const char *url = emulator_url();
+    const char *secret = emulator_control_secret();
     char host[64] = {0};
     int port = 0;
     if (sscanf(url + 7, "%63[^:]:%d", host, &port) != 2) {
@@ -117,8 +135,8 @@ static inline char *emulator_call(const char *method, const char *path, const ch
     char request[4096];
     int n = snprintf(request, sizeof request,
                      "%s %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
-                     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                     method, path, host, port, body_len, body ? body : "");
+                     "Authorization: Bearer %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                     method, path, host, port, secret, body_len, body ? body : "");
     if (n < 0 || (size_t)n >= sizeof request || write(fd, request, (size_t)n) != n) {
         close(fd);
         return NULL;

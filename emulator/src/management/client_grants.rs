@@ -5,87 +5,18 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::errors::ApiError;
 use super::schema::{self, Prop};
-use super::{
-    MANAGEMENT_API_AUDIENCE_PLACEHOLDER, MANAGEMENT_SCOPES, audience, authorize, persist, random_alnum, respond,
-};
+use super::{authorize, change, respond};
+use crate::config::{ClientGrantConfig, EmulatorConfig, MANAGEMENT_API_AUDIENCE_PLACEHOLDER, MANAGEMENT_SCOPES};
 use crate::errors::EmulatorError;
-use crate::state::{AppState, Shared};
-
-/// A client grant: `client_id` may get tokens for `audience` with (at most) `scope`.
-///
-/// For this tenant's Management API use the audience
-/// [`MANAGEMENT_API_AUDIENCE_PLACEHOLDER`] (`{base_url}/api/v2/`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClientGrantConfig {
-    /// Grant id (`cgr_…`); derived when empty.
-    #[serde(default)]
-    pub id: String,
-    /// The client.
-    pub client_id: String,
-    /// The API identifier.
-    pub audience: String,
-    /// The scopes the client may get.
-    #[serde(default)]
-    pub scope: Vec<String>,
-}
-
-impl ClientGrantConfig {
-    /// A grant of `scopes` on `audience` to `client_id`.
-    pub fn new(client_id: impl Into<String>, audience: impl Into<String>, scopes: &[&str]) -> Self {
-        Self {
-            id: String::new(),
-            client_id: client_id.into(),
-            audience: audience.into(),
-            scope: scopes.iter().map(|s| (*s).to_owned()).collect(),
-        }
-    }
-
-    fn to_json(&self) -> Value {
-        json!({"id": self.id, "client_id": self.client_id, "audience": self.audience, "scope": self.scope})
-    }
-}
-
-/// The configured audience as the running emulator sees it (placeholder substituted).
-fn effective_audience(shared: &Shared, configured: &str) -> String {
-    if configured == MANAGEMENT_API_AUDIENCE_PLACEHOLDER {
-        audience(shared)
-    } else {
-        configured.to_owned()
-    }
-}
-
-/// The scopes `client_id` was granted on `audience`; `None` without a client grant.
-pub(crate) fn client_grant_scopes(shared: &Shared, client_id: &str, audience: &str) -> Option<Vec<String>> {
-    shared
-        .registry()
-        .client_grants
-        .iter()
-        .find(|g| g.client_id == client_id && effective_audience(shared, &g.audience) == audience)
-        .map(|g| g.scope.clone())
-}
-
-/// Gives configured grants an id.
-pub(crate) fn prepare_config_grants(grants: &[ClientGrantConfig]) -> Vec<ClientGrantConfig> {
-    grants
-        .iter()
-        .map(|g| {
-            let mut g = g.clone();
-            if g.id.is_empty() {
-                g.id = format!("cgr_{}", random_alnum(16));
-            }
-            g
-        })
-        .collect()
-}
+use crate::tenant::{AppState, Tenant, effective_audience};
+use crate::util::random_alnum;
 
 /// Checks configured grants: known clients with a secret, known APIs, no duplicates.
-pub(crate) fn validate_config_grants(config: &crate::EmulatorConfig) -> Result<(), EmulatorError> {
+pub(crate) fn validate_config_grants(config: &EmulatorConfig) -> Result<(), EmulatorError> {
     let mut seen = std::collections::HashSet::new();
     for g in &config.client_grants {
         let bad = |why: &str| {
@@ -132,25 +63,25 @@ const SCOPE: Prop = Prop {
 };
 
 /// `POST /api/v2/client-grants`.
-pub(super) async fn create(State(shared): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    respond(create_grant(&shared, &headers, &body))
+pub(super) async fn create(State(tenant): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    respond(create_grant(&tenant, &headers, &body))
 }
 
-fn create_grant(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(StatusCode, Value), ApiError> {
-    authorize(shared, headers, &["create:client_grants"])?;
+fn create_grant(tenant: &Tenant, headers: &HeaderMap, body: &[u8]) -> Result<(StatusCode, Value), ApiError> {
+    authorize(tenant, headers, &["create:client_grants"])?;
     let map = schema::object(body)?;
     schema::only(&map, &[CLIENT_ID, AUDIENCE, SCOPE])?;
     schema::required(&map, &[CLIENT_ID, AUDIENCE, SCOPE])?;
     let client_id = schema::string(&map, CLIENT_ID, 1, 100)?.expect("required").to_owned();
     let audience_value = schema::string(&map, AUDIENCE, 1, 600)?.expect("required").to_owned();
     let scope = schema::strings(&map, SCOPE)?.expect("required");
-    if shared.client(&client_id).is_none() {
+    if tenant.client(&client_id).is_none() {
         return Err(ApiError::not_found("The client does not exist", "inexistent_client"));
     }
-    let defined: Vec<String> = if audience_value == audience(shared) {
+    let defined: Vec<String> = if audience_value == tenant.management_api() {
         MANAGEMENT_SCOPES.iter().map(|s| (*s).to_owned()).collect()
     } else {
-        shared
+        tenant
             .api(&audience_value)
             .ok_or_else(|| ApiError::not_found("The resource server does not exist", "inexistent_resource_server"))?
             .scopes
@@ -162,7 +93,7 @@ fn create_grant(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(St
         )));
     }
     // The Management API is stored with the placeholder, so the grant survives a port change.
-    let stored_audience = if audience_value == audience(shared) {
+    let stored_audience = if audience_value == tenant.management_api() {
         MANAGEMENT_API_AUDIENCE_PLACEHOLDER.to_owned()
     } else {
         audience_value.clone()
@@ -173,8 +104,7 @@ fn create_grant(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(St
         audience: stored_audience,
         scope,
     };
-    {
-        let mut registry = shared.registry_mut();
+    change(tenant, |registry| {
         if registry
             .client_grants
             .iter()
@@ -185,27 +115,46 @@ fn create_grant(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(St
             ));
         }
         registry.client_grants.push(grant.clone());
-    }
-    persist(shared)?;
+        Ok(())
+    })?;
     let mut body = grant.to_json();
     body["audience"] = json!(audience_value);
     Ok((StatusCode::CREATED, body))
 }
 
 /// `GET /api/v2/client-grants`.
-pub(super) async fn list(State(shared): State<AppState>, headers: HeaderMap) -> Response {
+pub(super) async fn list(State(tenant): State<AppState>, headers: HeaderMap) -> Response {
     respond((|| {
-        authorize(&shared, &headers, &["read:client_grants"])?;
-        let grants: Vec<Value> = shared
+        authorize(&tenant, &headers, &["read:client_grants"])?;
+        let grants: Vec<Value> = tenant
             .registry()
             .client_grants
             .iter()
             .map(|g| {
                 let mut v = g.to_json();
-                v["audience"] = json!(effective_audience(&shared, &g.audience));
+                v["audience"] = json!(effective_audience(&g.audience, &tenant.management_api()));
                 v
             })
             .collect();
         Ok((StatusCode::OK, Value::Array(grants)))
     })())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proptest_support as support;
+    use proptest::prelude::*;
+
+    const KEYS: &[&str] = &["client_id", "audience", "scope"];
+
+    proptest! {
+        #![proptest_config(support::config())]
+
+        #[test]
+        fn prop_any_client_grant_body_is_answered(body in support::json_body(KEYS)) {
+            let tenant = support::tenant();
+            let _ = create_grant(&tenant, &support::management_headers(), &body);
+        }
+    }
 }

@@ -5,17 +5,17 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::errors::{ApiError, json_type};
-use super::schema::{self, Prop};
-use super::{audience, authorize, persist, respond};
+use super::schema::{self, ObjectId, Prop};
+use super::{authorize, change, respond};
 use crate::config::ApiConfig;
-use crate::state::{AppState, Shared};
+use crate::tenant::{AppState, Tenant};
 
 const NAME: Prop = Prop {
     name: "name",
@@ -38,7 +38,7 @@ pub(crate) fn api_id(identifier: &str) -> String {
 }
 
 /// An API as the Management API returns it.
-pub(crate) fn to_json(shared: &Shared, api: &ApiConfig) -> Value {
+pub(crate) fn to_json(tenant: &Tenant, api: &ApiConfig) -> Value {
     let scopes: Vec<Value> = api
         .scopes
         .iter()
@@ -55,7 +55,7 @@ pub(crate) fn to_json(shared: &Shared, api: &ApiConfig) -> Value {
         "identifier": api.identifier,
         "scopes": scopes,
         "signing_alg": "RS256",
-        "token_lifetime": shared.config.access_token_lifetime_secs,
+        "token_lifetime": tenant.config.access_token_lifetime_secs,
         "allow_offline_access": false,
         "skip_consent_for_verifiable_first_party_clients": true,
         "token_dialect": "access_token",
@@ -103,12 +103,12 @@ fn parse_scopes(map: &Map<String, Value>) -> Result<Vec<(String, String)>, ApiEr
 }
 
 /// `POST /api/v2/resource-servers`.
-pub(super) async fn create(State(shared): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    respond(create_api(&shared, &headers, &body))
+pub(super) async fn create(State(tenant): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    respond(create_api(&tenant, &headers, &body))
 }
 
-fn create_api(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(StatusCode, Value), ApiError> {
-    authorize(shared, headers, &["create:resource_servers"])?;
+fn create_api(tenant: &Tenant, headers: &HeaderMap, body: &[u8]) -> Result<(StatusCode, Value), ApiError> {
+    authorize(tenant, headers, &["create:resource_servers"])?;
     let map = schema::object(body)?;
     schema::only(&map, &[NAME, IDENTIFIER, SCOPES])?;
     schema::required(&map, &[IDENTIFIER])?;
@@ -127,45 +127,61 @@ fn create_api(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(Stat
         scopes: scopes.iter().map(|(v, _)| v.clone()).collect(),
         scope_descriptions: scopes.into_iter().filter(|(_, d)| !d.is_empty()).collect(),
     };
-    {
-        let mut registry = shared.registry_mut();
-        if identifier == audience(shared) || registry.apis.iter().any(|a| a.identifier == identifier) {
+    let management_api = tenant.management_api();
+    change(tenant, |registry| {
+        if identifier == management_api || registry.apis.iter().any(|a| a.identifier == identifier) {
             return Err(ApiError::conflict(
                 "A resource server with the same identifier already exists",
             ));
         }
         registry.apis.push(Arc::new(api.clone()));
-    }
-    persist(shared)?;
-    Ok((StatusCode::CREATED, to_json(shared, &api)))
+        Ok(())
+    })?;
+    Ok((StatusCode::CREATED, to_json(tenant, &api)))
 }
 
 /// `GET /api/v2/resource-servers`.
-pub(super) async fn list(State(shared): State<AppState>, headers: HeaderMap) -> Response {
+pub(super) async fn list(State(tenant): State<AppState>, headers: HeaderMap) -> Response {
     respond((|| {
-        authorize(&shared, &headers, &["read:resource_servers"])?;
-        let apis: Vec<Value> = shared.registry().apis.iter().map(|a| to_json(&shared, a)).collect();
+        authorize(&tenant, &headers, &["read:resource_servers"])?;
+        let apis: Vec<Value> = tenant.registry().apis.iter().map(|a| to_json(&tenant, a)).collect();
         Ok((StatusCode::OK, Value::Array(apis)))
     })())
 }
 
 /// `GET /api/v2/resource-servers/{id}`: by id or by identifier (URL-encoded), like Auth0.
-pub(super) async fn get_one(State(shared): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(super) async fn get_one(State(tenant): State<AppState>, headers: HeaderMap, ObjectId(id): ObjectId) -> Response {
     respond((|| {
-        authorize(&shared, &headers, &["read:resource_servers"])?;
-        let registry = shared.registry();
+        authorize(&tenant, &headers, &["read:resource_servers"])?;
+        let registry = tenant.registry();
         let api = registry
             .apis
             .iter()
             .find(|a| api_id(&a.identifier) == id || a.identifier == id)
             .ok_or_else(|| ApiError::not_found("The resource server does not exist", "inexistent_resource_server"))?;
-        Ok((StatusCode::OK, to_json(&shared, api)))
+        Ok((StatusCode::OK, to_json(&tenant, api)))
     })())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proptest_support as support;
+    use proptest::prelude::*;
+
+    const KEYS: &[&str] = &["name", "identifier", "scopes", "value", "description"];
+
+    proptest! {
+        #![proptest_config(support::config())]
+
+        #[test]
+        fn prop_any_resource_server_body_is_answered(body in support::json_body(KEYS)) {
+            let tenant = support::tenant();
+            if let Ok((_, api)) = create_api(&tenant, &support::management_headers(), &body) {
+                prop_assert!(tenant.api(api["identifier"].as_str().unwrap()).is_some());
+            }
+        }
+    }
 
     #[test]
     fn scope_parsing() {

@@ -19,6 +19,33 @@ impl Prop {
     }
 }
 
+/// The `{id}` of a path like `/clients/{id}`. `.` and `..` are refused with `400` before any
+/// lookup: they name no object, and a client that let them through would have had its URL
+/// resolved to another endpoint.
+pub(crate) struct ObjectId(pub(crate) String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ObjectId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Path(id) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| invalid_id())?;
+        if id.is_empty() || id == "." || id == ".." {
+            return Err(invalid_id());
+        }
+        Ok(Self(id))
+    }
+}
+
+fn invalid_id() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::BAD_REQUEST,
+        "Path validation error: 'Invalid id' on property id.",
+        Some("invalid_uri"),
+    )
+}
+
 /// Parses the body as a JSON object.
 pub(crate) fn object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     let value: Value = serde_json::from_slice(body).map_err(|_| {
@@ -162,6 +189,28 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::proptest_support as support;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(support::config())]
+
+        #[test]
+        fn prop_any_body_is_an_object_or_refused(body in support::json_body(&["name"])) {
+            let parsed = object(&body);
+            let as_json: Option<Value> = serde_json::from_slice(&body).ok();
+            prop_assert_eq!(parsed.is_ok(), as_json.is_some_and(|v| v.is_object()));
+        }
+
+        #[test]
+        fn prop_any_query_is_read_or_refused(raw in support::text(), min in any::<i64>(), max in any::<i64>()) {
+            if let Ok(pairs) = query(Some(&raw), &["from", "take"]) {
+                if let Ok(Some(v)) = query_int(&pairs, "take", min, max) {
+                    prop_assert!(v >= min && v <= max);
+                }
+            }
+        }
+    }
 
     const NAME: Prop = Prop {
         name: "name",

@@ -37,6 +37,21 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
+/// A client for the control API (`/emulator/...`): every request carries the control secret.
+pub fn control_client(secret: &str) -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {secret}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .no_proxy()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
 /// The sample tenant with nonces off, for tests that are not about nonces.
 pub fn no_nonce_config() -> EmulatorConfig {
     EmulatorConfig::default().with_dpop(DpopConfig {
@@ -219,17 +234,28 @@ impl DpopKey {
         format!("{input}.{}", b64(sig.to_bytes()))
     }
 
-    /// A valid proof for `htm` `htu`, with optional nonce and access token (ath).
+    /// A valid proof for `htm` `htu`, with optional nonce and access token (ath), made now
+    /// (right before its request: the emulator's ±300 s window cannot be crossed).
     pub fn proof(&self, htm: &str, htu: &str, nonce: Option<&str>, access_token: Option<&str>) -> String {
         self.sign(&self.header(), &claims(htm, htu, nonce, access_token))
     }
+
+    /// [`DpopKey::proof`] with `iat` = `iat` (the emulator's clock in tests that freeze it).
+    pub fn proof_at(&self, iat: u64, htm: &str, htu: &str, nonce: Option<&str>) -> String {
+        self.sign(&self.header(), &claims_at(iat, htm, htu, nonce, None))
+    }
 }
 
-/// Fresh proof claims.
+/// Fresh proof claims, `iat` now.
 pub fn claims(htm: &str, htu: &str, nonce: Option<&str>, access_token: Option<&str>) -> Value {
+    claims_at(now(), htm, htu, nonce, access_token)
+}
+
+/// Fresh proof claims with `iat` = `iat`.
+pub fn claims_at(iat: u64, htm: &str, htu: &str, nonce: Option<&str>, access_token: Option<&str>) -> Value {
     let mut jti = [0u8; 16];
     OsRng.fill_bytes(&mut jti);
-    let mut c = json!({ "jti": b64(jti), "htm": htm, "htu": htu, "iat": now() });
+    let mut c = json!({ "jti": b64(jti), "htm": htm, "htu": htu, "iat": iat });
     if let Some(n) = nonce {
         c["nonce"] = json!(n);
     }

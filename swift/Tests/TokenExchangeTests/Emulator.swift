@@ -5,7 +5,8 @@ import FoundationNetworking
 import TokenExchange
 import XCTest
 
-/// The emulator the tests run against (`TOKEN_EXCHANGE_EMULATOR_URL`) and its control endpoints.
+/// The emulator the tests run against (`TOKEN_EXCHANGE_EMULATOR_URL`) and its control endpoints,
+/// which need the control secret of its startup line (`TOKEN_EXCHANGE_EMULATOR_JSON`).
 enum Emulator {
     static let clientId = "native-app"
     static let api = "https://api.example.com"
@@ -17,11 +18,23 @@ enum Emulator {
         return url.hasSuffix("/") ? String(url.dropLast()) : url
     }
 
+    /// The `control_secret` of the emulator's startup line.
+    static var controlSecret: String {
+        guard let line = ProcessInfo.processInfo.environment["TOKEN_EXCHANGE_EMULATOR_JSON"],
+              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let secret = object["control_secret"] as? String
+        else {
+            fatalError("TOKEN_EXCHANGE_EMULATOR_JSON has no control_secret: run the tests with `cargo xtask test --lang swift`")
+        }
+        return secret
+    }
+
     /// POSTs JSON to a control endpoint and returns the response body (blocking).
     private static func post(_ path: String, _ body: String) throws -> String {
         var request = URLRequest(url: URL(string: baseUrl + path)!)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("Bearer \(controlSecret)", forHTTPHeaderField: "Authorization")
         request.httpBody = Data(body.utf8)
         let done = DispatchSemaphore(value: 0)
         let result = Collected<Result<(Data, Int), Error>>()

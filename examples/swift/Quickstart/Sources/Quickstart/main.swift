@@ -1,7 +1,8 @@
 // Quickstart for token-exchange in Swift: trade a Sign in with Apple authorization code for
 // DPoP-bound Auth0 tokens, then call /userinfo with them.
 //
-//   cd examples/swift/Quickstart && TOKEN_EXCHANGE_EMULATOR_URL=http://127.0.0.1:8787 swift run Quickstart
+//   cd examples/swift/Quickstart && TOKEN_EXCHANGE_EMULATOR_URL=http://127.0.0.1:8787 \
+//     TOKEN_EXCHANGE_EMULATOR_JSON='{...the line the emulator printed...}' swift run Quickstart
 //   cd examples/swift/Quickstart && swift run Quickstart tenant.us.auth0.com CLIENT_ID APPLE_AUTHORIZATION_CODE
 //
 // In an app the code comes from ASAuthorizationAppleIDCredential: use
@@ -20,11 +21,16 @@ func usage() -> Never {
     exit(2)
 }
 
-/// Emulator only: mints an Apple authorization code through its control endpoint.
+/// Emulator only: mints an Apple authorization code through its control endpoint, which needs
+/// the `control_secret` of the line the emulator printed at start.
 func mintAppleCode(_ baseUrl: String) async throws -> String {
+    let line = ProcessInfo.processInfo.environment["TOKEN_EXCHANGE_EMULATOR_JSON"] ?? "{}"
+    let startup = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+    guard let secret = startup?["control_secret"] as? String else { usage() }
     var request = URLRequest(url: URL(string: "\(baseUrl)/emulator/apple/authorization-codes")!)
     request.httpMethod = "POST"
     request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    request.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization")
     request.httpBody = Data(#"{"sub":"apple|swift-quickstart","email":"sq@example.com"}"#.utf8)
     let data: Data = try await withCheckedThrowingContinuation { continuation in
         URLSession.shared.dataTask(with: request) { data, _, error in

@@ -4,11 +4,21 @@ import java.net.HttpURLConnection
 import java.net.ServerSocket
 import java.net.URI
 
-/** The emulator the tests run against (`TOKEN_EXCHANGE_EMULATOR_URL`) and its control endpoints. */
+/**
+ * The emulator the tests run against (`TOKEN_EXCHANGE_EMULATOR_URL`) and its control endpoints,
+ * which need the control secret of its startup line (`TOKEN_EXCHANGE_EMULATOR_JSON`).
+ */
 object Emulator {
     val baseUrl: String by lazy {
         System.getenv("TOKEN_EXCHANGE_EMULATOR_URL")?.trimEnd('/')
             ?: error("TOKEN_EXCHANGE_EMULATOR_URL is not set: run the tests with `cargo xtask test --lang kotlin`")
+    }
+
+    /** The `control_secret` of the emulator's startup line. */
+    private val controlSecret: String by lazy {
+        val line = System.getenv("TOKEN_EXCHANGE_EMULATOR_JSON")
+            ?: error("TOKEN_EXCHANGE_EMULATOR_JSON is not set: run the tests with `cargo xtask test --lang kotlin`")
+        field(line, "control_secret")
     }
 
     const val CLIENT_ID = "native-app"
@@ -19,6 +29,7 @@ object Emulator {
         connection.requestMethod = "POST"
         connection.doOutput = true
         connection.setRequestProperty("Content-Type", "application/json")
+        connection.setRequestProperty("Authorization", "Bearer $controlSecret")
         connection.outputStream.use { it.write(body.toByteArray()) }
         val status = connection.responseCode
         val text = (if (status < 400) connection.inputStream else connection.errorStream).bufferedReader().use { it.readText() }
