@@ -1,5 +1,6 @@
-//! The credentials manager: renewal against the emulator, single-flight renewal counted at a
-//! scripted server, what is cleared and what is kept on each failure, sign-out, and the stores.
+//! The credentials manager: renewal, rotation, reuse detection, single-flight renewal and
+//! sign-out against the emulator; the exact request count, what is cleared and what is kept on
+//! each failure at a scripted server; and the stores.
 
 mod support;
 
@@ -10,23 +11,13 @@ use serde_json::json;
 use support::*;
 use token_exchange::{
     Client, CredentialStore, CredentialStoreError, CredentialStoreProblem, CredentialsManager, Error,
-    FileCredentialStore, MemoryCredentialStore, NativeSocialExchange, Revocation, Secret, SignInReason, SoftwareKey,
-    TokenSet,
+    FileCredentialStore, MemoryCredentialStore, Revocation, Secret, SignInReason, SoftwareKey, TokenSet,
 };
-use token_exchange_emulator::{AppleCode, Emulator};
 
 const DAY: Duration = Duration::from_secs(86_400);
 
 fn key() -> Arc<SoftwareKey> {
     Arc::new(SoftwareKey::generate().unwrap())
-}
-
-async fn exchange(emu: &Emulator, client: &Client, sub: &str) -> TokenSet {
-    let code = emu.apple_authorization_code(AppleCode::new(sub));
-    client
-        .exchange_native_social(&NativeSocialExchange::apple(code).audience(API))
-        .await
-        .unwrap()
 }
 
 /// Tokens that expired an hour ago, with a refresh token.
@@ -35,6 +26,24 @@ fn expired(refresh_token: &str) -> TokenSet {
     t.expires_at = Some(SystemTime::now() - Duration::from_secs(3600));
     t.refresh_token = Some(Secret::new(refresh_token));
     t
+}
+
+/// `tokens` as they are an hour after their access token expired (the refresh token is theirs).
+fn aged(mut tokens: TokenSet) -> TokenSet {
+    tokens.expires_at = Some(SystemTime::now() - Duration::from_secs(3600));
+    tokens
+}
+
+/// The record a store holds, parsed.
+fn stored_record(store: &MemoryCredentialStore) -> Option<serde_json::Value> {
+    store.load().unwrap().map(|text| serde_json::from_str(&text).unwrap())
+}
+
+fn assert_refresh_token_rejected(e: Error) {
+    match sign_in_reason(e) {
+        SignInReason::RefreshTokenRejected(oauth) => assert!(oauth.is_invalid_grant(), "{oauth:?}"),
+        other => panic!("{other:?}"),
+    }
 }
 
 async fn manager_with(client: Client, tokens: Option<&TokenSet>) -> (CredentialsManager, Arc<MemoryCredentialStore>) {
@@ -89,12 +98,107 @@ async fn fifty_concurrent_callers_share_one_refresh() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_callers_cause_one_refresh_at_the_emulator() {
+    // `rotating-app` has no reuse interval: a second refresh with the token the callers found
+    // stored would be reuse, and the emulator would revoke the family and refuse it.
+    let emu = emulator().await;
+    let client = rotating_client(&emu, key());
+    let signed_in = aged(sign_in(&emu, &client, "apple|fifty").await);
+    let (manager, store) = manager_with(client.clone(), Some(&signed_in)).await;
+
+    let callers: Vec<_> = (0..50)
+        .map(|_| {
+            let manager = manager.clone();
+            tokio::spawn(async move { manager.credentials(Duration::from_secs(60)).await })
+        })
+        .collect();
+    let mut renewed = Vec::new();
+    for caller in callers {
+        renewed.push(caller.await.unwrap().expect("every caller gets tokens"));
+    }
+    let first = &renewed[0];
+    assert_ne!(first.access_token, signed_in.access_token);
+    assert_ne!(first.refresh_token, signed_in.refresh_token, "rotated");
+    for tokens in &renewed {
+        // Each issuance has its own `jti`: one access token means one refresh.
+        assert_eq!(tokens.access_token, first.access_token);
+        assert_eq!(tokens.refresh_token, first.refresh_token);
+    }
+    assert_eq!(
+        stored_record(&store).unwrap()["refresh_token"],
+        first.refresh_token.as_ref().unwrap().expose()
+    );
+    // The family is alive: nothing reused the first token, and the saved one is the live one.
+    client.refresh(first, None).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_rotated_refresh_token_is_saved() {
+    let emu = emulator().await;
+    let client = rotating_client(&emu, key());
+    let signed_in = aged(sign_in(&emu, &client, "apple|rotated-and-saved").await);
+    let (manager, store) = manager_with(client, Some(&signed_in)).await;
+
+    let renewed = manager.credentials(Duration::from_secs(60)).await.unwrap();
+    let rotated = renewed.refresh_token.as_ref().unwrap();
+    assert_ne!(Some(rotated), signed_in.refresh_token.as_ref());
+    assert_eq!(stored_record(&store).unwrap()["refresh_token"], rotated.expose());
+    assert_eq!(
+        manager.credentials(Duration::from_secs(60)).await.unwrap().access_token,
+        renewed.access_token,
+        "fresh now: handed out as saved"
+    );
+    // The saved token is the one the emulator expects next: renewing with it rotates again.
+    let again = manager.renew().await.unwrap();
+    assert_ne!(again.refresh_token, renewed.refresh_token);
+    assert_eq!(
+        stored_record(&store).unwrap()["refresh_token"],
+        again.refresh_token.as_ref().unwrap().expose()
+    );
+}
+
+#[tokio::test]
+async fn reuse_of_a_rotated_refresh_token_clears_the_store_and_asks_for_sign_in() {
+    let emu = emulator().await;
+    let client = rotating_client(&emu, key());
+    let signed_in = aged(sign_in(&emu, &client, "apple|reused").await);
+    let (manager, store) = manager_with(client.clone(), Some(&signed_in)).await;
+    let renewed = manager.credentials(Duration::from_secs(60)).await.unwrap();
+
+    // An old copy of the record comes back (a restored backup): its token was rotated away.
+    manager.save(&signed_in).await.unwrap();
+    let e = manager.credentials(Duration::from_secs(60)).await.unwrap_err();
+    assert!(e.is_sign_in_required());
+    assert_refresh_token_rejected(e);
+    assert_eq!(store.load().unwrap(), None, "the store was cleared");
+    // Reuse revoked the family: the token the manager had saved before is dead too.
+    let e = client.refresh(&renewed, None).await.unwrap_err();
+    assert!(e.oauth().is_some_and(|o| o.is_invalid_grant()), "{e:?}");
+}
+
+#[tokio::test]
+async fn clear_revokes_the_refresh_token_at_the_emulator() {
+    let emu = emulator().await;
+    let client = dpop_client(&emu);
+    let tokens = sign_in(&emu, &client, "apple|signing-out").await;
+    // `native-app`'s refresh tokens do not rotate: this one renews any number of times...
+    client.refresh(&tokens, None).await.unwrap();
+    let (manager, store) = manager_with(client.clone(), Some(&tokens)).await;
+
+    assert!(matches!(manager.clear().await.unwrap(), Revocation::Revoked));
+    assert_eq!(store.load().unwrap(), None);
+    // ...until it is revoked.
+    let e = client.refresh(&tokens, None).await.unwrap_err();
+    assert!(e.oauth().is_some_and(|o| o.is_invalid_grant()), "{e:?}");
+}
+
 #[tokio::test]
 async fn fresh_tokens_are_returned_and_expiring_ones_renewed_and_saved() {
     let emu = emulator().await;
     let key = key();
     let client = builder(&emu).dpop(key.clone()).build().unwrap();
-    let tokens = exchange(&emu, &client, "apple|managed").await;
+    let tokens = sign_in(&emu, &client, "apple|managed").await;
     let (manager, _) = manager_with(client, Some(&tokens)).await;
 
     let stored = manager.credentials(Duration::from_secs(60)).await.unwrap();
@@ -129,10 +233,7 @@ async fn a_refused_refresh_token_clears_the_store_and_asks_for_sign_in() {
     let (manager, store) = manager_with(client(&emu), Some(&expired("revoked-or-never-issued"))).await;
     let e = manager.credentials(Duration::from_secs(60)).await.unwrap_err();
     assert!(e.is_sign_in_required());
-    match sign_in_reason(e) {
-        SignInReason::RefreshTokenRejected(oauth) => assert!(oauth.is_invalid_grant()),
-        other => panic!("{other:?}"),
-    }
+    assert_refresh_token_rejected(e);
     assert_eq!(store.load().unwrap(), None, "the store was cleared");
     let e = manager.credentials(Duration::from_secs(60)).await.unwrap_err();
     assert!(matches!(sign_in_reason(e), SignInReason::NoCredentials));
@@ -142,7 +243,7 @@ async fn a_refused_refresh_token_clears_the_store_and_asks_for_sign_in() {
 async fn a_lost_or_reset_key_clears_the_store_without_sending_anything() {
     let emu = emulator().await;
     let client = dpop_client(&emu);
-    let tokens = exchange(&emu, &client, "apple|key-reset").await;
+    let tokens = sign_in(&emu, &client, "apple|key-reset").await;
     assert!(tokens.dpop_jkt.is_some());
 
     // A peer that would answer anything: it must receive nothing.
@@ -341,7 +442,7 @@ impl CredentialStore for RecordingStore {
 async fn the_record_is_versioned_and_never_printed() {
     let emu = emulator().await;
     let client = dpop_client(&emu);
-    let tokens = exchange(&emu, &client, "apple|recorded").await;
+    let tokens = sign_in(&emu, &client, "apple|recorded").await;
     let store = Arc::new(RecordingStore::default());
     let manager = CredentialsManager::new(client.clone(), store.clone());
     manager.save(&tokens).await.unwrap();
@@ -370,7 +471,7 @@ async fn a_file_store_keeps_the_user_signed_in_across_restarts() {
     let key = key();
     let tokens = {
         let client = builder(&emu).dpop(key.clone()).build().unwrap();
-        let tokens = exchange(&emu, &client, "apple|file").await;
+        let tokens = sign_in(&emu, &client, "apple|file").await;
         CredentialsManager::new(client, Arc::new(FileCredentialStore::new(&path)))
             .save(&tokens)
             .await

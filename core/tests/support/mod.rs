@@ -7,8 +7,8 @@ pub mod id_tokens;
 
 use std::sync::{Arc, Mutex};
 
-use token_exchange::{Client, ClientBuilder, SoftwareKey};
-use token_exchange_emulator::{Emulator, EmulatorConfig};
+use token_exchange::{Client, ClientBuilder, NativeSocialExchange, SoftwareKey, TokenSet};
+use token_exchange_emulator::{AppleCode, Emulator, EmulatorConfig, SAMPLE_ROTATING_CLIENT_ID};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -38,6 +38,25 @@ pub fn dpop_client(emu: &Emulator) -> Client {
         .dpop(Arc::new(SoftwareKey::generate().unwrap()))
         .build()
         .expect("client builds")
+}
+
+/// A client of the sample `rotating-app` (its refresh tokens rotate, with no reuse interval)
+/// holding `key`.
+pub fn rotating_client(emu: &Emulator, key: Arc<SoftwareKey>) -> Client {
+    Client::builder(emu.base_url(), SAMPLE_ROTATING_CLIENT_ID)
+        .dpop(key)
+        .build()
+        .expect("client builds")
+}
+
+/// Signs `sub` in through `client` with a fresh Sign in with Apple code, for the sample API and
+/// the default scope (a refresh token included).
+pub async fn sign_in(emu: &Emulator, client: &Client, sub: &str) -> TokenSet {
+    let code = emu.apple_authorization_code(AppleCode::new(sub));
+    client
+        .exchange_native_social(&NativeSocialExchange::apple(code).audience(API))
+        .await
+        .expect("the exchange succeeds")
 }
 
 /// A port nothing listens on.
