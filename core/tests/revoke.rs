@@ -1,6 +1,6 @@
-//! Revoking a refresh token (RFC 7009), at the wire level against the scripted peer.
-//! (The emulator has no `/oauth/revoke` yet; the credentials manager and quickstart tests
-//! exercise revocation end to end once it does.)
+//! Revoking a refresh token (RFC 7009): end to end against the emulator (the token is dead
+//! afterwards, unknown tokens, a confidential client's authentication), and at the wire level
+//! against the scripted peer.
 
 mod support;
 
@@ -9,6 +9,81 @@ use std::sync::Arc;
 use serde_json::json;
 use support::*;
 use token_exchange::{Client, ClientAuthentication, Error, NetworkErrorKind, ResponseProblem, Secret, SoftwareKey};
+use token_exchange_emulator::{ClientConfig, EmulatorConfig};
+
+fn assert_invalid_grant(result: Result<token_exchange::TokenSet, Error>) {
+    match result {
+        Err(Error::OAuth(e)) => assert_eq!((e.code(), e.status()), ("invalid_grant", 403), "{e:?}"),
+        other => panic!("expected invalid_grant, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_refresh_token_no_longer_renews() {
+    let emu = emulator().await;
+    let c = dpop_client(&emu);
+    let tokens = sign_in(&emu, &c, "apple|revoked").await;
+    let refresh_token = tokens.refresh_token.as_ref().unwrap();
+    // `native-app`'s refresh tokens do not rotate: this one renews any number of times...
+    c.refresh(&tokens, None).await.unwrap();
+
+    // ...until it is revoked. Revocation carries no DPoP proof, so an app that lost its key
+    // can still sign out on the server: a client without the key revokes the bound token.
+    client(&emu).revoke(refresh_token).await.unwrap();
+    assert_invalid_grant(c.refresh(&tokens, None).await);
+}
+
+#[tokio::test]
+async fn unknown_and_already_revoked_tokens_are_revoked_successfully() {
+    let emu = emulator().await;
+    let c = client(&emu);
+    c.revoke(&Secret::new("never-issued-refresh-token")).await.unwrap();
+    let tokens = sign_in(&emu, &c, "apple|revoked-twice").await;
+    let refresh_token = tokens.refresh_token.as_ref().unwrap();
+    c.revoke(refresh_token).await.unwrap();
+    c.revoke(refresh_token).await.unwrap();
+    assert_invalid_grant(c.refresh(&tokens, None).await);
+}
+
+#[tokio::test]
+async fn a_confidential_client_revokes_with_its_authentication() {
+    const ID: &str = "server-app";
+    const SECRET: &str = "server-secret";
+    let emu = emulator_with(EmulatorConfig::default().with_client(ClientConfig {
+        client_secret: Some(SECRET.into()),
+        ..ClientConfig::native(ID)
+    }))
+    .await;
+    let server = |auth: Option<ClientAuthentication>| {
+        let builder = Client::builder(emu.base_url(), ID);
+        match auth {
+            Some(auth) => builder.client_authentication(auth),
+            None => builder,
+        }
+        .build()
+        .unwrap()
+    };
+    let c = server(Some(ClientAuthentication::ClientSecretPost(Secret::new(SECRET))));
+    let tokens = sign_in(&emu, &c, "apple|backend-user").await;
+    let refresh_token = tokens.refresh_token.as_ref().unwrap();
+
+    // Without its secret, or with a wrong one, the server refuses, and the token stays valid.
+    let refused = |e: Error| {
+        let oauth = e.oauth().cloned().unwrap_or_else(|| panic!("{e:?}"));
+        (oauth.code().to_owned(), oauth.status())
+    };
+    let e = server(None).revoke(refresh_token).await.unwrap_err();
+    assert_eq!(refused(e), ("invalid_client".to_owned(), 401));
+    let wrong = ClientAuthentication::ClientSecretBasic(Secret::new("guessed"));
+    let e = server(Some(wrong)).revoke(refresh_token).await.unwrap_err();
+    assert_eq!(refused(e), ("access_denied".to_owned(), 401));
+    c.refresh(&tokens, None).await.unwrap();
+
+    // With it (here in the Authorization header): revoked.
+    let basic = ClientAuthentication::ClientSecretBasic(Secret::new(SECRET));
+    server(Some(basic)).revoke(refresh_token).await.unwrap();
+    assert_invalid_grant(c.refresh(&tokens, None).await);
+}
 
 #[tokio::test]
 async fn a_public_client_revokes_with_its_client_id_and_no_proof() {
