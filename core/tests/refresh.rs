@@ -1,10 +1,12 @@
 //! Refreshing tokens: against the emulator (DPoP-bound refresh tokens, narrower scopes, the
-//! nonce challenge, ID token validation), and wire-level details (rotation, client
-//! authentication, the proof, no replay) against the scripted peer.
+//! nonce challenge, ID token validation, rotation and reuse detection), and wire-level details
+//! (the rotated token in the response, client authentication, the proof, no replay) against the
+//! scripted peer.
 
 mod support;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::json;
 use support::id_tokens::*;
@@ -12,7 +14,9 @@ use support::*;
 use token_exchange::{
     Client, ClientAuthentication, Error, IdTokenProblem, NativeSocialExchange, Secret, SoftwareKey, TokenSet,
 };
-use token_exchange_emulator::{AppleCode, Emulator};
+use token_exchange_emulator::{
+    AppleCode, ClientConfig, Clock, DpopConfig, Emulator, EmulatorConfig, RefreshTokenConfig,
+};
 
 fn apple(emu: &Emulator, sub: &str) -> NativeSocialExchange {
     NativeSocialExchange::apple(emu.apple_authorization_code(AppleCode::new(sub).email("r@example.com")))
@@ -50,7 +54,7 @@ async fn a_dpop_bound_refresh_renews_with_the_same_key_through_a_nonce_challenge
         claims(renewed.access_token.expose())["cnf"]["jkt"],
         c.dpop().unwrap().thumbprint()
     );
-    // The emulator does not rotate refresh tokens: the old one is kept.
+    // `native-app`'s refresh tokens do not rotate: the old one is kept.
     assert_eq!(renewed.refresh_token, tokens.refresh_token);
     assert_eq!(renewed.scope, tokens.scope);
     // A new ID token (identical when issued in the same second), validated, same user.
@@ -62,6 +66,68 @@ async fn a_dpop_bound_refresh_renews_with_the_same_key_through_a_nonce_challenge
     assert_eq!(c.userinfo_claims(&renewed).await.unwrap().sub, "apple|renewing");
     // And can be renewed again.
     c.refresh(&renewed, None).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_rotated_refresh_token_replaces_the_old_one_in_the_merged_set() {
+    let emu = emulator().await;
+    let c = rotating_client(&emu, dpop_key());
+    let tokens = sign_in(&emu, &c, "apple|rotating").await;
+
+    let renewed = c.refresh(&tokens, None).await.unwrap();
+    assert_ne!(renewed.refresh_token, tokens.refresh_token, "rotated");
+    assert!(renewed.refresh_token.is_some());
+    assert_ne!(renewed.access_token, tokens.access_token);
+    assert_eq!(renewed.dpop_jkt, tokens.dpop_jkt);
+    assert_eq!(renewed.scope, tokens.scope);
+    assert_eq!(renewed.id_token_claims.as_ref().unwrap().sub, "apple|rotating");
+    // The merged set holds the live token: it renews, and rotates again.
+    let again = c.refresh(&renewed, None).await.unwrap();
+    assert_ne!(again.refresh_token, renewed.refresh_token);
+
+    // The rotated token is bound like the first: another key is refused before any I/O.
+    let e = unreachable_client(Some(dpop_key()))
+        .await
+        .refresh(&again, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::DpopKeyMismatch { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn reuse_after_the_reuse_interval_revokes_the_whole_family() {
+    // A client with a 30 s reuse interval, on a tenant clock that moves only when the test
+    // moves it. Proofs carry the machine's time: a day-wide `iat` window accepts them.
+    let clock = Clock::frozen();
+    let emu = emulator_with(EmulatorConfig {
+        clock: clock.clone(),
+        dpop: DpopConfig {
+            iat_leeway_secs: 86_400,
+            ..DpopConfig::default()
+        },
+        ..EmulatorConfig::default().with_client(ClientConfig {
+            refresh_token: RefreshTokenConfig::rotating(30),
+            ..ClientConfig::native("leeway-app")
+        })
+    })
+    .await;
+    let c = Client::builder(emu.base_url(), "leeway-app")
+        .dpop(dpop_key())
+        .build()
+        .unwrap();
+    let first = sign_in(&emu, &c, "apple|reuse").await;
+    let second = c.refresh(&first, None).await.unwrap();
+
+    // Within the interval the token just rotated away still renews (a lost response)...
+    clock.advance(Duration::from_secs(29));
+    let within = c.refresh(&first, None).await.unwrap();
+    assert_ne!(within.refresh_token, second.refresh_token);
+    // ...after it, using it again is reuse: refused, and every token of the family with it.
+    clock.advance(Duration::from_secs(1));
+    for (which, tokens) in [("reused", &first), ("rotated", &second), ("latest", &within)] {
+        let e = c.refresh(tokens, None).await.unwrap_err();
+        assert!(e.oauth().is_some_and(|o| o.is_invalid_grant()), "{which}: {e:?}");
+    }
 }
 
 #[tokio::test]
