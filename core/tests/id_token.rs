@@ -1,6 +1,6 @@
-//! ID token validation: the emulator's tokens (the happy path over real HTTP), and tokens forged
-//! with an independent signer (jsonwebtoken on RustCrypto `rsa`) served by the scripted peer,
-//! one per check the client must make.
+//! ID token validation: the emulator's tokens (the happy path over real HTTP, and the
+//! emulator's signing-key rotation), and tokens forged with an independent signer (jsonwebtoken
+//! on RustCrypto `rsa`) served by the scripted peer, one per check the client must make.
 
 mod support;
 
@@ -12,7 +12,7 @@ use token_exchange::{
     Client, ClientAuthentication, ClientBuilder, CustomTokenExchange, Error, IdTokenProblem, NativeSocialExchange,
     ResponseProblem, Secret, SoftwareKey,
 };
-use token_exchange_emulator::{AppleCode, GoogleIdToken, SAMPLE_GOOGLE_SUBJECT_TOKEN_TYPE};
+use token_exchange_emulator::{AppleCode, CannedResponse, GoogleIdToken, SAMPLE_GOOGLE_SUBJECT_TOKEN_TYPE};
 
 fn problem(result: Result<token_exchange::TokenSet, Error>) -> IdTokenProblem {
     match result {
@@ -85,6 +85,61 @@ async fn emulator_tokens_are_validated_and_their_claims_typed() {
     assert_eq!(info.sub, "apple|validated");
     assert_eq!(info.email.as_deref(), Some("v@example.com"));
     assert_eq!(info.given_name.as_deref(), Some("Vera"));
+}
+
+/// The `kid` of an ID token.
+fn kid(id_token: Option<&Secret>) -> String {
+    header(id_token.expect("an ID token").expose())["kid"]
+        .as_str()
+        .expect("a kid")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_token_signed_by_a_rotated_in_key_is_validated_after_a_refetch() {
+    let emu = emulator().await;
+    let c = dpop_client(&emu);
+    // The exchange caches the key set: the first key only.
+    let tokens = sign_in(&emu, &c, "apple|key-rotation").await;
+    assert_eq!(kid(tokens.id_token.as_ref()), emu.signing_key_id());
+
+    let new_kid = emu.rotate_signing_key(true).unwrap();
+    let renewed = c.refresh(&tokens, None).await.unwrap();
+    assert_eq!(kid(renewed.id_token.as_ref()), new_kid);
+    assert_eq!(renewed.id_token_claims.unwrap().sub, "apple|key-rotation");
+}
+
+#[tokio::test]
+async fn a_token_signed_by_a_dropped_key_is_refused() {
+    let emu = emulator().await;
+    let old = sign_in(&emu, &client(&emu), "apple|old-key").await;
+    // A client whose key set is fetched now is answered, by the emulator, with the ID token
+    // the first key signed.
+    let answered_with_the_old_id_token = || async {
+        emu.inject_token_response(CannedResponse::json(
+            200,
+            &json!({
+                "access_token": old.access_token.expose(),
+                "token_type": "Bearer",
+                "expires_in": 3600,
+                "id_token": old.id_token.as_ref().unwrap().expose(),
+            }),
+        ));
+        client(&emu)
+            .exchange_native_social(&NativeSocialExchange::apple("answered-by-the-canned-response"))
+            .await
+    };
+
+    // Kept in the key set: still valid.
+    emu.rotate_signing_key(true).unwrap();
+    let kept = answered_with_the_old_id_token().await.unwrap();
+    assert_eq!(kept.id_token_claims.unwrap().sub, "apple|old-key");
+    // Dropped: refused, after one refetch that does not find it either.
+    emu.rotate_signing_key(false).unwrap();
+    assert_eq!(
+        problem(answered_with_the_old_id_token().await),
+        IdTokenProblem::UnknownKey
+    );
 }
 
 #[tokio::test]

@@ -305,14 +305,18 @@ pub fn token_body(token_type: &str) -> serde_json::Value {
 
 /// The payload of a JWT (access token, ID token, DPoP proof), decoded without verification.
 pub fn claims(jwt: &str) -> serde_json::Value {
+    jws_part(jwt, 1)
+}
+
+/// The protected header of a JWT, decoded.
+pub fn header(jwt: &str) -> serde_json::Value {
+    jws_part(jwt, 0)
+}
+
+fn jws_part(jwt: &str, index: usize) -> serde_json::Value {
     use base64::Engine as _;
-    let payload = jwt.split('.').nth(1).expect("a compact JWS");
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
+    let part = jwt.split('.').nth(index).expect("a compact JWS");
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
 }
 
 /// An HTTPS server on loopback whose certificate (`core/testdata/tls`, signed by a test CA) no
