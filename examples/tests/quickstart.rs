@@ -1,10 +1,8 @@
 //! The quickstart, run as a user runs it: on the embedded emulator, and against a separately
-//! started emulator through the environment variables.
-//!
-//! (`REVOKE=1` needs the emulator's `/oauth/revoke`, which it does not have yet; its run is
-//! tested once it does.)
+//! started emulator through the environment variables; the exchange alone, and with the
+//! lifecycle after it (`REFRESH=1`, `REVOKE=1`).
 
-use std::process::Command;
+use std::process::{Command, Output};
 
 use token_exchange_emulator::{AppleCode, CannedResponse, Emulator, EmulatorConfig};
 
@@ -24,6 +22,43 @@ fn quickstart() -> Command {
         cmd.env_remove(var);
     }
     cmd
+}
+
+/// Runs `cmd` to completion off the async runtime (an emulator in this process must keep
+/// serving meanwhile).
+async fn output(mut cmd: Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+/// Checks the output of a successful `REFRESH=1 REVOKE=1` run: the renewed, redacted token
+/// set, then the revocation, then the refresh refused with `invalid_grant`.
+fn assert_lifecycle_shown(out: &Output) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let renewed = stdout
+        .split("renewed token set (values redacted): ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no renewed token set: {stdout}"));
+    let (renewed, after_revocation) = renewed
+        .split_once("\nrefresh token revoked\n")
+        .unwrap_or_else(|| panic!("no revocation after the renewal: {stdout}"));
+    assert!(renewed.contains("access_token: Secret(<redacted>)"), "{renewed}");
+    assert!(renewed.contains("token_type: \"DPoP\""), "{renewed}");
+    assert!(
+        renewed.contains("refresh_token: Some(\n        Secret(<redacted>)"),
+        "{renewed}"
+    );
+    assert!(
+        after_revocation.starts_with("refresh after revocation failed as expected: invalid_grant (HTTP 403)"),
+        "{after_revocation}"
+    );
+    assert!(!stdout.contains("eyJ"), "a JWT was printed: {stdout}");
 }
 
 #[test]
@@ -57,12 +92,7 @@ async fn environment_variables_target_another_server_and_failures_exit_non_zero(
             .env("DPOP", dpop);
         cmd
     };
-    let out = tokio::task::spawn_blocking({
-        let mut cmd = run(code.clone(), "1");
-        move || cmd.output().unwrap()
-    })
-    .await
-    .unwrap();
+    let out = output(run(code.clone(), "1")).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -72,13 +102,13 @@ async fn environment_variables_target_another_server_and_failures_exit_non_zero(
     assert!(stdout.contains("DPoP-bound: yes"), "{stdout}");
     assert!(stdout.contains("\"sub\": \"apple|from-env\""), "{stdout}");
 
+    // The lifecycle against that server too.
+    let mut cmd = run(emu.apple_authorization_code(AppleCode::new("apple|from-env")), "1");
+    cmd.env("REFRESH", "1").env("REVOKE", "1");
+    assert_lifecycle_shown(&output(cmd).await);
+
     // The same code again: the server refuses it and the program says so and fails.
-    let out = tokio::task::spawn_blocking({
-        let mut cmd = run(code, "0");
-        move || cmd.output().unwrap()
-    })
-    .await
-    .unwrap();
+    let out = output(run(code, "0")).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("invalid_grant"), "{stderr}");
@@ -131,9 +161,7 @@ async fn absurd_server_values_end_in_a_typed_error_never_a_crash() {
             .env("AUTH0_CLIENT_ID", "native-app")
             .env("SUBJECT_TOKEN", "any-apple-code")
             .env("DPOP", "0");
-        let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
-            .await
-            .unwrap();
+        let out = output(cmd).await;
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{case}: exit status; stderr: {stderr}");
         for text in expected {
@@ -165,6 +193,18 @@ fn refresh_renews_once_and_prints_the_renewed_token_set_redacted() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("REFRESH must be 0 or 1"));
 }
 
+#[test]
+fn refresh_and_revoke_show_the_lifecycle_on_the_embedded_emulator_with_dpop() {
+    let out = quickstart().env("REFRESH", "1").env("REVOKE", "1").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("DPoP-bound: yes (cnf.jkt "), "{stdout}");
+    assert_lifecycle_shown(&out);
+
+    let out = quickstart().env("REVOKE", "true").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("REVOKE must be 0 or 1"));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_id_token_from_another_issuer_fails_the_run() {
     // The emulator issues tokens as http://127.0.0.1:PORT/; reached as localhost, it is
@@ -176,9 +216,7 @@ async fn an_id_token_from_another_issuer_fails_the_run() {
         .env("AUTH0_CLIENT_ID", "native-app")
         .env("SUBJECT_TOKEN", code)
         .env("DPOP", "0");
-    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap();
+    let out = output(cmd).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     assert!(
