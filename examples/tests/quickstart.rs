@@ -32,33 +32,40 @@ async fn output(mut cmd: Command) -> Output {
         .unwrap()
 }
 
-/// Checks the output of a successful `REFRESH=1 REVOKE=1` run: the renewed, redacted token
-/// set, then the revocation, then the refresh refused with `invalid_grant`.
-fn assert_lifecycle_shown(out: &Output) {
+/// What a successful `REFRESH=1` run printed from its renewed token set on, which is checked to
+/// be DPoP-bound and redacted.
+fn renewed_token_set(out: &Output) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(!stdout.contains("eyJ"), "a JWT was printed: {stdout}");
     let renewed = stdout
-        .split("renewed token set (values redacted): ")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no renewed token set: {stdout}"));
-    let (renewed, after_revocation) = renewed
-        .split_once("\nrefresh token revoked\n")
-        .unwrap_or_else(|| panic!("no revocation after the renewal: {stdout}"));
+        .split_once("renewed token set (values redacted): ")
+        .unwrap_or_else(|| panic!("no renewed token set: {stdout}"))
+        .1;
     assert!(renewed.contains("access_token: Secret(<redacted>)"), "{renewed}");
     assert!(renewed.contains("token_type: \"DPoP\""), "{renewed}");
     assert!(
         renewed.contains("refresh_token: Some(\n        Secret(<redacted>)"),
         "{renewed}"
     );
+    renewed.to_owned()
+}
+
+/// Checks a successful `REFRESH=1 REVOKE=1` run: the renewed token set, then the revocation,
+/// then the refresh refused with `invalid_grant`.
+fn assert_lifecycle_shown(out: &Output) {
+    let renewed = renewed_token_set(out);
+    let (_, after_revocation) = renewed
+        .split_once("\nrefresh token revoked\n")
+        .unwrap_or_else(|| panic!("no revocation after the renewal: {renewed}"));
     assert!(
         after_revocation.starts_with("refresh after revocation failed as expected: invalid_grant (HTTP 403)"),
         "{after_revocation}"
     );
-    assert!(!stdout.contains("eyJ"), "a JWT was printed: {stdout}");
 }
 
 #[test]
@@ -173,20 +180,8 @@ async fn absurd_server_values_end_in_a_typed_error_never_a_crash() {
 #[test]
 fn refresh_renews_once_and_prints_the_renewed_token_set_redacted() {
     let out = quickstart().env("REFRESH", "1").output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let renewed = stdout
-        .split("renewed token set (values redacted): ")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no renewed token set: {stdout}"));
-    assert!(renewed.contains("access_token: Secret(<redacted>)"), "{renewed}");
-    assert!(renewed.contains("token_type: \"DPoP\""), "{renewed}");
-    assert!(renewed.contains("refresh_token: Some("), "{renewed}");
-    assert!(!stdout.contains("eyJ"), "a JWT was printed: {stdout}");
+    let renewed = renewed_token_set(&out);
+    assert!(!renewed.contains("revoked"), "REFRESH alone does not revoke: {renewed}");
 
     let out = quickstart().env("REFRESH", "yes").output().unwrap();
     assert!(!out.status.success());
