@@ -13,10 +13,29 @@ use crate::error::Error;
 use crate::http::{self, Deadline, RawResponse};
 use crate::id_token::{self, IdTokenValidator};
 use crate::native_social::NativeSocialExchange;
+use crate::secret::Secret;
 use crate::token_set::TokenSet;
 
 /// `grant_type` of RFC 8693 token exchange.
 pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+
+/// A token request that failed.
+pub(crate) struct TokenRequestFailure {
+    pub error: Error,
+    /// The refresh token of a successful response that the client then refused (an invalid
+    /// ID token, a token not bound to the DPoP key). With rotation the server has retired
+    /// the refresh token sent, so this one is the user's only way to renew.
+    pub issued_refresh_token: Option<Secret>,
+}
+
+impl From<Error> for TokenRequestFailure {
+    fn from(error: Error) -> Self {
+        TokenRequestFailure {
+            error,
+            issued_refresh_token: None,
+        }
+    }
+}
 
 /// A client for one Auth0 application (tenant + `client_id`).
 ///
@@ -129,29 +148,38 @@ impl Client {
         let expected = id_token::Expected::from_form(&form);
         self.token_request_expecting(form, extra, forwarded_for, &expected)
             .await
+            .map_err(|failure| failure.error)
     }
 
-    /// [`Client::token_request`] with explicit expectations for the ID token.
+    /// [`Client::token_request`] with explicit expectations for the ID token. A failure says
+    /// which refresh token the server issued when the client refused its answer.
     pub(crate) async fn token_request_expecting(
         &self,
         form: Vec<(&'static str, String)>,
         extra: &[(String, String)],
         forwarded_for: Option<IpAddr>,
         expected: &id_token::Expected,
-    ) -> Result<TokenSet, Error> {
+    ) -> Result<TokenSet, TokenRequestFailure> {
         self.prepare_id_token_validation(expected).await?;
         let response = self.post_token_endpoint(form, extra, forwarded_for).await?;
         let dpop_jkt = self.inner.dpop.as_ref().map(|d| d.thumbprint());
         let mut tokens = TokenSet::from_response(&response, dpop_jkt)?;
+        let refused = |error| TokenRequestFailure {
+            error,
+            issued_refresh_token: tokens.refresh_token.clone(),
+        };
         if dpop_jkt.is_some()
             && !tokens.is_dpop_bound()
             && self.inner.unbound_token_policy == UnboundTokenPolicy::Reject
         {
-            return Err(Error::TokenNotBound {
+            return Err(refused(Error::TokenNotBound {
                 token_type: tokens.token_type.clone(),
-            });
+            }));
         }
-        tokens.id_token_claims = self.validate_id_token(tokens.id_token.as_ref(), expected).await?;
+        match self.validate_id_token(tokens.id_token.as_ref(), expected).await {
+            Ok(claims) => tokens.id_token_claims = claims,
+            Err(error) => return Err(refused(error)),
+        }
         Ok(tokens)
     }
 

@@ -2,7 +2,7 @@
 //! token is bound to the DPoP key of the exchange (RFC 9449 §5): the refresh sends a fresh
 //! proof from that same key.
 
-use crate::client::Client;
+use crate::client::{Client, TokenRequestFailure};
 use crate::error::Error;
 use crate::id_token::Expected;
 use crate::token_set::{TokenSet, unverified_jwt_claims};
@@ -26,7 +26,23 @@ impl Client {
     /// this client does not hold: sign in again). `invalid_grant` means the refresh token was
     /// revoked, expired or already rotated: sign in again. A refresh that may have reached the
     /// server is not replayed, since with rotation it may have spent the refresh token.
+    ///
+    /// With rotation, a response this method refuses ([`Error::IdTokenInvalid`],
+    /// [`Error::TokenNotBound`]) may have retired the refresh token of `tokens`;
+    /// [`crate::CredentialsManager`] keeps the one the server issued instead.
     pub async fn refresh(&self, tokens: &TokenSet, scope: Option<&str>) -> Result<TokenSet, Error> {
+        self.refresh_reporting_rotation(tokens, scope)
+            .await
+            .map_err(|failure| failure.error)
+    }
+
+    /// [`Client::refresh`], telling on failure which refresh token the server issued in an
+    /// answer the client refused.
+    pub(crate) async fn refresh_reporting_rotation(
+        &self,
+        tokens: &TokenSet,
+        scope: Option<&str>,
+    ) -> Result<TokenSet, TokenRequestFailure> {
         let refresh_token = tokens.refresh_token.as_ref().ok_or_else(|| {
             Error::invalid(
                 "refresh_token",

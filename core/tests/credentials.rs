@@ -5,14 +5,16 @@
 mod support;
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 use support::*;
 use token_exchange::{
     Client, CredentialStore, CredentialStoreError, CredentialStoreProblem, CredentialsManager, Error,
-    FileCredentialStore, MemoryCredentialStore, Revocation, Secret, SignInReason, SoftwareKey, TokenSet,
+    FileCredentialStore, IdTokenProblem, MemoryCredentialStore, Revocation, Secret, SignInReason, SoftwareKey,
+    TokenSet,
 };
+use token_exchange_emulator::{Clock, DpopConfig, EmulatorConfig, SAMPLE_ROTATING_CLIENT_ID};
 
 const DAY: Duration = Duration::from_secs(86_400);
 
@@ -175,6 +177,64 @@ async fn reuse_of_a_rotated_refresh_token_clears_the_store_and_asks_for_sign_in(
     // Reuse revoked the family: the token the manager had saved before is dead too.
     let e = client.refresh(&renewed, None).await.unwrap_err();
     assert!(e.oauth().is_some_and(|o| o.is_invalid_grant()), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_renewal_refused_by_the_client_after_the_server_rotated_keeps_the_user_signed_in() {
+    // The tenant's clock is ten days behind: its ID tokens, living a day, look expired to the
+    // device, which refuses them after the server rotated the refresh token.
+    let ten_days = Duration::from_secs(10 * 86_400);
+    let clock = Clock::frozen_at(
+        (SystemTime::now() - ten_days)
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    );
+    let emu = emulator_with(EmulatorConfig {
+        clock: clock.clone(),
+        id_token_lifetime_secs: 86_400,
+        // Proofs carry the device's time.
+        dpop: DpopConfig {
+            iat_leeway_secs: 11 * 86_400,
+            ..DpopConfig::default()
+        },
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let key = key();
+    let unchecked = Client::builder(emu.base_url(), SAMPLE_ROTATING_CLIENT_ID)
+        .dpop(key.clone())
+        .id_token_validation(false)
+        .build()
+        .unwrap();
+    let signed_in = aged(sign_in(&emu, &unchecked, "apple|skewed").await);
+    let (manager, store) = manager_with(rotating_client(&emu, key), Some(&signed_in)).await;
+
+    let e = manager.credentials(Duration::from_secs(60)).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::IdTokenInvalid {
+                reason: IdTokenProblem::Expired
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(!e.is_sign_in_required());
+    let record = stored_record(&store).unwrap();
+    assert_eq!(record["access_token"], signed_in.access_token.expose(), "kept");
+    assert_ne!(
+        record["refresh_token"],
+        signed_in.refresh_token.as_ref().unwrap().expose(),
+        "the spent refresh token is replaced by the one the server issued"
+    );
+
+    // The tenant's clock is corrected: the next renewal works, since the manager kept the
+    // refresh token the server rotated to (the one it had is spent: reusing it would revoke
+    // the family).
+    clock.advance(ten_days);
+    let renewed = manager.credentials(Duration::from_secs(60)).await.unwrap();
+    assert_eq!(renewed.id_token_claims.unwrap().sub, "apple|skewed");
 }
 
 #[tokio::test]

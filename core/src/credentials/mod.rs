@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 pub use file_store::FileCredentialStore;
 pub use store::{CredentialStore, CredentialStoreError, CredentialStoreProblem, MemoryCredentialStore};
 
-use crate::client::Client;
+use crate::client::{Client, TokenRequestFailure};
 use crate::error::{Error, OAuthError};
 use crate::token_set::TokenSet;
 
@@ -133,7 +133,10 @@ impl CredentialsManager {
     /// [`Error::DpopKeyMissing`] (the tokens are bound to a key the client no longer has: the
     /// store was cleared and nothing was sent), [`Error::CredentialStore`], and the errors of
     /// [`Client::refresh`]. Network and server failures leave the store as it was: the user
-    /// stays signed in and the call can be retried.
+    /// stays signed in and the call can be retried. When the server renewed but the client
+    /// refused its answer ([`Error::IdTokenInvalid`], [`Error::TokenNotBound`]), the refresh
+    /// token it issued replaces the stored one (with rotation the stored one is spent), so
+    /// that a retry does not look like reuse.
     ///
     /// Renewed tokens may still expire within `min_ttl` when the server issues tokens that live
     /// shorter than that; check [`TokenSet::expires_at`] if it matters.
@@ -206,18 +209,32 @@ impl Shared {
                 reason: SignInReason::NoRefreshToken,
             });
         }
-        match self.client.refresh(&tokens, None).await {
+        match self.client.refresh_reporting_rotation(&tokens, None).await {
             Ok(renewed) => {
                 self.save_record(record::encode(&renewed)).await?;
                 Ok(renewed)
             }
-            Err(Error::OAuth(e)) if e.is_invalid_grant() => {
+            Err(TokenRequestFailure {
+                error: Error::OAuth(e), ..
+            }) if e.is_invalid_grant() => {
                 self.clear_record().await?;
                 Err(Error::SignInRequired {
                     reason: SignInReason::RefreshTokenRejected(e),
                 })
             }
-            Err(e) => Err(e),
+            Err(TokenRequestFailure {
+                error,
+                issued_refresh_token: Some(issued),
+            }) if Some(&issued) != tokens.refresh_token.as_ref() => {
+                // The server answered, so with rotation it retired the token sent: renewing
+                // with that one again would be reuse and revoke the family. Keep the new one
+                // with the tokens the app still has.
+                let mut kept = tokens;
+                kept.refresh_token = Some(issued);
+                self.save_record(record::encode(&kept)).await?;
+                Err(error)
+            }
+            Err(failure) => Err(failure.error),
         }
     }
 
