@@ -53,9 +53,9 @@ mod secret;
 #[cfg(test)]
 mod server_input;
 mod time;
-mod tls;
 mod token_set;
 mod token_vault;
+mod transport;
 mod validate;
 
 pub use claims::UserClaims;
@@ -83,4 +83,7 @@ pub use token_vault::{
     FEDERATED_CONNECTION_GRANT, FEDERATED_CONNECTION_TOKEN_TYPE, FederatedSubjectTokenType, FederatedToken,
     FederatedTokenCache, FederatedTokenExchange,
 };
+#[cfg(feature = "reqwest-transport")]
+pub use transport::ReqwestTransport;
+pub use transport::{HttpRequest, HttpResponse, HttpTransport, TransportError, TransportFuture};
 pub use zeroize::Zeroizing;
