@@ -1,5 +1,6 @@
 //! The credentials manager: renewal against the emulator, single-flight renewal counted at a
 //! scripted server, what is cleared and what is kept on each failure, sign-out, and the stores.
+#![cfg(feature = "reqwest-transport")]
 
 mod support;
 

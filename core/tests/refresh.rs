@@ -1,6 +1,7 @@
 //! Refreshing tokens: against the emulator (DPoP-bound refresh tokens, narrower scopes, the
 //! nonce challenge, ID token validation), and wire-level details (rotation, client
 //! authentication, the proof, no replay) against the scripted peer.
+#![cfg(feature = "reqwest-transport")]
 
 mod support;
 

@@ -1,6 +1,7 @@
 //! Revoking a refresh token (RFC 7009), at the wire level against the scripted peer.
 //! (The emulator has no `/oauth/revoke` yet; the credentials manager and quickstart tests
 //! exercise revocation end to end once it does.)
+#![cfg(feature = "reqwest-transport")]
 
 mod support;
 
