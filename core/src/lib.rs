@@ -31,6 +31,12 @@
 //!
 //! Errors are one [`Error`] type whose variants and predicates say what to do; no secret ever
 //! appears in `Debug`, `Display` or error text.
+//!
+//! Every request goes through an [`HttpTransport`], which only moves bytes: the built-in
+//! `ReqwestTransport` (cargo feature `reqwest-transport`, on by default), or your own given to
+//! [`ClientBuilder::transport`]. DPoP, client authentication, the timeout, the body cap and error
+//! classification stay in the library whatever the transport. Without the feature the crate
+//! contains no HTTP or TLS code, and every client needs a transport.
 
 #![warn(missing_docs)]
 

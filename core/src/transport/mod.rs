@@ -4,7 +4,7 @@
 //! Everything above it is shared by every transport: DPoP proofs and the single nonce retry,
 //! client authentication, header validation, the client's timeout, error classification, token
 //! parsing and ID token validation. A transport only moves bytes, with the guarantees its
-//! contract lists on [`HttpTransport::send`]. The built-in one, [`ReqwestTransport`] (cargo
+//! contract lists on [`HttpTransport::send`]. The built-in one, `ReqwestTransport` (cargo
 //! feature `reqwest-transport`, on by default), serves Rust and C programs; phones plug in their
 //! platform's networking (URLSession, HttpURLConnection) through the bindings, and any program
 //! can plug in its own with [`crate::ClientBuilder::transport`].
@@ -270,7 +270,7 @@ impl fmt::Debug for TransportError {
     }
 }
 
-/// The transport a client uses when none is given: [`ReqwestTransport`] when compiled in.
+/// The transport a client uses when none is given: `ReqwestTransport` when compiled in.
 pub(crate) fn default_transport(connect_timeout: Duration) -> Result<std::sync::Arc<dyn HttpTransport>, crate::Error> {
     #[cfg(feature = "reqwest-transport")]
     {
