@@ -77,7 +77,7 @@ async fn every_request_of_every_flow_goes_through_the_transport() {
     );
 
     let management = ManagementClient::with_transport(
-        &emu.base_url(),
+        emu.base_url(),
         ManagementAuth::ClientCredentials {
             client_id: SAMPLE_MANAGEMENT_CLIENT_ID.into(),
             client_secret: SAMPLE_MANAGEMENT_CLIENT_SECRET.into(),
@@ -157,50 +157,35 @@ async fn a_transport_failure_is_the_typed_error_with_what_the_transport_said_of_
         kind,
         request_may_have_reached_server: reached,
     };
-    let cases = [
+    let mut cases = vec![
         (TransportError::Connect, network(NetworkErrorKind::Connect, false)),
-        (
-            TransportError::Tls {
-                request_may_have_reached_server: false,
-            },
-            network(NetworkErrorKind::Tls, false),
-        ),
-        (
-            TransportError::Tls {
-                request_may_have_reached_server: true,
-            },
-            network(NetworkErrorKind::Tls, true),
-        ),
-        (
-            TransportError::ConnectionLost {
-                request_may_have_reached_server: false,
-            },
-            network(NetworkErrorKind::ConnectionLost, false),
-        ),
-        (
-            TransportError::ConnectionLost {
-                request_may_have_reached_server: true,
-            },
-            network(NetworkErrorKind::ConnectionLost, true),
-        ),
-        (
-            TransportError::Timeout {
-                request_may_have_reached_server: false,
-            },
-            Error::Timeout {
-                request_may_have_reached_server: false,
-            },
-        ),
-        (
-            TransportError::Timeout {
-                request_may_have_reached_server: true,
-            },
-            Error::Timeout {
-                request_may_have_reached_server: true,
-            },
-        ),
         (TransportError::Cancelled, Error::Cancelled),
     ];
+    for reached in [false, true] {
+        let request_may_have_reached_server = reached;
+        cases.extend([
+            (
+                TransportError::Tls {
+                    request_may_have_reached_server,
+                },
+                network(NetworkErrorKind::Tls, reached),
+            ),
+            (
+                TransportError::ConnectionLost {
+                    request_may_have_reached_server,
+                },
+                network(NetworkErrorKind::ConnectionLost, reached),
+            ),
+            (
+                TransportError::Timeout {
+                    request_may_have_reached_server,
+                },
+                Error::Timeout {
+                    request_may_have_reached_server,
+                },
+            ),
+        ]);
+    }
     for (error, expected) in cases {
         let transport = Arc::new(Failing {
             error: error.clone(),
