@@ -315,6 +315,24 @@ mod tests {
     use crate::http::MAX_RETRY_AFTER;
     use crate::server_input::{config, response};
 
+    #[test]
+    fn without_the_builtin_transport_a_transport_must_be_given() {
+        let auth = || ManagementAuth::Token(Secret::new("management-token"));
+        let built = ManagementClient::new("tenant.auth0.com", auth());
+        if cfg!(feature = "reqwest-transport") {
+            assert!(built.is_ok());
+        } else {
+            let err = built.unwrap_err();
+            assert!(matches!(err, ManagementError::TransportUnavailable { .. }), "{err:?}");
+        }
+        // The domain is checked first, whatever the transport.
+        let err = ManagementClient::new("http://tenant.auth0.com", auth()).unwrap_err();
+        assert!(
+            matches!(err, ManagementError::InvalidInput { field: "domain", .. }),
+            "{err:?}"
+        );
+    }
+
     proptest! {
         #![proptest_config(config())]
 
