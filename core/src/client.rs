@@ -201,9 +201,9 @@ impl Client {
     /// A request to `url` with the client's `User-Agent` and body cap, to be sent with
     /// [`Client::send`].
     pub(crate) fn request(&self, method: &str, url: &Url) -> HttpRequest {
-        let mut request = HttpRequest::new(method, url.clone()).header("user-agent", self.inner.user_agent.as_str());
-        request.max_response_bytes = self.inner.max_response_bytes;
-        request
+        // The timeout is set when the request is sent, from what is left of the deadline.
+        let (timeout, cap) = (self.inner.timeout, self.inner.max_response_bytes);
+        HttpRequest::new(method, url.clone(), timeout, cap).header("user-agent", self.inner.user_agent.as_str())
     }
 
     /// Adds the `Auth0-Client` telemetry header, unless it is off.

@@ -124,6 +124,12 @@ pub enum Error {
     },
 }
 
+impl From<crate::transport::TransportUnavailable> for Error {
+    fn from(e: crate::transport::TransportUnavailable) -> Self {
+        Error::TransportUnavailable { problem: e.problem }
+    }
+}
+
 /// ` (retry after N s)` when the server sent `Retry-After`, so that a logged error says when
 /// to try again; nothing otherwise.
 pub(crate) struct RetryAfterNote(pub Option<Duration>);

@@ -91,5 +91,5 @@ pub use token_vault::{
 };
 #[cfg(feature = "reqwest-transport")]
 pub use transport::ReqwestTransport;
-pub use transport::{HttpRequest, HttpResponse, HttpTransport, TransportError, TransportFuture};
+pub use transport::{HttpRequest, HttpResponse, HttpTransport, TransportError, TransportFuture, TransportUnavailable};
 pub use zeroize::Zeroizing;

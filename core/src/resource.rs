@@ -200,7 +200,8 @@ impl Client {
             let deadline = Deadline::after(self.inner.timeout);
             let mut req = self.request(&request.method, &url);
             req.max_response_bytes = MAX_RESOURCE_RESPONSE_BYTES;
-            req.headers.extend(request.headers.iter().cloned());
+            let theirs = request.headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone()));
+            req.headers.extend(theirs);
             req = match self.key_for(tokens)? {
                 None => req.header("authorization", format!("Bearer {token}")),
                 Some(dpop) => {

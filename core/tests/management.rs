@@ -59,7 +59,8 @@ impl Raw {
 
 /// One HTTP/1.1 request through the tests' own transport (not the client's), JSON in and out.
 async fn raw(method: &str, url: &str, token: Option<&str>, body: Option<Value>) -> Raw {
-    let mut request = HttpRequest::new(method, url::Url::parse(url).unwrap());
+    let url = url::Url::parse(url).unwrap();
+    let mut request = HttpRequest::new(method, url, Duration::from_secs(30), 1024 * 1024);
     request.headers.push(("content-type".into(), "application/json".into()));
     if let Some(token) = token {
         request

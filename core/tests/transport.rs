@@ -57,7 +57,8 @@ async fn every_request_of_every_flow_goes_through_the_transport() {
     );
 
     assert_eq!(client.userinfo_claims(&tokens).await.unwrap().sub, "apple|wire");
-    let me = ResourceRequest::get(format!("{}/userinfo", emu.base_url()));
+    let mut me = ResourceRequest::get(format!("{}/userinfo", emu.base_url()));
+    me.headers.push(("X-Request-Id".into(), "42".into()));
     assert_eq!(client.send_authorized(&me, &tokens).await.unwrap().status, 200);
     let renewed = client.refresh(&tokens, None).await.unwrap();
     client.revoke(renewed.refresh_token.as_ref().unwrap()).await.unwrap();
@@ -94,6 +95,7 @@ async fn every_request_of_every_flow_goes_through_the_transport() {
 
     // What the client hands the transport: its User-Agent, a timeout within its own, and the
     // body cap of each kind of endpoint.
+    assert!(http.sent().iter().any(|s| s.header("x-request-id") == Some("42")));
     for sent in http.sent() {
         let call = format!("{} {}", sent.method, sent.target);
         assert!(sent.header("user-agent").is_some(), "{call}");

@@ -110,7 +110,7 @@ impl ManagementClient {
             base,
             domain,
             auth,
-            transport::default_transport(connect_timeout)?,
+            transport::default_transport(connect_timeout).map_err(Error::from)?,
             timeout,
         )
     }
@@ -222,11 +222,10 @@ impl ManagementClient {
                 .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
         }
         let token = self.token().await?;
-        let mut request = HttpRequest::new(method, url)
+        let mut request = HttpRequest::new(method, url, self.inner.timeout, MAX_RESPONSE_BYTES)
             .header("user-agent", USER_AGENT)
             .header("accept", "application/json")
             .header("authorization", format!("Bearer {}", token.expose()));
-        request.max_response_bytes = MAX_RESPONSE_BYTES;
         if let Some(body) = body {
             let json = serde_json::to_vec(body).expect("request bodies are plain data");
             request = request.header("content-type", "application/json").body(json);

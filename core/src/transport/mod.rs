@@ -24,7 +24,6 @@ use url::Url;
 
 #[cfg(feature = "reqwest-transport")]
 pub use self::reqwest::ReqwestTransport;
-use crate::config::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT};
 use crate::secret::names_only;
 
 /// What [`HttpTransport::send`] returns: a boxed future, so that the trait is object-safe
@@ -103,17 +102,16 @@ pub struct HttpRequest {
 }
 
 impl HttpRequest {
-    /// A request without headers or body, with the client's default limits
-    /// ([`crate::DEFAULT_TIMEOUT`], [`crate::DEFAULT_MAX_RESPONSE_BYTES`]). For testing a
-    /// transport; the client builds its own requests.
-    pub fn new(method: impl Into<String>, url: Url) -> Self {
+    /// A request without headers or body, with its limits. The client builds its own
+    /// requests; this is for testing a transport.
+    pub fn new(method: impl Into<String>, url: Url, timeout: Duration, max_response_bytes: usize) -> Self {
         HttpRequest {
             method: method.into(),
             url,
             headers: Vec::new(),
             body: None,
-            timeout: DEFAULT_TIMEOUT,
-            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            timeout,
+            max_response_bytes,
         }
     }
 
@@ -270,8 +268,18 @@ impl fmt::Debug for TransportError {
     }
 }
 
+/// There is no transport to use: none was given and the built-in one is not compiled in, or
+/// it could not start. The client reports it as `Error::TransportUnavailable`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no HTTP transport: {problem}")]
+pub struct TransportUnavailable {
+    pub(crate) problem: &'static str,
+}
+
 /// The transport a client uses when none is given: `ReqwestTransport` when compiled in.
-pub(crate) fn default_transport(connect_timeout: Duration) -> Result<std::sync::Arc<dyn HttpTransport>, crate::Error> {
+pub(crate) fn default_transport(
+    connect_timeout: Duration,
+) -> Result<std::sync::Arc<dyn HttpTransport>, TransportUnavailable> {
     #[cfg(feature = "reqwest-transport")]
     {
         Ok(std::sync::Arc::new(ReqwestTransport::new(connect_timeout)?))
@@ -279,7 +287,7 @@ pub(crate) fn default_transport(connect_timeout: Duration) -> Result<std::sync::
     #[cfg(not(feature = "reqwest-transport"))]
     {
         let _ = connect_timeout;
-        Err(crate::Error::TransportUnavailable {
+        Err(TransportUnavailable {
             problem: "this build has no built-in transport (cargo feature `reqwest-transport`); \
                       pass one with `ClientBuilder::transport`",
         })
@@ -293,7 +301,7 @@ mod tests {
     #[test]
     fn debug_shows_no_header_value_query_or_body() {
         let url = Url::parse("https://api.example.com/items?email=j%40example.com").unwrap();
-        let request = HttpRequest::new("POST", url)
+        let request = HttpRequest::new("POST", url, Duration::from_secs(30), 1024)
             .header("authorization", "DPoP secret-access-token")
             .body(b"subject_token=secret-code".to_vec());
         let text = format!("{request:?}");

@@ -11,8 +11,7 @@ use ::reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use ::reqwest::{Method, Request};
 use rustls_platform_verifier::BuilderVerifierExt as _;
 
-use super::{HttpRequest, HttpResponse, HttpTransport, TransportError, TransportFuture};
-use crate::error::Error;
+use super::{HttpRequest, HttpResponse, HttpTransport, TransportError, TransportFuture, TransportUnavailable};
 
 /// The transport of Rust and C programs: one reqwest client (one connection pool), shared by
 /// every client given it. [`crate::ClientBuilder::build`] makes one when no transport is given;
@@ -29,9 +28,9 @@ impl std::fmt::Debug for ReqwestTransport {
 
 impl ReqwestTransport {
     /// A transport that gives each connection `connect_timeout` to be established (TCP and
-    /// TLS); each request's total time is the client's ([`HttpRequest::timeout`]). Fails with
-    /// [`Error::TransportUnavailable`] if the HTTP stack cannot start.
-    pub fn new(connect_timeout: Duration) -> Result<Self, Error> {
+    /// TLS); each request's total time is the client's ([`HttpRequest::timeout`]). Fails if
+    /// the HTTP stack cannot start (it becomes [`crate::Error::TransportUnavailable`] with `?`).
+    pub fn new(connect_timeout: Duration) -> Result<Self, TransportUnavailable> {
         let provider = Arc::new(tls::provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
@@ -58,7 +57,7 @@ impl ReqwestTransport {
             // safe.)
             .retry(::reqwest::retry::never())
             .build()
-            .map_err(|_| Error::TransportUnavailable {
+            .map_err(|_| TransportUnavailable {
                 problem: "the built-in reqwest transport could not be initialised",
             })?;
         Ok(ReqwestTransport { client })
