@@ -3,11 +3,10 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use url::Url;
 
 use crate::client_auth::{self, ClientAuthentication};
-use crate::config::{ClientBuilder, UnboundTokenPolicy};
+use crate::config::{ClientBuilder, Telemetry, UnboundTokenPolicy};
 use crate::dpop::Dpop;
 use crate::error::Error;
 use crate::http::{self, Deadline, RawResponse};
@@ -15,6 +14,8 @@ use crate::id_token::{self, IdTokenValidator};
 use crate::native_social::NativeSocialExchange;
 use crate::secret::Secret;
 use crate::token_set::TokenSet;
+use crate::transport::{self, HttpRequest, HttpTransport};
+use crate::validate;
 
 /// `grant_type` of RFC 8693 token exchange.
 pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -40,18 +41,20 @@ impl From<Error> for TokenRequestFailure {
 /// A client for one Auth0 application (tenant + `client_id`).
 ///
 /// Build it once with [`Client::builder`] and share it: it is `Send + Sync`, cloning is cheap,
-/// and all clones use one connection pool and one DPoP nonce store.
+/// and all clones use one transport (one connection pool) and one DPoP nonce store.
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<Inner>,
 }
 
 pub(crate) struct Inner {
-    pub(crate) http: reqwest::Client,
+    pub(crate) transport: Arc<dyn HttpTransport>,
+    pub(crate) user_agent: String,
     pub(crate) base_url: Url,
     pub(crate) token_endpoint: Url,
     pub(crate) client_id: String,
-    pub(crate) telemetry: Option<HeaderValue>,
+    /// The `Auth0-Client` header value.
+    pub(crate) telemetry: Option<String>,
     pub(crate) dpop: Option<Dpop>,
     pub(crate) unbound_token_policy: UnboundTokenPolicy,
     pub(crate) max_response_bytes: usize,
@@ -81,20 +84,21 @@ impl Client {
     }
 
     pub(crate) fn from_parts(config: ClientBuilder, base_url: Url, dpop: Option<Dpop>) -> Result<Self, Error> {
-        let http = http::build_client(config.connect_timeout, config.timeout, &config.user_agent)?;
+        let transport = match &config.transport {
+            Some(transport) => transport.clone(),
+            None => transport::default_transport(config.connect_timeout)?,
+        };
         let token_endpoint = base_url
             .join("oauth/token")
             .expect("a relative path joins onto an http(s) base");
-        let telemetry = match &config.telemetry {
-            Some(t) => Some(
-                HeaderValue::from_str(&t.header_value())
-                    .map_err(|_| Error::invalid("telemetry", "is not a valid header value"))?,
-            ),
-            None => None,
-        };
+        let telemetry = config.telemetry.as_ref().map(Telemetry::header_value);
+        if telemetry.as_deref().is_some_and(|t| !validate::is_header_value(t)) {
+            return Err(Error::invalid("telemetry", "is not a valid header value"));
+        }
         Ok(Client {
             inner: Arc::new(Inner {
-                http,
+                transport,
+                user_agent: config.user_agent,
                 base_url,
                 token_endpoint,
                 client_id: config.client_id,
@@ -202,13 +206,13 @@ impl Client {
             }
             if let Some(dpop) = &inner.dpop {
                 let proof = deadline.bound(dpop.proof_for_request("POST", url, None)).await?;
-                request = request.header("DPoP", proof);
+                request = request.header("dpop", proof);
             }
-            let response = http::send(deadline.apply(request)?, inner.max_response_bytes).await?;
+            let response = self.send(request, deadline).await?;
             let fresh_nonce = inner
                 .dpop
                 .as_ref()
-                .and_then(|d| d.remember_nonce(url, &response.headers));
+                .and_then(|d| d.remember_nonce(url, response.dpop_nonce()));
             if response.is_success() {
                 return Ok(response);
             }
@@ -222,6 +226,27 @@ impl Client {
         unreachable!("the loop returns on its second attempt")
     }
 
+    /// A request to `url` with the client's `User-Agent` and body cap, to be sent with
+    /// [`Client::send`].
+    pub(crate) fn request(&self, method: &str, url: &Url) -> HttpRequest {
+        // The timeout is set when the request is sent, from what is left of the deadline.
+        let (timeout, cap) = (self.inner.timeout, self.inner.max_response_bytes);
+        HttpRequest::new(method, url.clone(), timeout, cap).header("user-agent", self.inner.user_agent.as_str())
+    }
+
+    /// Adds the `Auth0-Client` telemetry header, unless it is off.
+    pub(crate) fn with_telemetry(&self, request: HttpRequest) -> HttpRequest {
+        match &self.inner.telemetry {
+            Some(t) => request.header("auth0-client", t.as_str()),
+            None => request,
+        }
+    }
+
+    /// Sends `request` through the client's transport, bounded by `deadline`.
+    pub(crate) async fn send(&self, request: HttpRequest, deadline: Deadline) -> Result<RawResponse, Error> {
+        http::send(&*self.inner.transport, request, deadline).await
+    }
+
     /// A form POST to one of the tenant's OAuth endpoints with client authentication (a fresh
     /// client assertion each time) and telemetry.
     pub(crate) fn authenticated_post(
@@ -229,7 +254,7 @@ impl Client {
         url: &Url,
         form: &[(&'static str, String)],
         extra: &[(String, String)],
-    ) -> Result<reqwest::RequestBuilder, Error> {
+    ) -> Result<HttpRequest, Error> {
         let inner = &self.inner;
         let mut fields = form.to_vec();
         let basic = client_auth::apply(
@@ -242,19 +267,15 @@ impl Client {
             .extend_pairs(fields.iter().map(|(k, v)| (*k, v.as_str())))
             .extend_pairs(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .finish();
-        let mut request = inner
-            .http
-            .post(url.clone())
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(ACCEPT, "application/json")
+        let mut request = self
+            .request("POST", url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
             .body(body);
         if let Some(basic) = basic {
-            request = request.header(AUTHORIZATION, basic.expose());
+            request = request.header("authorization", basic.expose());
         }
-        if let Some(t) = &inner.telemetry {
-            request = request.header("Auth0-Client", t.clone());
-        }
-        Ok(request)
+        Ok(self.with_telemetry(request))
     }
 }
 
@@ -280,7 +301,33 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(matches!(err, Error::InvalidInput { field: "timeout", .. }));
-        let c = Client::builder("tenant.auth0.com", "abc").build().unwrap();
+        let c = Client::builder("tenant.auth0.com", "abc")
+            .transport(Arc::new(Unreachable))
+            .build()
+            .unwrap();
         assert_eq!(c.inner.token_endpoint.as_str(), "https://tenant.auth0.com/oauth/token");
+    }
+
+    /// A transport whose every request fails to connect.
+    struct Unreachable;
+
+    impl HttpTransport for Unreachable {
+        fn send(&self, _: HttpRequest) -> crate::TransportFuture<'_> {
+            Box::pin(async { Err(crate::TransportError::Connect) })
+        }
+    }
+
+    #[test]
+    fn the_builtin_transport_is_the_default_when_compiled_in() {
+        let built = Client::builder("tenant.auth0.com", "abc").build();
+        if cfg!(feature = "reqwest-transport") {
+            assert!(built.is_ok());
+        } else {
+            // A build without HTTP code: the client must be given a transport, and says so.
+            let err = built.unwrap_err();
+            assert!(matches!(err, Error::TransportUnavailable { .. }), "{err:?}");
+            assert!(err.to_string().contains("ClientBuilder::transport"), "{err}");
+            assert!(!err.request_may_have_reached_server() && !err.is_retryable());
+        }
     }
 }

@@ -13,9 +13,10 @@ use crate::client::Client;
 use crate::client_auth::ClientAuthentication;
 use crate::dpop::{Dpop, DpopSigner};
 use crate::error::Error;
+use crate::transport::HttpTransport;
 use crate::validate;
 
-/// Default time allowed to establish a connection (TCP + TLS).
+/// Default time allowed to establish a connection (TCP + TLS) by the built-in transport.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default time allowed for a whole request, from connecting to the last byte of the response.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -80,6 +81,7 @@ pub struct ClientBuilder {
     pub(crate) client_auth: ClientAuthentication,
     pub(crate) id_token_validation: bool,
     pub(crate) id_token_leeway: Duration,
+    pub(crate) transport: Option<Arc<dyn HttpTransport>>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -91,6 +93,7 @@ impl std::fmt::Debug for ClientBuilder {
             .field("timeout", &self.timeout)
             .field("telemetry", &self.telemetry.is_some())
             .field("dpop", &self.dpop_signer.is_some())
+            .field("transport", &self.transport.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -110,10 +113,12 @@ impl ClientBuilder {
             client_auth: ClientAuthentication::None,
             id_token_validation: true,
             id_token_leeway: crate::id_token::DEFAULT_ID_TOKEN_LEEWAY,
+            transport: None,
         }
     }
 
-    /// Time allowed to connect (default 10 s).
+    /// Time the built-in transport allows to connect (default 10 s). A transport given with
+    /// [`ClientBuilder::transport`] applies its own.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -121,7 +126,9 @@ impl ClientBuilder {
 
     /// Time allowed for a whole request (default 30 s), signing its DPoP proof included: a
     /// signer still waiting (on a biometric prompt, say) when it runs out fails the call with
-    /// [`Error::Timeout`] before anything is sent.
+    /// [`Error::Timeout`] before anything is sent. The transport gets what is left
+    /// ([`crate::HttpRequest::timeout`]), and the client stops waiting for it at that point
+    /// even if it does not.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -136,6 +143,16 @@ impl ClientBuilder {
     /// The `User-Agent` header.
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Sends every request through `transport` instead of the built-in one (cargo feature
+    /// `reqwest-transport`, on by default): your own HTTP stack, or a platform's. Required when
+    /// the feature is off. The client still applies everything above the wire (DPoP, client
+    /// authentication, header checks, the timeout, the body cap, error classification); see
+    /// [`HttpTransport::send`] for what the transport must guarantee.
+    pub fn transport(mut self, transport: Arc<dyn HttpTransport>) -> Self {
+        self.transport = Some(transport);
         self
     }
 
@@ -180,7 +197,8 @@ impl ClientBuilder {
     }
 
     /// Validates the configuration and builds the client. Fails with
-    /// [`Error::InvalidInput`] naming `domain`, `client_id`, `timeout` or `user_agent`.
+    /// [`Error::InvalidInput`] naming `domain`, `client_id`, `timeout` or `user_agent`, and
+    /// with [`Error::TransportUnavailable`] when no transport was given and none is built in.
     pub fn build(self) -> Result<Client, Error> {
         let base_url = parse_base_url(&self.domain)?;
         validate::client_id(&self.client_id)?;
@@ -191,7 +209,7 @@ impl ClientBuilder {
         if self.timeout.is_zero() {
             return Err(Error::invalid("timeout", "must be greater than zero"));
         }
-        if reqwest::header::HeaderValue::from_str(&self.user_agent).is_err() {
+        if !validate::is_header_value(&self.user_agent) {
             return Err(Error::invalid("user_agent", "is not a valid header value"));
         }
         let dpop = match &self.dpop_signer {

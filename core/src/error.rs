@@ -50,6 +50,16 @@ pub enum Error {
     #[error("request cancelled")]
     Cancelled,
 
+    /// The client has no HTTP transport: none was given with
+    /// [`crate::ClientBuilder::transport`], and the built-in one is not compiled in (cargo
+    /// feature `reqwest-transport`) or could not start. A build or configuration problem;
+    /// nothing was sent.
+    #[error("no HTTP transport: {problem}")]
+    TransportUnavailable {
+        /// What is missing.
+        problem: &'static str,
+    },
+
     /// The server answered something that is not a valid response for this endpoint.
     #[error("unexpected response (HTTP {status}): {problem}{}", RetryAfterNote(*retry_after))]
     UnexpectedResponse {
@@ -114,6 +124,12 @@ pub enum Error {
     },
 }
 
+impl From<crate::transport::TransportUnavailable> for Error {
+    fn from(e: crate::transport::TransportUnavailable) -> Self {
+        Error::TransportUnavailable { problem: e.problem }
+    }
+}
+
 /// ` (retry after N s)` when the server sent `Retry-After`, so that a logged error says when
 /// to try again; nothing otherwise.
 pub(crate) struct RetryAfterNote(pub Option<Duration>);
@@ -168,6 +184,7 @@ impl Error {
     pub fn request_may_have_reached_server(&self) -> bool {
         match self {
             Error::InvalidInput { .. }
+            | Error::TransportUnavailable { .. }
             | Error::Signer(_)
             | Error::DpopKeyMismatch { .. }
             | Error::DpopKeyMissing

@@ -1,19 +1,17 @@
-//! The HTTP transport: one connection pool, no redirects, no silent retries, capped bodies.
-//! Transport failures become [`Error`] here and only here.
+//! Running one request through the client's [`HttpTransport`] and reading what came back:
+//! the deadline, the body cap, and the classification of responses. Transport failures become
+//! [`Error`] here and only here.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::{HeaderMap, RETRY_AFTER};
-use rustls_platform_verifier::BuilderVerifierExt as _;
-
 use crate::error::{Error, NetworkErrorKind, OAuthError, ResponseProblem};
+use crate::transport::{HttpRequest, HttpTransport, TransportError};
 
-/// A response read in full (up to the cap).
+/// A response read in full (up to the cap), header names in lower case.
 pub(crate) struct RawResponse {
     pub status: u16,
-    pub headers: HeaderMap,
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
@@ -34,6 +32,19 @@ impl RawResponse {
         (200..300).contains(&self.status)
     }
 
+    /// The first value of the header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of the header `name` (lower case), in order.
+    pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        self.headers
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// Parses a JSON object body (used for success responses).
     pub fn json_object(&self) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
         match serde_json::from_slice::<serde_json::Value>(&self.body) {
@@ -50,7 +61,12 @@ impl RawResponse {
             return self.unexpected(ResponseProblem::Redirect);
         }
         match serde_json::from_slice::<serde_json::Value>(&self.body) {
-            Ok(v) => match OAuthError::from_body(self.status, &v, self.retry_after(), self.dpop_nonce()) {
+            Ok(v) => match OAuthError::from_body(
+                self.status,
+                &v,
+                self.retry_after(),
+                self.dpop_nonce().map(str::to_owned),
+            ) {
                 Some(e) => e.into(),
                 None => self.unexpected(ResponseProblem::ErrorStatus),
             },
@@ -69,9 +85,7 @@ impl RawResponse {
 
     fn not_json_problem(&self) -> ResponseProblem {
         let html_type = self
-            .headers
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
+            .header("content-type")
             .is_some_and(|t| t.to_ascii_lowercase().contains("html"));
         let trimmed = self.body.trim_ascii_start();
         if html_type || trimmed.first() == Some(&b'<') {
@@ -82,53 +96,29 @@ impl RawResponse {
     }
 
     pub fn retry_after(&self) -> Option<Duration> {
-        parse_retry_after(self.headers.get(RETRY_AFTER)?.to_str().ok()?, SystemTime::now())
+        parse_retry_after(self.header("retry-after")?, SystemTime::now())
     }
 
-    pub fn dpop_nonce(&self) -> Option<String> {
-        Some(self.headers.get(crate::dpop::NONCE_HEADER)?.to_str().ok()?.to_owned())
+    pub fn dpop_nonce(&self) -> Option<&str> {
+        self.header(crate::dpop::NONCE_HEADER)
     }
-}
 
-/// Builds the shared client: rustls on our ring provider ([`crate::tls`]) with the
-/// platform's trust store, no redirects, no retries, no automatic decompression.
-pub(crate) fn build_client(
-    connect_timeout: Duration,
-    timeout: Duration,
-    user_agent: &str,
-) -> Result<reqwest::Client, Error> {
-    let provider = Arc::new(crate::tls::provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("ring supports the default protocol versions");
-    // The platform verifier fails to build where the OS has no trust store at all (a bare
-    // container). Plain-HTTP loopback use (tests, the emulator) must still work there, so fall
-    // back to an empty root store: every HTTPS server is then refused as untrusted, which
-    // surfaces as a TLS network error on the request rather than a failure to build a client.
-    let tls = match builder.clone().with_platform_verifier() {
-        Ok(b) => b.with_no_client_auth(),
-        Err(_) => builder
-            .with_root_certificates(rustls::RootCertStore::empty())
-            .with_no_client_auth(),
-    };
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .connect_timeout(connect_timeout)
-        .timeout(timeout)
-        .user_agent(user_agent)
-        // A redirected token request could carry the subject token to another host.
-        .redirect(reqwest::redirect::Policy::none())
-        // A replayed request replays its DPoP proof (rejected as used) and may spend a
-        // single-use Apple code. (hyper still re-sends a request that was never written on a
-        // pooled connection found closed: no byte reached the server, so that is safe.)
-        .retry(reqwest::retry::never())
-        .build()
-        .map_err(|_| Error::invalid("tls", "the HTTP client could not be initialised"))
+    /// The refusal of a body longer than `limit`: the status and `Retry-After` still say
+    /// whether to come back later.
+    fn too_large(status: u16, headers: Vec<(String, String)>, limit: usize) -> Error {
+        RawResponse {
+            status,
+            headers: lower_case_names(headers),
+            body: Vec::new(),
+        }
+        .unexpected(ResponseProblem::TooLarge { limit })
+    }
 }
 
 /// When one attempt of a request must be over. The client's timeout covers signing the DPoP
 /// proof (a platform signer may wait on a biometric prompt) and the HTTP exchange together, so
-/// a call never takes much longer than the configured timeout, whatever the signer does.
+/// a call never takes much longer than the configured timeout, whatever the signer or the
+/// transport does.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Deadline(Option<tokio::time::Instant>);
 
@@ -142,8 +132,14 @@ impl Deadline {
     /// [`Error::Timeout`] and nothing was sent. A signer running on the blocking pool is not
     /// stopped (a thread cannot be): it finishes on its own and its signature is dropped.
     pub async fn bound<T>(self, work: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+        self.cut_off(work, false).await
+    }
+
+    /// Runs `work` until the deadline, then fails with [`Error::Timeout`] saying
+    /// `request_may_have_reached_server: reached` (and drops `work`, which cancels it).
+    async fn cut_off<T>(self, work: impl Future<Output = Result<T, Error>>, reached: bool) -> Result<T, Error> {
         let timed_out = Error::Timeout {
-            request_may_have_reached_server: false,
+            request_may_have_reached_server: reached,
         };
         match self.0 {
             None => work.await,
@@ -151,93 +147,81 @@ impl Deadline {
         }
     }
 
-    /// Gives `request` what is left before the deadline as its timeout.
-    pub fn apply(self, request: reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, Error> {
-        let Some(at) = self.0 else { return Ok(request) };
+    /// What is left before the deadline (`Duration::MAX` without one); a timeout when nothing
+    /// is.
+    fn remaining(self) -> Result<Duration, Error> {
+        let Some(at) = self.0 else { return Ok(Duration::MAX) };
         let left = at.saturating_duration_since(tokio::time::Instant::now());
         if left.is_zero() {
             return Err(Error::Timeout {
                 request_may_have_reached_server: false,
             });
         }
-        Ok(request.timeout(left))
+        Ok(left)
     }
 }
 
-/// Sends a request and reads the whole body, up to `max_bytes`.
-pub(crate) async fn send(request: reqwest::RequestBuilder, max_bytes: usize) -> Result<RawResponse, Error> {
-    let mut response = request.send().await.map_err(transport_error)?;
-    let status = response.status().as_u16();
-    let headers = std::mem::take(response.headers_mut());
-    let too_large = |headers: HeaderMap| Error::UnexpectedResponse {
-        status,
-        problem: ResponseProblem::TooLarge { limit: max_bytes },
-        retry_after: RawResponse {
-            status,
-            headers,
-            body: Vec::new(),
-        }
-        .retry_after(),
-    };
-    if response.content_length().is_some_and(|len| len > max_bytes as u64) {
-        return Err(too_large(headers));
+/// Sends `request` through `transport` with what is left before `deadline` as its timeout, and
+/// returns the response read up to the request's cap.
+///
+/// The transport is trusted with none of the guarantees the client makes: it is cut off at the
+/// deadline even if it ignores its timeout (the request may then have been sent), and a body
+/// longer than the cap is refused even if the transport returned it.
+pub(crate) async fn send(
+    transport: &dyn HttpTransport,
+    mut request: HttpRequest,
+    deadline: Deadline,
+) -> Result<RawResponse, Error> {
+    let limit = request.max_response_bytes;
+    request.timeout = deadline.remaining()?;
+    let exchange = async { transport.send(request).await.map_err(|e| transport_error(e, limit)) };
+    let response = deadline.cut_off(exchange, true).await?;
+    if response.body.len() > limit {
+        return Err(RawResponse::too_large(response.status, response.headers, limit));
     }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
-        if body.len() + chunk.len() > max_bytes {
-            return Err(too_large(headers));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(RawResponse { status, headers, body })
+    Ok(RawResponse {
+        status: response.status,
+        headers: lower_case_names(response.headers),
+        body: response.body,
+    })
 }
 
-/// The one conversion of transport errors. The URL is dropped from the error: for resource
-/// requests it may carry query parameters the app considers private.
-fn transport_error(e: reqwest::Error) -> Error {
-    let e = e.without_url();
-    if e.is_builder() {
-        // The request could not be built (the values it is built from are validated first, so
-        // this is a last resort): nothing was sent.
-        return Error::invalid("request", "could not be built (an invalid header value?)");
+/// Header names in lower case (HTTP/2 sends them so; HTTP/1.1 stacks may keep the server's
+/// case), so that lookups and [`crate::ResourceResponse`] see one spelling.
+fn lower_case_names(mut headers: Vec<(String, String)>) -> Vec<(String, String)> {
+    for (name, _) in &mut headers {
+        name.make_ascii_lowercase();
     }
-    // Connect errors (DNS, refused, TLS) happen before any request byte is sent.
-    let reached = !e.is_connect();
-    if e.is_timeout() {
-        return Error::Timeout {
-            request_may_have_reached_server: reached,
-        };
-    }
-    let kind = if is_tls(&e) {
-        NetworkErrorKind::Tls
-    } else if e.is_connect() {
-        NetworkErrorKind::Connect
-    } else {
-        NetworkErrorKind::ConnectionLost
-    };
-    Error::Network {
+    headers
+}
+
+/// The one conversion of transport errors. `limit` is the body cap the request had.
+fn transport_error(e: TransportError, limit: usize) -> Error {
+    let network = |kind, reached| Error::Network {
         kind,
         request_may_have_reached_server: reached,
+    };
+    match e {
+        // The values a request is built from are checked first, so this is a last resort.
+        TransportError::InvalidRequest => Error::invalid(
+            "request",
+            "the HTTP transport refused to send it (an invalid method, header or URL for it)",
+        ),
+        TransportError::Connect => network(NetworkErrorKind::Connect, false),
+        TransportError::Tls {
+            request_may_have_reached_server: reached,
+        } => network(NetworkErrorKind::Tls, reached),
+        TransportError::ConnectionLost {
+            request_may_have_reached_server: reached,
+        } => network(NetworkErrorKind::ConnectionLost, reached),
+        TransportError::Timeout {
+            request_may_have_reached_server,
+        } => Error::Timeout {
+            request_may_have_reached_server,
+        },
+        TransportError::BodyTooLarge { status, headers } => RawResponse::too_large(status, headers, limit),
+        TransportError::Cancelled => Error::Cancelled,
     }
-}
-
-/// Whether a transport error is a TLS failure. rustls reports through tokio-rustls as an
-/// `io::Error` wrapping the `rustls::Error`, and `io::Error::source()` skips the error it wraps
-/// (it returns that error's own source), so each `io::Error` is opened with `get_ref()`.
-fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut source = Some(e);
-    while let Some(err) = source {
-        if err.downcast_ref::<rustls::Error>().is_some() {
-            return true;
-        }
-        if let Some(inner) = err.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref)
-            && is_tls(inner)
-        {
-            return true;
-        }
-        source = err.source();
-    }
-    false
 }
 
 /// The longest `Retry-After` reported. Larger values (a misconfigured or hostile server) are
@@ -330,11 +314,9 @@ mod tests {
     }
 
     fn response(status: u16, content_type: &str, body: &str) -> RawResponse {
-        let mut headers = HeaderMap::new();
-        headers.insert(reqwest::header::CONTENT_TYPE, content_type.parse().unwrap());
         RawResponse {
             status,
-            headers,
+            headers: vec![("content-type".into(), content_type.into())],
             body: body.as_bytes().to_vec(),
         }
     }

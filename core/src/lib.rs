@@ -31,6 +31,12 @@
 //!
 //! Errors are one [`Error`] type whose variants and predicates say what to do; no secret ever
 //! appears in `Debug`, `Display` or error text.
+//!
+//! Every request goes through an [`HttpTransport`], which only moves bytes: the built-in
+//! `ReqwestTransport` (cargo feature `reqwest-transport`, on by default), or your own given to
+//! [`ClientBuilder::transport`]. DPoP, client authentication, the timeout, the body cap and error
+//! classification stay in the library whatever the transport. Without the feature the crate
+//! contains no HTTP or TLS code, and every client needs a transport.
 
 #![warn(missing_docs)]
 
@@ -53,9 +59,9 @@ mod secret;
 #[cfg(test)]
 mod server_input;
 mod time;
-mod tls;
 mod token_set;
 mod token_vault;
+mod transport;
 mod validate;
 
 pub use claims::UserClaims;
@@ -83,4 +89,7 @@ pub use token_vault::{
     FEDERATED_CONNECTION_GRANT, FEDERATED_CONNECTION_TOKEN_TYPE, FederatedSubjectTokenType, FederatedToken,
     FederatedTokenCache, FederatedTokenExchange,
 };
+#[cfg(feature = "reqwest-transport")]
+pub use transport::ReqwestTransport;
+pub use transport::{HttpRequest, HttpResponse, HttpTransport, TransportError, TransportFuture, TransportUnavailable};
 pub use zeroize::Zeroizing;

@@ -2,13 +2,12 @@
 
 use std::fmt;
 
-use reqwest::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use url::Url;
 
 use crate::client::Client;
 use crate::config::check_scheme;
 use crate::error::{Error, OAuthError};
-use crate::http::{self, Deadline};
+use crate::http::{Deadline, RawResponse};
 use crate::secret::{Secret, names_only};
 use crate::token_set::TokenSet;
 use crate::validate;
@@ -61,7 +60,7 @@ impl ResourceRequest {
 pub struct ResourceResponse {
     /// HTTP status.
     pub status: u16,
-    /// Response headers (names lower-cased).
+    /// Response headers (names lower-cased; values that are not UTF-8 are left out).
     pub headers: Vec<(String, String)>,
     /// Body.
     pub body: Vec<u8>,
@@ -169,67 +168,58 @@ impl Client {
         let response = self.send_authorized_raw(request, tokens).await?;
         Ok(ResourceResponse {
             status: response.status,
-            headers: response
-                .headers
-                .iter()
-                .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-                .collect(),
+            headers: response.headers,
             body: response.body,
         })
     }
 
-    /// [`Client::send_authorized`] keeping the transport's response (headers as a map).
-    async fn send_authorized_raw(
-        &self,
-        request: &ResourceRequest,
-        tokens: &TokenSet,
-    ) -> Result<http::RawResponse, Error> {
+    /// [`Client::send_authorized`] keeping the client's view of the response.
+    async fn send_authorized_raw(&self, request: &ResourceRequest, tokens: &TokenSet) -> Result<RawResponse, Error> {
         let url = parse_resource_url(&request.url)?;
         check_method(&request.method)?;
-        let method = reqwest::Method::from_bytes(request.method.as_bytes())
-            .map_err(|_| Error::invalid("method", "is not a valid HTTP method"))?;
         let token = tokens.access_token.expose();
         validate::header_token("access_token", token)?;
-        let mut headers = reqwest::header::HeaderMap::new();
         for (name, value) in &request.headers {
-            let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| Error::invalid("headers", "contains an invalid header name"))?;
-            if name == AUTHORIZATION || name.as_str() == "dpop" {
+            if !validate::is_header_name(name) {
+                return Err(Error::invalid("headers", "contains an invalid header name"));
+            }
+            if name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("dpop") {
                 return Err(Error::invalid(
                     "headers",
                     "`Authorization` and `DPoP` are set by the library from the token set",
                 ));
             }
-            let value = reqwest::header::HeaderValue::from_str(value)
-                .map_err(|_| Error::invalid("headers", "contains an invalid header value (a CR or LF?)"))?;
-            headers.append(name, value);
+            if !validate::is_header_value(value) {
+                return Err(Error::invalid(
+                    "headers",
+                    "contains an invalid header value (a CR or LF?)",
+                ));
+            }
         }
         for attempt in 0..2 {
             let deadline = Deadline::after(self.inner.timeout);
-            let mut req = self
-                .inner
-                .http
-                .request(method.clone(), url.clone())
-                .headers(headers.clone());
+            let mut req = self.request(&request.method, &url);
+            req.max_response_bytes = MAX_RESOURCE_RESPONSE_BYTES;
+            let theirs = request.headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone()));
+            req.headers.extend(theirs);
             req = match self.key_for(tokens)? {
-                None => req.header(AUTHORIZATION, format!("Bearer {token}")),
+                None => req.header("authorization", format!("Bearer {token}")),
                 Some(dpop) => {
                     let proof = deadline
                         .bound(dpop.proof_for_request(&request.method, &url, Some(token)))
                         .await?;
-                    req.header(AUTHORIZATION, format!("DPoP {token}")).header("DPoP", proof)
+                    req.header("authorization", format!("DPoP {token}"))
+                        .header("dpop", proof)
                 }
             };
-            if let Some(body) = &request.body {
-                req = req.body(body.clone());
-            }
-            let response = http::send(deadline.apply(req)?, MAX_RESOURCE_RESPONSE_BYTES).await?;
+            req.body.clone_from(&request.body);
+            let response = self.send(req, deadline).await?;
             let fresh_nonce = self
                 .inner
                 .dpop
                 .as_ref()
-                .and_then(|d| d.remember_nonce(&url, &response.headers));
-            let challenge = www_authenticate_error(&response.headers);
+                .and_then(|d| d.remember_nonce(&url, response.dpop_nonce()));
+            let challenge = www_authenticate_error(&response);
             if response.status == 401
                 && challenge.as_ref().is_some_and(|c| c.code == "use_dpop_nonce")
                 && tokens.is_dpop_bound()
@@ -268,7 +258,7 @@ impl Client {
         if raw.is_success() {
             return raw.json_object();
         }
-        if let Some(c) = www_authenticate_error(&raw.headers) {
+        if let Some(c) = www_authenticate_error(&raw) {
             return Err(OAuthError {
                 status: raw.status,
                 code: c.code,
@@ -276,7 +266,7 @@ impl Client {
                 mfa_token: None,
                 mfa_requirements: None,
                 retry_after: raw.retry_after(),
-                dpop_nonce: raw.dpop_nonce(),
+                dpop_nonce: raw.dpop_nonce().map(str::to_owned),
             }
             .into());
         }
@@ -314,12 +304,8 @@ pub(crate) struct Challenge {
     pub description: Option<String>,
 }
 
-pub(crate) fn www_authenticate_error(headers: &reqwest::header::HeaderMap) -> Option<Challenge> {
-    headers
-        .get_all(WWW_AUTHENTICATE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(parse_challenge)
+pub(crate) fn www_authenticate_error(response: &RawResponse) -> Option<Challenge> {
+    response.headers_named("www-authenticate").find_map(parse_challenge)
 }
 
 fn parse_challenge(value: &str) -> Option<Challenge> {
@@ -376,7 +362,6 @@ mod tests {
 
     mod properties {
         use proptest::prelude::*;
-        use reqwest::header::{HeaderMap, HeaderValue};
 
         use super::*;
         use crate::server_input::{config, www_authenticate};
@@ -386,13 +371,12 @@ mod tests {
 
             #[test]
             fn prop_www_authenticate_never_panics(values in proptest::collection::vec(www_authenticate(), 0..3)) {
-                let mut headers = HeaderMap::new();
-                for value in &values {
-                    if let Ok(v) = HeaderValue::from_str(value) {
-                        headers.append(WWW_AUTHENTICATE, v);
-                    }
-                }
-                if let Some(c) = www_authenticate_error(&headers) {
+                let response = RawResponse {
+                    status: 401,
+                    headers: values.iter().map(|v| ("www-authenticate".to_owned(), v.clone())).collect(),
+                    body: Vec::new(),
+                };
+                if let Some(c) = www_authenticate_error(&response) {
                     prop_assert!(values.iter().any(|v| v.contains(&c.code)), "{:?} from {values:?}", c.code);
                 }
             }

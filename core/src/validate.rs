@@ -58,6 +58,19 @@ pub(crate) fn header_token(field: &'static str, value: &str) -> Result<(), Error
     Ok(())
 }
 
+/// A header name: an RFC 9110 §5.1 `token` (`1*tchar`), at most 65,535 bytes (the most the
+/// `http` crate, which reqwest uses, accepts).
+pub(crate) fn is_header_name(name: &str) -> bool {
+    let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    !name.is_empty() && name.len() <= 65_535 && name.bytes().all(tchar)
+}
+
+/// A header value as RFC 9110 §5.5 allows it on the wire: no control character but tab (so no
+/// CR or LF that would split the request's headers). The `http` crate's rule, byte for byte.
+pub(crate) fn is_header_value(value: &str) -> bool {
+    value.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+}
+
 /// RFC 9449 §8.1: `nonce = 1*NQCHAR` (`%x21 / %x23-5B / %x5D-7E`).
 pub(crate) fn is_nonce(value: &str) -> bool {
     !value.is_empty()

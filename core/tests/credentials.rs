@@ -1,6 +1,7 @@
 //! The credentials manager: renewal, rotation, reuse detection, single-flight renewal and
 //! sign-out against the emulator; the exact request count, what is cleared and what is kept on
 //! each failure at a scripted server; and the stores.
+#![cfg(feature = "reqwest-transport")]
 
 mod support;
 

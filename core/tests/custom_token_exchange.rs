@@ -2,6 +2,7 @@
 //! the sample JavaScript Action, and the Actions semantics (deny codes, custom claims, the
 //! cache and its lifetimes, target scopes, actor tokens, brute-force counting, failing and
 //! hanging Actions, a missing Node.js).
+#![cfg(feature = "reqwest-transport")]
 
 mod support;
 

@@ -1,4 +1,5 @@
 //! DPoP end to end against the emulator (a strict server) and a scripted peer.
+#![cfg(feature = "reqwest-transport")]
 
 mod support;
 

@@ -1,6 +1,7 @@
 //! ID token validation: the emulator's tokens (the happy path over real HTTP, and the
 //! emulator's signing-key rotation), and tokens forged with an independent signer (jsonwebtoken
 //! on RustCrypto `rsa`) served by the scripted peer, one per check the client must make.
+#![cfg(feature = "reqwest-transport")]
 
 mod support;
 

@@ -1,7 +1,8 @@
 //! The Management API client against the emulator over real HTTP: token exchange profiles
 //! (validation on both sides, errors, pagination, update, delete, persistence), resource
-//! servers, clients and grant types. Raw requests (a minimal HTTP/1.1 client below) prove
-//! that the server rejects what the client refuses to send.
+//! servers, clients and grant types. Raw requests (through `support::http1`, not the client)
+//! prove that the server rejects what the client refuses to send.
+#![cfg(feature = "reqwest-transport")]
 
 mod support;
 
@@ -9,19 +10,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use support::http1::Http1;
+use support::{Reply, Scripted, emulator, emulator_with};
 use token_exchange::management::{
     ApiError, ManagementAuth, ManagementClient, ManagementError, NewClient, NewResourceServer, NewTokenExchangeProfile,
     ResourceServerScope, TokenExchangeProfile, TokenExchangeProfileType, TokenExchangeProfileUpdate,
 };
-use token_exchange::{Client, ClientAuthentication};
+use token_exchange::{Client, ClientAuthentication, HttpRequest, HttpTransport};
 use token_exchange_emulator::{
     ActionApi, ActionEvent, ActionTrigger, CannedResponse, Emulator, EmulatorConfig,
     SAMPLE_LIMITED_MANAGEMENT_CLIENT_ID, SAMPLE_LIMITED_MANAGEMENT_CLIENT_SECRET, SAMPLE_MANAGEMENT_CLIENT_ID,
     SAMPLE_MANAGEMENT_CLIENT_SECRET,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-use support::{Reply, Scripted, emulator, emulator_with};
 
 /// The sample tenant's Google action (a `custom-token-exchange` Action).
 const ACTION: &str = "act_google";
@@ -57,40 +57,22 @@ impl Raw {
     }
 }
 
-/// One HTTP/1.1 request (`Connection: close`), JSON in and out.
+/// One HTTP/1.1 request through the tests' own transport (not the client's), JSON in and out.
 async fn raw(method: &str, url: &str, token: Option<&str>, body: Option<Value>) -> Raw {
     let url = url::Url::parse(url).unwrap();
-    let host = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
-    let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let path = match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_owned(),
-    };
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
-        body.len()
-    );
+    let mut request = HttpRequest::new(method, url, Duration::from_secs(30), 1024 * 1024);
+    request.headers.push(("content-type".into(), "application/json".into()));
     if let Some(token) = token {
-        request.push_str(&format!("authorization: Bearer {token}\r\n"));
+        request
+            .headers
+            .push(("authorization".into(), format!("Bearer {token}")));
     }
-    request.push_str("\r\n");
-    request.push_str(&body);
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.unwrap();
-    let text = String::from_utf8(response).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect();
+    request.body = Some(body.map(|b| b.to_string()).unwrap_or_default().into_bytes());
+    let response = Http1::new().send(request).await.unwrap();
     Raw {
-        status,
-        headers,
-        body: serde_json::from_str(body).unwrap_or(Value::Null),
+        status: response.status,
+        headers: response.headers,
+        body: serde_json::from_slice(&response.body).unwrap_or(Value::Null),
     }
 }
 

@@ -1,4 +1,5 @@
 //! Native social token exchange against the emulator, over real HTTP.
+#![cfg(feature = "reqwest-transport")]
 
 mod support;
 

@@ -2,6 +2,7 @@
 //! nonce challenge, ID token validation, rotation and reuse detection), and wire-level details
 //! (the rotated token in the response, client authentication, the proof, no replay) against the
 //! scripted peer.
+#![cfg(feature = "reqwest-transport")]
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! Calls to your own API: every header value is checked before anything is sent, and nothing
 //! secret reaches `Debug`.
+#![cfg(feature = "reqwest-transport")]
 
 mod support;
 

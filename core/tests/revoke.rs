@@ -1,6 +1,7 @@
 //! Revoking a refresh token (RFC 7009): end to end against the emulator (the token is dead
 //! afterwards, unknown tokens, a confidential client's authentication), and at the wire level
 //! against the scripted peer.
+#![cfg(feature = "reqwest-transport")]
 
 mod support;
 

@@ -1,6 +1,7 @@
 //! Token Vault against the emulator, over real HTTP: an app user signs in for the backend API,
 //! connects Google, and the backend (a Custom API Client) exchanges the user's Auth0 access
 //! token for the Google access token, then calls the (fake) Google Calendar API with it.
+#![cfg(feature = "reqwest-transport")]
 
 mod support;
 

@@ -12,13 +12,12 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use reqwest::header::ACCEPT;
 use ring::signature::RsaPublicKeyComponents;
 use serde_json::Value;
 
 use crate::client::Client;
 use crate::error::{Error, ResponseProblem};
-use crate::http;
+use crate::http::Deadline;
 
 /// How long a fetched key set is used before it is fetched again.
 pub(crate) const MAX_AGE: Duration = Duration::from_secs(3600);
@@ -140,11 +139,8 @@ impl Client {
             .base_url
             .join(".well-known/jwks.json")
             .expect("a relative path joins onto an http(s) base");
-        let mut request = inner.http.get(url).header(ACCEPT, "application/json");
-        if let Some(t) = &inner.telemetry {
-            request = request.header("Auth0-Client", t.clone());
-        }
-        let response = http::send(request, inner.max_response_bytes).await?;
+        let request = self.with_telemetry(self.request("GET", &url).header("accept", "application/json"));
+        let response = self.send(request, Deadline::after(inner.timeout)).await?;
         if !response.is_success() {
             return Err(response.into_error());
         }

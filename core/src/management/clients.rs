@@ -1,6 +1,5 @@
 //! Clients (applications): `POST /api/v2/clients` and `PATCH /api/v2/clients/{id}`.
 
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use super::{ManagementClient, ManagementError, segment};
@@ -92,7 +91,7 @@ impl ManagementClient {
                 "is required for a Custom API Client (app_type resource_server)",
             ));
         }
-        self.call_json(Method::POST, "clients", &[], Some(client)).await
+        self.call_json("POST", "clients", &[], Some(client)).await
     }
 
     /// Replaces an application's grant types (`PATCH /api/v2/clients/{id}`).
@@ -105,7 +104,7 @@ impl ManagementClient {
             return Err(ManagementError::invalid("grant_types", "contains an empty grant type"));
         }
         let path = format!("clients/{}", segment(client_id, "client_id")?);
-        self.call_json(Method::PATCH, &path, &[], Some(&GrantTypes { grant_types }))
+        self.call_json("PATCH", &path, &[], Some(&GrantTypes { grant_types }))
             .await
     }
 }

@@ -23,6 +23,13 @@ pub enum ManagementError {
     /// A management token could not be obtained with the client credentials grant.
     #[error("could not obtain a Management API token: {0}")]
     Authentication(Box<Error>),
+    /// The client has no HTTP transport (see [`Error::TransportUnavailable`]). Nothing was
+    /// sent.
+    #[error("no HTTP transport: {problem}")]
+    TransportUnavailable {
+        /// What is missing.
+        problem: &'static str,
+    },
     /// The request failed on the network.
     #[error("network error: {kind}")]
     Network {
@@ -94,6 +101,7 @@ impl From<Error> for ManagementError {
     fn from(e: Error) -> Self {
         match e {
             Error::InvalidInput { field, problem } => ManagementError::InvalidInput { field, problem },
+            Error::TransportUnavailable { problem } => ManagementError::TransportUnavailable { problem },
             Error::Network {
                 kind,
                 request_may_have_reached_server,

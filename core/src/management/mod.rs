@@ -9,7 +9,6 @@ mod resource_servers;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
@@ -24,11 +23,13 @@ pub use resource_servers::{NewResourceServer, ResourceServer, ResourceServerScop
 
 use crate::client_auth::ClientAuthentication;
 use crate::config::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, parse_base_url};
-use crate::http::{self, RawResponse};
+use crate::http::{self, Deadline, RawResponse};
 use crate::secret::Secret;
+use crate::transport::{self, HttpRequest, HttpTransport};
 use crate::{Client, Error, ResponseProblem};
 
 const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+const USER_AGENT: &str = concat!("token-exchange/", env!("CARGO_PKG_VERSION"));
 
 /// How the Management API client gets its access token.
 #[derive(Clone)]
@@ -66,7 +67,8 @@ pub struct ManagementClient {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    transport: Arc<dyn HttpTransport>,
+    timeout: Duration,
     api_base: Url,
     auth: Auth,
 }
@@ -95,7 +97,8 @@ impl ManagementClient {
         Self::with_timeouts(domain, auth, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT)
     }
 
-    /// [`ManagementClient::new`] with explicit timeouts.
+    /// [`ManagementClient::new`] with explicit timeouts: `connect_timeout` for the built-in
+    /// transport, `timeout` for each whole request.
     pub fn with_timeouts(
         domain: &str,
         auth: ManagementAuth,
@@ -103,14 +106,41 @@ impl ManagementClient {
         timeout: Duration,
     ) -> Result<Self, ManagementError> {
         let base = parse_base_url(domain)?;
+        Self::build(
+            base,
+            domain,
+            auth,
+            transport::default_transport(connect_timeout).map_err(Error::from)?,
+            timeout,
+        )
+    }
+
+    /// [`ManagementClient::new`] sending through `transport` (see
+    /// [`crate::ClientBuilder::transport`]), with `timeout` for each whole request. The
+    /// client credentials grant, if any, goes through it too.
+    pub fn with_transport(
+        domain: &str,
+        auth: ManagementAuth,
+        transport: Arc<dyn HttpTransport>,
+        timeout: Duration,
+    ) -> Result<Self, ManagementError> {
+        let base = parse_base_url(domain)?;
+        Self::build(base, domain, auth, transport, timeout)
+    }
+
+    fn build(
+        base: Url,
+        domain: &str,
+        auth: ManagementAuth,
+        transport: Arc<dyn HttpTransport>,
+        timeout: Duration,
+    ) -> Result<Self, ManagementError> {
+        if timeout.is_zero() {
+            return Err(ManagementError::invalid("timeout", "must be greater than zero"));
+        }
         let api_base = base
             .join("api/v2/")
             .expect("a relative path joins onto an http(s) base");
-        let http = http::build_client(
-            connect_timeout,
-            timeout,
-            concat!("token-exchange/", env!("CARGO_PKG_VERSION")),
-        )?;
         let auth = match auth {
             ManagementAuth::Token(token) => {
                 crate::validate::token("token", token.expose())?;
@@ -122,7 +152,7 @@ impl ManagementClient {
             } => {
                 let client = Client::builder(domain, client_id)
                     .client_authentication(ClientAuthentication::ClientSecretPost(client_secret))
-                    .connect_timeout(connect_timeout)
+                    .transport(transport.clone())
                     .timeout(timeout)
                     .build()?;
                 Auth::ClientCredentials {
@@ -133,7 +163,12 @@ impl ManagementClient {
             }
         };
         Ok(ManagementClient {
-            inner: Arc::new(Inner { http, api_base, auth }),
+            inner: Arc::new(Inner {
+                transport,
+                timeout,
+                api_base,
+                auth,
+            }),
         })
     }
 
@@ -172,7 +207,7 @@ impl ManagementClient {
     /// Sends `method path` with an optional JSON body and returns the successful response.
     async fn call(
         &self,
-        method: reqwest::Method,
+        method: &str,
         path: &str,
         query: &[(&str, String)],
         body: Option<&impl Serialize>,
@@ -187,17 +222,16 @@ impl ManagementClient {
                 .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
         }
         let token = self.token().await?;
-        let mut request = self
-            .inner
-            .http
-            .request(method, url)
-            .header(ACCEPT, "application/json")
-            .header(AUTHORIZATION, format!("Bearer {}", token.expose()));
+        let mut request = HttpRequest::new(method, url, self.inner.timeout, MAX_RESPONSE_BYTES)
+            .header("user-agent", USER_AGENT)
+            .header("accept", "application/json")
+            .header("authorization", format!("Bearer {}", token.expose()));
         if let Some(body) = body {
             let json = serde_json::to_vec(body).expect("request bodies are plain data");
-            request = request.header(CONTENT_TYPE, "application/json").body(json);
+            request = request.header("content-type", "application/json").body(json);
         }
-        let response = http::send(request, MAX_RESPONSE_BYTES).await?;
+        let deadline = Deadline::after(self.inner.timeout);
+        let response = http::send(&*self.inner.transport, request, deadline).await?;
         if response.is_success() {
             Ok(response)
         } else {
@@ -207,7 +241,7 @@ impl ManagementClient {
 
     async fn call_json<T: DeserializeOwned>(
         &self,
-        method: reqwest::Method,
+        method: &str,
         path: &str,
         query: &[(&str, String)],
         body: Option<&impl Serialize>,
@@ -279,6 +313,24 @@ mod tests {
     use super::*;
     use crate::http::MAX_RETRY_AFTER;
     use crate::server_input::{config, response};
+
+    #[test]
+    fn without_the_builtin_transport_a_transport_must_be_given() {
+        let auth = || ManagementAuth::Token(Secret::new("management-token"));
+        let built = ManagementClient::new("tenant.auth0.com", auth());
+        if cfg!(feature = "reqwest-transport") {
+            assert!(built.is_ok());
+        } else {
+            let err = built.unwrap_err();
+            assert!(matches!(err, ManagementError::TransportUnavailable { .. }), "{err:?}");
+        }
+        // The domain is checked first, whatever the transport.
+        let err = ManagementClient::new("http://tenant.auth0.com", auth()).unwrap_err();
+        assert!(
+            matches!(err, ManagementError::InvalidInput { field: "domain", .. }),
+            "{err:?}"
+        );
+    }
 
     proptest! {
         #![proptest_config(config())]

@@ -1,7 +1,6 @@
 //! Token exchange profiles (`/api/v2/token-exchange-profiles`): which Action validates which
 //! `subject_token_type` in Custom Token Exchange.
 
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use super::{ManagementClient, ManagementError, segment};
@@ -141,7 +140,7 @@ impl ManagementClient {
         profile: &NewTokenExchangeProfile,
     ) -> Result<TokenExchangeProfile, ManagementError> {
         profile.validate()?;
-        self.call_json(Method::POST, "token-exchange-profiles", &[], Some(profile))
+        self.call_json("POST", "token-exchange-profiles", &[], Some(profile))
             .await
     }
 
@@ -165,14 +164,14 @@ impl ManagementClient {
             }
             query.push(("take", take.to_string()));
         }
-        self.call_json(Method::GET, "token-exchange-profiles", &query, None::<&()>)
+        self.call_json("GET", "token-exchange-profiles", &query, None::<&()>)
             .await
     }
 
     /// Gets one profile.
     pub async fn get_token_exchange_profile(&self, id: &str) -> Result<TokenExchangeProfile, ManagementError> {
         let path = format!("token-exchange-profiles/{}", segment(id, "id")?);
-        self.call_json(Method::GET, &path, &[], None::<&()>).await
+        self.call_json("GET", &path, &[], None::<&()>).await
     }
 
     /// Changes a profile's name and/or subject token type.
@@ -194,13 +193,13 @@ impl ManagementClient {
             validate_subject_token_type(t)?;
         }
         let path = format!("token-exchange-profiles/{}", segment(id, "id")?);
-        self.call(Method::PATCH, &path, &[], Some(update)).await.map(|_| ())
+        self.call("PATCH", &path, &[], Some(update)).await.map(|_| ())
     }
 
     /// Deletes a profile.
     pub async fn delete_token_exchange_profile(&self, id: &str) -> Result<(), ManagementError> {
         let path = format!("token-exchange-profiles/{}", segment(id, "id")?);
-        self.call(Method::DELETE, &path, &[], None::<&()>).await.map(|_| ())
+        self.call("DELETE", &path, &[], None::<&()>).await.map(|_| ())
     }
 }
 

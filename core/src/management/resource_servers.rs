@@ -1,6 +1,5 @@
 //! Resource servers (APIs): `POST /api/v2/resource-servers`.
 
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use super::{ManagementClient, ManagementError};
@@ -55,6 +54,6 @@ impl ManagementClient {
                 )
             })?;
         }
-        self.call_json(Method::POST, "resource-servers", &[], Some(api)).await
+        self.call_json("POST", "resource-servers", &[], Some(api)).await
     }
 }

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod http1;
 pub mod id_tokens;
 
 use std::sync::{Arc, Mutex};
