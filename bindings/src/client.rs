@@ -9,7 +9,7 @@ use crate::error::TokenExchangeError;
 use crate::exchange::NativeSocialExchange;
 use crate::resource::{AuthorizationHeaders, ResourceRequest, ResourceResponse};
 use crate::runtime::{CancellationToken, run};
-use crate::token_vault::{FederatedToken, FederatedTokenExchange};
+use crate::token_vault::{TokenVaultExchange, TokenVaultToken};
 use crate::tokens::TokenSet;
 
 /// A client for one Auth0 application. Create one per application and share it: it is
@@ -54,7 +54,7 @@ impl TokenExchangeClient {
         let request = request.to_core()?;
         let client = self.client.clone();
         run(
-            async move { client.exchange_native_social(&request).await.map(TokenSet::from) },
+            async move { client.native_social_exchange(&request).await.map(TokenSet::from) },
             cancellation,
         )
         .await
@@ -76,17 +76,12 @@ impl TokenExchangeClient {
 
     pub(crate) async fn vault_exchange(
         &self,
-        request: &FederatedTokenExchange,
+        request: &TokenVaultExchange,
         cancellation: Option<Arc<CancellationToken>>,
-    ) -> Result<FederatedToken, TokenExchangeError> {
+    ) -> Result<TokenVaultToken, TokenExchangeError> {
         let (client, request) = (self.client.clone(), request.to_core());
         run(
-            async move {
-                client
-                    .exchange_for_federated_token(&request)
-                    .await
-                    .map(FederatedToken::from)
-            },
+            async move { client.token_vault_exchange(&request).await.map(TokenVaultToken::from) },
             cancellation,
         )
         .await
@@ -166,7 +161,7 @@ impl TokenExchangeClient {
     /// On `Network`/`Timeout`, check `request_may_have_reached_server()` before reusing a
     /// single-use Apple code.
     #[uniffi::method(default(cancellation = None))]
-    pub async fn exchange_native_social(
+    pub async fn native_social_exchange(
         &self,
         request: NativeSocialExchange,
         cancellation: Option<Arc<CancellationToken>>,
@@ -195,9 +190,9 @@ impl TokenExchangeClient {
     #[uniffi::method(default(cancellation = None))]
     pub async fn token_vault_exchange(
         &self,
-        request: FederatedTokenExchange,
+        request: TokenVaultExchange,
         cancellation: Option<Arc<CancellationToken>>,
-    ) -> Result<FederatedToken, TokenExchangeError> {
+    ) -> Result<TokenVaultToken, TokenExchangeError> {
         self.vault_exchange(&request, cancellation).await
     }
 

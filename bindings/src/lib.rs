@@ -41,7 +41,7 @@ pub use error::{NetworkErrorKind, ResponseProblem, TokenExchangeError};
 pub use exchange::{NativeSocialExchange, PersonName, SubjectTokenType, UserProfile};
 pub use resource::{AuthorizationHeaders, HttpHeader, ResourceRequest, ResourceResponse};
 pub use runtime::CancellationToken;
-pub use token_vault::{FederatedSubjectTokenType, FederatedToken, FederatedTokenCache, FederatedTokenExchange};
+pub use token_vault::{TokenVaultCache, TokenVaultExchange, TokenVaultSubjectTokenType, TokenVaultToken};
 pub use tokens::TokenSet;
 
 /// The library version (`0.1.0`), for telemetry and diagnostics.

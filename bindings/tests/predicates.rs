@@ -43,7 +43,7 @@ async fn predicates_agree_with_the_library() {
         let what = format!("{} {}", canned.status, canned.body);
         emu.inject_token_response(canned);
         let core: Error = client
-            .exchange_native_social(&NativeSocialExchange::apple("code"))
+            .native_social_exchange(&NativeSocialExchange::apple("code"))
             .await
             .expect_err("canned error");
         let oauth = core.oauth();

@@ -113,7 +113,7 @@ impl Client {
     /// Invalid input fails before any network I/O. The request is never replayed
     /// automatically, except once when the server demands a DPoP nonce (`use_dpop_nonce`):
     /// the server rejected that first attempt before looking at the subject token.
-    pub async fn exchange_native_social(&self, request: &NativeSocialExchange) -> Result<TokenSet, Error> {
+    pub async fn native_social_exchange(&self, request: &NativeSocialExchange) -> Result<TokenSet, Error> {
         let form = request.to_form()?;
         self.token_request(form, &[], request.forwarded_for).await
     }

@@ -13,7 +13,7 @@
 //!     .dpop(Arc::new(SoftwareKey::generate().expect("key")))
 //!     .build()?;
 //! let tokens = client
-//!     .exchange_native_social(
+//!     .native_social_exchange(
 //!         &NativeSocialExchange::apple("AUTHORIZATION_CODE")
 //!             .audience("https://api.example.com")
 //!             .user_profile(UserProfile::with_name(Some("John".into()), Some("Smith".into()))),
@@ -39,7 +39,7 @@ mod client;
 mod client_auth;
 mod config;
 mod credentials;
-mod custom_exchange;
+mod custom_token_exchange;
 mod dpop;
 mod error;
 mod http;
@@ -68,7 +68,7 @@ pub use credentials::{
     CredentialStore, CredentialStoreError, CredentialStoreProblem, CredentialsManager, FileCredentialStore,
     MemoryCredentialStore, Revocation, SignInReason,
 };
-pub use custom_exchange::CustomTokenExchange;
+pub use custom_token_exchange::CustomTokenExchange;
 pub use dpop::{Dpop, DpopSigner, EcPublicKey, SignerError, SoftwareKey, access_token_hash, jwk_thumbprint};
 pub use error::{Error, MfaRequirements, NetworkErrorKind, OAuthError, ResponseProblem};
 pub use id_token::{DEFAULT_ID_TOKEN_LEEWAY, IdTokenProblem};
@@ -80,7 +80,7 @@ pub use resource::{AuthorizationHeaders, MAX_RESOURCE_RESPONSE_BYTES, ResourceRe
 pub use secret::Secret;
 pub use token_set::TokenSet;
 pub use token_vault::{
-    FEDERATED_CONNECTION_GRANT, FEDERATED_CONNECTION_TOKEN_TYPE, FederatedSubjectTokenType, FederatedToken,
-    FederatedTokenCache, FederatedTokenExchange,
+    FEDERATED_CONNECTION_ACCESS_TOKEN_GRANT, FEDERATED_CONNECTION_ACCESS_TOKEN_TYPE, TokenVaultCache,
+    TokenVaultExchange, TokenVaultSubjectTokenType, TokenVaultToken,
 };
 pub use zeroize::Zeroizing;

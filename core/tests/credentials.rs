@@ -24,7 +24,7 @@ fn key() -> Arc<SoftwareKey> {
 async fn exchange(emu: &Emulator, client: &Client, sub: &str) -> TokenSet {
     let code = emu.apple_authorization_code(AppleCode::new(sub));
     client
-        .exchange_native_social(&NativeSocialExchange::apple(code).audience(API))
+        .native_social_exchange(&NativeSocialExchange::apple(code).audience(API))
         .await
         .unwrap()
 }

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::error::TokenExchangeError;
 use crate::runtime::block_on;
-use crate::token_vault::{FederatedSubjectTokenType, FederatedToken, FederatedTokenCache, FederatedTokenExchange};
+use crate::token_vault::{TokenVaultCache, TokenVaultExchange, TokenVaultSubjectTokenType, TokenVaultToken};
 
 /// What the subject token of a Token Vault exchange is: `TE_FEDERATED_SUBJECT_ACCESS_TOKEN`
 /// or `TE_FEDERATED_SUBJECT_REFRESH_TOKEN`. (An integer, not a C enum, so that any value a
@@ -29,14 +29,14 @@ pub const TE_FEDERATED_SUBJECT_REFRESH_TOKEN: te_federated_subject_token_type = 
 /// `te_client_token_vault_exchange`. Immutable, thread-safe to read. Holds a secret: free it
 /// with `te_federated_token_free` when done.
 pub struct te_federated_token {
-    token: FederatedToken,
+    token: TokenVaultToken,
 }
 
 /// An in-memory cache of provider tokens (see `te_federated_token_cache_new`). Thread-safe:
 /// share one between threads. Free it with `te_federated_token_cache_free` once no call is
 /// using it.
 pub struct te_federated_token_cache {
-    cache: FederatedTokenCache,
+    cache: TokenVaultCache,
     /// The scope of the client it was built from (`te_client_cancel`).
     calls: Arc<CallScope>,
 }
@@ -47,11 +47,11 @@ unsafe fn vault_request(
     subject_token_type: te_federated_subject_token_type,
     connection: *const c_char,
     login_hint: *const c_char,
-) -> Result<FederatedTokenExchange, TokenExchangeError> {
+) -> Result<TokenVaultExchange, TokenExchangeError> {
     let subject_token = unsafe { str_arg(subject_token, "subject_token") }?;
     let kind = match subject_token_type {
-        TE_FEDERATED_SUBJECT_ACCESS_TOKEN => FederatedSubjectTokenType::AccessToken,
-        TE_FEDERATED_SUBJECT_REFRESH_TOKEN => FederatedSubjectTokenType::RefreshToken,
+        TE_FEDERATED_SUBJECT_ACCESS_TOKEN => TokenVaultSubjectTokenType::AccessToken,
+        TE_FEDERATED_SUBJECT_REFRESH_TOKEN => TokenVaultSubjectTokenType::RefreshToken,
         _ => {
             return Err(TokenExchangeError::invalid(
                 "subject_token_type",
@@ -60,7 +60,7 @@ unsafe fn vault_request(
         }
     };
     let connection = unsafe { str_arg(connection, "connection") }?;
-    let mut request = FederatedTokenExchange::new(subject_token, kind, connection);
+    let mut request = TokenVaultExchange::new(subject_token, kind, connection);
     request.login_hint = unsafe { opt_str_arg(login_hint, "login_hint") }?.map(str::to_owned);
     Ok(request)
 }
@@ -100,14 +100,14 @@ pub unsafe extern "C" fn te_client_token_vault_exchange(
     })
 }
 
-fn field(token: *const te_federated_token, get: impl FnOnce(&FederatedToken) -> Option<&str>) -> *mut c_char {
+fn field(token: *const te_federated_token, get: impl FnOnce(&TokenVaultToken) -> Option<&str>) -> *mut c_char {
     guard(ptr::null_mut(), || match unsafe { token.as_ref() } {
         Some(t) => c_string(get(&t.token)),
         None => ptr::null_mut(),
     })
 }
 
-fn number(token: *const te_federated_token, out: *mut i64, get: impl FnOnce(&FederatedToken) -> Option<i64>) -> bool {
+fn number(token: *const te_federated_token, out: *mut i64, get: impl FnOnce(&TokenVaultToken) -> Option<i64>) -> bool {
     guard(false, || {
         match (unsafe { token.as_ref() }.and_then(|t| get(&t.token)), unsafe {
             out.as_mut()
@@ -218,7 +218,7 @@ pub unsafe extern "C" fn te_federated_token_cache_new(
         let client = unsafe { ref_arg(client, "client") }?;
         let leeway = (leeway_seconds > 0).then(|| Duration::from_secs(u64::from(leeway_seconds)));
         *out = into_handle(te_federated_token_cache {
-            cache: FederatedTokenCache::build(&client.client, leeway),
+            cache: TokenVaultCache::build(&client.client, leeway),
             calls: client.calls.clone(),
         });
         Ok(())
