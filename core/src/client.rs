@@ -2,18 +2,21 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use url::Url;
 
 use crate::client_auth::{self, ClientAuthentication};
-use crate::config::{ClientBuilder, UnboundTokenPolicy};
-use crate::dpop::Dpop;
+use crate::config::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Telemetry, UnboundTokenPolicy, parse_base_url,
+};
+use crate::dpop::{Dpop, DpopSigner};
 use crate::error::Error;
 use crate::http::{self, Deadline, RawResponse};
-use crate::id_token::{self, IdTokenValidator};
-use crate::native_social::NativeSocialExchange;
+use crate::id_token::{self, IdTokenValidator, ValidatorSettings};
 use crate::token_set::TokenSet;
+use crate::validate;
 
 /// `grant_type` of RFC 8693 token exchange.
 pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -62,7 +65,10 @@ impl Client {
     }
 
     pub(crate) fn from_parts(config: ClientBuilder, base_url: Url, dpop: Option<Dpop>) -> Result<Self, Error> {
-        let http = http::build_client(config.connect_timeout, config.timeout, &config.user_agent)?;
+        // The transport reports its own build failure as input; it is not: nothing the caller
+        // passed is at fault, so it is reported as what it is.
+        let http = http::build_client(config.connect_timeout, config.timeout, &config.user_agent)
+            .map_err(|_| Error::HttpClientUnavailable)?;
         let token_endpoint = base_url
             .join("oauth/token")
             .expect("a relative path joins onto an http(s) base");
@@ -73,6 +79,17 @@ impl Client {
             ),
             None => None,
         };
+        let id_token = config.id_token_validation.then(|| {
+            IdTokenValidator::new(ValidatorSettings {
+                leeway: config.id_token_leeway,
+                http: &http,
+                issuer: &base_url,
+                client_id: &config.client_id,
+                client_auth: &config.client_auth,
+                telemetry: telemetry.as_ref(),
+                max_response_bytes: config.max_response_bytes,
+            })
+        });
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -85,9 +102,7 @@ impl Client {
                 max_response_bytes: config.max_response_bytes,
                 client_auth: config.client_auth,
                 timeout: config.timeout,
-                id_token: config
-                    .id_token_validation
-                    .then(|| IdTokenValidator::new(config.id_token_leeway)),
+                id_token,
             }),
         })
     }
@@ -105,17 +120,6 @@ impl Client {
     /// The DPoP key in use, if any: its thumbprint, nonces, and proofs for your own requests.
     pub fn dpop(&self) -> Option<&Dpop> {
         self.inner.dpop.as_ref()
-    }
-
-    /// Exchanges a native sign-in artifact (an Apple authorization code, a Facebook session
-    /// token) for Auth0 tokens.
-    ///
-    /// Invalid input fails before any network I/O. The request is never replayed
-    /// automatically, except once when the server demands a DPoP nonce (`use_dpop_nonce`):
-    /// the server rejected that first attempt before looking at the subject token.
-    pub async fn native_social_exchange(&self, request: &NativeSocialExchange) -> Result<TokenSet, Error> {
-        let form = request.to_form()?;
-        self.token_request(form, &[], request.forwarded_for).await
     }
 
     /// Sends a token request (adding client authentication) and reads the token set, with its
@@ -139,7 +143,9 @@ impl Client {
         forwarded_for: Option<IpAddr>,
         expected: &id_token::Expected,
     ) -> Result<TokenSet, Error> {
-        self.prepare_id_token_validation(expected).await?;
+        if let Some(validator) = &self.inner.id_token {
+            validator.prepare(expected).await?;
+        }
         let response = self.post_token_endpoint(form, extra, forwarded_for).await?;
         let dpop_jkt = self.inner.dpop.as_ref().map(|d| d.thumbprint());
         let mut tokens = TokenSet::from_response(&response, dpop_jkt)?;
@@ -151,7 +157,9 @@ impl Client {
                 token_type: tokens.token_type.clone(),
             });
         }
-        tokens.id_token_claims = self.validate_id_token(tokens.id_token.as_ref(), expected).await?;
+        if let Some(validator) = &self.inner.id_token {
+            tokens.id_token_claims = validator.validate(tokens.id_token.as_ref(), expected).await?;
+        }
         Ok(tokens)
     }
 
@@ -227,6 +235,143 @@ impl Client {
             request = request.header("Auth0-Client", t.clone());
         }
         Ok(request)
+    }
+}
+
+/// Builds a [`Client`]. Get one from [`Client::builder`].
+#[derive(Clone)]
+pub struct ClientBuilder {
+    pub(crate) domain: String,
+    pub(crate) client_id: String,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) telemetry: Option<Telemetry>,
+    pub(crate) user_agent: String,
+    pub(crate) dpop_signer: Option<Arc<dyn DpopSigner>>,
+    pub(crate) unbound_token_policy: UnboundTokenPolicy,
+    pub(crate) max_response_bytes: usize,
+    pub(crate) client_auth: ClientAuthentication,
+    pub(crate) id_token_validation: bool,
+    pub(crate) id_token_leeway: Duration,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("domain", &self.domain)
+            .field("client_id", &self.client_id)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("telemetry", &self.telemetry.is_some())
+            .field("dpop", &self.dpop_signer.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    pub(crate) fn new(domain: impl Into<String>, client_id: impl Into<String>) -> Self {
+        ClientBuilder {
+            domain: domain.into(),
+            client_id: client_id.into(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            telemetry: Some(Telemetry::default()),
+            user_agent: concat!("token-exchange/", env!("CARGO_PKG_VERSION")).into(),
+            dpop_signer: None,
+            unbound_token_policy: UnboundTokenPolicy::default(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            client_auth: ClientAuthentication::None,
+            id_token_validation: true,
+            id_token_leeway: crate::id_token::DEFAULT_ID_TOKEN_LEEWAY,
+        }
+    }
+
+    /// Time allowed to connect (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for a whole request (default 30 s), signing its DPoP proof included: a
+    /// signer still waiting (on a biometric prompt, say) when it runs out fails the call with
+    /// [`Error::Timeout`] before anything is sent.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Replaces the `Auth0-Client` telemetry, or turns it off with `None`.
+    pub fn telemetry(mut self, telemetry: Option<Telemetry>) -> Self {
+        self.telemetry = telemetry;
+        self
+    }
+
+    /// The `User-Agent` header.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Sender-constrains every request with DPoP proofs signed by this key.
+    pub fn dpop(mut self, signer: Arc<dyn DpopSigner>) -> Self {
+        self.dpop_signer = Some(signer);
+        self
+    }
+
+    /// What to do if the server answers a DPoP request with a `Bearer` token.
+    pub fn unbound_token_policy(mut self, policy: UnboundTokenPolicy) -> Self {
+        self.unbound_token_policy = policy;
+        self
+    }
+
+    /// Cap on the size of a response body (default 256 KiB).
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// How the application authenticates at the token endpoint (default: a public client,
+    /// which mobile apps are). Backends set a secret or a private key.
+    pub fn client_authentication(mut self, auth: ClientAuthentication) -> Self {
+        self.client_auth = auth;
+        self
+    }
+
+    /// Whether ID tokens are validated (default `true`): the signature against the tenant's
+    /// JWKS, `iss`, `aud`, `azp`, `exp`, `iat` and the requested organization. Turn it off
+    /// only when something else validates them; [`crate::TokenSet::id_token_claims`] is then
+    /// `None`.
+    pub fn id_token_validation(mut self, enabled: bool) -> Self {
+        self.id_token_validation = enabled;
+        self
+    }
+
+    /// Allowance for clock skew when checking an ID token's `exp` and `iat` (default 60 s).
+    pub fn id_token_leeway(mut self, leeway: Duration) -> Self {
+        self.id_token_leeway = leeway;
+        self
+    }
+
+    /// Validates the configuration and builds the client. Fails with
+    /// [`Error::InvalidInput`] naming `domain`, `client_id`, `timeout` or `user_agent`.
+    pub fn build(self) -> Result<Client, Error> {
+        let base_url = parse_base_url(&self.domain)?;
+        validate::client_id(&self.client_id)?;
+        crate::client_auth::validate(&self.client_auth)?;
+        if self.connect_timeout.is_zero() {
+            return Err(Error::invalid("connect_timeout", "must be greater than zero"));
+        }
+        if self.timeout.is_zero() {
+            return Err(Error::invalid("timeout", "must be greater than zero"));
+        }
+        if reqwest::header::HeaderValue::from_str(&self.user_agent).is_err() {
+            return Err(Error::invalid("user_agent", "is not a valid header value"));
+        }
+        let dpop = match &self.dpop_signer {
+            Some(signer) => Some(Dpop::new(signer.clone())?),
+            None => None,
+        };
+        Client::from_parts(self, base_url, dpop)
     }
 }
 

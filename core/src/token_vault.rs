@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 use crate::client::Client;
 use crate::error::Error;
 use crate::http::RawResponse;
+use crate::parameters::extra_parameters;
 use crate::secret::{Secret, names_only};
 use crate::token_set::{expires_within, unverified_jwt_claims};
 use crate::validate;
@@ -82,8 +83,10 @@ impl TokenVaultExchange {
         self
     }
 
-    /// Another form parameter. `audience` and `resource` are refused: Token Vault issues a
-    /// token for the provider the connection names, not for an Auth0 API.
+    /// Another form parameter. The same rule as every flow's extra parameters applies
+    /// (security parameters such as `audience` and `resource`, and the parameters this
+    /// request already sends, are refused): Token Vault issues a token for the provider the
+    /// connection names, not for an Auth0 API.
     pub fn extra_parameter(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.extra.push((name.into(), value.into()));
         self
@@ -112,29 +115,7 @@ impl TokenVaultExchange {
             validate::identifier("login_hint", hint)?;
             form.push(("login_hint", hint.clone()));
         }
-        for (name, _) in &self.extra {
-            match name.to_ascii_lowercase().as_str() {
-                "audience" | "resource" => {
-                    return Err(Error::invalid(
-                        "extra_parameters",
-                        format!("`{name}` is not allowed: a Token Vault exchange targets the connection's provider"),
-                    ));
-                }
-                n if form.iter().any(|(k, _)| *k == n)
-                    || matches!(
-                        n,
-                        "client_id" | "client_secret" | "client_assertion" | "client_assertion_type"
-                    ) =>
-                {
-                    return Err(Error::invalid(
-                        "extra_parameters",
-                        format!("`{name}` cannot be overridden"),
-                    ));
-                }
-                "" => return Err(Error::invalid("extra_parameters", "a parameter name is empty")),
-                _ => {}
-            }
-        }
+        extra_parameters(&self.extra, &form)?;
         Ok((form, self.extra.clone()))
     }
 
@@ -213,6 +194,18 @@ pub struct TokenVaultToken {
 }
 
 impl TokenVaultToken {
+    /// A token with just its value and type, as an app that stored one rebuilds it.
+    pub fn new(access_token: impl Into<Secret>, token_type: impl Into<String>) -> Self {
+        TokenVaultToken {
+            access_token: access_token.into(),
+            token_type: token_type.into(),
+            expires_in: None,
+            expires_at: None,
+            scope: None,
+            issued_token_type: None,
+        }
+    }
+
     /// Reads the response with the token endpoint's rules (the same required members and
     /// types as a [`crate::TokenSet`]), keeping what Token Vault returns.
     fn from_response(response: &RawResponse) -> Result<Self, Error> {

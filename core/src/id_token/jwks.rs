@@ -16,7 +16,6 @@ use reqwest::header::ACCEPT;
 use ring::signature::RsaPublicKeyComponents;
 use serde_json::Value;
 
-use crate::client::Client;
 use crate::error::{Error, ResponseProblem};
 use crate::http;
 
@@ -90,9 +89,10 @@ impl JwksCache {
     }
 }
 
-impl Client {
+impl super::IdTokenValidator {
     /// Makes sure a fresh key set is cached (fetching it if needed).
-    pub(crate) async fn prepare_jwks(&self, cache: &JwksCache) -> Result<(), Error> {
+    pub(super) async fn prepare_jwks(&self) -> Result<(), Error> {
+        let cache = &self.jwks;
         if cache.state().is_fresh(Instant::now()) {
             return Ok(());
         }
@@ -109,8 +109,9 @@ impl Client {
 
     /// The key the token names; refetches the set once (rate-limited) when it is not there.
     /// `None` when no key matches.
-    pub(crate) async fn jwk(&self, cache: &JwksCache, lookup: Lookup<'_>) -> Result<Option<RsaJwk>, Error> {
-        self.prepare_jwks(cache).await?;
+    pub(super) async fn jwk(&self, lookup: Lookup<'_>) -> Result<Option<RsaJwk>, Error> {
+        let cache = &self.jwks;
+        self.prepare_jwks().await?;
         if let Some(key) = cache.state().find(&lookup) {
             return Ok(Some(key));
         }
@@ -135,16 +136,15 @@ impl Client {
 
     /// `GET /.well-known/jwks.json` through the client's transport (no redirects, capped body).
     async fn fetch_jwks(&self) -> Result<Vec<RsaJwk>, Error> {
-        let inner = &self.inner;
-        let url = inner
-            .base_url
+        let url = self
+            .issuer
             .join(".well-known/jwks.json")
             .expect("a relative path joins onto an http(s) base");
-        let mut request = inner.http.get(url).header(ACCEPT, "application/json");
-        if let Some(t) = &inner.telemetry {
+        let mut request = self.http.get(url).header(ACCEPT, "application/json");
+        if let Some(t) = &self.telemetry {
             request = request.header("Auth0-Client", t.clone());
         }
-        let response = http::send(request, inner.max_response_bytes).await?;
+        let response = http::send(request, self.max_response_bytes).await?;
         if !response.is_success() {
             return Err(response.into_error());
         }
