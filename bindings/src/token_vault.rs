@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::client::TokenExchangeClient;
 use crate::error::TokenExchangeError;
@@ -97,16 +97,25 @@ pub struct TokenVaultToken {
     pub issued_token_type: Option<String>,
 }
 
+impl TokenVaultToken {
+    /// The library's token, for the library's checks.
+    fn to_core(&self) -> token_exchange::TokenVaultToken {
+        let mut t = token_exchange::TokenVaultToken::new(self.access_token.as_str(), self.token_type.clone());
+        t.expires_in = self.expires_in.and_then(|s| u64::try_from(s).ok());
+        t.expires_at = self.expires_at.and_then(token_exchange::from_unix_seconds);
+        t.scope = self.scope.clone();
+        t.issued_token_type = self.issued_token_type.clone();
+        t
+    }
+}
+
 impl From<token_exchange::TokenVaultToken> for TokenVaultToken {
     fn from(t: token_exchange::TokenVaultToken) -> Self {
         TokenVaultToken {
             access_token: t.access_token.expose().to_owned(),
             token_type: t.token_type.clone(),
             expires_in: t.expires_in.map(|s| i64::try_from(s).unwrap_or(i64::MAX)),
-            expires_at: t.expires_at.map(|at| match at.duration_since(UNIX_EPOCH) {
-                Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-                Err(_) => 0,
-            }),
+            expires_at: t.expires_at.map(token_exchange::to_unix_seconds),
             scope: t.scope.clone(),
             issued_token_type: t.issued_token_type.clone(),
         }
@@ -117,11 +126,7 @@ impl From<token_exchange::TokenVaultToken> for TokenVaultToken {
 impl TokenVaultToken {
     /// Whether the token has expired, or will within `leeway` (false when the expiry is unknown).
     pub fn expires_within(&self, leeway: Duration) -> bool {
-        let Some(at) = self.expires_at else { return false };
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-        at <= now.saturating_add(i64::try_from(leeway.as_secs()).unwrap_or(i64::MAX))
+        self.to_core().expires_within(leeway)
     }
 }
 
@@ -195,20 +200,6 @@ impl TokenVaultCache {
             }),
         }
     }
-
-    pub(crate) async fn fetch(
-        &self,
-        request: &TokenVaultExchange,
-        required_scopes: Vec<String>,
-        cancellation: Option<Arc<CancellationToken>>,
-    ) -> Result<TokenVaultToken, TokenExchangeError> {
-        let (cache, request) = (self.cache.clone(), request.to_core());
-        run(
-            async move { cache.get(&request, &required_scopes).await.map(TokenVaultToken::from) },
-            cancellation,
-        )
-        .await
-    }
 }
 
 #[uniffi::export]
@@ -229,7 +220,12 @@ impl TokenVaultCache {
         required_scopes: Vec<String>,
         cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<TokenVaultToken, TokenExchangeError> {
-        self.fetch(&request, required_scopes, cancellation).await
+        let (cache, request) = (self.cache.clone(), request.to_core());
+        run(
+            async move { cache.get(&request, &required_scopes).await.map(TokenVaultToken::from) },
+            cancellation,
+        )
+        .await
     }
 
     /// Forgets the cached token of `request` (for example after the provider rejected it).

@@ -172,7 +172,7 @@ async fn token_vault_with_secret_basic_private_key_jwt_and_the_cache() {
         .token_vault_exchange(request.clone(), Some(cancelled))
         .await
         .unwrap_err();
-    assert!(matches!(err, TokenExchangeError::Cancelled));
+    assert!(matches!(err, TokenExchangeError::Cancelled { .. }));
 
     // A forged token (no valid signature) with this user's claims misses the cache: the
     // server refuses it.

@@ -160,10 +160,16 @@ async fn errors_of_each_kind() {
         err,
         TokenExchangeError::Network {
             kind: token_exchange_ffi::NetworkErrorKind::Connect,
-            request_may_have_reached_server: false
+            ..
         }
     ));
-    assert!(err.is_network_error() && err.is_retryable());
+    assert!(err.is_network_error() && err.is_retryable() && !err.request_may_have_reached_server());
+    // The library's message and predicates reach the binding as computed.
+    assert_eq!(
+        err.to_string(),
+        "network error: could not connect (the request did not reach the server)"
+    );
+    assert_eq!(err.info().message, err.to_string());
 }
 
 #[tokio::test]
@@ -209,7 +215,7 @@ async fn bearer_tokens_are_refused_or_accepted_by_policy() {
         .native_social_exchange(apple("c".into()), None)
         .await
         .unwrap_err();
-    assert!(matches!(err, TokenExchangeError::TokenNotBound { ref token_type } if token_type == "Bearer"));
+    assert!(matches!(err, TokenExchangeError::TokenNotBound { ref token_type, .. } if token_type == "Bearer"));
     emu.inject_token_response(canned());
     let accepting = TokenExchangeClient::new(
         ClientConfig {
@@ -283,7 +289,7 @@ async fn cancelling_stops_a_slow_exchange() {
         canceller.cancel();
     });
     let err = c.native_social_exchange(apple(code), Some(token)).await.unwrap_err();
-    assert!(matches!(err, TokenExchangeError::Cancelled), "{err:?}");
+    assert!(matches!(err, TokenExchangeError::Cancelled { .. }), "{err:?}");
 }
 
 #[tokio::test]

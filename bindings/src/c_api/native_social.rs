@@ -1,39 +1,66 @@
-//! The exchange request builder.
+//! Native social token exchange (Sign in with Apple, Facebook): the request handle and the call.
 
 use std::ffi::c_char;
 
-use super::{call, free_handle, guard, into_handle, mut_arg, opt_str_arg, out_arg, str_arg, te_code, te_error};
+use super::{
+    call, handle_free, into_handle, new_handle, opt_str_arg, out_arg, ref_arg, str_arg, string_setter, te_client,
+    te_code, te_error, te_token_set, with_handle,
+};
 use crate::error::TokenExchangeError;
-use crate::exchange::{NativeSocialExchange, PersonName, SubjectTokenType, UserProfile, set_omit_scope};
+use crate::native_social::{NativeSocialExchange, PersonName, SubjectTokenType, UserProfile, set_omit_scope};
+use crate::runtime::block_on;
 
-/// A native social exchange request: the subject token plus options. Do not modify it from
-/// several threads at once; sending it from several threads is fine. It holds the subject
-/// token (a secret): free it with `te_exchange_free` once the exchange is done.
-pub struct te_exchange {
+/// A native social token exchange request: the subject token plus options. Do not modify it
+/// from several threads at once; sending it from several threads is fine. It holds the
+/// subject token (a secret): free it with `te_native_social_exchange_free` once the exchange
+/// is done.
+pub struct te_native_social_exchange {
     pub(crate) request: NativeSocialExchange,
 }
 
 fn new_request(
-    out: *mut *mut te_exchange,
+    request_out: *mut *mut te_native_social_exchange,
     error: *mut *mut te_error,
     make: impl FnOnce() -> Result<NativeSocialExchange, TokenExchangeError>,
 ) -> te_code {
-    call(error, || {
-        let out = unsafe { out_arg(out, "request_out") }?;
-        *out = into_handle(te_exchange { request: make()? });
-        Ok(())
+    new_handle(request_out, "request_out", error, || {
+        Ok(te_native_social_exchange { request: make()? })
     })
 }
 
-/// A Sign in with Apple exchange of `authorization_code` (the credential's
+/// A native social token exchange of `subject_token`, whose type is the absolute URI
+/// `subject_token_type` (`http://auth0.com/oauth/token-type/apple-authz-code`...). Both are
+/// validated when the request is sent. `te_native_social_exchange_apple` and `_facebook` name
+/// the usual two.
+///
+/// # Safety
+/// Strings must be NUL-terminated; `request_out` valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_native_social_exchange_new(
+    subject_token: *const c_char,
+    subject_token_type: *const c_char,
+    request_out: *mut *mut te_native_social_exchange,
+    error: *mut *mut te_error,
+) -> te_code {
+    new_request(request_out, error, || {
+        let token = unsafe { str_arg(subject_token, "subject_token") }?;
+        let uri = unsafe { str_arg(subject_token_type, "subject_token_type") }?;
+        Ok(NativeSocialExchange::new(
+            token,
+            SubjectTokenType::Custom { uri: uri.to_owned() },
+        ))
+    })
+}
+
+/// Sign in with Apple: an exchange of `authorization_code` (the credential's
 /// `authorizationCode`, single-use). The code is validated when the request is sent.
 ///
 /// # Safety
 /// `authorization_code` must be NUL-terminated; `request_out` valid for writes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_exchange_apple(
+pub unsafe extern "C" fn te_native_social_exchange_apple(
     authorization_code: *const c_char,
-    request_out: *mut *mut te_exchange,
+    request_out: *mut *mut te_native_social_exchange,
     error: *mut *mut te_error,
 ) -> te_code {
     new_request(request_out, error, || {
@@ -45,14 +72,14 @@ pub unsafe extern "C" fn te_exchange_apple(
     })
 }
 
-/// A Facebook exchange of a session info access token.
+/// Facebook: an exchange of a session info access token.
 ///
 /// # Safety
 /// `session_token` must be NUL-terminated; `request_out` valid for writes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_exchange_facebook(
+pub unsafe extern "C" fn te_native_social_exchange_facebook(
     session_token: *const c_char,
-    request_out: *mut *mut te_exchange,
+    request_out: *mut *mut te_native_social_exchange,
     error: *mut *mut te_error,
 ) -> te_code {
     new_request(request_out, error, || {
@@ -64,85 +91,46 @@ pub unsafe extern "C" fn te_exchange_facebook(
     })
 }
 
-/// An exchange of any subject token whose type is the absolute URI `subject_token_type`.
-///
-/// # Safety
-/// Strings must be NUL-terminated; `request_out` valid for writes.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_exchange_custom(
-    subject_token_type: *const c_char,
-    subject_token: *const c_char,
-    request_out: *mut *mut te_exchange,
-    error: *mut *mut te_error,
-) -> te_code {
-    new_request(request_out, error, || {
-        let uri = unsafe { str_arg(subject_token_type, "subject_token_type") }?;
-        let token = unsafe { str_arg(subject_token, "subject_token") }?;
-        Ok(NativeSocialExchange::new(
-            token,
-            SubjectTokenType::Custom { uri: uri.to_owned() },
-        ))
-    })
-}
-
-fn with_request(
-    request: *mut te_exchange,
-    error: *mut *mut te_error,
-    f: impl FnOnce(&mut NativeSocialExchange) -> Result<(), TokenExchangeError>,
-) -> te_code {
-    call(error, || f(&mut unsafe { mut_arg(request, "request") }?.request))
-}
-
-/// The API to get an access token for (its identifier); NULL clears it. Exclusive with
-/// `resource`.
-///
-/// # Safety
-/// `request` must be a live request; `audience` NULL or NUL-terminated.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_exchange_set_audience(
-    request: *mut te_exchange,
-    audience: *const c_char,
-    error: *mut *mut te_error,
-) -> te_code {
-    with_request(request, error, |r| {
-        r.audience = unsafe { opt_str_arg(audience, "audience") }?.map(str::to_owned);
+string_setter! {
+    /// The API to get an access token for (its identifier); NULL clears it. Exclusive with
+    /// `resource`.
+    te_native_social_exchange_set_audience(te_native_social_exchange, audience) => |r, audience| {
+        r.request.audience = audience.map(str::to_owned);
         Ok(())
-    })
+    }
 }
 
-/// The API as a resource URI (resource parameter profile); NULL clears it. Exclusive with
-/// `audience`.
-///
-/// # Safety
-/// `request` must be a live request; `resource` NULL or NUL-terminated.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_exchange_set_resource(
-    request: *mut te_exchange,
-    resource: *const c_char,
-    error: *mut *mut te_error,
-) -> te_code {
-    with_request(request, error, |r| {
-        r.resource = unsafe { opt_str_arg(resource, "resource") }?.map(str::to_owned);
+string_setter! {
+    /// The API as a resource URI (resource parameter profile); NULL clears it. Exclusive with
+    /// `audience`.
+    te_native_social_exchange_set_resource(te_native_social_exchange, resource) => |r, resource| {
+        r.request.resource = resource.map(str::to_owned);
         Ok(())
-    })
+    }
 }
 
-/// Space-separated scopes (default `openid profile email offline_access`; `openid` is always
-/// added); NULL restores the default. Either undoes `te_exchange_set_omit_scope`.
-///
-/// # Safety
-/// `request` must be a live request; `scope` NULL or NUL-terminated.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_exchange_set_scope(
-    request: *mut te_exchange,
-    scope: *const c_char,
-    error: *mut *mut te_error,
-) -> te_code {
-    with_request(request, error, |r| {
-        r.scope = unsafe { opt_str_arg(scope, "scope") }?.map(str::to_owned);
-        r.omit_scope = false;
+string_setter! {
+    /// Space-separated scopes (default `openid profile email offline_access`; `openid` is
+    /// always added); NULL restores the default. Either undoes
+    /// `te_native_social_exchange_set_omit_scope`.
+    te_native_social_exchange_set_scope(te_native_social_exchange, scope) => |r, scope| {
+        r.request.scope = scope.map(str::to_owned);
+        r.request.omit_scope = false;
         Ok(())
-    })
+    }
+}
+
+string_setter! {
+    /// The end user's IP address (`auth0-forwarded-for`), when a server calls on their behalf;
+    /// NULL clears it. `TE_ERROR_INVALID_INPUT` (field `forwarded_for`) if it is not an IPv4 or
+    /// IPv6 address.
+    te_native_social_exchange_set_forwarded_for(te_native_social_exchange, forwarded_for) => |r, ip| {
+        if let Some(ip) = ip {
+            token_exchange::parse_forwarded_for(ip)?;
+        }
+        r.request.forwarded_for = ip.map(str::to_owned);
+        Ok(())
+    }
 }
 
 /// With `true`, the request sends no `scope` at all, so that Auth0 issues every scope the
@@ -150,41 +138,15 @@ pub unsafe extern "C" fn te_exchange_set_scope(
 /// clears a scope set before. `false` restores the default scope.
 ///
 /// # Safety
-/// `request` must be a live request.
+/// `request` must be a live `te_native_social_exchange`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_exchange_set_omit_scope(
-    request: *mut te_exchange,
+pub unsafe extern "C" fn te_native_social_exchange_set_omit_scope(
+    request: *mut te_native_social_exchange,
     omit_scope: bool,
     error: *mut *mut te_error,
 ) -> te_code {
-    with_request(request, error, |r| {
-        set_omit_scope(&mut r.scope, &mut r.omit_scope, omit_scope);
-        Ok(())
-    })
-}
-
-/// The end user's IP address (`auth0-forwarded-for`), when a server calls on their behalf;
-/// NULL clears it.
-///
-/// # Safety
-/// `request` must be a live request; `ip` NULL or NUL-terminated.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_exchange_set_forwarded_for(
-    request: *mut te_exchange,
-    ip: *const c_char,
-    error: *mut *mut te_error,
-) -> te_code {
-    with_request(request, error, |r| {
-        let ip = unsafe { opt_str_arg(ip, "forwarded_for") }?;
-        if let Some(ip) = ip
-            && ip.trim().parse::<std::net::IpAddr>().is_err()
-        {
-            return Err(TokenExchangeError::invalid(
-                "forwarded_for",
-                "is not an IPv4 or IPv6 address",
-            ));
-        }
-        r.forwarded_for = ip.map(str::to_owned);
+    with_handle(request, error, |r| {
+        set_omit_scope(&mut r.request.scope, &mut r.request.omit_scope, omit_scope);
         Ok(())
     })
 }
@@ -197,50 +159,59 @@ fn profile(r: &mut NativeSocialExchange) -> &mut UserProfile {
 /// only). Either part may be NULL.
 ///
 /// # Safety
-/// `request` must be a live request; strings NULL or NUL-terminated.
+/// `request` must be a live `te_native_social_exchange`; strings NULL or NUL-terminated.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_exchange_set_user_name(
-    request: *mut te_exchange,
+pub unsafe extern "C" fn te_native_social_exchange_set_user_name(
+    request: *mut te_native_social_exchange,
     first_name: *const c_char,
     last_name: *const c_char,
     error: *mut *mut te_error,
 ) -> te_code {
-    with_request(request, error, |r| {
+    with_handle(request, error, |r| {
         let first_name = unsafe { opt_str_arg(first_name, "first_name") }?.map(str::to_owned);
         let last_name = unsafe { opt_str_arg(last_name, "last_name") }?.map(str::to_owned);
-        profile(r).name = Some(PersonName { first_name, last_name });
+        profile(&mut r.request).name = Some(PersonName { first_name, last_name });
         Ok(())
     })
 }
 
-/// Other `user_profile` members as a JSON object (`{"locale":"fr"}`); NULL clears them.
-/// `TE_ERROR_INVALID_INPUT` (field `user_profile`) if it is not a JSON object.
+string_setter! {
+    /// Other `user_profile` members as a JSON object (`{"locale":"fr"}`); NULL clears them.
+    /// `TE_ERROR_INVALID_INPUT` (field `user_profile`) if it is not a JSON object.
+    te_native_social_exchange_set_user_profile_json(te_native_social_exchange, user_profile) => |r, json| {
+        if let Some(json) = json {
+            token_exchange::UserProfile::from_json_str(json)?;
+        }
+        profile(&mut r.request).extra_json = json.map(str::to_owned);
+        Ok(())
+    }
+}
+
+handle_free! {
+    /// Frees a native social token exchange request. NULL is ignored.
+    te_native_social_exchange_free(request: te_native_social_exchange)
+}
+
+/// Native social token exchange: trades the request's native sign-in artifact for Auth0
+/// tokens. BLOCKS until the server answers (or the timeout). Invalid input fails before any
+/// I/O. On failure, check `te_error_request_may_have_reached_server` before reusing a
+/// single-use Apple code. Free `*tokens_out` with `te_token_set_free`.
 ///
 /// # Safety
-/// `request` must be a live request; `json` NULL or NUL-terminated.
+/// `client` and `request` must be live handles; `tokens_out` valid for writes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_exchange_set_user_profile_json(
-    request: *mut te_exchange,
-    json: *const c_char,
+pub unsafe extern "C" fn te_client_native_social_exchange(
+    client: *const te_client,
+    request: *const te_native_social_exchange,
+    tokens_out: *mut *mut te_token_set,
     error: *mut *mut te_error,
 ) -> te_code {
-    with_request(request, error, |r| {
-        let json = unsafe { opt_str_arg(json, "user_profile") }?;
-        if let Some(j) = json
-            && !serde_json::from_str::<serde_json::Value>(j).is_ok_and(|v| v.is_object())
-        {
-            return Err(TokenExchangeError::invalid("user_profile", "is not a JSON object"));
-        }
-        profile(r).extra_json = json.map(str::to_owned);
+    call(error, || {
+        let out = unsafe { out_arg(tokens_out, "tokens_out") }?;
+        let client = unsafe { ref_arg(client, "client") }?;
+        let request = unsafe { ref_arg(request, "request") }?.request.clone();
+        let tokens = block_on(client.client.native_social_exchange(request, client.calls.token()))?;
+        *out = into_handle(te_token_set { tokens });
         Ok(())
     })
-}
-
-/// Frees a request. NULL is ignored.
-///
-/// # Safety
-/// `request` must be NULL or a request returned by this library, not freed before.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_exchange_free(request: *mut te_exchange) {
-    guard((), || unsafe { free_handle(request) })
 }

@@ -6,7 +6,7 @@ use std::ptr;
 use zeroize::Zeroize;
 
 use super::{c_string, call, guard, into_handle, mut_arg, opt_str_arg, out_arg, str_arg, te_code, te_error};
-use crate::tokens::TokenSet;
+use crate::token_set::TokenSet;
 
 /// Tokens issued by an exchange (or rebuilt with `te_token_set_new`). Immutable once made
 /// (except through `te_token_set_set_dpop_jkt`), thread-safe to read. Holds secrets: free it

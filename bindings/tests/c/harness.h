@@ -239,13 +239,13 @@ static inline te_client *make_client(const char *client_id, const te_dpop_key *k
 }
 
 /* An Apple exchange request for `code` with the sample API as audience. NULL on failure. */
-static inline te_exchange *apple_request(const char *code) {
-    te_exchange *request = NULL;
+static inline te_native_social_exchange *apple_request(const char *code) {
+    te_native_social_exchange *request = NULL;
     te_error *error = NULL;
-    if (te_exchange_apple(code, &request, &error) != TE_OK ||
-        te_exchange_set_audience(request, "https://api.example.com", &error) != TE_OK) {
+    if (te_native_social_exchange_apple(code, &request, &error) != TE_OK ||
+        te_native_social_exchange_set_audience(request, "https://api.example.com", &error) != TE_OK) {
         note_error(error);
-        te_exchange_free(request);
+        te_native_social_exchange_free(request);
         return NULL;
     }
     return request;
