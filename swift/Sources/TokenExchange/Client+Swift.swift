@@ -53,14 +53,15 @@ extension TokenExchangeClient {
         try self.init(domain: domain, clientId: clientId, dpopKey: try DpopKey.generate(), configure: configure)
     }
 
-    /// Trades a native sign-in artifact for Auth0 tokens.
+    /// Native social token exchange: trades a native sign-in artifact (Sign in with Apple,
+    /// Facebook) for Auth0 tokens.
     ///
     /// Cancelling the calling `Task` aborts the HTTP request at once and throws
     /// `TokenExchangeError.Cancelled`. On `Network`/`Timeout`, check
     /// `requestMayHaveReachedServer()` before reusing a single-use Apple code.
-    public func exchange(_ request: NativeSocialExchange) async throws -> TokenSet {
+    public func nativeSocialExchange(_ request: NativeSocialExchange) async throws -> TokenSet {
         try await cancellable { token in
-            try await self.exchangeNativeSocial(request: request, cancellation: token)
+            try await self.nativeSocialExchange(request: request, cancellation: token)
         }
     }
 
@@ -155,14 +156,24 @@ extension TokenExchangeClient {
     /// (`google-oauth2`...) for the Auth0 `accessToken` an app sent your API. On failure,
     /// `isConnectionRequired()` means the user must connect the account (again). Cancelling the
     /// calling `Task` aborts the request.
-    public func tokenVault(accessToken: String, connection: String, loginHint: String? = nil) async throws -> FederatedToken {
-        let request = FederatedTokenExchange(
+    public func tokenVaultExchange(
+        accessToken: String,
+        connection: String,
+        loginHint: String? = nil,
+        extraParameters: [String: String] = [:]
+    ) async throws -> TokenVaultToken {
+        try await tokenVaultExchange(TokenVaultExchange(
             subjectToken: accessToken,
             subjectTokenType: .accessToken,
             connection: connection,
-            loginHint: loginHint
-        )
-        return try await cancellable { token in
+            loginHint: loginHint,
+            extraParameters: extraParameters
+        ))
+    }
+
+    /// Token Vault exchange of a prepared request. Cancelling the calling `Task` aborts it.
+    public func tokenVaultExchange(_ request: TokenVaultExchange) async throws -> TokenVaultToken {
+        try await cancellable { token in
             try await self.tokenVaultExchange(request: request, cancellation: token)
         }
     }

@@ -75,18 +75,15 @@ import AuthenticationServices
 extension NativeSocialExchange {
     /// A Sign in with Apple exchange straight from the credential
     /// `ASAuthorizationController` delivered (its authorization code and, on the first
-    /// sign-in, the name). Throws `InvalidInput` if the credential has no authorization code.
+    /// sign-in, the name). A credential without an authorization code gives an empty subject
+    /// token, which the library refuses before any I/O (`InvalidInput`, field `subject_token`):
+    /// errors are made by the library only. (Apple platforms only: compiled out elsewhere.)
     public static func apple(
         credential: ASAuthorizationAppleIDCredential,
         audience: String? = nil,
         scope: String? = nil
-    ) throws -> NativeSocialExchange {
-        guard let data = credential.authorizationCode, let code = String(data: data, encoding: .utf8) else {
-            throw TokenExchangeError.InvalidInput(
-                field: "authorization_code",
-                problem: "the credential has no authorization code"
-            )
-        }
+    ) -> NativeSocialExchange {
+        let code = credential.authorizationCode.flatMap { String(data: $0, encoding: .utf8) } ?? ""
         return .apple(authorizationCode: code, fullName: credential.fullName, audience: audience, scope: scope)
     }
 }
@@ -122,10 +119,10 @@ extension ActorToken: CustomReflectable {
     public var customMirror: Mirror { Mirror(self, children: ["redacted": description], displayStyle: .struct) }
 }
 
-extension FederatedTokenExchange: CustomReflectable {
+extension TokenVaultExchange: CustomReflectable {
     public var customMirror: Mirror { Mirror(self, children: ["redacted": description], displayStyle: .struct) }
 }
 
-extension FederatedToken: CustomReflectable {
+extension TokenVaultToken: CustomReflectable {
     public var customMirror: Mirror { Mirror(self, children: ["redacted": description], displayStyle: .struct) }
 }

@@ -55,7 +55,7 @@ final class CustomExchangeTests: XCTestCase {
             let error = await expectError {
                 try await self.client.googleSignIn(idToken: idToken, profileSubjectTokenType: reserved)
             }
-            guard case .InvalidInput("subject_token_type", _)? = error else {
+            guard case .InvalidInput("subject_token_type", _, _)? = error else {
                 return XCTFail("\(reserved): \(String(describing: error))")
             }
             XCTAssertFalse(error!.requestMayHaveReachedServer())
@@ -71,14 +71,14 @@ final class CustomExchangeTests: XCTestCase {
                     extraParameters: [name: "https://evil.example.com"]
                 )
             }
-            guard case .InvalidInput("extra_parameters", _)? = error else {
+            guard case .InvalidInput("extra_parameters", _, _)? = error else {
                 return XCTFail("\(name): \(String(describing: error))")
             }
         }
         var request = CustomTokenExchange.google(idToken: "token", profileSubjectTokenType: Emulator.googleProfile)
         request.forwardedFor = "not-an-ip"
         let badIp = await expectError { try await self.client.customTokenExchange(request) }
-        guard case .InvalidInput("forwarded_for", _)? = badIp else { return XCTFail("\(String(describing: badIp))") }
+        guard case .InvalidInput("forwarded_for", _, _)? = badIp else { return XCTFail("\(String(describing: badIp))") }
     }
 
     func testForgedGoogleTokenIsRejectedByTheAction() async throws {
@@ -131,13 +131,13 @@ final class TokenVaultTests: XCTestCase {
     func testBackendGetsTheConnectedGoogleTokenOrConnectionRequired() async throws {
         let (app, backend) = (self.app!, self.backend!)
         let user = "apple|swift-vault-user"
-        let tokens = try await app.exchange(.apple(authorizationCode: try Emulator.appleCode(sub: user), audience: Emulator.vaultApi))
+        let tokens = try await app.nativeSocialExchange(.apple(authorizationCode: try Emulator.appleCode(sub: user), audience: Emulator.vaultApi))
 
-        let missing = await expectError { try await backend.tokenVault(accessToken: tokens.accessToken, connection: "google-oauth2") }
+        let missing = await expectError { try await backend.tokenVaultExchange(accessToken: tokens.accessToken, connection: "google-oauth2") }
         XCTAssertTrue(missing?.isConnectionRequired() ?? false, "\(String(describing: missing))")
 
         try Emulator.connectAccount(userId: user)
-        let google = try await backend.tokenVault(accessToken: tokens.accessToken, connection: "google-oauth2")
+        let google = try await backend.tokenVaultExchange(accessToken: tokens.accessToken, connection: "google-oauth2")
         XCTAssertEqual(google.tokenType, "Bearer")
         XCTAssertNotEqual(google.accessToken, tokens.accessToken)
         XCTAssertEqual(google.issuedTokenType, "http://auth0.com/oauth/token-type/federated-connection-access-token")
@@ -148,10 +148,10 @@ final class TokenVaultTests: XCTestCase {
     func testAForgedTokenWithACachedUsersClaimsMissesTheCache() async throws {
         let (app, backend) = (self.app!, self.backend!)
         let user = "apple|swift-vault-victim"
-        let tokens = try await app.exchange(.apple(authorizationCode: try Emulator.appleCode(sub: user), audience: Emulator.vaultApi))
+        let tokens = try await app.nativeSocialExchange(.apple(authorizationCode: try Emulator.appleCode(sub: user), audience: Emulator.vaultApi))
         try Emulator.connectAccount(userId: user)
-        let cache = FederatedTokenCache(client: backend)
-        let request = FederatedTokenExchange(subjectToken: tokens.accessToken, subjectTokenType: .accessToken, connection: "google-oauth2")
+        let cache = TokenVaultCache(client: backend)
+        let request = TokenVaultExchange(subjectToken: tokens.accessToken, subjectTokenType: .accessToken, connection: "google-oauth2")
         let google = try await cache.get(request: request)
         let again = try await cache.get(request: request)
         XCTAssertEqual(google, again)

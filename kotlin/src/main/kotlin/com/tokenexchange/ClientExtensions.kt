@@ -1,13 +1,14 @@
 package com.tokenexchange
 
 /**
- * The idiomatic Kotlin layer over the generated bindings (`token_exchange.kt`).
+ * The idiomatic Kotlin layer over the generated bindings (`generated/token_exchange.kt`).
  *
  * ```kotlin
  * val client = TokenExchangeClient.create("tenant.us.auth0.com", "CLIENT_ID") {
  *     timeout = java.time.Duration.ofSeconds(15)
  * }
- * val tokens = client.exchange(
+ * // Native social token exchange; cancelling the coroutine aborts the request.
+ * val tokens = client.nativeSocialExchange(
  *     NativeSocialExchange.apple(code, firstName = "John", lastName = "Smith", audience = "https://api.example.com")
  * )
  * ```
@@ -60,13 +61,6 @@ fun TokenExchangeClient.Companion.create(
     config.configure()
     return TokenExchangeClient(config, dpopKey)
 }
-
-/**
- * Trades a native sign-in artifact for Auth0 tokens. Cancelling the coroutine aborts the
- * request. On a network error or timeout, check `requestMayHaveReachedServer()` before
- * reusing a single-use Apple code.
- */
-suspend fun TokenExchangeClient.exchange(request: NativeSocialExchange): TokenSet = exchangeNativeSocial(request)
 
 /** A Sign in with Apple exchange: the credential's `authorizationCode` and, on the first sign-in, the name. */
 fun NativeSocialExchange.Companion.apple(
@@ -164,7 +158,7 @@ suspend fun TokenExchangeClient.googleSignIn(
  * cannot be set that way ([TokenExchangeException.InvalidInput], field `extra_parameters`).
  * Cancelling the coroutine aborts the request.
  */
-suspend fun TokenExchangeClient.customExchange(
+suspend fun TokenExchangeClient.customTokenExchange(
     subjectToken: String,
     subjectTokenType: String,
     audience: String? = null,
@@ -203,14 +197,14 @@ fun TokenExchangeClient.Companion.backend(
  * for the Auth0 [accessToken] an app sent your API. [TokenExchangeException.isConnectionRequired]
  * means the user must connect the account (again). Cancelling the coroutine aborts the request.
  */
-suspend fun TokenExchangeClient.tokenVault(
+suspend fun TokenExchangeClient.tokenVaultExchange(
     accessToken: String,
     connection: String,
     loginHint: String? = null,
-): FederatedToken = tokenVaultExchange(
-    FederatedTokenExchange(
+): TokenVaultToken = tokenVaultExchange(
+    TokenVaultExchange(
         subjectToken = accessToken,
-        subjectTokenType = FederatedSubjectTokenType.ACCESS_TOKEN,
+        subjectTokenType = TokenVaultSubjectTokenType.ACCESS_TOKEN,
         connection = connection,
         loginHint = loginHint,
     ),
