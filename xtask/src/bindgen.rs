@@ -4,7 +4,7 @@
 //! | generated | committed at |
 //! | --- | --- |
 //! | Kotlin (`<package dirs>/<ns>.kt`) | `kotlin/src/main/kotlin/<package dirs>/generated/<ns>.kt` |
-//! | Swift sources (`<module>.swift`) | `swift/Sources/TokenExchange/Generated/` |
+//! | Swift sources (`<module>.swift`) | `swift/Sources/TokenExchangeBindings/Generated/` |
 //! | C header for Swift (`<ffi module>.h`) | `swift/Sources/<ffi module>/Generated/` (the hand-written `module.modulemap` one level up points at it) |
 //! | generated `<ffi module>.modulemap` | not copied |
 //!
@@ -29,7 +29,7 @@ pub const PACKAGE: &str = "uniffi-bindgen";
 /// Where generated Kotlin goes (package directories below it).
 pub const KOTLIN_DIR: &str = "kotlin/src/main/kotlin";
 /// Where generated Swift sources go.
-pub const SWIFT_SOURCES_DIR: &str = "swift/Sources/TokenExchange/Generated";
+pub const SWIFT_SOURCES_DIR: &str = "swift/Sources/TokenExchangeBindings/Generated";
 /// Parent of the directory (named after the header's stem) whose `Generated/` folder receives
 /// the Swift FFI header.
 pub const SWIFT_FFI_PARENT: &str = "swift/Sources";

@@ -1,4 +1,5 @@
 import Foundation
+import TokenExchangeBindings
 
 extension NativeSocialExchange {
     /// A Sign in with Apple exchange: the credential's `authorizationCode` (as a string) and,

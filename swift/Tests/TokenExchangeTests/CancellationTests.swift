@@ -29,22 +29,6 @@ final class CancellationTests: XCTestCase {
         }
     }
 
-    func testAnExplicitCancellationToken() async throws {
-        let request = NativeSocialExchange.apple(authorizationCode: try Emulator.appleCode(delayMs: delayMs))
-        let token = CancellationToken()
-        Task {
-            try await Task.sleep(nanoseconds: 300_000_000)
-            token.cancel()
-        }
-        let error = await expectError { try await self.client.nativeSocialExchange(request: request, cancellation: token) }
-        XCTAssertTrue(error?.isCancelled ?? false, "\(String(describing: error))")
-        XCTAssertTrue(token.isCancelled())
-        // A cancelled token fails new calls at once, before any I/O.
-        let code = try Emulator.appleCode()
-        let again = await expectError { try await self.client.nativeSocialExchange(request: .apple(authorizationCode: code), cancellation: token) }
-        XCTAssertTrue(again?.isCancelled ?? false)
-    }
-
     func testATaskAlreadyCancelledNeverSendsTheRequest() async throws {
         let code = try Emulator.appleCode(sub: "apple|swift-precancelled")
         let client = self.client!

@@ -152,8 +152,8 @@ final class TokenVaultTests: XCTestCase {
         try Emulator.connectAccount(userId: user)
         let cache = TokenVaultCache(client: backend)
         let request = TokenVaultExchange(subjectToken: tokens.accessToken, subjectTokenType: .accessToken, connection: "google-oauth2")
-        let google = try await cache.get(request: request)
-        let again = try await cache.get(request: request)
+        let google = try await cache.get(request)
+        let again = try await cache.get(request)
         XCTAssertEqual(google, again)
         // The victim's claims under an `alg: none` header, without a signature.
         let header = Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64EncodedString()
@@ -162,7 +162,7 @@ final class TokenVaultTests: XCTestCase {
         let payload = tokens.accessToken.split(separator: ".")[1]
         var forged = request
         forged.subjectToken = "\(header).\(payload)."
-        let error = await expectError { try await cache.get(request: forged) }
+        let error = await expectError { try await cache.get(forged) }
         XCTAssertTrue(error?.isInvalidGrant() ?? false, "\(String(describing: error))")
     }
 }
