@@ -63,18 +63,7 @@ impl From<token_exchange::TokenSet> for TokenSet {
 impl TokenSet {
     /// A token set with just the access token and its type.
     pub fn new(access_token: impl Into<String>, token_type: impl Into<String>) -> Self {
-        TokenSet {
-            access_token: access_token.into(),
-            token_type: token_type.into(),
-            expires_in: None,
-            expires_at: None,
-            id_token: None,
-            refresh_token: None,
-            scope: None,
-            issued_token_type: None,
-            recovery_code: None,
-            dpop_jkt: None,
-        }
+        token_exchange::TokenSet::new(access_token.into(), token_type.into()).into()
     }
 
     /// The library's token set.

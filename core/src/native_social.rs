@@ -92,6 +92,13 @@ impl UserProfile {
         }
     }
 
+    /// A profile from JSON text, which must be an object (as the Swift, Kotlin and C bindings
+    /// carry it).
+    pub fn from_json_str(json: &str) -> Result<Self, Error> {
+        let value = serde_json::from_str(json).map_err(|_| Error::invalid("user_profile", "is not valid JSON"))?;
+        Self::from_json(value)
+    }
+
     /// The JSON string to send, or `None` when there is nothing to send.
     pub(crate) fn to_json_string(&self) -> Result<Option<String>, Error> {
         let mut map = self.extra.clone();

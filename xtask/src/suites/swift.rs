@@ -137,7 +137,10 @@ impl Suite for SwiftSuite {
 /// [`consumer_check`].
 const CONSUMER_CALLS: [(&str, bool); 2] = [
     ("try await client.nativeSocialExchange(request)", true),
-    ("try await client.nativeSocialExchange(request: request, cancellation: nil)", false),
+    (
+        "try await client.nativeSocialExchange(request: request, cancellation: nil)",
+        false,
+    ),
 ];
 
 /// Type-checks, as a module of its own that imports `TokenExchange` (built by `swift build` in
@@ -170,7 +173,11 @@ fn consumer_check(
         if status.success() != *allowed {
             eprintln!(
                 "swift: consumer check: `{call}` {}:\n{}",
-                if *allowed { "does not type-check" } else { "type-checks, but must not" },
+                if *allowed {
+                    "does not type-check"
+                } else {
+                    "type-checks, but must not"
+                },
                 output.join("\n")
             );
             as_expected = false;
