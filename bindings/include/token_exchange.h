@@ -581,28 +581,6 @@ enum te_code te_custom_token_exchange_google(const char *id_token,
                                              struct te_error **error);
 
 /**
- * The API to get an access token for; NULL clears it.
- *
- * # Safety
- * `request` must be a live `te_custom_token_exchange`; `audience` NULL or NUL-terminated.
- */
-enum te_code te_custom_token_exchange_set_audience(struct te_custom_token_exchange *request,
-                                                   const char *audience,
-                                                   struct te_error **error);
-
-/**
- * Space-separated scopes (default `openid profile email offline_access`; `openid` is
- * always added); NULL restores the default. Either undoes
- * `te_custom_token_exchange_set_omit_scope`.
- *
- * # Safety
- * `request` must be a live `te_custom_token_exchange`; `scope` NULL or NUL-terminated.
- */
-enum te_code te_custom_token_exchange_set_scope(struct te_custom_token_exchange *request,
-                                                const char *scope,
-                                                struct te_error **error);
-
-/**
  * The organization (id or name) to log the user in to; NULL clears it.
  *
  * # Safety
@@ -613,9 +591,30 @@ enum te_code te_custom_token_exchange_set_organization(struct te_custom_token_ex
                                                        struct te_error **error);
 
 /**
- * The end user's IP address (`auth0-forwarded-for`), when a server calls on their behalf;
- * NULL clears it. `TE_ERROR_INVALID_INPUT` (field `forwarded_for`) if it is not an IPv4 or
- * IPv6 address.
+ * The API to get an access token for (its identifier); NULL clears it.
+ *
+ * # Safety
+ * `request` must be a live `te_custom_token_exchange`; `audience` NULL or NUL-terminated.
+ */
+enum te_code te_custom_token_exchange_set_audience(struct te_custom_token_exchange *request,
+                                                   const char *audience,
+                                                   struct te_error **error);
+
+/**
+ * Space-separated scopes (default `openid profile email offline_access`; `openid`
+ * is always added); NULL restores the default. Either undoes `omit_scope`.
+ *
+ * # Safety
+ * `request` must be a live `te_custom_token_exchange`; `scope` NULL or NUL-terminated.
+ */
+enum te_code te_custom_token_exchange_set_scope(struct te_custom_token_exchange *request,
+                                                const char *scope,
+                                                struct te_error **error);
+
+/**
+ * The end user's IP address (`auth0-forwarded-for`), when a server calls on their
+ * behalf; NULL clears it. `TE_ERROR_INVALID_INPUT` (field `forwarded_for`) if it is
+ * not an IPv4 or IPv6 address.
  *
  * # Safety
  * `request` must be a live `te_custom_token_exchange`; `forwarded_for` NULL or NUL-terminated.
@@ -625,9 +624,9 @@ enum te_code te_custom_token_exchange_set_forwarded_for(struct te_custom_token_e
                                                         struct te_error **error);
 
 /**
- * With `true`, the request sends no `scope` at all, so that Auth0 issues every scope the
- * audience defines (no `openid`: no ID token; no `offline_access`: no refresh token); it
- * clears a scope set before. `false` restores the default scope.
+ * With `true`, the request sends no `scope` at all, so that Auth0 issues every scope
+ * the audience defines (no `openid`: no ID token; no `offline_access`: no refresh
+ * token); it clears a scope set before. `false` restores the default scope.
  *
  * # Safety
  * `request` must be a live `te_custom_token_exchange`.
@@ -1022,17 +1021,6 @@ enum te_code te_native_social_exchange_facebook(const char *session_token,
                                                 struct te_error **error);
 
 /**
- * The API to get an access token for (its identifier); NULL clears it. Exclusive with
- * `resource`.
- *
- * # Safety
- * `request` must be a live `te_native_social_exchange`; `audience` NULL or NUL-terminated.
- */
-enum te_code te_native_social_exchange_set_audience(struct te_native_social_exchange *request,
-                                                    const char *audience,
-                                                    struct te_error **error);
-
-/**
  * The API as a resource URI (resource parameter profile); NULL clears it. Exclusive with
  * `audience`.
  *
@@ -1044,9 +1032,18 @@ enum te_code te_native_social_exchange_set_resource(struct te_native_social_exch
                                                     struct te_error **error);
 
 /**
- * Space-separated scopes (default `openid profile email offline_access`; `openid` is
- * always added); NULL restores the default. Either undoes
- * `te_native_social_exchange_set_omit_scope`.
+ * The API to get an access token for (its identifier); NULL clears it.
+ *
+ * # Safety
+ * `request` must be a live `te_native_social_exchange`; `audience` NULL or NUL-terminated.
+ */
+enum te_code te_native_social_exchange_set_audience(struct te_native_social_exchange *request,
+                                                    const char *audience,
+                                                    struct te_error **error);
+
+/**
+ * Space-separated scopes (default `openid profile email offline_access`; `openid`
+ * is always added); NULL restores the default. Either undoes `omit_scope`.
  *
  * # Safety
  * `request` must be a live `te_native_social_exchange`; `scope` NULL or NUL-terminated.
@@ -1056,9 +1053,9 @@ enum te_code te_native_social_exchange_set_scope(struct te_native_social_exchang
                                                  struct te_error **error);
 
 /**
- * The end user's IP address (`auth0-forwarded-for`), when a server calls on their behalf;
- * NULL clears it. `TE_ERROR_INVALID_INPUT` (field `forwarded_for`) if it is not an IPv4 or
- * IPv6 address.
+ * The end user's IP address (`auth0-forwarded-for`), when a server calls on their
+ * behalf; NULL clears it. `TE_ERROR_INVALID_INPUT` (field `forwarded_for`) if it is
+ * not an IPv4 or IPv6 address.
  *
  * # Safety
  * `request` must be a live `te_native_social_exchange`; `forwarded_for` NULL or NUL-terminated.
@@ -1068,9 +1065,9 @@ enum te_code te_native_social_exchange_set_forwarded_for(struct te_native_social
                                                          struct te_error **error);
 
 /**
- * With `true`, the request sends no `scope` at all, so that Auth0 issues every scope the
- * audience defines (no `openid`: no ID token; no `offline_access`: no refresh token); it
- * clears a scope set before. `false` restores the default scope.
+ * With `true`, the request sends no `scope` at all, so that Auth0 issues every scope
+ * the audience defines (no `openid`: no ID token; no `offline_access`: no refresh
+ * token); it clears a scope set before. `false` restores the default scope.
  *
  * # Safety
  * `request` must be a live `te_native_social_exchange`.
@@ -1227,7 +1224,7 @@ enum te_code te_token_set_set_dpop_jkt(struct te_token_set *tokens,
  * The access token (a SECRET). Free it with `te_string_free`; NULL for NULL.
  *
  * # Safety
- * `tokens` must be NULL or a live token set.
+ * `tokens` must be NULL or a live `te_token_set`.
  */
 char *te_token_set_access_token(const struct te_token_set *tokens);
 
@@ -1235,7 +1232,7 @@ char *te_token_set_access_token(const struct te_token_set *tokens);
  * The token type: `DPoP` or `Bearer`. Free it with `te_string_free`.
  *
  * # Safety
- * `tokens` must be NULL or a live token set.
+ * `tokens` must be NULL or a live `te_token_set`.
  */
 char *te_token_set_token_type(const struct te_token_set *tokens);
 
@@ -1243,7 +1240,7 @@ char *te_token_set_token_type(const struct te_token_set *tokens);
  * The ID token (a SECRET), or NULL. Free it with `te_string_free`.
  *
  * # Safety
- * `tokens` must be NULL or a live token set.
+ * `tokens` must be NULL or a live `te_token_set`.
  */
 char *te_token_set_id_token(const struct te_token_set *tokens);
 
@@ -1251,7 +1248,7 @@ char *te_token_set_id_token(const struct te_token_set *tokens);
  * The refresh token (a SECRET), or NULL. Free it with `te_string_free`.
  *
  * # Safety
- * `tokens` must be NULL or a live token set.
+ * `tokens` must be NULL or a live `te_token_set`.
  */
 char *te_token_set_refresh_token(const struct te_token_set *tokens);
 
@@ -1259,7 +1256,7 @@ char *te_token_set_refresh_token(const struct te_token_set *tokens);
  * The granted scopes, or NULL. Free it with `te_string_free`.
  *
  * # Safety
- * `tokens` must be NULL or a live token set.
+ * `tokens` must be NULL or a live `te_token_set`.
  */
 char *te_token_set_scope(const struct te_token_set *tokens);
 
@@ -1267,7 +1264,7 @@ char *te_token_set_scope(const struct te_token_set *tokens);
  * The RFC 8693 `issued_token_type`, or NULL. Free it with `te_string_free`.
  *
  * # Safety
- * `tokens` must be NULL or a live token set.
+ * `tokens` must be NULL or a live `te_token_set`.
  */
 char *te_token_set_issued_token_type(const struct te_token_set *tokens);
 
@@ -1276,7 +1273,7 @@ char *te_token_set_issued_token_type(const struct te_token_set *tokens);
  * `te_string_free`.
  *
  * # Safety
- * `tokens` must be NULL or a live token set.
+ * `tokens` must be NULL or a live `te_token_set`.
  */
 char *te_token_set_recovery_code(const struct te_token_set *tokens);
 
@@ -1285,17 +1282,17 @@ char *te_token_set_recovery_code(const struct te_token_set *tokens);
  * it with `te_string_free`.
  *
  * # Safety
- * `tokens` must be NULL or a live token set.
+ * `tokens` must be NULL or a live `te_token_set`.
  */
 char *te_token_set_dpop_jkt(const struct te_token_set *tokens);
 
 /**
- * The access token's `act` (actor) claim as JSON (`{"sub":"..."}`), when the token is a JWT
- * that has one (delegation through Custom Token Exchange); NULL otherwise. Decoded WITHOUT
- * verifying the signature. Free it with `te_string_free`.
+ * The access token's `act` (actor) claim as JSON (`{"sub":"..."}`), when the token is a
+ * JWT that has one (delegation through Custom Token Exchange); NULL otherwise. Decoded
+ * WITHOUT verifying the signature. Free it with `te_string_free`.
  *
  * # Safety
- * `tokens` must be NULL or a live token set.
+ * `tokens` must be NULL or a live `te_token_set`.
  */
 char *te_token_set_actor_claim(const struct te_token_set *tokens);
 
@@ -1304,7 +1301,7 @@ char *te_token_set_actor_claim(const struct te_token_set *tokens);
  * returning true; false (and `*out` untouched) when unknown.
  *
  * # Safety
- * `tokens` must be NULL or a live token set; `out` NULL or valid for writes.
+ * `tokens` must be NULL or a live `te_token_set`; `out` NULL or valid for writes.
  */
 bool te_token_set_expires_at(const struct te_token_set *tokens, int64_t *out);
 
@@ -1428,8 +1425,8 @@ char *te_token_vault_token_scope(const struct te_token_vault_token *token);
 char *te_token_vault_token_issued_token_type(const struct te_token_vault_token *token);
 
 /**
- * The token's lifetime in seconds as the server sent it: stored in `*seconds_out`, returning
- * true; false (and `*seconds_out` untouched) when unknown.
+ * The token's lifetime in seconds as the server sent it: stored in `*seconds_out`,
+ * returning true; false (and `*seconds_out` untouched) when unknown.
  *
  * # Safety
  * `token` must be NULL or a live `te_token_vault_token`; `seconds_out` NULL or valid for writes.
@@ -1438,8 +1435,8 @@ bool te_token_vault_token_expires_in(const struct te_token_vault_token *token,
                                      int64_t *seconds_out);
 
 /**
- * When the token expires, in seconds since the Unix epoch: stored in `*out`, returning true;
- * false (and `*out` untouched) when unknown.
+ * When the token expires, in seconds since the Unix epoch: stored in `*out`, returning
+ * true; false (and `*out` untouched) when unknown.
  *
  * # Safety
  * `token` must be NULL or a live `te_token_vault_token`; `out` NULL or valid for writes.

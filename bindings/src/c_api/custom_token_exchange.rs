@@ -3,12 +3,11 @@
 use std::ffi::c_char;
 
 use super::{
-    call, handle_free, into_handle, new_handle, opt_str_arg, out_arg, parameter_adder, ref_arg, str_arg, string_setter,
-    te_client, te_code, te_error, te_token_set, with_handle,
+    call, exchange_setters, handle_free, into_handle, new_handle, opt_str_arg, out_arg, parameter_adder, ref_arg,
+    str_arg, string_setter, te_client, te_code, te_error, te_token_set, with_handle,
 };
 use crate::custom_token_exchange::{ActorToken, CustomTokenExchange};
 use crate::error::TokenExchangeError;
-use crate::native_social::set_omit_scope;
 use crate::runtime::block_on;
 
 /// A Custom Token Exchange request: a subject token of your own type plus options. Do not
@@ -64,25 +63,6 @@ pub unsafe extern "C" fn te_custom_token_exchange_google(
 }
 
 string_setter! {
-    /// The API to get an access token for; NULL clears it.
-    te_custom_token_exchange_set_audience(te_custom_token_exchange, audience) => |r, audience| {
-        r.request.audience = audience.map(str::to_owned);
-        Ok(())
-    }
-}
-
-string_setter! {
-    /// Space-separated scopes (default `openid profile email offline_access`; `openid` is
-    /// always added); NULL restores the default. Either undoes
-    /// `te_custom_token_exchange_set_omit_scope`.
-    te_custom_token_exchange_set_scope(te_custom_token_exchange, scope) => |r, scope| {
-        r.request.scope = scope.map(str::to_owned);
-        r.request.omit_scope = false;
-        Ok(())
-    }
-}
-
-string_setter! {
     /// The organization (id or name) to log the user in to; NULL clears it.
     te_custom_token_exchange_set_organization(te_custom_token_exchange, organization) => |r, organization| {
         r.request.organization = organization.map(str::to_owned);
@@ -90,35 +70,13 @@ string_setter! {
     }
 }
 
-string_setter! {
-    /// The end user's IP address (`auth0-forwarded-for`), when a server calls on their behalf;
-    /// NULL clears it. `TE_ERROR_INVALID_INPUT` (field `forwarded_for`) if it is not an IPv4 or
-    /// IPv6 address.
-    te_custom_token_exchange_set_forwarded_for(te_custom_token_exchange, forwarded_for) => |r, ip| {
-        if let Some(ip) = ip {
-            token_exchange::parse_forwarded_for(ip)?;
-        }
-        r.request.forwarded_for = ip.map(str::to_owned);
-        Ok(())
+exchange_setters! {
+    te_custom_token_exchange {
+        audience: te_custom_token_exchange_set_audience,
+        scope: te_custom_token_exchange_set_scope,
+        omit_scope: te_custom_token_exchange_set_omit_scope,
+        forwarded_for: te_custom_token_exchange_set_forwarded_for,
     }
-}
-
-/// With `true`, the request sends no `scope` at all, so that Auth0 issues every scope the
-/// audience defines (no `openid`: no ID token; no `offline_access`: no refresh token); it
-/// clears a scope set before. `false` restores the default scope.
-///
-/// # Safety
-/// `request` must be a live `te_custom_token_exchange`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_custom_token_exchange_set_omit_scope(
-    request: *mut te_custom_token_exchange,
-    omit_scope: bool,
-    error: *mut *mut te_error,
-) -> te_code {
-    with_handle(request, error, |r| {
-        set_omit_scope(&mut r.request.scope, &mut r.request.omit_scope, omit_scope);
-        Ok(())
-    })
 }
 
 /// Delegation: the token of the party acting on the user's behalf and its type (an absolute

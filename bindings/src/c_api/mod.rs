@@ -152,7 +152,121 @@ macro_rules! parameter_adder {
     };
 }
 
-pub(crate) use {handle_free, parameter_adder, string_setter};
+/// `te_<result>_<field>(handle)`: a string of a result handle, as a new string for
+/// `te_string_free`, or NULL (for a NULL handle or an absent value). `$get` sees the handle as
+/// `$value` and gives an `Option<&str>`.
+macro_rules! string_getter {
+    ($(#[$doc:meta])* $name:ident($param:ident: $handle:ident) => |$value:ident| $get:expr) => {
+        $(#[$doc])*
+        ///
+        /// # Safety
+        #[doc = concat!(" `", stringify!($param), "` must be NULL or a live `", stringify!($handle), "`.")]
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $name($param: *const $handle) -> *mut std::ffi::c_char {
+            $crate::c_api::guard(std::ptr::null_mut(), || match unsafe { $param.as_ref() } {
+                Some($value) => $crate::c_api::c_string($get),
+                None => std::ptr::null_mut(),
+            })
+        }
+    };
+}
+
+/// `te_<result>_<field>(handle, &out)`: a number of a result handle, stored in `*out` when
+/// known (returning true); false, with `*out` untouched, when unknown or for a NULL handle.
+/// `$get` sees the handle as `$value` and gives an `Option<i64>`.
+macro_rules! number_getter {
+    ($(#[$doc:meta])* $name:ident($param:ident: $handle:ident, $out:ident) => |$value:ident| $get:expr) => {
+        $(#[$doc])*
+        ///
+        /// # Safety
+        #[doc = concat!(
+            " `", stringify!($param), "` must be NULL or a live `", stringify!($handle), "`; `",
+            stringify!($out), "` NULL or valid for writes."
+        )]
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $name($param: *const $handle, $out: *mut i64) -> bool {
+            $crate::c_api::guard(false, || {
+                let value = unsafe { $param.as_ref() }.and_then(|$value| $get);
+                unsafe { $crate::c_api::put_number(value, $out) }
+            })
+        }
+    };
+}
+
+/// The setters every token exchange request handle of the user's own sign-in has (native
+/// social token exchange, Custom Token Exchange): `audience`, `scope`, `omit_scope` and
+/// `forwarded_for`, on a handle whose request has those fields.
+macro_rules! exchange_setters {
+    (
+        $handle:ident {
+            audience: $audience:ident,
+            scope: $scope:ident,
+            omit_scope: $omit_scope:ident,
+            forwarded_for: $forwarded_for:ident $(,)?
+        }
+    ) => {
+        $crate::c_api::string_setter! {
+            /// The API to get an access token for (its identifier); NULL clears it.
+            $audience($handle, audience) => |r, audience| {
+                r.request.audience = audience.map(str::to_owned);
+                Ok(())
+            }
+        }
+
+        $crate::c_api::string_setter! {
+            /// Space-separated scopes (default `openid profile email offline_access`; `openid`
+            /// is always added); NULL restores the default. Either undoes `omit_scope`.
+            $scope($handle, scope) => |r, scope| {
+                r.request.scope = scope.map(str::to_owned);
+                r.request.omit_scope = false;
+                Ok(())
+            }
+        }
+
+        $crate::c_api::string_setter! {
+            /// The end user's IP address (`auth0-forwarded-for`), when a server calls on their
+            /// behalf; NULL clears it. `TE_ERROR_INVALID_INPUT` (field `forwarded_for`) if it is
+            /// not an IPv4 or IPv6 address.
+            $forwarded_for($handle, forwarded_for) => |r, ip| {
+                if let Some(ip) = ip {
+                    token_exchange::parse_forwarded_for(ip)?;
+                }
+                r.request.forwarded_for = ip.map(str::to_owned);
+                Ok(())
+            }
+        }
+
+        /// With `true`, the request sends no `scope` at all, so that Auth0 issues every scope
+        /// the audience defines (no `openid`: no ID token; no `offline_access`: no refresh
+        /// token); it clears a scope set before. `false` restores the default scope.
+        ///
+        /// # Safety
+        #[doc = concat!(" `request` must be a live `", stringify!($handle), "`.")]
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $omit_scope(
+            request: *mut $handle,
+            omit_scope: bool,
+            error: *mut *mut $crate::c_api::te_error,
+        ) -> $crate::c_api::te_code {
+            $crate::c_api::with_handle(request, error, |r| {
+                $crate::native_social::set_omit_scope(&mut r.request.scope, &mut r.request.omit_scope, omit_scope);
+                Ok(())
+            })
+        }
+    };
+}
+
+pub(crate) use {exchange_setters, handle_free, number_getter, parameter_adder, string_getter, string_setter};
+
+/// Stores a known number in `*out` (when `out` is not NULL); whether it was known.
+pub(crate) unsafe fn put_number(value: Option<i64>, out: *mut i64) -> bool {
+    let Some(value) = value else { return false };
+    // SAFETY: the header requires `out` to be NULL or valid for writes.
+    if let Some(out) = unsafe { out.as_mut() } {
+        *out = value;
+    }
+    true
+}
 
 /// Runs an infallible entry point (a getter), returning `fallback` if it panics.
 pub(crate) fn guard<T>(fallback: T, body: impl FnOnce() -> T) -> T {

@@ -3,11 +3,11 @@
 use std::ffi::c_char;
 
 use super::{
-    call, handle_free, into_handle, new_handle, opt_str_arg, out_arg, ref_arg, str_arg, string_setter, te_client,
-    te_code, te_error, te_token_set, with_handle,
+    call, exchange_setters, handle_free, into_handle, new_handle, opt_str_arg, out_arg, ref_arg, str_arg,
+    string_setter, te_client, te_code, te_error, te_token_set, with_handle,
 };
 use crate::error::TokenExchangeError;
-use crate::native_social::{NativeSocialExchange, PersonName, SubjectTokenType, UserProfile, set_omit_scope};
+use crate::native_social::{NativeSocialExchange, PersonName, SubjectTokenType, UserProfile};
 use crate::runtime::block_on;
 
 /// A native social token exchange request: the subject token plus options. Do not modify it
@@ -92,15 +92,6 @@ pub unsafe extern "C" fn te_native_social_exchange_facebook(
 }
 
 string_setter! {
-    /// The API to get an access token for (its identifier); NULL clears it. Exclusive with
-    /// `resource`.
-    te_native_social_exchange_set_audience(te_native_social_exchange, audience) => |r, audience| {
-        r.request.audience = audience.map(str::to_owned);
-        Ok(())
-    }
-}
-
-string_setter! {
     /// The API as a resource URI (resource parameter profile); NULL clears it. Exclusive with
     /// `audience`.
     te_native_social_exchange_set_resource(te_native_social_exchange, resource) => |r, resource| {
@@ -109,46 +100,13 @@ string_setter! {
     }
 }
 
-string_setter! {
-    /// Space-separated scopes (default `openid profile email offline_access`; `openid` is
-    /// always added); NULL restores the default. Either undoes
-    /// `te_native_social_exchange_set_omit_scope`.
-    te_native_social_exchange_set_scope(te_native_social_exchange, scope) => |r, scope| {
-        r.request.scope = scope.map(str::to_owned);
-        r.request.omit_scope = false;
-        Ok(())
+exchange_setters! {
+    te_native_social_exchange {
+        audience: te_native_social_exchange_set_audience,
+        scope: te_native_social_exchange_set_scope,
+        omit_scope: te_native_social_exchange_set_omit_scope,
+        forwarded_for: te_native_social_exchange_set_forwarded_for,
     }
-}
-
-string_setter! {
-    /// The end user's IP address (`auth0-forwarded-for`), when a server calls on their behalf;
-    /// NULL clears it. `TE_ERROR_INVALID_INPUT` (field `forwarded_for`) if it is not an IPv4 or
-    /// IPv6 address.
-    te_native_social_exchange_set_forwarded_for(te_native_social_exchange, forwarded_for) => |r, ip| {
-        if let Some(ip) = ip {
-            token_exchange::parse_forwarded_for(ip)?;
-        }
-        r.request.forwarded_for = ip.map(str::to_owned);
-        Ok(())
-    }
-}
-
-/// With `true`, the request sends no `scope` at all, so that Auth0 issues every scope the
-/// audience defines (no `openid`: no ID token; no `offline_access`: no refresh token); it
-/// clears a scope set before. `false` restores the default scope.
-///
-/// # Safety
-/// `request` must be a live `te_native_social_exchange`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_native_social_exchange_set_omit_scope(
-    request: *mut te_native_social_exchange,
-    omit_scope: bool,
-    error: *mut *mut te_error,
-) -> te_code {
-    with_handle(request, error, |r| {
-        set_omit_scope(&mut r.request.scope, &mut r.request.omit_scope, omit_scope);
-        Ok(())
-    })
 }
 
 fn profile(r: &mut NativeSocialExchange) -> &mut UserProfile {

@@ -1,11 +1,12 @@
 //! The token set.
 
 use std::ffi::c_char;
-use std::ptr;
 
 use zeroize::Zeroize;
 
-use super::{c_string, call, guard, into_handle, mut_arg, opt_str_arg, out_arg, str_arg, te_code, te_error};
+use super::{
+    call, guard, into_handle, mut_arg, number_getter, opt_str_arg, out_arg, str_arg, string_getter, te_code, te_error,
+};
 use crate::token_set::TokenSet;
 
 /// Tokens issued by an exchange (or rebuilt with `te_token_set_new`). Immutable once made
@@ -56,120 +57,59 @@ pub unsafe extern "C" fn te_token_set_set_dpop_jkt(
     })
 }
 
-fn field(tokens: *const te_token_set, get: impl FnOnce(&TokenSet) -> Option<&str>) -> *mut c_char {
-    guard(ptr::null_mut(), || match unsafe { tokens.as_ref() } {
-        Some(t) => c_string(get(&t.tokens)),
-        None => ptr::null_mut(),
-    })
+string_getter! {
+    /// The access token (a SECRET). Free it with `te_string_free`; NULL for NULL.
+    te_token_set_access_token(tokens: te_token_set) => |t| Some(&t.tokens.access_token)
 }
 
-/// The access token (a SECRET). Free it with `te_string_free`; NULL for NULL.
-///
-/// # Safety
-/// `tokens` must be NULL or a live token set.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_token_set_access_token(tokens: *const te_token_set) -> *mut c_char {
-    field(tokens, |t| Some(&t.access_token))
+string_getter! {
+    /// The token type: `DPoP` or `Bearer`. Free it with `te_string_free`.
+    te_token_set_token_type(tokens: te_token_set) => |t| Some(&t.tokens.token_type)
 }
 
-/// The token type: `DPoP` or `Bearer`. Free it with `te_string_free`.
-///
-/// # Safety
-/// `tokens` must be NULL or a live token set.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_token_set_token_type(tokens: *const te_token_set) -> *mut c_char {
-    field(tokens, |t| Some(&t.token_type))
+string_getter! {
+    /// The ID token (a SECRET), or NULL. Free it with `te_string_free`.
+    te_token_set_id_token(tokens: te_token_set) => |t| t.tokens.id_token.as_deref()
 }
 
-/// The ID token (a SECRET), or NULL. Free it with `te_string_free`.
-///
-/// # Safety
-/// `tokens` must be NULL or a live token set.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_token_set_id_token(tokens: *const te_token_set) -> *mut c_char {
-    field(tokens, |t| t.id_token.as_deref())
+string_getter! {
+    /// The refresh token (a SECRET), or NULL. Free it with `te_string_free`.
+    te_token_set_refresh_token(tokens: te_token_set) => |t| t.tokens.refresh_token.as_deref()
 }
 
-/// The refresh token (a SECRET), or NULL. Free it with `te_string_free`.
-///
-/// # Safety
-/// `tokens` must be NULL or a live token set.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_token_set_refresh_token(tokens: *const te_token_set) -> *mut c_char {
-    field(tokens, |t| t.refresh_token.as_deref())
+string_getter! {
+    /// The granted scopes, or NULL. Free it with `te_string_free`.
+    te_token_set_scope(tokens: te_token_set) => |t| t.tokens.scope.as_deref()
 }
 
-/// The granted scopes, or NULL. Free it with `te_string_free`.
-///
-/// # Safety
-/// `tokens` must be NULL or a live token set.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_token_set_scope(tokens: *const te_token_set) -> *mut c_char {
-    field(tokens, |t| t.scope.as_deref())
+string_getter! {
+    /// The RFC 8693 `issued_token_type`, or NULL. Free it with `te_string_free`.
+    te_token_set_issued_token_type(tokens: te_token_set) => |t| t.tokens.issued_token_type.as_deref()
 }
 
-/// The RFC 8693 `issued_token_type`, or NULL. Free it with `te_string_free`.
-///
-/// # Safety
-/// `tokens` must be NULL or a live token set.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_token_set_issued_token_type(tokens: *const te_token_set) -> *mut c_char {
-    field(tokens, |t| t.issued_token_type.as_deref())
+string_getter! {
+    /// An MFA recovery code to show the user once (a SECRET), or NULL. Free it with
+    /// `te_string_free`.
+    te_token_set_recovery_code(tokens: te_token_set) => |t| t.tokens.recovery_code.as_deref()
 }
 
-/// An MFA recovery code to show the user once (a SECRET), or NULL. Free it with
-/// `te_string_free`.
-///
-/// # Safety
-/// `tokens` must be NULL or a live token set.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_token_set_recovery_code(tokens: *const te_token_set) -> *mut c_char {
-    field(tokens, |t| t.recovery_code.as_deref())
+string_getter! {
+    /// The thumbprint of the DPoP key the tokens are bound to, or NULL for bearer tokens. Free
+    /// it with `te_string_free`.
+    te_token_set_dpop_jkt(tokens: te_token_set) => |t| t.tokens.dpop_jkt.as_deref()
 }
 
-/// The thumbprint of the DPoP key the tokens are bound to, or NULL for bearer tokens. Free
-/// it with `te_string_free`.
-///
-/// # Safety
-/// `tokens` must be NULL or a live token set.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_token_set_dpop_jkt(tokens: *const te_token_set) -> *mut c_char {
-    field(tokens, |t| t.dpop_jkt.as_deref())
+string_getter! {
+    /// The access token's `act` (actor) claim as JSON (`{"sub":"..."}`), when the token is a
+    /// JWT that has one (delegation through Custom Token Exchange); NULL otherwise. Decoded
+    /// WITHOUT verifying the signature. Free it with `te_string_free`.
+    te_token_set_actor_claim(tokens: te_token_set) => |t| t.tokens.actor_claim().as_deref()
 }
 
-/// The access token's `act` (actor) claim as JSON (`{"sub":"..."}`), when the token is a JWT
-/// that has one (delegation through Custom Token Exchange); NULL otherwise. Decoded WITHOUT
-/// verifying the signature. Free it with `te_string_free`.
-///
-/// # Safety
-/// `tokens` must be NULL or a live token set.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_token_set_actor_claim(tokens: *const te_token_set) -> *mut c_char {
-    guard(ptr::null_mut(), || match unsafe { tokens.as_ref() } {
-        Some(t) => c_string(t.tokens.actor_claim().as_deref()),
-        None => ptr::null_mut(),
-    })
-}
-
-/// When the access token expires, in seconds since the Unix epoch: stored in `*out`,
-/// returning true; false (and `*out` untouched) when unknown.
-///
-/// # Safety
-/// `tokens` must be NULL or a live token set; `out` NULL or valid for writes.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_token_set_expires_at(tokens: *const te_token_set, out: *mut i64) -> bool {
-    guard(false, || {
-        match (unsafe { tokens.as_ref() }.and_then(|t| t.tokens.expires_at), unsafe {
-            out.as_mut()
-        }) {
-            (Some(at), Some(out)) => {
-                *out = at;
-                true
-            }
-            (Some(_), None) => true,
-            (None, _) => false,
-        }
-    })
+number_getter! {
+    /// When the access token expires, in seconds since the Unix epoch: stored in `*out`,
+    /// returning true; false (and `*out` untouched) when unknown.
+    te_token_set_expires_at(tokens: te_token_set, out) => |t| t.tokens.expires_at
 }
 
 /// Whether the access token is DPoP-bound (`token_type` is `DPoP`).

@@ -1,14 +1,13 @@
 //! Token Vault: the request handle and the call, the provider token, and the cache.
 
 use std::ffi::c_char;
-use std::ptr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::client::CallScope;
 use super::{
-    c_string, call, guard, handle_free, into_handle, new_handle, opt_str_arg, out_arg, parameter_adder, ref_arg,
-    str_arg, string_setter, te_client, te_code, te_error,
+    call, guard, handle_free, into_handle, new_handle, number_getter, opt_str_arg, out_arg, parameter_adder, ref_arg,
+    str_arg, string_getter, string_setter, te_client, te_code, te_error,
 };
 use crate::error::TokenExchangeError;
 use crate::runtime::block_on;
@@ -134,92 +133,39 @@ pub unsafe extern "C" fn te_client_token_vault_exchange(
     })
 }
 
-fn field(token: *const te_token_vault_token, get: impl FnOnce(&TokenVaultToken) -> Option<&str>) -> *mut c_char {
-    guard(ptr::null_mut(), || match unsafe { token.as_ref() } {
-        Some(t) => c_string(get(&t.token)),
-        None => ptr::null_mut(),
-    })
+string_getter! {
+    /// The provider's access token (a SECRET): send it to the provider's API. Free it with
+    /// `te_string_free`; NULL for NULL.
+    te_token_vault_token_access_token(token: te_token_vault_token) => |t| Some(&t.token.access_token)
 }
 
-fn number(
-    token: *const te_token_vault_token,
-    out: *mut i64,
-    get: impl FnOnce(&TokenVaultToken) -> Option<i64>,
-) -> bool {
-    guard(false, || {
-        match (unsafe { token.as_ref() }.and_then(|t| get(&t.token)), unsafe {
-            out.as_mut()
-        }) {
-            (Some(v), Some(out)) => {
-                *out = v;
-                true
-            }
-            (Some(_), None) => true,
-            (None, _) => false,
-        }
-    })
+string_getter! {
+    /// The token type (usually `Bearer`). Free it with `te_string_free`.
+    te_token_vault_token_token_type(token: te_token_vault_token) => |t| Some(&t.token.token_type)
 }
 
-/// The provider's access token (a SECRET): send it to the provider's API. Free it with
-/// `te_string_free`; NULL for NULL.
-///
-/// # Safety
-/// `token` must be NULL or a live `te_token_vault_token`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_token_vault_token_access_token(token: *const te_token_vault_token) -> *mut c_char {
-    field(token, |t| Some(&t.access_token))
+string_getter! {
+    /// The scopes granted at the provider, or NULL. Free it with `te_string_free`.
+    te_token_vault_token_scope(token: te_token_vault_token) => |t| t.token.scope.as_deref()
 }
 
-/// The token type (usually `Bearer`). Free it with `te_string_free`.
-///
-/// # Safety
-/// `token` must be NULL or a live `te_token_vault_token`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_token_vault_token_token_type(token: *const te_token_vault_token) -> *mut c_char {
-    field(token, |t| Some(&t.token_type))
+string_getter! {
+    /// The RFC 8693 `issued_token_type`
+    /// (`http://auth0.com/oauth/token-type/federated-connection-access-token`), or NULL. Free it
+    /// with `te_string_free`.
+    te_token_vault_token_issued_token_type(token: te_token_vault_token) => |t| t.token.issued_token_type.as_deref()
 }
 
-/// The scopes granted at the provider, or NULL. Free it with `te_string_free`.
-///
-/// # Safety
-/// `token` must be NULL or a live `te_token_vault_token`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_token_vault_token_scope(token: *const te_token_vault_token) -> *mut c_char {
-    field(token, |t| t.scope.as_deref())
+number_getter! {
+    /// The token's lifetime in seconds as the server sent it: stored in `*seconds_out`,
+    /// returning true; false (and `*seconds_out` untouched) when unknown.
+    te_token_vault_token_expires_in(token: te_token_vault_token, seconds_out) => |t| t.token.expires_in
 }
 
-/// The RFC 8693 `issued_token_type`
-/// (`http://auth0.com/oauth/token-type/federated-connection-access-token`), or NULL. Free it
-/// with `te_string_free`.
-///
-/// # Safety
-/// `token` must be NULL or a live `te_token_vault_token`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_token_vault_token_issued_token_type(token: *const te_token_vault_token) -> *mut c_char {
-    field(token, |t| t.issued_token_type.as_deref())
-}
-
-/// The token's lifetime in seconds as the server sent it: stored in `*seconds_out`, returning
-/// true; false (and `*seconds_out` untouched) when unknown.
-///
-/// # Safety
-/// `token` must be NULL or a live `te_token_vault_token`; `seconds_out` NULL or valid for writes.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_token_vault_token_expires_in(
-    token: *const te_token_vault_token,
-    seconds_out: *mut i64,
-) -> bool {
-    number(token, seconds_out, |t| t.expires_in)
-}
-
-/// When the token expires, in seconds since the Unix epoch: stored in `*out`, returning true;
-/// false (and `*out` untouched) when unknown.
-///
-/// # Safety
-/// `token` must be NULL or a live `te_token_vault_token`; `out` NULL or valid for writes.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_token_vault_token_expires_at(token: *const te_token_vault_token, out: *mut i64) -> bool {
-    number(token, out, |t| t.expires_at)
+number_getter! {
+    /// When the token expires, in seconds since the Unix epoch: stored in `*out`, returning
+    /// true; false (and `*out` untouched) when unknown.
+    te_token_vault_token_expires_at(token: te_token_vault_token, out) => |t| t.token.expires_at
 }
 
 /// Frees a Token Vault token (and wipes it). NULL is ignored.
