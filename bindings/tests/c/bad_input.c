@@ -7,21 +7,6 @@
 
 static const char BAD_UTF8[] = {'a', (char)0xff, (char)0xfe, 'b', 0};
 
-/* Checks that `rc`/`*slot` are an invalid-input failure naming `field`; frees the error and
- * resets `*slot`. (The error is passed by address: C does not order the evaluation of
- * arguments, so `invalid(call(&error), error, ...)` could read it before the call.) */
-static int invalid(te_code rc, te_error **slot, const char *field) {
-    te_error *error = *slot;
-    *slot = NULL;
-    int ok = rc == TE_ERROR_INVALID_INPUT && error != NULL && te_error_code(error) == TE_ERROR_INVALID_INPUT &&
-             take_equals(te_error_field(error), field);
-    if (!ok) {
-        note("expected invalid %s, got code %d", field, (int)rc);
-    }
-    te_error_free(error);
-    return ok;
-}
-
 static void null_pointers(void) {
     te_error *error = NULL;
     te_client_options *options = (te_client_options *)0x1; /* must be reset to NULL */

@@ -94,19 +94,6 @@ static void rejected_token(void) {
     te_client_free(client);
 }
 
-static int invalid(te_code rc, te_error **slot, const char *field) {
-    te_error *error = *slot;
-    *slot = NULL;
-    int ok = rc == TE_ERROR_INVALID_INPUT && take_equals(te_error_field(error), field);
-    if (!ok) {
-        char *message = te_error_message(error);
-        note("expected invalid %s, got code %d: %s", field, (int)rc, message ? message : "(null)");
-        te_string_free(message);
-    }
-    te_error_free(error);
-    return ok;
-}
-
 /* Sends `request` and checks it fails as invalid input naming `field`; frees the request. */
 static int refused(te_client *client, te_custom_token_exchange *request, const char *field) {
     te_token_set *tokens = NULL;

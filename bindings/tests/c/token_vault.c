@@ -177,8 +177,6 @@ static te_code cache_invalidate(te_token_vault_cache *cache, const char *subject
     return rc;
 }
 
-static int invalid(te_code rc, te_error **slot, const char *field);
-
 /* What anyone can make from a user's token: its claims under an `alg: none` header with no
  * signature (malloc'd). */
 static char *forge_unsigned(const char *jwt) {
@@ -361,20 +359,6 @@ static void never_connected(void) {
 
     te_client_free(backend);
     free(access_token);
-}
-
-/* Checks an invalid-input failure naming `field`; frees the error. */
-static int invalid(te_code rc, te_error **slot, const char *field) {
-    te_error *error = *slot;
-    *slot = NULL;
-    int ok = rc == TE_ERROR_INVALID_INPUT && take_equals(te_error_field(error), field);
-    if (!ok) {
-        char *message = te_error_message(error);
-        note("expected invalid %s, got code %d: %s", field, (int)rc, message ? message : "(null)");
-        te_string_free(message);
-    }
-    te_error_free(error);
-    return ok;
 }
 
 static void bad_input(void) {

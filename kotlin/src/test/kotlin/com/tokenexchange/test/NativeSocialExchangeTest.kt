@@ -22,7 +22,7 @@ import org.junit.Assert.assertTrue
 import org.junit.Assert.fail
 import org.junit.Test
 
-class ExchangeTest {
+class NativeSocialExchangeTest {
     private val base = Emulator.baseUrl
 
     @Test

@@ -20,7 +20,7 @@ import org.junit.Assert.fail
 import org.junit.Test
 
 /** Custom Token Exchange: native Google sign-in through the sample tenant's profile and Action. */
-class CustomExchangeTest {
+class CustomTokenExchangeTest {
     private val base = Emulator.baseUrl
     private val client = TokenExchangeClient.create(base, Emulator.CLIENT_ID)
 

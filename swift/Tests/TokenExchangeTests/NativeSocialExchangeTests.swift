@@ -2,7 +2,7 @@ import Foundation
 import TokenExchange
 import XCTest
 
-final class ExchangeTests: XCTestCase {
+final class NativeSocialExchangeTests: XCTestCase {
     let base = Emulator.baseUrl
 
     func testBearerExchangeWithoutAKey() async throws {
