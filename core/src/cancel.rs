@@ -17,6 +17,18 @@ use crate::error::Error;
 /// every call in [`CancellationToken::run`] stop at once (its future is dropped, which aborts
 /// its HTTP request) and fail with [`Error::Cancelled`]. A call started after `cancel` fails
 /// at once. One token serves any number of calls; it cannot be reset.
+///
+/// ```no_run
+/// # async fn sign_in(
+/// #     client: &token_exchange::Client,
+/// #     request: &token_exchange::NativeSocialExchange,
+/// #     cancel: &token_exchange::CancellationToken,
+/// # ) -> Result<token_exchange::TokenSet, token_exchange::Error> {
+/// // `cancel.cancel()` from another thread or task ends this with `Error::Cancelled`.
+/// let tokens = cancel.run(client.native_social_exchange(request)).await?;
+/// # Ok(tokens)
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct CancellationToken {
     cancelled: watch::Sender<bool>,

@@ -65,8 +65,9 @@ impl Client {
     }
 
     pub(crate) fn from_parts(config: ClientBuilder, base_url: Url, dpop: Option<Dpop>) -> Result<Self, Error> {
-        // The transport reports its own build failure as input; it is not: nothing the caller
-        // passed is at fault, so it is reported as what it is.
+        // `http::build_client` fails only when the platform cannot give it a TLS configuration:
+        // nothing the caller passed is at fault, so that is not `InvalidInput` whatever the
+        // transport says.
         let http = http::build_client(config.connect_timeout, config.timeout, &config.user_agent)
             .map_err(|_| Error::HttpClientUnavailable)?;
         let token_endpoint = base_url

@@ -177,7 +177,7 @@ mod tests {
         assert_eq!(
             destination(Lang::Swift, Path::new("token_exchange_ffi.swift")),
             Some(PathBuf::from(
-                "swift/Sources/TokenExchange/Generated/token_exchange_ffi.swift"
+                "swift/Sources/TokenExchangeBindings/Generated/token_exchange_ffi.swift"
             ))
         );
         assert_eq!(

@@ -2,8 +2,8 @@ import Foundation
 import TokenExchangeBindings
 
 extension NativeSocialExchange {
-    /// A Sign in with Apple exchange: the credential's `authorizationCode` (as a string) and,
-    /// on the first sign-in, the user's name.
+    /// A native social token exchange for Sign in with Apple: the credential's
+    /// `authorizationCode` (as a string) and, on the first sign-in, the user's name.
     public static func apple(
         authorizationCode: String,
         fullName: PersonNameComponents? = nil,
@@ -23,7 +23,7 @@ extension NativeSocialExchange {
         )
     }
 
-    /// A Facebook exchange of a session info access token.
+    /// A native social token exchange for Facebook: a session info access token.
     public static func facebook(sessionToken: String, audience: String? = nil, scope: String? = nil) -> NativeSocialExchange {
         NativeSocialExchange(
             subjectToken: sessionToken,
@@ -33,7 +33,8 @@ extension NativeSocialExchange {
         )
     }
 
-    /// An exchange of any subject token whose type is the absolute URI `subjectTokenType`.
+    /// A native social token exchange of any subject token whose type is the absolute URI
+    /// `subjectTokenType`.
     public static func custom(
         subjectToken: String,
         subjectTokenType: String,
@@ -74,7 +75,7 @@ import AuthenticationServices
 
 @available(iOS 13.0, macOS 10.15, tvOS 13.0, watchOS 6.0, *)
 extension NativeSocialExchange {
-    /// A Sign in with Apple exchange straight from the credential
+    /// A native social token exchange for Sign in with Apple, straight from the credential
     /// `ASAuthorizationController` delivered (its authorization code and, on the first
     /// sign-in, the name). A credential without an authorization code gives an empty subject
     /// token, which the library refuses before any I/O (`InvalidInput`, field `subject_token`):

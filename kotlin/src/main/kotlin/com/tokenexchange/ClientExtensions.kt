@@ -62,7 +62,7 @@ fun TokenExchangeClient.Companion.create(
     return TokenExchangeClient(config, dpopKey)
 }
 
-/** A Sign in with Apple exchange: the credential's `authorizationCode` and, on the first sign-in, the name. */
+/** A native social token exchange for Sign in with Apple: the credential's `authorizationCode` and, on the first sign-in, the name. */
 fun NativeSocialExchange.Companion.apple(
     authorizationCode: String,
     firstName: String? = null,
@@ -81,7 +81,7 @@ fun NativeSocialExchange.Companion.apple(
     },
 )
 
-/** A Facebook exchange of a session info access token. */
+/** A native social token exchange for Facebook: a session info access token. */
 fun NativeSocialExchange.Companion.facebook(
     sessionToken: String,
     audience: String? = null,
@@ -93,7 +93,7 @@ fun NativeSocialExchange.Companion.facebook(
     scope = scope,
 )
 
-/** An exchange of any subject token whose type is the absolute URI [subjectTokenType]. */
+/** A native social token exchange of any subject token whose type is the absolute URI [subjectTokenType]. */
 fun NativeSocialExchange.Companion.custom(
     subjectToken: String,
     subjectTokenType: String,
