@@ -548,7 +548,7 @@ mod tests {
             #![proptest_config(config())]
 
             #[test]
-            fn prop_federated_token_responses_never_panic(response in response()) {
+            fn prop_token_vault_token_responses_never_panic(response in response()) {
                 match TokenVaultToken::from_response(&response) {
                     Ok(t) => {
                         prop_assert!(!t.access_token.expose().is_empty());
