@@ -33,6 +33,18 @@ final class TokenVaultTests: XCTestCase {
         XCTAssertFalse("\(google)".contains(google.accessToken))
     }
 
+    func testExtraParametersFollowTheLibrarysOneRule() async throws {
+        let backend = self.backend!
+        let error = await expectError {
+            try await backend.tokenVaultExchange(
+                accessToken: "at",
+                connection: "google-oauth2",
+                extraParameters: ["audience": "https://api.example.com"]
+            )
+        }
+        guard case .InvalidInput("extra_parameters", _, _)? = error else { return XCTFail("\(String(describing: error))") }
+    }
+
     func testAForgedTokenWithACachedUsersClaimsMissesTheCache() async throws {
         let (app, backend) = (self.app!, self.backend!)
         let user = "apple|swift-vault-victim"

@@ -49,6 +49,16 @@ class TokenVaultTest {
     }
 
     @Test
+    fun extraParametersFollowTheLibrarysOneRule() = runBlocking<Unit> {
+        try {
+            backend.tokenVaultExchange("at", "google-oauth2", extraParameters = mapOf("audience" to "https://api.example.com"))
+            fail("expected invalid input")
+        } catch (e: TokenExchangeException.InvalidInput) {
+            assertEquals("extra_parameters", e.field)
+        }
+    }
+
+    @Test
     fun neverConnectedUserNeedsToConnect() = runBlocking<Unit> {
         val accessToken = appAccessToken("apple|kotlin-vault-never")
         try {

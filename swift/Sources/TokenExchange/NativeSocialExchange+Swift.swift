@@ -1,6 +1,8 @@
 import Foundation
 import TokenExchangeBindings
 
+// Native social token exchange (Sign in with Apple, Facebook): request helpers.
+
 extension NativeSocialExchange {
     /// A native social token exchange for Sign in with Apple: the credential's
     /// `authorizationCode` (as a string) and, on the first sign-in, the user's name.
@@ -50,26 +52,6 @@ extension NativeSocialExchange {
     }
 }
 
-extension CustomTokenExchange {
-    /// Native Google sign-in: the Google ID token, for the token exchange profile you created
-    /// for it (`profileSubjectTokenType`), whose Action verifies it.
-    public static func google(
-        idToken: String,
-        profileSubjectTokenType: String,
-        audience: String? = nil,
-        scope: String? = nil,
-        organization: String? = nil
-    ) -> CustomTokenExchange {
-        CustomTokenExchange(
-            subjectToken: idToken,
-            subjectTokenType: profileSubjectTokenType,
-            audience: audience,
-            scope: scope,
-            organization: organization
-        )
-    }
-}
-
 #if canImport(AuthenticationServices)
 import AuthenticationServices
 
@@ -90,41 +72,3 @@ extension NativeSocialExchange {
     }
 }
 #endif
-
-// `dump()` and debuggers walk a value's mirror, not its description: give the types holding
-// secrets or personal data a mirror that shows only their redacted description.
-extension TokenSet: CustomReflectable {
-    public var customMirror: Mirror { Mirror(self, children: ["redacted": description], displayStyle: .struct) }
-}
-
-extension NativeSocialExchange: CustomReflectable {
-    public var customMirror: Mirror { Mirror(self, children: ["redacted": description], displayStyle: .struct) }
-}
-
-extension AuthorizationHeaders: CustomReflectable {
-    public var customMirror: Mirror { Mirror(self, children: ["redacted": description], displayStyle: .struct) }
-}
-
-extension UserProfile: CustomReflectable {
-    public var customMirror: Mirror { Mirror(self, children: ["redacted": description], displayStyle: .struct) }
-}
-
-extension PersonName: CustomReflectable {
-    public var customMirror: Mirror { Mirror(self, children: ["redacted": description], displayStyle: .struct) }
-}
-
-extension CustomTokenExchange: CustomReflectable {
-    public var customMirror: Mirror { Mirror(self, children: ["redacted": description], displayStyle: .struct) }
-}
-
-extension ActorToken: CustomReflectable {
-    public var customMirror: Mirror { Mirror(self, children: ["redacted": description], displayStyle: .struct) }
-}
-
-extension TokenVaultExchange: CustomReflectable {
-    public var customMirror: Mirror { Mirror(self, children: ["redacted": description], displayStyle: .struct) }
-}
-
-extension TokenVaultToken: CustomReflectable {
-    public var customMirror: Mirror { Mirror(self, children: ["redacted": description], displayStyle: .struct) }
-}
