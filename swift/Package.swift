@@ -1,8 +1,14 @@
 // swift-tools-version:5.9
 //
-// token-exchange for Swift: the uniffi-generated bindings (Sources/TokenExchange/TokenExchange.swift
-// and Sources/TokenExchangeFFI/TokenExchangeFFI.h, written by `cargo xtask bindgen --lang swift`)
-// plus a small idiomatic layer, over the Rust library `libtoken_exchange_ffi`.
+// token-exchange for Swift, over the Rust library `libtoken_exchange_ffi`, in three modules:
+//  * TokenExchangeFFI: the C declarations of the uniffi scaffolding
+//    (Sources/TokenExchangeFFI/Generated/TokenExchangeFFI.h);
+//  * TokenExchangeBindings: the uniffi-generated Swift
+//    (Sources/TokenExchangeBindings/Generated/TokenExchangeBindings.swift), both written by
+//    `cargo xtask bindgen --lang swift`;
+//  * TokenExchange, the one product: the hand-written public API. Its client holds the
+//    generated client privately, so that the generated methods that bypass `Task`
+//    cancellation are not part of the API; records and enums are re-exported as typealiases.
 //
 // Two ways to get the Rust library:
 //  * Apple platforms: build TokenExchangeFFI.xcframework with ./build-xcframework.sh; when it
@@ -43,10 +49,15 @@ let package = Package(
     targets: [
         ffiTarget,
         .target(
-            name: "TokenExchange",
+            name: "TokenExchangeBindings",
             dependencies: ["TokenExchangeFFI"],
-            path: "Sources/TokenExchange",
+            path: "Sources/TokenExchangeBindings",
             linkerSettings: linkerSettings
+        ),
+        .target(
+            name: "TokenExchange",
+            dependencies: ["TokenExchangeBindings"],
+            path: "Sources/TokenExchange"
         ),
         .testTarget(
             name: "TokenExchangeTests",

@@ -53,7 +53,7 @@ done
 # `cargo xtask bindgen --lang swift`) and a module map for the TokenExchangeFFI module.
 rm -rf "$WORK" "$OUT"
 mkdir -p "$WORK/headers"
-cp "$SWIFT_DIR/Sources/TokenExchangeFFI/TokenExchangeFFI.h" "$WORK/headers/"
+cp "$SWIFT_DIR/Sources/TokenExchangeFFI/Generated/TokenExchangeFFI.h" "$WORK/headers/"
 cat > "$WORK/headers/module.modulemap" <<'EOF'
 module TokenExchangeFFI {
     header "TokenExchangeFFI.h"

@@ -3,14 +3,14 @@
 use std::sync::Arc;
 
 use crate::config::ClientConfig;
-use crate::custom_exchange::CustomTokenExchange;
+use crate::custom_token_exchange::CustomTokenExchange;
 use crate::dpop::DpopKey;
 use crate::error::TokenExchangeError;
-use crate::exchange::NativeSocialExchange;
+use crate::native_social::NativeSocialExchange;
 use crate::resource::{AuthorizationHeaders, ResourceRequest, ResourceResponse};
 use crate::runtime::{CancellationToken, run};
-use crate::token_vault::{FederatedToken, FederatedTokenExchange};
-use crate::tokens::TokenSet;
+use crate::token_set::TokenSet;
+use crate::token_vault::{TokenVaultExchange, TokenVaultToken};
 
 /// A client for one Auth0 application. Create one per application and share it: it is
 /// thread-safe, and every call on it uses one connection pool and one DPoP nonce store.
@@ -44,52 +44,6 @@ impl TokenExchangeClient {
             client: builder.build()?,
             dpop_key,
         })
-    }
-
-    pub(crate) async fn exchange(
-        &self,
-        request: &NativeSocialExchange,
-        cancellation: Option<Arc<CancellationToken>>,
-    ) -> Result<TokenSet, TokenExchangeError> {
-        let request = request.to_core()?;
-        let client = self.client.clone();
-        run(
-            async move { client.exchange_native_social(&request).await.map(TokenSet::from) },
-            cancellation,
-        )
-        .await
-    }
-
-    pub(crate) async fn custom_exchange(
-        &self,
-        request: &CustomTokenExchange,
-        cancellation: Option<Arc<CancellationToken>>,
-    ) -> Result<TokenSet, TokenExchangeError> {
-        let request = request.to_core()?;
-        let client = self.client.clone();
-        run(
-            async move { client.custom_token_exchange(&request).await.map(TokenSet::from) },
-            cancellation,
-        )
-        .await
-    }
-
-    pub(crate) async fn vault_exchange(
-        &self,
-        request: &FederatedTokenExchange,
-        cancellation: Option<Arc<CancellationToken>>,
-    ) -> Result<FederatedToken, TokenExchangeError> {
-        let (client, request) = (self.client.clone(), request.to_core());
-        run(
-            async move {
-                client
-                    .exchange_for_federated_token(&request)
-                    .await
-                    .map(FederatedToken::from)
-            },
-            cancellation,
-        )
-        .await
     }
 
     pub(crate) async fn send(
@@ -166,12 +120,17 @@ impl TokenExchangeClient {
     /// On `Network`/`Timeout`, check `request_may_have_reached_server()` before reusing a
     /// single-use Apple code.
     #[uniffi::method(default(cancellation = None))]
-    pub async fn exchange_native_social(
+    pub async fn native_social_exchange(
         &self,
         request: NativeSocialExchange,
         cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<TokenSet, TokenExchangeError> {
-        self.exchange(&request, cancellation).await
+        let (client, request) = (self.client.clone(), request.to_core()?);
+        run(
+            async move { client.native_social_exchange(&request).await.map(TokenSet::from) },
+            cancellation,
+        )
+        .await
     }
 
     /// Custom Token Exchange: trades a subject token of your own type (a Google ID token for
@@ -185,7 +144,12 @@ impl TokenExchangeClient {
         request: CustomTokenExchange,
         cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<TokenSet, TokenExchangeError> {
-        self.custom_exchange(&request, cancellation).await
+        let (client, request) = (self.client.clone(), request.to_core()?);
+        run(
+            async move { client.custom_token_exchange(&request).await.map(TokenSet::from) },
+            cancellation,
+        )
+        .await
     }
 
     /// Token Vault (backends): trades the Auth0 token an app sent your API for the user's
@@ -195,10 +159,15 @@ impl TokenExchangeClient {
     #[uniffi::method(default(cancellation = None))]
     pub async fn token_vault_exchange(
         &self,
-        request: FederatedTokenExchange,
+        request: TokenVaultExchange,
         cancellation: Option<Arc<CancellationToken>>,
-    ) -> Result<FederatedToken, TokenExchangeError> {
-        self.vault_exchange(&request, cancellation).await
+    ) -> Result<TokenVaultToken, TokenExchangeError> {
+        let (client, request) = (self.client.clone(), request.to_core());
+        run(
+            async move { client.token_vault_exchange(&request).await.map(TokenVaultToken::from) },
+            cancellation,
+        )
+        .await
     }
 
     /// The `Authorization` (and, for a bound token, `DPoP`) header values to present
@@ -246,7 +215,10 @@ impl TokenExchangeClient {
         url: String,
         access_token: Option<String>,
     ) -> Result<String, TokenExchangeError> {
-        let dpop = self.client.dpop().ok_or(TokenExchangeError::DpopKeyMissing)?;
+        let dpop = self
+            .client
+            .dpop()
+            .ok_or_else(|| TokenExchangeError::from(token_exchange::Error::DpopKeyMissing))?;
         let url = url::Url::parse(&url).map_err(|_| TokenExchangeError::invalid("url", "is not an absolute URL"))?;
         Ok(dpop.proof(&method, &url, access_token.as_deref())?)
     }

@@ -70,14 +70,11 @@ pub(crate) fn parse_public_key(bytes: &[u8]) -> Result<EcPublicKey, CoreSignerEr
 
 impl ForeignSigner {
     fn new(signer: Arc<dyn DpopSigner>) -> Result<Self, TokenExchangeError> {
-        let raw = signer
-            .public_key()
-            .map_err(|SignerError::Failed { message }| TokenExchangeError::Signer {
-                message: format!("could not read the public key: {message}"),
-            })?;
-        let public = parse_public_key(&raw).map_err(|e| TokenExchangeError::Signer {
-            message: format!("unusable public key: {}", e.message()),
+        let raw = signer.public_key().map_err(|SignerError::Failed { message }| {
+            TokenExchangeError::signer(format!("could not read the public key: {message}"))
         })?;
+        let public = parse_public_key(&raw)
+            .map_err(|e| TokenExchangeError::signer(format!("unusable public key: {}", e.message())))?;
         Ok(ForeignSigner { signer, public })
     }
 }
@@ -126,9 +123,9 @@ impl DpopKey {
 
     /// A key around any signer of the library (used by the C API's callback signer).
     pub(crate) fn from_core_signer(signer: Arc<dyn CoreSigner>) -> Result<Arc<Self>, TokenExchangeError> {
-        let public = signer.public_key().map_err(|e| TokenExchangeError::Signer {
-            message: format!("could not read the public key: {}", e.message()),
-        })?;
+        let public = signer
+            .public_key()
+            .map_err(|e| TokenExchangeError::signer(format!("could not read the public key: {}", e.message())))?;
         Ok(Arc::new(DpopKey {
             signer,
             software: None,
@@ -159,9 +156,7 @@ impl DpopKey {
     /// stay usable after the app restarts.
     #[uniffi::constructor]
     pub fn generate() -> Result<Arc<Self>, TokenExchangeError> {
-        let key = SoftwareKey::generate().map_err(|e| TokenExchangeError::Signer {
-            message: e.message().to_owned(),
-        })?;
+        let key = SoftwareKey::generate().map_err(|e| TokenExchangeError::signer(e.message().to_owned()))?;
         Ok(Self::software(key))
     }
 

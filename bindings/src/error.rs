@@ -1,5 +1,7 @@
 //! The one error type of the bindings, converted from [`token_exchange::Error`] in one place
-//! ([`From`] below), with the predicates apps branch on.
+//! ([`From`] below). Every variant carries an [`ErrorInfo`]: the library's message and the
+//! answers of its predicates, computed by the library (never recomputed here), which the
+//! methods apps branch on read.
 //!
 //! Swift sees `enum TokenExchangeError: Error` with associated values, Kotlin a sealed
 //! `TokenExchangeException`, C a `te_code` plus a `te_error` handle. No variant's text
@@ -8,6 +10,8 @@
 
 use std::fmt;
 use std::time::Duration;
+
+use token_exchange::OAuthError;
 
 use token_exchange::Secret;
 
@@ -20,8 +24,8 @@ uniffi::custom_type!(Secret, String, {
     try_lift: |value| Ok(Secret::new(value)),
 });
 
-/// Everything that can go wrong. Each variant says what to do; the methods answer the usual
-/// questions (retry? ask for MFA? is the Apple code spent?).
+/// Everything that can go wrong. Each variant says what to do; its `info` holds the library's
+/// message and predicates, which the methods read (retry? ask for MFA? is the Apple code spent?).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Error)]
 #[uniffi::export(Display, Debug)]
 pub enum TokenExchangeError {
@@ -31,6 +35,8 @@ pub enum TokenExchangeError {
         field: String,
         /// Why it was refused. Never contains the value.
         problem: String,
+        /// The library's message and predicates.
+        info: ErrorInfo,
     },
     /// The server refused the request with an OAuth error (`invalid_grant`, `mfa_required`...).
     OAuth {
@@ -47,40 +53,47 @@ pub enum TokenExchangeError {
         mfa_challenge_types: Vec<String>,
         /// With `mfa_required`: factor types the user can enroll.
         mfa_enroll_types: Vec<String>,
-        /// The `Retry-After` the server sent, in seconds.
-        retry_after_seconds: Option<i64>,
         /// The `DPoP-Nonce` the server sent with the error.
         dpop_nonce: Option<String>,
+        /// The library's message and predicates (`retry_after_seconds` among them).
+        info: ErrorInfo,
     },
     /// The network failed before a complete response arrived.
     Network {
         /// What failed.
         kind: NetworkErrorKind,
-        /// `false` only if the request certainly never left. When `true`, do not resend a
-        /// single-use Apple authorization code: ask the user to sign in again.
-        request_may_have_reached_server: bool,
+        /// The library's message and predicates: `request_may_have_reached_server` is `false`
+        /// only if the request certainly never left. When `true`, do not resend a single-use
+        /// Apple authorization code: ask the user to sign in again.
+        info: ErrorInfo,
     },
-    /// The request took longer than the configured timeout.
+    /// The request took longer than the configured timeout (`info.request_may_have_reached_server`
+    /// is `false` when it hit while connecting).
     Timeout {
-        /// `false` when the timeout hit while connecting.
-        request_may_have_reached_server: bool,
+        /// The library's message and predicates.
+        info: ErrorInfo,
     },
     /// The call was cancelled (Swift `Task`, Kotlin coroutine, or a `CancellationToken`).
-    Cancelled,
+    Cancelled {
+        /// The library's message and predicates.
+        info: ErrorInfo,
+    },
     /// The server answered something that is not a valid response (an HTML page, not JSON...).
     UnexpectedResponse {
         /// HTTP status.
         status: i32,
         /// What was wrong.
         problem: ResponseProblem,
-        /// The `Retry-After` header, in seconds, if any.
-        retry_after_seconds: Option<i64>,
+        /// The library's message and predicates (`retry_after_seconds` among them).
+        info: ErrorInfo,
     },
     /// The DPoP signer (Secure Enclave, Android Keystore, your own) failed or returned
     /// something unusable.
     Signer {
         /// What the signer reported. Developer text; do not show it to users.
         message: String,
+        /// The library's message and predicates.
+        info: ErrorInfo,
     },
     /// The token is bound to another DPoP key than the client's: sign the user in again.
     DpopKeyMismatch {
@@ -88,21 +101,98 @@ pub enum TokenExchangeError {
         token_jkt: String,
         /// Thumbprint of the client's key.
         key_jkt: String,
+        /// The library's message and predicates.
+        info: ErrorInfo,
     },
     /// The token is DPoP-bound but the client has no DPoP key.
-    DpopKeyMissing,
+    DpopKeyMissing {
+        /// The library's message and predicates.
+        info: ErrorInfo,
+    },
     /// DPoP was used but the server issued an unbound token, and the client refuses those
     /// (the default `UnboundTokenPolicy.Reject`).
     TokenNotBound {
         /// The `token_type` the server returned.
         token_type: String,
+        /// The library's message and predicates.
+        info: ErrorInfo,
     },
-    /// A failure this version of the bindings does not know (the library is newer). The
-    /// message is the library's, which never contains a secret.
+    /// Another failure of the library (an invalid ID token, an unusable platform HTTP client,
+    /// or a kind this version of the bindings does not know): `info.message` says which.
     Other {
-        /// Description of the failure.
-        message: String,
+        /// The library's message and predicates.
+        info: ErrorInfo,
     },
+}
+
+/// What the library computed about an error: its message (the same text as in Rust, never a
+/// secret) and the answer of each predicate. The bindings only carry it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ErrorInfo {
+    /// The library's message (`Display` in Rust, `description` in Swift, `message` in Kotlin).
+    pub message: String,
+    /// Whether the same request may succeed later: network failures, timeouts, rate limiting,
+    /// server errors. Before resending a single-use Apple code also check
+    /// `request_may_have_reached_server`.
+    pub is_retryable: bool,
+    /// Whether the server may have received (and acted on) the request: when `true`, a
+    /// single-use Apple authorization code must be considered spent.
+    pub request_may_have_reached_server: bool,
+    /// How long the server asked to wait before retrying (`Retry-After`), in seconds.
+    pub retry_after_seconds: Option<i64>,
+    /// A network failure or a timeout.
+    pub is_network_error: bool,
+    /// The user must sign in again (the tokens are bound to a DPoP key the client no longer has).
+    pub is_sign_in_required: bool,
+    /// The user must complete multi-factor authentication: continue with `mfa_token`.
+    pub is_mfa_required: bool,
+    /// The account or IP is blocked after too many failed attempts (not retryable).
+    pub is_too_many_attempts: bool,
+    /// The server rate-limited the request (HTTP 429); see `retry_after_seconds`.
+    pub is_rate_limited: bool,
+    /// The server failed (HTTP 5xx, `server_error`, `temporarily_unavailable`).
+    pub is_server_error: bool,
+    /// The server demanded a DPoP nonce again after the automatic retry (`use_dpop_nonce`).
+    pub is_dpop_nonce_required: bool,
+    /// The server rejected the DPoP proof (`invalid_dpop_proof`).
+    pub is_invalid_dpop_proof: bool,
+    /// The subject token is invalid, expired or already used (`invalid_grant`).
+    pub is_invalid_grant: bool,
+    /// The request is malformed (`invalid_request`).
+    pub is_invalid_request: bool,
+    /// The application may not use this grant (`unauthorized_client`).
+    pub is_unauthorized_client: bool,
+    /// Access was denied (`access_denied`: blocked user, a rule or Action).
+    pub is_access_denied: bool,
+    /// Token Vault: the user never connected the account at the provider, or the stored token
+    /// can no longer be refreshed: send them through connecting it (again).
+    pub is_connection_required: bool,
+}
+
+impl ErrorInfo {
+    /// What the library says about `e`.
+    fn of(e: &token_exchange::Error) -> Self {
+        let oauth = |predicate: fn(&OAuthError) -> bool| e.oauth().is_some_and(predicate);
+        ErrorInfo {
+            message: e.to_string(),
+            is_retryable: e.is_retryable(),
+            request_may_have_reached_server: e.request_may_have_reached_server(),
+            retry_after_seconds: e.retry_after().map(seconds),
+            is_network_error: e.is_network_error(),
+            is_sign_in_required: e.is_sign_in_required(),
+            is_mfa_required: oauth(OAuthError::is_mfa_required),
+            is_too_many_attempts: oauth(OAuthError::is_too_many_attempts),
+            is_rate_limited: oauth(OAuthError::is_rate_limited),
+            is_server_error: oauth(OAuthError::is_server_error),
+            is_dpop_nonce_required: oauth(OAuthError::is_dpop_nonce_required),
+            is_invalid_dpop_proof: oauth(OAuthError::is_invalid_dpop_proof),
+            is_invalid_grant: oauth(OAuthError::is_invalid_grant),
+            is_invalid_request: oauth(OAuthError::is_invalid_request),
+            is_unauthorized_client: oauth(OAuthError::is_unauthorized_client),
+            is_access_denied: oauth(OAuthError::is_access_denied),
+            is_connection_required: oauth(OAuthError::is_connection_required),
+        }
+    }
 }
 
 /// What failed on the network.
@@ -159,10 +249,12 @@ fn seconds(d: Duration) -> i64 {
 impl From<token_exchange::Error> for TokenExchangeError {
     fn from(e: token_exchange::Error) -> Self {
         use token_exchange::{Error as E, NetworkErrorKind as K, ResponseProblem as P};
+        let info = ErrorInfo::of(&e);
         match e {
             E::InvalidInput { field, problem } => TokenExchangeError::InvalidInput {
                 field: field.to_owned(),
                 problem,
+                info,
             },
             E::OAuth(o) => TokenExchangeError::OAuth {
                 status: i32::from(o.status()),
@@ -171,32 +263,21 @@ impl From<token_exchange::Error> for TokenExchangeError {
                 mfa_token: o.mfa_token().cloned(),
                 mfa_challenge_types: o.mfa_requirements().map(|r| r.challenge.clone()).unwrap_or_default(),
                 mfa_enroll_types: o.mfa_requirements().map(|r| r.enroll.clone()).unwrap_or_default(),
-                retry_after_seconds: o.retry_after().map(seconds),
                 dpop_nonce: o.dpop_nonce().map(str::to_owned),
+                info,
             },
-            E::Network {
-                kind,
-                request_may_have_reached_server,
-            } => TokenExchangeError::Network {
+            E::Network { kind, .. } => TokenExchangeError::Network {
                 kind: match kind {
                     K::Connect => NetworkErrorKind::Connect,
                     K::Tls => NetworkErrorKind::Tls,
                     K::ConnectionLost => NetworkErrorKind::ConnectionLost,
                     _ => NetworkErrorKind::Other,
                 },
-                request_may_have_reached_server,
+                info,
             },
-            E::Timeout {
-                request_may_have_reached_server,
-            } => TokenExchangeError::Timeout {
-                request_may_have_reached_server,
-            },
-            E::Cancelled => TokenExchangeError::Cancelled,
-            E::UnexpectedResponse {
-                status,
-                problem,
-                retry_after,
-            } => TokenExchangeError::UnexpectedResponse {
+            E::Timeout { .. } => TokenExchangeError::Timeout { info },
+            E::Cancelled => TokenExchangeError::Cancelled { info },
+            E::UnexpectedResponse { status, problem, .. } => TokenExchangeError::UnexpectedResponse {
                 status: i32::from(status),
                 problem: match problem {
                     P::Html => ResponseProblem::Html,
@@ -212,293 +293,155 @@ impl From<token_exchange::Error> for TokenExchangeError {
                         message: other.to_string(),
                     },
                 },
-                retry_after_seconds: retry_after.map(seconds),
+                info,
             },
-            E::Signer(message) => TokenExchangeError::Signer { message },
-            E::DpopKeyMismatch { token_jkt, key_jkt } => TokenExchangeError::DpopKeyMismatch { token_jkt, key_jkt },
-            E::DpopKeyMissing => TokenExchangeError::DpopKeyMissing,
-            E::TokenNotBound { token_type } => TokenExchangeError::TokenNotBound { token_type },
-            other => TokenExchangeError::Other {
-                message: other.to_string(),
+            E::Signer(message) => TokenExchangeError::Signer { message, info },
+            E::DpopKeyMismatch { token_jkt, key_jkt } => TokenExchangeError::DpopKeyMismatch {
+                token_jkt,
+                key_jkt,
+                info,
             },
+            E::DpopKeyMissing => TokenExchangeError::DpopKeyMissing { info },
+            E::TokenNotBound { token_type } => TokenExchangeError::TokenNotBound { token_type, info },
+            _ => TokenExchangeError::Other { info },
         }
     }
 }
 
 impl TokenExchangeError {
-    pub(crate) fn invalid(field: &str, problem: impl Into<String>) -> Self {
-        TokenExchangeError::InvalidInput {
-            field: field.to_owned(),
+    /// Invalid input found by the bindings themselves (a NULL or non-UTF-8 C argument, a JSON
+    /// string that does not parse), made by the library like every other error.
+    pub(crate) fn invalid(field: &'static str, problem: impl Into<String>) -> Self {
+        token_exchange::Error::InvalidInput {
+            field,
             problem: problem.into(),
         }
+        .into()
     }
 
-    /// `(status, code)` of an OAuth error.
-    fn oauth_parts(&self) -> Option<(i32, &str)> {
+    /// A failure of a foreign DPoP signer or of a key it returned, made by the library like
+    /// every other error.
+    pub(crate) fn signer(message: impl Into<String>) -> Self {
+        token_exchange::Error::Signer(message.into()).into()
+    }
+
+    /// What the library computed about this error.
+    pub(crate) fn info_ref(&self) -> &ErrorInfo {
         match self {
-            TokenExchangeError::OAuth { status, code, .. } => Some((*status, code.as_str())),
-            _ => None,
+            TokenExchangeError::InvalidInput { info, .. }
+            | TokenExchangeError::OAuth { info, .. }
+            | TokenExchangeError::Network { info, .. }
+            | TokenExchangeError::Timeout { info }
+            | TokenExchangeError::Cancelled { info }
+            | TokenExchangeError::UnexpectedResponse { info, .. }
+            | TokenExchangeError::Signer { info, .. }
+            | TokenExchangeError::DpopKeyMismatch { info, .. }
+            | TokenExchangeError::DpopKeyMissing { info }
+            | TokenExchangeError::TokenNotBound { info, .. }
+            | TokenExchangeError::Other { info } => info,
         }
-    }
-
-    fn has_code(&self, wanted: &str) -> bool {
-        self.oauth_parts().is_some_and(|(_, code)| code == wanted)
     }
 }
 
-// The predicates mirror `token_exchange::Error`/`OAuthError`'s (the bindings keep the data, not
-// the library's error, so they are recomputed here); `tests/predicates.rs` checks they agree.
+// The predicates as methods, for Swift and Kotlin callers: each reads what the library computed.
 #[uniffi::export]
 impl TokenExchangeError {
+    /// The library's message and predicates.
+    pub fn info(&self) -> ErrorInfo {
+        self.info_ref().clone()
+    }
+
     /// Whether the same request may succeed later: network failures, timeouts, rate limiting,
     /// server errors. Before resending a single-use Apple code also check
     /// `request_may_have_reached_server`.
     pub fn is_retryable(&self) -> bool {
-        match self {
-            TokenExchangeError::OAuth { .. } => self.is_rate_limited() || self.is_server_error(),
-            TokenExchangeError::Network { .. } | TokenExchangeError::Timeout { .. } => true,
-            TokenExchangeError::UnexpectedResponse { status, .. } => *status == 429 || *status >= 500,
-            _ => false,
-        }
+        self.info_ref().is_retryable
     }
 
     /// Whether the server may have received (and acted on) the request: when `true`, a
     /// single-use Apple authorization code must be considered spent.
     pub fn request_may_have_reached_server(&self) -> bool {
-        match self {
-            TokenExchangeError::InvalidInput { .. }
-            | TokenExchangeError::Signer { .. }
-            | TokenExchangeError::DpopKeyMismatch { .. }
-            | TokenExchangeError::DpopKeyMissing => false,
-            TokenExchangeError::Network {
-                request_may_have_reached_server,
-                ..
-            }
-            | TokenExchangeError::Timeout {
-                request_may_have_reached_server,
-            } => *request_may_have_reached_server,
-            _ => true,
-        }
+        self.info_ref().request_may_have_reached_server
     }
 
     /// How long the server asked to wait before retrying (`Retry-After`), if it said.
     pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            TokenExchangeError::OAuth {
-                retry_after_seconds, ..
-            }
-            | TokenExchangeError::UnexpectedResponse {
-                retry_after_seconds, ..
-            } => retry_after_seconds.map(|s| Duration::from_secs(s.max(0).unsigned_abs())),
-            _ => None,
-        }
+        self.info_ref()
+            .retry_after_seconds
+            .map(|s| Duration::from_secs(s.max(0).unsigned_abs()))
     }
 
     /// A network failure or a timeout.
     pub fn is_network_error(&self) -> bool {
-        matches!(
-            self,
-            TokenExchangeError::Network { .. } | TokenExchangeError::Timeout { .. }
-        )
+        self.info_ref().is_network_error
+    }
+
+    /// The user must sign in again (the tokens are bound to a DPoP key the client no longer has).
+    pub fn is_sign_in_required(&self) -> bool {
+        self.info_ref().is_sign_in_required
     }
 
     /// The user must complete multi-factor authentication: continue with `mfa_token`.
     pub fn is_mfa_required(&self) -> bool {
-        self.has_code("mfa_required")
+        self.info_ref().is_mfa_required
     }
 
     /// The account or IP is blocked after too many failed attempts (not retryable).
     pub fn is_too_many_attempts(&self) -> bool {
-        self.has_code("too_many_attempts")
+        self.info_ref().is_too_many_attempts
     }
 
     /// The server rate-limited the request (HTTP 429); see `retry_after`.
     pub fn is_rate_limited(&self) -> bool {
-        self.oauth_parts().is_some_and(|(status, _)| status == 429) && !self.is_too_many_attempts()
+        self.info_ref().is_rate_limited
     }
 
     /// The server failed (HTTP 5xx, `server_error`, `temporarily_unavailable`).
     pub fn is_server_error(&self) -> bool {
-        self.oauth_parts()
-            .is_some_and(|(status, code)| status >= 500 || code == "server_error" || code == "temporarily_unavailable")
+        self.info_ref().is_server_error
     }
 
     /// The server demanded a DPoP nonce again after the automatic retry (`use_dpop_nonce`).
     pub fn is_dpop_nonce_required(&self) -> bool {
-        self.has_code("use_dpop_nonce")
+        self.info_ref().is_dpop_nonce_required
     }
 
     /// The server rejected the DPoP proof (`invalid_dpop_proof`).
     pub fn is_invalid_dpop_proof(&self) -> bool {
-        self.has_code("invalid_dpop_proof")
+        self.info_ref().is_invalid_dpop_proof
     }
 
     /// The subject token is invalid, expired or already used (`invalid_grant`).
     pub fn is_invalid_grant(&self) -> bool {
-        self.has_code("invalid_grant")
+        self.info_ref().is_invalid_grant
     }
 
     /// The request is malformed (`invalid_request`).
     pub fn is_invalid_request(&self) -> bool {
-        self.has_code("invalid_request")
+        self.info_ref().is_invalid_request
     }
 
     /// The application may not use this grant (`unauthorized_client`).
     pub fn is_unauthorized_client(&self) -> bool {
-        self.has_code("unauthorized_client")
+        self.info_ref().is_unauthorized_client
     }
 
     /// Access was denied (`access_denied`: blocked user, a rule or Action).
     pub fn is_access_denied(&self) -> bool {
-        self.has_code("access_denied")
+        self.info_ref().is_access_denied
     }
 
     /// Token Vault: the user never connected the account at the provider, or the stored token
     /// can no longer be refreshed: send them through connecting it (again).
     pub fn is_connection_required(&self) -> bool {
-        self.has_code("federated_connection_refresh_token_not_found") || self.has_code("tokenset_not_found")
-    }
-}
-
-/// ` (retry after N s)` when the server sent `Retry-After`, as the library's own text says
-/// (`tests/predicates.rs` checks the two texts are equal).
-struct RetryAfterNote(Option<i64>);
-
-impl fmt::Display for RetryAfterNote {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Some(seconds) => write!(f, " (retry after {seconds} s)"),
-            None => Ok(()),
-        }
+        self.info_ref().is_connection_required
     }
 }
 
 impl fmt::Display for TokenExchangeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let reached = |r: bool| {
-            if r {
-                " (the request may have reached the server)"
-            } else {
-                " (the request did not reach the server)"
-            }
-        };
-        match self {
-            TokenExchangeError::InvalidInput { field, problem } => write!(f, "invalid {field}: {problem}"),
-            TokenExchangeError::OAuth {
-                status,
-                code,
-                description,
-                retry_after_seconds,
-                ..
-            } => {
-                write!(f, "{code} (HTTP {status})")?;
-                if let Some(d) = description {
-                    write!(f, ": {d}")?;
-                }
-                write!(f, "{}", RetryAfterNote(*retry_after_seconds))
-            }
-            TokenExchangeError::Network {
-                kind,
-                request_may_have_reached_server,
-            } => {
-                let kind = match kind {
-                    NetworkErrorKind::Connect => "could not connect",
-                    NetworkErrorKind::Tls => "TLS handshake failed",
-                    NetworkErrorKind::ConnectionLost => "connection lost",
-                    NetworkErrorKind::Other => "network failure",
-                };
-                write!(f, "network error: {kind}{}", reached(*request_may_have_reached_server))
-            }
-            TokenExchangeError::Timeout {
-                request_may_have_reached_server,
-            } => write!(f, "request timed out{}", reached(*request_may_have_reached_server)),
-            TokenExchangeError::Cancelled => f.write_str("request cancelled"),
-            TokenExchangeError::UnexpectedResponse {
-                status,
-                problem,
-                retry_after_seconds,
-            } => {
-                write!(
-                    f,
-                    "unexpected response (HTTP {status}): {problem}{}",
-                    RetryAfterNote(*retry_after_seconds)
-                )
-            }
-            TokenExchangeError::Signer { message } => write!(f, "DPoP signer failed: {message}"),
-            TokenExchangeError::DpopKeyMismatch { token_jkt, key_jkt } => write!(
-                f,
-                "the DPoP key (jkt {key_jkt}) is not the key the token is bound to (jkt {token_jkt})"
-            ),
-            TokenExchangeError::DpopKeyMissing => {
-                f.write_str("the token is DPoP-bound but this client has no DPoP key")
-            }
-            TokenExchangeError::TokenNotBound { token_type } => {
-                write!(f, "DPoP was requested but the server issued a `{token_type}` token")
-            }
-            TokenExchangeError::Other { message } => f.write_str(message),
-        }
-    }
-}
-
-impl fmt::Display for ResponseProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ResponseProblem::Html => f.write_str("an HTML page instead of JSON"),
-            ResponseProblem::NotJson => f.write_str("the body is not JSON"),
-            ResponseProblem::TooLarge { limit } => write!(f, "the body is larger than {limit} bytes"),
-            ResponseProblem::MissingField { field } => write!(f, "`{field}` is missing"),
-            ResponseProblem::InvalidField { field } => write!(f, "`{field}` is invalid"),
-            ResponseProblem::Redirect => f.write_str("a redirect (not followed)"),
-            ResponseProblem::ErrorStatus => f.write_str("an error status without an error body"),
-            ResponseProblem::Other { message } => f.write_str(message),
-        }
+        f.write_str(&self.info_ref().message)
     }
 }
 
 impl std::error::Error for TokenExchangeError {}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn oauth(status: i32, code: &str) -> TokenExchangeError {
-        TokenExchangeError::OAuth {
-            status,
-            code: code.into(),
-            description: Some("why".into()),
-            mfa_token: Some(Secret::new("mfa-token-value")),
-            mfa_challenge_types: vec!["otp".into()],
-            mfa_enroll_types: vec![],
-            retry_after_seconds: Some(3),
-            dpop_nonce: None,
-        }
-    }
-
-    #[test]
-    fn text_never_shows_the_mfa_token() {
-        let e = oauth(403, "mfa_required");
-        assert!(e.is_mfa_required());
-        assert_eq!(e.to_string(), "mfa_required (HTTP 403): why (retry after 3 s)");
-        assert!(!format!("{e:?}").contains("mfa-token-value"));
-    }
-
-    #[test]
-    fn predicates() {
-        assert!(oauth(429, "too_many_requests").is_rate_limited());
-        assert!(oauth(429, "too_many_requests").is_retryable());
-        assert!(!oauth(429, "too_many_attempts").is_rate_limited());
-        assert!(oauth(429, "too_many_attempts").is_too_many_attempts());
-        assert!(!oauth(429, "too_many_attempts").is_retryable());
-        assert!(oauth(503, "temporarily_unavailable").is_retryable());
-        assert!(!oauth(403, "invalid_grant").is_retryable());
-        assert!(oauth(403, "invalid_grant").is_invalid_grant());
-        assert_eq!(oauth(429, "x").retry_after(), Some(Duration::from_secs(3)));
-        let net = TokenExchangeError::Network {
-            kind: NetworkErrorKind::Connect,
-            request_may_have_reached_server: false,
-        };
-        assert!(net.is_retryable() && net.is_network_error() && !net.request_may_have_reached_server());
-        assert!(!TokenExchangeError::invalid("scope", "x").request_may_have_reached_server());
-        assert!(TokenExchangeError::Cancelled.request_may_have_reached_server());
-    }
-}

@@ -24,25 +24,25 @@ uniffi::setup_scaffolding!("token_exchange");
 pub mod c_api;
 mod client;
 mod config;
-mod custom_exchange;
+mod custom_token_exchange;
 mod dpop;
 mod error;
-mod exchange;
+mod native_social;
 mod resource;
 mod runtime;
+mod token_set;
 mod token_vault;
-mod tokens;
 
 pub use client::TokenExchangeClient;
 pub use config::{ClientAuthentication, ClientConfig, Telemetry, UnboundTokenPolicy};
-pub use custom_exchange::{ActorToken, CustomTokenExchange};
+pub use custom_token_exchange::{ActorToken, CustomTokenExchange};
 pub use dpop::{DpopKey, DpopSigner, SignerError};
 pub use error::{NetworkErrorKind, ResponseProblem, TokenExchangeError};
-pub use exchange::{NativeSocialExchange, PersonName, SubjectTokenType, UserProfile};
+pub use native_social::{NativeSocialExchange, PersonName, SubjectTokenType, UserProfile};
 pub use resource::{AuthorizationHeaders, HttpHeader, ResourceRequest, ResourceResponse};
 pub use runtime::CancellationToken;
-pub use token_vault::{FederatedSubjectTokenType, FederatedToken, FederatedTokenCache, FederatedTokenExchange};
-pub use tokens::TokenSet;
+pub use token_set::TokenSet;
+pub use token_vault::{TokenVaultCache, TokenVaultExchange, TokenVaultSubjectTokenType, TokenVaultToken};
 
 /// The library version (`0.1.0`), for telemetry and diagnostics.
 #[uniffi::export]
@@ -59,10 +59,8 @@ pub fn default_scope() -> String {
 /// The RFC 7638 thumbprint of a public JWK given as JSON (`EC`, `RSA` or `OKP`).
 #[uniffi::export]
 pub fn jwk_thumbprint(jwk_json: String) -> Result<String, TokenExchangeError> {
-    let jwk: serde_json::Value = serde_json::from_str(&jwk_json).map_err(|_| TokenExchangeError::InvalidInput {
-        field: "jwk".into(),
-        problem: "is not JSON".into(),
-    })?;
+    let jwk: serde_json::Value =
+        serde_json::from_str(&jwk_json).map_err(|_| TokenExchangeError::invalid("jwk", "is not JSON"))?;
     Ok(token_exchange::jwk_thumbprint(&jwk)?)
 }
 

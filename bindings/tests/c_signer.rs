@@ -134,12 +134,12 @@ fn callback_signer_gets_a_bound_token_and_is_released_once() {
             let code = CString::new(emu.apple_authorization_code(AppleCode::default())).unwrap();
             let mut request = ptr::null_mut();
             assert_eq!(
-                te_exchange_apple(code.as_ptr(), &mut request, ptr::null_mut()),
+                te_native_social_exchange_apple(code.as_ptr(), &mut request, ptr::null_mut()),
                 te_code::TE_OK
             );
             let mut tokens = ptr::null_mut();
             let mut error = ptr::null_mut();
-            let rc = te_client_exchange(client, request, &mut tokens, &mut error);
+            let rc = te_client_native_social_exchange(client, request, &mut tokens, &mut error);
             if rc != te_code::TE_OK {
                 panic!("exchange failed: {}", take_string(te_error_message(error)));
             }
@@ -147,7 +147,7 @@ fn callback_signer_gets_a_bound_token_and_is_released_once() {
             assert_eq!(take_string(te_token_set_dpop_jkt(tokens)), expected_jkt);
             // The nonce challenge: one proof refused for lack of a nonce, one accepted.
             assert_eq!((*ctx).signatures.load(Ordering::SeqCst), 2);
-            te_exchange_free(request);
+            te_native_social_exchange_free(request);
             te_token_set_free(tokens);
             assert_eq!(released.load(Ordering::SeqCst), 0, "released while the client uses it");
             te_client_free(client);
@@ -265,18 +265,18 @@ fn a_sign_callback_waiting_on_a_prompt_is_bounded_by_the_timeout() {
 
         let mut request = ptr::null_mut();
         assert_eq!(
-            te_exchange_apple(c"code".as_ptr(), &mut request, ptr::null_mut()),
+            te_native_social_exchange_apple(c"code".as_ptr(), &mut request, ptr::null_mut()),
             te_code::TE_OK
         );
         // Without `openid` there is no ID token to validate, so no JWKS is fetched ahead of the
         // exchange: the first thing the call does is sign, and the signer is what times out.
         assert_eq!(
-            te_exchange_set_omit_scope(request, true, ptr::null_mut()),
+            te_native_social_exchange_set_omit_scope(request, true, ptr::null_mut()),
             te_code::TE_OK
         );
         let mut tokens = ptr::null_mut();
         let mut error = ptr::null_mut();
-        let rc = te_client_exchange(client, request, &mut tokens, &mut error);
+        let rc = te_client_native_social_exchange(client, request, &mut tokens, &mut error);
         assert_eq!(
             rc,
             te_code::TE_ERROR_TIMEOUT,
@@ -285,7 +285,7 @@ fn a_sign_callback_waiting_on_a_prompt_is_bounded_by_the_timeout() {
         );
         assert!(!te_error_request_may_have_reached_server(error));
         te_error_free(error);
-        te_exchange_free(request);
+        te_native_social_exchange_free(request);
         te_client_free(client);
     }
     // Answer the prompt: the callback finishes on its thread, then the context is released.

@@ -10,9 +10,9 @@ use token_exchange_emulator::{
     GOOGLE_CONNECTION, GRANT_FEDERATED_CONNECTION, GoogleIdToken, PublicKeyCredential,
 };
 use token_exchange_ffi::{
-    ActorToken, CancellationToken, ClientAuthentication, ClientConfig, CustomTokenExchange, FederatedSubjectTokenType,
-    FederatedTokenCache, FederatedTokenExchange, NativeSocialExchange, SubjectTokenType, TokenExchangeClient,
-    TokenExchangeError,
+    ActorToken, CancellationToken, ClientAuthentication, ClientConfig, CustomTokenExchange, NativeSocialExchange,
+    SubjectTokenType, TokenExchangeClient, TokenExchangeError, TokenVaultCache, TokenVaultExchange,
+    TokenVaultSubjectTokenType,
 };
 
 const GOOGLE_PROFILE: &str = "urn:token-exchange:google-id-token";
@@ -58,7 +58,7 @@ async fn sign_in_for_backend(emu: &Emulator, user: &str) -> String {
     );
     request.audience = Some(VAULT_API.into());
     app(emu)
-        .exchange_native_social(request, None)
+        .native_social_exchange(request, None)
         .await
         .unwrap()
         .access_token
@@ -124,9 +124,9 @@ async fn token_vault_with_secret_basic_private_key_jwt_and_the_cache() {
     let emu = emulator().await;
     let user = "apple|wrap-vault";
     let access_token = sign_in_for_backend(&emu, user).await;
-    let request = FederatedTokenExchange::new(
+    let request = TokenVaultExchange::new(
         access_token.clone(),
-        FederatedSubjectTokenType::AccessToken,
+        TokenVaultSubjectTokenType::AccessToken,
         GOOGLE_CONNECTION,
     );
 
@@ -159,7 +159,7 @@ async fn token_vault_with_secret_basic_private_key_jwt_and_the_cache() {
     let by_jwt = jwt.token_vault_exchange(request.clone(), None).await.unwrap();
     assert!(!by_jwt.access_token.is_empty());
 
-    let cache = FederatedTokenCache::new(basic.clone(), None);
+    let cache = TokenVaultCache::new(basic.clone(), None);
     let before = emu.vault_exchange_count();
     let first = cache.get(request.clone(), vec![], None).await.unwrap();
     let second = cache.get(request.clone(), vec![], None).await.unwrap();
@@ -172,7 +172,7 @@ async fn token_vault_with_secret_basic_private_key_jwt_and_the_cache() {
         .token_vault_exchange(request.clone(), Some(cancelled))
         .await
         .unwrap_err();
-    assert!(matches!(err, TokenExchangeError::Cancelled));
+    assert!(matches!(err, TokenExchangeError::Cancelled { .. }));
 
     // A forged token (no valid signature) with this user's claims misses the cache: the
     // server refuses it.
@@ -182,7 +182,7 @@ async fn token_vault_with_secret_basic_private_key_jwt_and_the_cache() {
         "{}.{payload}.",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#)
     );
-    let forged_request = FederatedTokenExchange::new(forged, FederatedSubjectTokenType::AccessToken, GOOGLE_CONNECTION);
+    let forged_request = TokenVaultExchange::new(forged, TokenVaultSubjectTokenType::AccessToken, GOOGLE_CONNECTION);
     let err = cache.get(forged_request, vec![], None).await.unwrap_err();
     assert!(err.is_invalid_grant(), "{err:?}");
     assert_eq!(emu.vault_exchange_count(), before + 1);

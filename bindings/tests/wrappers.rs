@@ -41,7 +41,7 @@ async fn dpop_bound_exchange_through_the_nonce_challenge() {
         }),
         extra_json: None,
     });
-    let tokens = c.exchange_native_social(request, None).await.unwrap();
+    let tokens = c.native_social_exchange(request, None).await.unwrap();
     assert!(tokens.is_dpop_bound());
     assert_eq!(tokens.dpop_jkt.as_deref(), Some(key.thumbprint().as_str()));
     assert!(tokens.refresh_token.is_some() && tokens.id_token.is_some());
@@ -77,14 +77,14 @@ async fn errors_of_each_kind() {
 
     // invalid_grant on a reused Apple code.
     let code = emu.apple_authorization_code(AppleCode::new("apple|wrap-2"));
-    c.exchange_native_social(apple(code.clone()), None).await.unwrap();
-    let err = c.exchange_native_social(apple(code), None).await.unwrap_err();
+    c.native_social_exchange(apple(code.clone()), None).await.unwrap();
+    let err = c.native_social_exchange(apple(code), None).await.unwrap_err();
     assert!(err.is_invalid_grant(), "{err:?}");
     assert!(err.request_may_have_reached_server() && !err.is_retryable());
 
     // Invalid input before any I/O.
     let err = c
-        .exchange_native_social(apple("Bearer abc".into()), None)
+        .native_social_exchange(apple("Bearer abc".into()), None)
         .await
         .unwrap_err();
     assert!(matches!(err, TokenExchangeError::InvalidInput { ref field, .. } if field == "subject_token"));
@@ -93,13 +93,13 @@ async fn errors_of_each_kind() {
     // unauthorized_client.
     let no_exchange = TokenExchangeClient::new(ClientConfig::new(emu.base_url(), "no-exchange-app"), None).unwrap();
     let code = emu.apple_authorization_code(AppleCode::default());
-    let err = no_exchange.exchange_native_social(apple(code), None).await.unwrap_err();
+    let err = no_exchange.native_social_exchange(apple(code), None).await.unwrap_err();
     assert!(err.is_unauthorized_client());
     assert!(matches!(err, TokenExchangeError::OAuth { status: 403, .. }));
 
     // MFA: the token is data, never text.
     let code = emu.apple_authorization_code(AppleCode::new("apple|mfa-user"));
-    let err = c.exchange_native_social(apple(code), None).await.unwrap_err();
+    let err = c.native_social_exchange(apple(code), None).await.unwrap_err();
     assert!(err.is_mfa_required());
     let TokenExchangeError::OAuth {
         mfa_token: Some(ref mfa),
@@ -116,7 +116,7 @@ async fn errors_of_each_kind() {
     // Unexpected HTML.
     emu.inject_token_response(CannedResponse::html(502, "<html>bad gateway</html>"));
     let code = emu.apple_authorization_code(AppleCode::default());
-    let err = c.exchange_native_social(apple(code), None).await.unwrap_err();
+    let err = c.native_social_exchange(apple(code), None).await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -136,11 +136,11 @@ async fn errors_of_each_kind() {
         emu.facebook_session_token(FacebookToken::default()),
         SubjectTokenType::FacebookSessionInfoToken,
     );
-    let err = c.exchange_native_social(fb.clone(), None).await.unwrap_err();
+    let err = c.native_social_exchange(fb.clone(), None).await.unwrap_err();
     assert!(err.is_rate_limited() && err.is_retryable());
     assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
     // The Facebook token is reusable: the next try succeeds.
-    assert!(c.exchange_native_social(fb, None).await.unwrap().is_dpop_bound());
+    assert!(c.native_social_exchange(fb, None).await.unwrap().is_dpop_bound());
 
     // Network error to a closed port.
     let closed = {
@@ -153,17 +153,23 @@ async fn errors_of_each_kind() {
     )
     .unwrap();
     let err = dead
-        .exchange_native_social(apple("code".into()), None)
+        .native_social_exchange(apple("code".into()), None)
         .await
         .unwrap_err();
     assert!(matches!(
         err,
         TokenExchangeError::Network {
             kind: token_exchange_ffi::NetworkErrorKind::Connect,
-            request_may_have_reached_server: false
+            ..
         }
     ));
-    assert!(err.is_network_error() && err.is_retryable());
+    assert!(err.is_network_error() && err.is_retryable() && !err.request_may_have_reached_server());
+    // The library's message and predicates reach the binding as computed.
+    assert_eq!(
+        err.to_string(),
+        "network error: could not connect (the request did not reach the server)"
+    );
+    assert_eq!(err.info().message, err.to_string());
 }
 
 #[tokio::test]
@@ -206,10 +212,10 @@ async fn bearer_tokens_are_refused_or_accepted_by_policy() {
     };
     emu.inject_token_response(canned());
     let err = client(&emu, Some(key.clone()))
-        .exchange_native_social(apple("c".into()), None)
+        .native_social_exchange(apple("c".into()), None)
         .await
         .unwrap_err();
-    assert!(matches!(err, TokenExchangeError::TokenNotBound { ref token_type } if token_type == "Bearer"));
+    assert!(matches!(err, TokenExchangeError::TokenNotBound { ref token_type, .. } if token_type == "Bearer"));
     emu.inject_token_response(canned());
     let accepting = TokenExchangeClient::new(
         ClientConfig {
@@ -219,7 +225,7 @@ async fn bearer_tokens_are_refused_or_accepted_by_policy() {
         Some(key),
     )
     .unwrap();
-    let tokens = accepting.exchange_native_social(apple("c".into()), None).await.unwrap();
+    let tokens = accepting.native_social_exchange(apple("c".into()), None).await.unwrap();
     assert!(!tokens.is_dpop_bound() && tokens.dpop_jkt.is_none());
 }
 
@@ -229,14 +235,14 @@ async fn an_exchange_can_leave_out_scope_but_not_set_both() {
     let c = client(&emu, None);
     let mut request = apple(emu.apple_authorization_code(AppleCode::new("apple|wrap-all-scopes")));
     request.omit_scope = true;
-    let tokens = c.exchange_native_social(request.clone(), None).await.unwrap();
+    let tokens = c.native_social_exchange(request.clone(), None).await.unwrap();
     let claims = tokens.access_token.split('.').nth(1).unwrap().to_owned();
     assert!(
         tokens.scope.as_deref().unwrap_or("").contains("read:messages"),
         "{claims}"
     );
     request.scope = Some("email".into());
-    let err = c.exchange_native_social(request, None).await.unwrap_err();
+    let err = c.native_social_exchange(request, None).await.unwrap_err();
     assert!(
         matches!(err, TokenExchangeError::InvalidInput { ref field, .. } if field == "scope"),
         "{err:?}"
@@ -282,8 +288,8 @@ async fn cancelling_stops_a_slow_exchange() {
         tokio::time::sleep(Duration::from_millis(300)).await;
         canceller.cancel();
     });
-    let err = c.exchange_native_social(apple(code), Some(token)).await.unwrap_err();
-    assert!(matches!(err, TokenExchangeError::Cancelled), "{err:?}");
+    let err = c.native_social_exchange(apple(code), Some(token)).await.unwrap_err();
+    assert!(matches!(err, TokenExchangeError::Cancelled { .. }), "{err:?}");
 }
 
 #[tokio::test]
@@ -292,7 +298,7 @@ async fn software_keys_survive_export() {
     let key = DpopKey::generate().unwrap();
     let c = client(&emu, Some(key.clone()));
     let tokens = c
-        .exchange_native_social(apple(emu.apple_authorization_code(AppleCode::default())), None)
+        .native_social_exchange(apple(emu.apple_authorization_code(AppleCode::default())), None)
         .await
         .unwrap();
     // "Restart": a new client with the restored key presents the old token.

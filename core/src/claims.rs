@@ -1,14 +1,10 @@
 //! The user's claims, typed: from a validated ID token ([`crate::TokenSet::id_token_claims`])
-//! and from `/userinfo` ([`Client::userinfo_claims`]).
+//! and from `/userinfo` ([`crate::Client::userinfo_claims`]).
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
-
-use crate::client::Client;
-use crate::error::{Error, ResponseProblem};
-use crate::token_set::TokenSet;
 
 /// The OpenID Connect standard claims an app shows (OpenID Connect Core §5.1), and every other
 /// claim as JSON.
@@ -100,27 +96,6 @@ impl fmt::Debug for UserClaims {
             .field("updated_at", &self.updated_at)
             .field("other", &self.other.keys().collect::<Vec<_>>())
             .finish()
-    }
-}
-
-impl Client {
-    /// Calls `/userinfo` with the access token and returns the user's claims, typed.
-    ///
-    /// When `tokens` carries validated ID token claims, the `sub` of the response must be
-    /// theirs (OpenID Connect Core §5.3.4); otherwise the response is refused as an
-    /// [`Error::UnexpectedResponse`] naming `sub`.
-    pub async fn userinfo_claims(&self, tokens: &TokenSet) -> Result<UserClaims, Error> {
-        let map = self.userinfo(tokens).await?;
-        let refused = || Error::UnexpectedResponse {
-            status: 200,
-            problem: ResponseProblem::InvalidField("sub"),
-            retry_after: None,
-        };
-        let claims = UserClaims::from_map(map).ok_or_else(refused)?;
-        match &tokens.id_token_claims {
-            Some(id) if id.sub != claims.sub => Err(refused()),
-            _ => Ok(claims),
-        }
     }
 }
 

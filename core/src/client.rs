@@ -2,16 +2,18 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use url::Url;
 
 use crate::client_auth::{self, ClientAuthentication};
-use crate::config::{ClientBuilder, Telemetry, UnboundTokenPolicy};
-use crate::dpop::Dpop;
+use crate::config::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Telemetry, UnboundTokenPolicy, parse_base_url,
+};
+use crate::dpop::{Dpop, DpopSigner};
 use crate::error::Error;
-use crate::http::{self, Deadline, RawResponse};
-use crate::id_token::{self, IdTokenValidator};
-use crate::native_social::NativeSocialExchange;
+use crate::http::{Deadline, HttpContext, RawResponse};
+use crate::id_token::{self, IdTokenValidator, ValidatorSettings};
 use crate::secret::Secret;
 use crate::token_set::TokenSet;
 use crate::transport::{self, HttpRequest, HttpTransport};
@@ -48,19 +50,15 @@ pub struct Client {
 }
 
 pub(crate) struct Inner {
-    pub(crate) transport: Arc<dyn HttpTransport>,
-    pub(crate) user_agent: String,
+    /// The transport and what every request carries (`User-Agent`, telemetry, the timeout,
+    /// which also bounds signing, and the body cap).
+    pub(crate) http: HttpContext,
     pub(crate) base_url: Url,
     pub(crate) token_endpoint: Url,
     pub(crate) client_id: String,
-    /// The `Auth0-Client` header value.
-    pub(crate) telemetry: Option<String>,
     pub(crate) dpop: Option<Dpop>,
     pub(crate) unbound_token_policy: UnboundTokenPolicy,
-    pub(crate) max_response_bytes: usize,
     pub(crate) client_auth: ClientAuthentication,
-    /// The configured request timeout, which also bounds signing (see [`Deadline`]).
-    pub(crate) timeout: std::time::Duration,
     /// `None` when ID token validation is off.
     pub(crate) id_token: Option<IdTokenValidator>,
 }
@@ -95,22 +93,32 @@ impl Client {
         if telemetry.as_deref().is_some_and(|t| !validate::is_header_value(t)) {
             return Err(Error::invalid("telemetry", "is not a valid header value"));
         }
+        let http = HttpContext {
+            transport,
+            user_agent: config.user_agent,
+            telemetry,
+            timeout: config.timeout,
+            max_response_bytes: config.max_response_bytes,
+        };
+        let id_token = config.id_token_validation.then(|| {
+            IdTokenValidator::new(ValidatorSettings {
+                leeway: config.id_token_leeway,
+                http: &http,
+                issuer: &base_url,
+                client_id: &config.client_id,
+                client_auth: &config.client_auth,
+            })
+        });
         Ok(Client {
             inner: Arc::new(Inner {
-                transport,
-                user_agent: config.user_agent,
+                http,
                 base_url,
                 token_endpoint,
                 client_id: config.client_id,
-                telemetry,
                 dpop,
                 unbound_token_policy: config.unbound_token_policy,
-                max_response_bytes: config.max_response_bytes,
                 client_auth: config.client_auth,
-                timeout: config.timeout,
-                id_token: config
-                    .id_token_validation
-                    .then(|| IdTokenValidator::new(config.id_token_leeway)),
+                id_token,
             }),
         })
     }
@@ -128,17 +136,6 @@ impl Client {
     /// The DPoP key in use, if any: its thumbprint, nonces, and proofs for your own requests.
     pub fn dpop(&self) -> Option<&Dpop> {
         self.inner.dpop.as_ref()
-    }
-
-    /// Exchanges a native sign-in artifact (an Apple authorization code, a Facebook session
-    /// token) for Auth0 tokens.
-    ///
-    /// Invalid input fails before any network I/O. The request is never replayed
-    /// automatically, except once when the server demands a DPoP nonce (`use_dpop_nonce`):
-    /// the server rejected that first attempt before looking at the subject token.
-    pub async fn exchange_native_social(&self, request: &NativeSocialExchange) -> Result<TokenSet, Error> {
-        let form = request.to_form()?;
-        self.token_request(form, &[], request.forwarded_for).await
     }
 
     /// Sends a token request (adding client authentication) and reads the token set, with its
@@ -164,7 +161,9 @@ impl Client {
         forwarded_for: Option<IpAddr>,
         expected: &id_token::Expected,
     ) -> Result<TokenSet, TokenRequestFailure> {
-        self.prepare_id_token_validation(expected).await?;
+        if let Some(validator) = &self.inner.id_token {
+            validator.prepare(expected).await?;
+        }
         let response = self.post_token_endpoint(form, extra, forwarded_for).await?;
         let dpop_jkt = self.inner.dpop.as_ref().map(|d| d.thumbprint());
         let mut tokens = TokenSet::from_response(&response, dpop_jkt)?;
@@ -180,9 +179,11 @@ impl Client {
                 token_type: tokens.token_type.clone(),
             }));
         }
-        match self.validate_id_token(tokens.id_token.as_ref(), expected).await {
-            Ok(claims) => tokens.id_token_claims = claims,
-            Err(error) => return Err(refused(error)),
+        if let Some(validator) = &self.inner.id_token {
+            match validator.validate(tokens.id_token.as_ref(), expected).await {
+                Ok(claims) => tokens.id_token_claims = claims,
+                Err(error) => return Err(refused(error)),
+            }
         }
         Ok(tokens)
     }
@@ -199,7 +200,7 @@ impl Client {
         let inner = &self.inner;
         let url = &inner.token_endpoint;
         for attempt in 0..2 {
-            let deadline = Deadline::after(inner.timeout);
+            let deadline = inner.http.deadline();
             let mut request = self.authenticated_post(url, &form, extra)?;
             if let Some(ip) = forwarded_for {
                 request = request.header("auth0-forwarded-for", ip.to_string());
@@ -229,22 +230,17 @@ impl Client {
     /// A request to `url` with the client's `User-Agent` and body cap, to be sent with
     /// [`Client::send`].
     pub(crate) fn request(&self, method: &str, url: &Url) -> HttpRequest {
-        // The timeout is set when the request is sent, from what is left of the deadline.
-        let (timeout, cap) = (self.inner.timeout, self.inner.max_response_bytes);
-        HttpRequest::new(method, url.clone(), timeout, cap).header("user-agent", self.inner.user_agent.as_str())
+        self.inner.http.request(method, url)
     }
 
     /// Adds the `Auth0-Client` telemetry header, unless it is off.
     pub(crate) fn with_telemetry(&self, request: HttpRequest) -> HttpRequest {
-        match &self.inner.telemetry {
-            Some(t) => request.header("auth0-client", t.as_str()),
-            None => request,
-        }
+        self.inner.http.with_telemetry(request)
     }
 
     /// Sends `request` through the client's transport, bounded by `deadline`.
     pub(crate) async fn send(&self, request: HttpRequest, deadline: Deadline) -> Result<RawResponse, Error> {
-        http::send(&*self.inner.transport, request, deadline).await
+        self.inner.http.send(request, deadline).await
     }
 
     /// A form POST to one of the tenant's OAuth endpoints with client authentication (a fresh
@@ -276,6 +272,160 @@ impl Client {
             request = request.header("authorization", basic.expose());
         }
         Ok(self.with_telemetry(request))
+    }
+}
+
+/// Builds a [`Client`]. Get one from [`Client::builder`].
+#[derive(Clone)]
+pub struct ClientBuilder {
+    pub(crate) domain: String,
+    pub(crate) client_id: String,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) telemetry: Option<Telemetry>,
+    pub(crate) user_agent: String,
+    pub(crate) dpop_signer: Option<Arc<dyn DpopSigner>>,
+    pub(crate) unbound_token_policy: UnboundTokenPolicy,
+    pub(crate) max_response_bytes: usize,
+    pub(crate) client_auth: ClientAuthentication,
+    pub(crate) id_token_validation: bool,
+    pub(crate) id_token_leeway: Duration,
+    pub(crate) transport: Option<Arc<dyn HttpTransport>>,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("domain", &self.domain)
+            .field("client_id", &self.client_id)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("telemetry", &self.telemetry.is_some())
+            .field("dpop", &self.dpop_signer.is_some())
+            .field("transport", &self.transport.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    pub(crate) fn new(domain: impl Into<String>, client_id: impl Into<String>) -> Self {
+        ClientBuilder {
+            domain: domain.into(),
+            client_id: client_id.into(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            telemetry: Some(Telemetry::default()),
+            user_agent: concat!("token-exchange/", env!("CARGO_PKG_VERSION")).into(),
+            dpop_signer: None,
+            unbound_token_policy: UnboundTokenPolicy::default(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            client_auth: ClientAuthentication::None,
+            id_token_validation: true,
+            id_token_leeway: crate::id_token::DEFAULT_ID_TOKEN_LEEWAY,
+            transport: None,
+        }
+    }
+
+    /// Time the built-in transport allows to connect (default 10 s). A transport given with
+    /// [`ClientBuilder::transport`] applies its own.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for a whole request (default 30 s), signing its DPoP proof included: a
+    /// signer still waiting (on a biometric prompt, say) when it runs out fails the call with
+    /// [`Error::Timeout`] before anything is sent. The transport gets what is left
+    /// ([`crate::HttpRequest::timeout`]), and the client stops waiting for it at that point
+    /// even if it does not.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Replaces the `Auth0-Client` telemetry, or turns it off with `None`.
+    pub fn telemetry(mut self, telemetry: Option<Telemetry>) -> Self {
+        self.telemetry = telemetry;
+        self
+    }
+
+    /// The `User-Agent` header.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Sends every request through `transport` instead of the built-in one (cargo feature
+    /// `reqwest-transport`, on by default): your own HTTP stack, or a platform's. Required when
+    /// the feature is off. The client still applies everything above the wire (DPoP, client
+    /// authentication, header checks, the timeout, the body cap, error classification); see
+    /// [`HttpTransport::send`] for what the transport must guarantee.
+    pub fn transport(mut self, transport: Arc<dyn HttpTransport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// Sender-constrains every request with DPoP proofs signed by this key.
+    pub fn dpop(mut self, signer: Arc<dyn DpopSigner>) -> Self {
+        self.dpop_signer = Some(signer);
+        self
+    }
+
+    /// What to do if the server answers a DPoP request with a `Bearer` token.
+    pub fn unbound_token_policy(mut self, policy: UnboundTokenPolicy) -> Self {
+        self.unbound_token_policy = policy;
+        self
+    }
+
+    /// Cap on the size of a response body (default 256 KiB).
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// How the application authenticates at the token endpoint (default: a public client,
+    /// which mobile apps are). Backends set a secret or a private key.
+    pub fn client_authentication(mut self, auth: ClientAuthentication) -> Self {
+        self.client_auth = auth;
+        self
+    }
+
+    /// Whether ID tokens are validated (default `true`): the signature against the tenant's
+    /// JWKS, `iss`, `aud`, `azp`, `exp`, `iat` and the requested organization. Turn it off
+    /// only when something else validates them; [`crate::TokenSet::id_token_claims`] is then
+    /// `None`.
+    pub fn id_token_validation(mut self, enabled: bool) -> Self {
+        self.id_token_validation = enabled;
+        self
+    }
+
+    /// Allowance for clock skew when checking an ID token's `exp` and `iat` (default 60 s).
+    pub fn id_token_leeway(mut self, leeway: Duration) -> Self {
+        self.id_token_leeway = leeway;
+        self
+    }
+
+    /// Validates the configuration and builds the client. Fails with
+    /// [`Error::InvalidInput`] naming `domain`, `client_id`, `timeout` or `user_agent`, and
+    /// with [`Error::TransportUnavailable`] when no transport was given and none is built in.
+    pub fn build(self) -> Result<Client, Error> {
+        let base_url = parse_base_url(&self.domain)?;
+        validate::client_id(&self.client_id)?;
+        crate::client_auth::validate(&self.client_auth)?;
+        if self.connect_timeout.is_zero() {
+            return Err(Error::invalid("connect_timeout", "must be greater than zero"));
+        }
+        if self.timeout.is_zero() {
+            return Err(Error::invalid("timeout", "must be greater than zero"));
+        }
+        if !validate::is_header_value(&self.user_agent) {
+            return Err(Error::invalid("user_agent", "is not a valid header value"));
+        }
+        let dpop = match &self.dpop_signer {
+            Some(signer) => Some(Dpop::new(signer.clone())?),
+            None => None,
+        };
+        Client::from_parts(self, base_url, dpop)
     }
 }
 

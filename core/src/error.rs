@@ -3,7 +3,7 @@
 //! Variants say what the caller should do; the predicates on [`Error`] and [`OAuthError`] answer
 //! the usual questions (retry? ask for MFA? back off?). Internal failures (transport, parsing) are
 //! converted into this type in one place each: `http.rs` for transport errors and
-//! [`OAuthError::from_response`] for server error bodies. No variant carries a token, code or
+//! [`OAuthError::from_body`] for server error bodies. No variant carries a token, code or
 //! profile value, so `Display` and `Debug` are safe to log.
 
 use std::fmt;
@@ -46,7 +46,9 @@ pub enum Error {
         request_may_have_reached_server: bool,
     },
 
-    /// The caller cancelled the request (a cancelled Swift `Task` or Kotlin coroutine).
+    /// The caller cancelled the call through a [`crate::CancellationToken`] (which the Swift
+    /// layer cancels with its `Task`, and C with `te_client_cancel`). A request already sent
+    /// may have reached the server.
     #[error("request cancelled")]
     Cancelled,
 
@@ -104,14 +106,14 @@ pub enum Error {
     #[error("the ID token is invalid: {reason}")]
     IdTokenInvalid {
         /// The check that failed.
-        reason: crate::id_token::IdTokenProblem,
+        reason: IdTokenProblem,
     },
 
     /// The credentials manager has no usable credentials: show the sign-in screen.
     #[error("sign-in required: {reason}")]
     SignInRequired {
         /// Why.
-        reason: crate::credentials::SignInReason,
+        reason: SignInReason,
     },
 
     /// The credential store failed, or holds a record this version cannot read. When saving
@@ -120,7 +122,7 @@ pub enum Error {
     #[error("credential store: {problem}")]
     CredentialStore {
         /// What is wrong.
-        problem: crate::credentials::CredentialStoreProblem,
+        problem: CredentialStoreProblem,
     },
 }
 
@@ -190,7 +192,7 @@ impl Error {
             | Error::DpopKeyMissing
             | Error::CredentialStore { .. } => false,
             Error::SignInRequired { reason } => {
-                matches!(reason, crate::credentials::SignInReason::RefreshTokenRejected(_))
+                matches!(reason, SignInReason::RefreshTokenRejected(_))
             }
             Error::Network {
                 request_may_have_reached_server,
@@ -226,6 +228,106 @@ impl Error {
     /// Whether the error is a network failure or a timeout.
     pub fn is_network_error(&self) -> bool {
         matches!(self, Error::Network { .. } | Error::Timeout { .. })
+    }
+}
+
+/// Which check an ID token failed ([`Error::IdTokenInvalid`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IdTokenProblem {
+    /// Not a compact JWS with a JSON header and a JSON object as payload, or a `crit` header.
+    Malformed,
+    /// The signing algorithm is not allowed (`none`, HS256 for a public client, or anything
+    /// but RS256/PS256), or not the one the tenant's key is meant for.
+    Algorithm(String),
+    /// No key of the tenant's JWKS has the token's `kid`, even after fetching the set again.
+    UnknownKey,
+    /// The signature does not verify.
+    Signature,
+    /// A required claim is missing or has the wrong type.
+    MissingClaim(&'static str),
+    /// `iss` is not the tenant's base URL.
+    Issuer,
+    /// `aud` does not contain the client id.
+    Audience,
+    /// `azp` is missing while there are several audiences, or is not the client id.
+    AuthorizedParty,
+    /// `exp` is in the past (beyond the leeway).
+    Expired,
+    /// `iat` is in the future (beyond the leeway).
+    IssuedInFuture,
+    /// `org_id` / `org_name` is missing or not the organization that was requested.
+    Organization,
+    /// A refreshed ID token is about another user (`sub` changed).
+    Subject,
+}
+
+impl fmt::Display for IdTokenProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IdTokenProblem::Malformed => f.write_str("it is not a well-formed JWS"),
+            IdTokenProblem::Algorithm(alg) => write!(f, "the algorithm `{alg}` is not allowed"),
+            IdTokenProblem::UnknownKey => f.write_str("it is signed with a key the tenant does not publish"),
+            IdTokenProblem::Signature => f.write_str("the signature does not verify"),
+            IdTokenProblem::MissingClaim(claim) => write!(f, "`{claim}` is missing or invalid"),
+            IdTokenProblem::Issuer => f.write_str("`iss` is not the tenant"),
+            IdTokenProblem::Audience => f.write_str("`aud` does not contain the client id"),
+            IdTokenProblem::AuthorizedParty => f.write_str("`azp` is missing or not the client id"),
+            IdTokenProblem::Expired => f.write_str("it has expired (`exp`)"),
+            IdTokenProblem::IssuedInFuture => f.write_str("it is issued in the future (`iat`)"),
+            IdTokenProblem::Organization => f.write_str("`org_id`/`org_name` is not the requested organization"),
+            IdTokenProblem::Subject => f.write_str("`sub` is not the user of the refreshed tokens"),
+        }
+    }
+}
+
+/// Why the user must sign in again ([`Error::SignInRequired`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum SignInReason {
+    /// No credentials are stored (never signed in, signed out, or cleared).
+    NoCredentials,
+    /// The stored tokens expire within the requested time and there is no refresh token to
+    /// renew them (`offline_access` was not granted). They are left in the store.
+    NoRefreshToken,
+    /// The server refused the refresh token (`invalid_grant`: revoked, expired, or reused
+    /// after rotation). The store was cleared.
+    RefreshTokenRejected(Box<OAuthError>),
+}
+
+impl fmt::Display for SignInReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SignInReason::NoCredentials => f.write_str("no credentials are stored"),
+            SignInReason::NoRefreshToken => f.write_str("the tokens expire and there is no refresh token"),
+            SignInReason::RefreshTokenRejected(e) => write!(f, "the refresh token was refused: {e}"),
+        }
+    }
+}
+
+/// What is wrong with the credential store ([`crate::Error::CredentialStore`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CredentialStoreProblem {
+    /// The store failed; its message.
+    Failed(String),
+    /// The record was written by a newer version of the library, in a format this one cannot
+    /// read. It is left in place; [`crate::CredentialsManager::clear`] removes it.
+    UnsupportedVersion(u64),
+    /// The record cannot be read (not a record of this library, or damaged). It is left in
+    /// place; [`crate::CredentialsManager::clear`] removes it.
+    Corrupt,
+}
+
+impl fmt::Display for CredentialStoreProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CredentialStoreProblem::Failed(message) => write!(f, "the store failed: {message}"),
+            CredentialStoreProblem::UnsupportedVersion(v) => {
+                write!(f, "the record has version {v}, which this version cannot read")
+            }
+            CredentialStoreProblem::Corrupt => f.write_str("the record cannot be read"),
+        }
     }
 }
 

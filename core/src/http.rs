@@ -3,7 +3,10 @@
 //! [`Error`] here and only here.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+
+use url::Url;
 
 use crate::error::{Error, NetworkErrorKind, OAuthError, ResponseProblem};
 use crate::transport::{HttpRequest, HttpTransport, TransportError};
@@ -158,6 +161,47 @@ impl Deadline {
             });
         }
         Ok(left)
+    }
+}
+
+/// What every request of one client shares: the transport, the `User-Agent`, the
+/// `Auth0-Client` telemetry header, the timeout and the body cap. The client and the parts it
+/// builds (the ID token validator's JWKS fetch) send through the same one.
+#[derive(Clone)]
+pub(crate) struct HttpContext {
+    pub transport: Arc<dyn HttpTransport>,
+    pub user_agent: String,
+    /// The `Auth0-Client` header value; `None` when telemetry is off.
+    pub telemetry: Option<String>,
+    /// The configured request timeout, which also bounds signing (see [`Deadline`]).
+    pub timeout: Duration,
+    pub max_response_bytes: usize,
+}
+
+impl HttpContext {
+    /// A request to `url` with the `User-Agent` and body cap. Its timeout is set when it is
+    /// sent, from what is left of the deadline.
+    pub fn request(&self, method: &str, url: &Url) -> HttpRequest {
+        HttpRequest::new(method, url.clone(), self.timeout, self.max_response_bytes)
+            .header("user-agent", self.user_agent.as_str())
+    }
+
+    /// Adds the `Auth0-Client` telemetry header, unless it is off.
+    pub fn with_telemetry(&self, request: HttpRequest) -> HttpRequest {
+        match &self.telemetry {
+            Some(t) => request.header("auth0-client", t.as_str()),
+            None => request,
+        }
+    }
+
+    /// A deadline one timeout from now.
+    pub fn deadline(&self) -> Deadline {
+        Deadline::after(self.timeout)
+    }
+
+    /// Sends `request` through the transport, bounded by `deadline`.
+    pub async fn send(&self, request: HttpRequest, deadline: Deadline) -> Result<RawResponse, Error> {
+        send(&*self.transport, request, deadline).await
     }
 }
 

@@ -13,7 +13,7 @@
 //!     .dpop(Arc::new(SoftwareKey::generate().expect("key")))
 //!     .build()?;
 //! let tokens = client
-//!     .exchange_native_social(
+//!     .native_social_exchange(
 //!         &NativeSocialExchange::apple("AUTHORIZATION_CODE")
 //!             .audience("https://api.example.com")
 //!             .user_profile(UserProfile::with_name(Some("John".into()), Some("Smith".into()))),
@@ -40,18 +40,20 @@
 
 #![warn(missing_docs)]
 
+mod cancel;
 mod claims;
 mod client;
 mod client_auth;
 mod config;
 mod credentials;
-mod custom_exchange;
+mod custom_token_exchange;
 mod dpop;
 mod error;
 mod http;
 mod id_token;
 pub mod management;
 mod native_social;
+mod parameters;
 mod refresh;
 mod resource;
 mod revoke;
@@ -64,30 +66,31 @@ mod token_vault;
 mod transport;
 mod validate;
 
+pub use cancel::CancellationToken;
 pub use claims::UserClaims;
-pub use client::{Client, TOKEN_EXCHANGE_GRANT};
+pub use client::{Client, ClientBuilder, TOKEN_EXCHANGE_GRANT};
 pub use client_auth::{CLIENT_ASSERTION_TYPE, ClientAssertionKey, ClientAuthentication};
-pub use config::{
-    ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Telemetry, UnboundTokenPolicy,
-};
+pub use config::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Telemetry, UnboundTokenPolicy};
 pub use credentials::{
-    CredentialStore, CredentialStoreError, CredentialStoreProblem, CredentialsManager, FileCredentialStore,
-    MemoryCredentialStore, Revocation, SignInReason,
+    CredentialStore, CredentialStoreError, CredentialsManager, FileCredentialStore, MemoryCredentialStore, Revocation,
 };
-pub use custom_exchange::CustomTokenExchange;
+pub use custom_token_exchange::CustomTokenExchange;
 pub use dpop::{Dpop, DpopSigner, EcPublicKey, SignerError, SoftwareKey, access_token_hash, jwk_thumbprint};
-pub use error::{Error, MfaRequirements, NetworkErrorKind, OAuthError, ResponseProblem};
-pub use id_token::{DEFAULT_ID_TOKEN_LEEWAY, IdTokenProblem};
-pub use native_social::{
-    DEFAULT_SCOPE, MAX_USER_PROFILE_BYTES, NativeSocialExchange, PersonName, SubjectTokenType, UserProfile,
+pub use error::{
+    CredentialStoreProblem, Error, IdTokenProblem, MfaRequirements, NetworkErrorKind, OAuthError, ResponseProblem,
+    SignInReason,
 };
+pub use id_token::DEFAULT_ID_TOKEN_LEEWAY;
+pub use native_social::{MAX_USER_PROFILE_BYTES, NativeSocialExchange, PersonName, SubjectTokenType, UserProfile};
+pub use parameters::{DEFAULT_SCOPE, parse_forwarded_for};
 pub use refresh::REFRESH_TOKEN_GRANT;
 pub use resource::{AuthorizationHeaders, MAX_RESOURCE_RESPONSE_BYTES, ResourceRequest, ResourceResponse};
 pub use secret::Secret;
+pub use time::{from_unix_seconds, to_unix_seconds};
 pub use token_set::TokenSet;
 pub use token_vault::{
-    FEDERATED_CONNECTION_GRANT, FEDERATED_CONNECTION_TOKEN_TYPE, FederatedSubjectTokenType, FederatedToken,
-    FederatedTokenCache, FederatedTokenExchange,
+    FEDERATED_CONNECTION_ACCESS_TOKEN_GRANT, FEDERATED_CONNECTION_ACCESS_TOKEN_TYPE, TokenVaultCache,
+    TokenVaultExchange, TokenVaultSubjectTokenType, TokenVaultToken,
 };
 #[cfg(feature = "reqwest-transport")]
 pub use transport::ReqwestTransport;

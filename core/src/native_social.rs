@@ -2,12 +2,12 @@
 
 use std::net::IpAddr;
 
+use crate::client::{Client, TOKEN_EXCHANGE_GRANT};
 use crate::error::Error;
+use crate::parameters::{ScopeRequest, push_target};
 use crate::secret::Secret;
+use crate::token_set::TokenSet;
 use crate::validate;
-
-/// Scope sent when the request names none: the official iOS SDK's default.
-pub const DEFAULT_SCOPE: &str = "openid profile email offline_access";
 
 /// Largest `user_profile` accepted, serialised (Auth0 stores it with the user).
 pub const MAX_USER_PROFILE_BYTES: usize = 8 * 1024;
@@ -45,31 +45,6 @@ impl SubjectTokenType {
             Self::FACEBOOK_URI => SubjectTokenType::FacebookSessionInfoToken,
             other => SubjectTokenType::Custom(other.to_owned()),
         }
-    }
-}
-
-/// Which `scope` a token exchange sends.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) enum ScopeRequest {
-    /// [`DEFAULT_SCOPE`].
-    #[default]
-    Default,
-    /// The caller's scopes (with `openid` added).
-    Custom(String),
-    /// No `scope` parameter: Auth0 then issues every scope the audience defines.
-    Omitted,
-}
-
-impl ScopeRequest {
-    /// Adds the `scope` parameter, if any, after validating it.
-    pub(crate) fn push(&self, form: &mut Vec<(&'static str, String)>) -> Result<(), Error> {
-        let requested = match self {
-            ScopeRequest::Default => DEFAULT_SCOPE,
-            ScopeRequest::Custom(scope) => scope,
-            ScopeRequest::Omitted => return Ok(()),
-        };
-        form.push(("scope", validate::scope_with_openid(requested)?));
-        Ok(())
     }
 }
 
@@ -115,6 +90,13 @@ impl UserProfile {
             serde_json::Value::Object(extra) => Ok(UserProfile { name: None, extra }),
             _ => Err(Error::invalid("user_profile", "must be a JSON object")),
         }
+    }
+
+    /// A profile from JSON text, which must be an object (as the Swift, Kotlin and C bindings
+    /// carry it).
+    pub fn from_json_str(json: &str) -> Result<Self, Error> {
+        let value = serde_json::from_str(json).map_err(|_| Error::invalid("user_profile", "is not valid JSON"))?;
+        Self::from_json(value)
     }
 
     /// The JSON string to send, or `None` when there is nothing to send.
@@ -200,7 +182,7 @@ impl NativeSocialExchange {
         self
     }
 
-    /// Space-separated scopes (default [`DEFAULT_SCOPE`]); `openid` is always added.
+    /// Space-separated scopes (default [`crate::DEFAULT_SCOPE`]); `openid` is always added.
     /// Replaces an earlier [`Self::omit_scope`].
     pub fn scope(mut self, scope: impl Into<String>) -> Self {
         self.scope = ScopeRequest::Custom(scope.into());
@@ -240,7 +222,7 @@ impl NativeSocialExchange {
         let token_type = self.subject_token_type.as_uri();
         validate::absolute_uri("subject_token_type", token_type)?;
         let mut form = vec![
-            ("grant_type", crate::client::TOKEN_EXCHANGE_GRANT.to_owned()),
+            ("grant_type", TOKEN_EXCHANGE_GRANT.to_owned()),
             ("subject_token", self.subject_token.expose().to_owned()),
             ("subject_token_type", token_type.to_owned()),
         ];
@@ -255,34 +237,23 @@ impl NativeSocialExchange {
     }
 }
 
-/// `audience` or `resource`, never both.
-pub(crate) fn push_target(
-    form: &mut Vec<(&'static str, String)>,
-    audience: Option<&str>,
-    resource: Option<&str>,
-) -> Result<(), Error> {
-    match (audience, resource) {
-        (Some(_), Some(_)) => Err(Error::invalid(
-            "resource",
-            "audience and resource are mutually exclusive: set one",
-        )),
-        (Some(a), None) => {
-            validate::identifier("audience", a)?;
-            form.push(("audience", a.to_owned()));
-            Ok(())
-        }
-        (None, Some(r)) => {
-            validate::absolute_uri("resource", r)?;
-            form.push(("resource", r.to_owned()));
-            Ok(())
-        }
-        (None, None) => Ok(()),
+impl Client {
+    /// Exchanges a native sign-in artifact (an Apple authorization code, a Facebook session
+    /// token) for Auth0 tokens.
+    ///
+    /// Invalid input fails before any network I/O. The request is never replayed
+    /// automatically, except once when the server demands a DPoP nonce (`use_dpop_nonce`):
+    /// the server rejected that first attempt before looking at the subject token.
+    pub async fn native_social_exchange(&self, request: &NativeSocialExchange) -> Result<TokenSet, Error> {
+        let form = request.to_form()?;
+        self.token_request(form, &[], request.forwarded_for).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parameters::DEFAULT_SCOPE;
 
     fn get<'a>(form: &'a [(&'static str, String)], key: &str) -> Option<&'a str> {
         form.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str())

@@ -4,10 +4,11 @@ use std::fmt;
 
 use url::Url;
 
+use crate::claims::UserClaims;
 use crate::client::Client;
 use crate::config::check_scheme;
-use crate::error::{Error, OAuthError};
-use crate::http::{Deadline, RawResponse};
+use crate::error::{Error, OAuthError, ResponseProblem};
+use crate::http::RawResponse;
 use crate::secret::{Secret, names_only};
 use crate::token_set::TokenSet;
 use crate::validate;
@@ -197,7 +198,7 @@ impl Client {
             }
         }
         for attempt in 0..2 {
-            let deadline = Deadline::after(self.inner.timeout);
+            let deadline = self.inner.http.deadline();
             let mut req = self.request(&request.method, &url);
             req.max_response_bytes = MAX_RESOURCE_RESPONSE_BYTES;
             let theirs = request.headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone()));
@@ -337,6 +338,27 @@ fn parse_challenge(value: &str) -> Option<Challenge> {
         code: code?,
         description,
     })
+}
+
+impl Client {
+    /// Calls `/userinfo` with the access token and returns the user's claims, typed.
+    ///
+    /// When `tokens` carries validated ID token claims, the `sub` of the response must be
+    /// theirs (OpenID Connect Core §5.3.4); otherwise the response is refused as an
+    /// [`Error::UnexpectedResponse`] naming `sub`.
+    pub async fn userinfo_claims(&self, tokens: &TokenSet) -> Result<UserClaims, Error> {
+        let map = self.userinfo(tokens).await?;
+        let refused = || Error::UnexpectedResponse {
+            status: 200,
+            problem: ResponseProblem::InvalidField("sub"),
+            retry_after: None,
+        };
+        let claims = UserClaims::from_map(map).ok_or_else(refused)?;
+        match &tokens.id_token_claims {
+            Some(id) if id.sub != claims.sub => Err(refused()),
+            _ => Ok(claims),
+        }
+    }
 }
 
 #[cfg(test)]

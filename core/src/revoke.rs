@@ -3,7 +3,6 @@
 
 use crate::client::Client;
 use crate::error::Error;
-use crate::http::Deadline;
 use crate::secret::Secret;
 use crate::validate;
 
@@ -25,7 +24,7 @@ impl Client {
             .expect("a relative path joins onto an http(s) base");
         let form = [("token", refresh_token.expose().to_owned())];
         let request = self.authenticated_post(&url, &form, &[])?;
-        let response = self.send(request, Deadline::after(self.inner.timeout)).await?;
+        let response = self.send(request, self.inner.http.deadline()).await?;
         if response.is_success() {
             Ok(())
         } else {

@@ -8,6 +8,28 @@ pub(crate) fn now_unix() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// `t` as whole seconds since the Unix epoch (negative before it, saturating at the `i64`
+/// range): how expiry times cross to Swift, Kotlin and C.
+pub fn to_unix_seconds(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => i64::try_from(e.duration().as_secs()).map_or(i64::MIN, |s| -s),
+    }
+}
+
+/// The time `seconds` after (or before) the Unix epoch, the inverse of [`to_unix_seconds`].
+/// Any stored value is usable: a time before what the platform's clock can represent is the
+/// epoch (long expired); one after it is `None`, no known expiry (never expires within any
+/// leeway).
+pub fn from_unix_seconds(seconds: i64) -> Option<SystemTime> {
+    let offset = Duration::from_secs(seconds.unsigned_abs());
+    if seconds >= 0 {
+        UNIX_EPOCH.checked_add(offset)
+    } else {
+        Some(UNIX_EPOCH.checked_sub(offset).unwrap_or(UNIX_EPOCH))
+    }
+}
+
 /// The instant of a UTC calendar date and time, or `None` when a field is out of range or
 /// the date is before 1970. `second` may be 60 (a leap second, counted as the next second).
 pub(crate) fn from_civil(year: u64, month: u64, day: u64, hour: u64, minute: u64, second: u64) -> Option<SystemTime> {
@@ -92,6 +114,19 @@ pub(crate) fn parse_rfc3339(s: &str) -> Option<SystemTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unix_seconds_round_trip_and_saturate() {
+        for seconds in [0, 1, -1, 1_700_000_000, -86_400] {
+            assert_eq!(
+                to_unix_seconds(from_unix_seconds(seconds).unwrap()),
+                seconds,
+                "{seconds}"
+            );
+        }
+        assert!(from_unix_seconds(i64::MIN).is_some());
+        let _ = from_unix_seconds(i64::MAX).map(to_unix_seconds);
+    }
 
     fn unix(t: SystemTime) -> u64 {
         t.duration_since(UNIX_EPOCH).unwrap().as_secs()

@@ -9,33 +9,35 @@ use std::time::{Duration, SystemTime};
 use crate::client::Client;
 use crate::error::Error;
 use crate::http::RawResponse;
+use crate::parameters::extra_parameters;
 use crate::secret::{Secret, names_only};
 use crate::token_set::{expires_within, unverified_jwt_claims};
 use crate::validate;
 
 /// `grant_type` of the Token Vault access token exchange.
-pub const FEDERATED_CONNECTION_GRANT: &str =
+pub const FEDERATED_CONNECTION_ACCESS_TOKEN_GRANT: &str =
     "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token";
 /// `requested_token_type` of the Token Vault access token exchange.
-pub const FEDERATED_CONNECTION_TOKEN_TYPE: &str = "http://auth0.com/oauth/token-type/federated-connection-access-token";
+pub const FEDERATED_CONNECTION_ACCESS_TOKEN_TYPE: &str =
+    "http://auth0.com/oauth/token-type/federated-connection-access-token";
 
 type Form = Vec<(&'static str, String)>;
 
 /// What the subject token of a Token Vault exchange is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FederatedSubjectTokenType {
+pub enum TokenVaultSubjectTokenType {
     /// An Auth0 access token whose audience is your backend API (the usual case).
     AccessToken,
     /// An Auth0 refresh token.
     RefreshToken,
 }
 
-impl FederatedSubjectTokenType {
+impl TokenVaultSubjectTokenType {
     /// The URI sent as `subject_token_type`.
     pub fn as_uri(self) -> &'static str {
         match self {
-            FederatedSubjectTokenType::AccessToken => "urn:ietf:params:oauth:token-type:access_token",
-            FederatedSubjectTokenType::RefreshToken => "urn:ietf:params:oauth:token-type:refresh_token",
+            TokenVaultSubjectTokenType::AccessToken => "urn:ietf:params:oauth:token-type:access_token",
+            TokenVaultSubjectTokenType::RefreshToken => "urn:ietf:params:oauth:token-type:refresh_token",
         }
     }
 }
@@ -45,28 +47,28 @@ impl FederatedSubjectTokenType {
 /// names of extra parameters, never the subject token, the `login_hint` (an email address) or
 /// parameter values.
 #[derive(Clone)]
-pub struct FederatedTokenExchange {
+pub struct TokenVaultExchange {
     subject_token: Secret,
-    subject_token_type: FederatedSubjectTokenType,
+    subject_token_type: TokenVaultSubjectTokenType,
     connection: String,
     login_hint: Option<String>,
     extra: Vec<(String, String)>,
 }
 
-impl FederatedTokenExchange {
+impl TokenVaultExchange {
     /// Exchange the Auth0 access token an app sent your API for the user's token at
     /// `connection` (for example `google-oauth2`).
     pub fn access_token(access_token: impl Into<Secret>, connection: impl Into<String>) -> Self {
-        Self::new(access_token, FederatedSubjectTokenType::AccessToken, connection)
+        Self::new(access_token, TokenVaultSubjectTokenType::AccessToken, connection)
     }
 
     /// Any subject token type.
     pub fn new(
         subject_token: impl Into<Secret>,
-        subject_token_type: FederatedSubjectTokenType,
+        subject_token_type: TokenVaultSubjectTokenType,
         connection: impl Into<String>,
     ) -> Self {
-        FederatedTokenExchange {
+        TokenVaultExchange {
             subject_token: subject_token.into(),
             subject_token_type,
             connection: connection.into(),
@@ -81,8 +83,10 @@ impl FederatedTokenExchange {
         self
     }
 
-    /// Another form parameter. `audience` and `resource` are refused: Token Vault issues a
-    /// token for the provider the connection names, not for an Auth0 API.
+    /// Another form parameter. The same rule as every flow's extra parameters applies
+    /// (security parameters such as `audience` and `resource`, and the parameters this
+    /// request already sends, are refused): Token Vault issues a token for the provider the
+    /// connection names, not for an Auth0 API.
     pub fn extra_parameter(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.extra.push((name.into(), value.into()));
         self
@@ -98,39 +102,20 @@ impl FederatedTokenExchange {
             ));
         }
         let mut form = vec![
-            ("grant_type", FEDERATED_CONNECTION_GRANT.to_owned()),
+            ("grant_type", FEDERATED_CONNECTION_ACCESS_TOKEN_GRANT.to_owned()),
             ("subject_token", self.subject_token.expose().to_owned()),
             ("subject_token_type", self.subject_token_type.as_uri().to_owned()),
-            ("requested_token_type", FEDERATED_CONNECTION_TOKEN_TYPE.to_owned()),
+            (
+                "requested_token_type",
+                FEDERATED_CONNECTION_ACCESS_TOKEN_TYPE.to_owned(),
+            ),
             ("connection", self.connection.clone()),
         ];
         if let Some(hint) = &self.login_hint {
             validate::identifier("login_hint", hint)?;
             form.push(("login_hint", hint.clone()));
         }
-        for (name, _) in &self.extra {
-            match name.to_ascii_lowercase().as_str() {
-                "audience" | "resource" => {
-                    return Err(Error::invalid(
-                        "extra_parameters",
-                        format!("`{name}` is not allowed: a Token Vault exchange targets the connection's provider"),
-                    ));
-                }
-                n if form.iter().any(|(k, _)| *k == n)
-                    || matches!(
-                        n,
-                        "client_id" | "client_secret" | "client_assertion" | "client_assertion_type"
-                    ) =>
-                {
-                    return Err(Error::invalid(
-                        "extra_parameters",
-                        format!("`{name}` cannot be overridden"),
-                    ));
-                }
-                "" => return Err(Error::invalid("extra_parameters", "a parameter name is empty")),
-                _ => {}
-            }
-        }
+        extra_parameters(&self.extra, &form)?;
         Ok((form, self.extra.clone()))
     }
 
@@ -150,7 +135,7 @@ impl FederatedTokenExchange {
         };
         field(self.subject_token.expose().as_bytes());
         field(self.subject_token_type.as_uri().as_bytes());
-        field(FEDERATED_CONNECTION_TOKEN_TYPE.as_bytes());
+        field(FEDERATED_CONNECTION_ACCESS_TOKEN_TYPE.as_bytes());
         field(self.connection.as_bytes());
         match &self.login_hint {
             Some(hint) => {
@@ -178,9 +163,9 @@ impl FederatedTokenExchange {
     }
 }
 
-impl fmt::Debug for FederatedTokenExchange {
+impl fmt::Debug for TokenVaultExchange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FederatedTokenExchange")
+        f.debug_struct("TokenVaultExchange")
             .field("subject_token", &self.subject_token)
             .field("subject_token_type", &self.subject_token_type)
             .field("connection", &self.connection)
@@ -193,7 +178,7 @@ impl fmt::Debug for FederatedTokenExchange {
 /// The external provider's access token.
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct FederatedToken {
+pub struct TokenVaultToken {
     /// The provider's access token (send it to the provider's API).
     pub access_token: Secret,
     /// Usually `Bearer`.
@@ -208,12 +193,24 @@ pub struct FederatedToken {
     pub issued_token_type: Option<String>,
 }
 
-impl FederatedToken {
+impl TokenVaultToken {
+    /// A token with just its value and type, as an app that stored one rebuilds it.
+    pub fn new(access_token: impl Into<Secret>, token_type: impl Into<String>) -> Self {
+        TokenVaultToken {
+            access_token: access_token.into(),
+            token_type: token_type.into(),
+            expires_in: None,
+            expires_at: None,
+            scope: None,
+            issued_token_type: None,
+        }
+    }
+
     /// Reads the response with the token endpoint's rules (the same required members and
     /// types as a [`crate::TokenSet`]), keeping what Token Vault returns.
     fn from_response(response: &RawResponse) -> Result<Self, Error> {
         let tokens = crate::TokenSet::from_response(response, None)?;
-        Ok(FederatedToken {
+        Ok(TokenVaultToken {
             access_token: tokens.access_token.clone(),
             token_type: tokens.token_type.clone(),
             expires_in: tokens.expires_in,
@@ -235,9 +232,9 @@ impl FederatedToken {
     }
 }
 
-impl fmt::Debug for FederatedToken {
+impl fmt::Debug for TokenVaultToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FederatedToken")
+        f.debug_struct("TokenVaultToken")
             .field("access_token", &self.access_token)
             .field("token_type", &self.token_type)
             .field("expires_in", &self.expires_in)
@@ -255,23 +252,20 @@ impl Client {
     /// send them through connecting again), `unauthorized_client` (this client is not allowed
     /// the grant), `invalid_grant` (the subject token is invalid or expired), `invalid_request`
     /// (for example the connection is not enabled for the application).
-    pub async fn exchange_for_federated_token(
-        &self,
-        request: &FederatedTokenExchange,
-    ) -> Result<FederatedToken, Error> {
+    pub async fn token_vault_exchange(&self, request: &TokenVaultExchange) -> Result<TokenVaultToken, Error> {
         let (form, extra) = request.to_form()?;
         let response = self.post_token_endpoint(form, &extra, None).await?;
-        FederatedToken::from_response(&response)
+        TokenVaultToken::from_response(&response)
     }
 }
 
-/// SHA-256 of a request's cache fields ([`FederatedTokenExchange::cache_key`]).
+/// SHA-256 of a request's cache fields ([`TokenVaultExchange::cache_key`]).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct CacheKey([u8; 32]);
 
 /// A cached token and how long the subject token it was exchanged for is valid.
 struct Entry {
-    token: FederatedToken,
+    token: TokenVaultToken,
     /// The subject token's own `exp` when it is a JWT that has one: once the app's token has
     /// expired, a hit would keep answering for it (the server would refuse it), so the entry
     /// is dead. `None` for an opaque subject token: the provider token's expiry bounds it.
@@ -279,7 +273,7 @@ struct Entry {
 }
 
 impl Entry {
-    fn new(token: FederatedToken, subject_token: &str) -> Self {
+    fn new(token: TokenVaultToken, subject_token: &str) -> Self {
         Entry {
             token,
             subject_expires_at: jwt_expiry(subject_token),
@@ -322,21 +316,21 @@ type Slot = Arc<tokio::sync::Mutex<Option<Entry>>>;
 /// different token always goes to the server, which checks it. A cached token is handed back
 /// until `leeway` before its expiry, and never once the subject token (when it is a JWT with
 /// an `exp`) has expired.
-pub struct FederatedTokenCache {
+pub struct TokenVaultCache {
     client: Client,
     leeway: Duration,
     slots: Mutex<HashMap<CacheKey, Slot>>,
 }
 
-impl fmt::Debug for FederatedTokenCache {
+impl fmt::Debug for TokenVaultCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FederatedTokenCache")
+        f.debug_struct("TokenVaultCache")
             .field("leeway", &self.leeway)
             .finish_non_exhaustive()
     }
 }
 
-impl FederatedTokenCache {
+impl TokenVaultCache {
     /// Default time before expiry after which a cached token is no longer handed out.
     pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
 
@@ -347,7 +341,7 @@ impl FederatedTokenCache {
 
     /// A cache with a custom leeway.
     pub fn with_leeway(client: Client, leeway: Duration) -> Self {
-        FederatedTokenCache {
+        TokenVaultCache {
             client,
             leeway,
             slots: Mutex::new(HashMap::new()),
@@ -358,9 +352,9 @@ impl FederatedTokenCache {
     /// a new exchange.
     pub async fn get(
         &self,
-        request: &FederatedTokenExchange,
+        request: &TokenVaultExchange,
         required_scopes: &[String],
-    ) -> Result<FederatedToken, Error> {
+    ) -> Result<TokenVaultToken, Error> {
         let key = request.cache_key(required_scopes);
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
@@ -376,7 +370,7 @@ impl FederatedTokenCache {
             return Ok(entry.token.clone());
         }
         *cached = None;
-        let token = self.client.exchange_for_federated_token(request).await?;
+        let token = self.client.token_vault_exchange(request).await?;
         *cached = Some(Entry::new(token.clone(), request.subject_token.expose()));
         Ok(token)
     }
@@ -388,7 +382,7 @@ impl FederatedTokenCache {
 
     /// Forgets the cached token of `request` and `required_scopes` (for example after the
     /// provider rejected the token).
-    pub fn invalidate(&self, request: &FederatedTokenExchange, required_scopes: &[String]) {
+    pub fn invalidate(&self, request: &TokenVaultExchange, required_scopes: &[String]) {
         self.slots
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -402,17 +396,20 @@ mod tests {
 
     #[test]
     fn encoding() {
-        let (form, extra) = FederatedTokenExchange::access_token("at", "google-oauth2")
+        let (form, extra) = TokenVaultExchange::access_token("at", "google-oauth2")
             .login_hint("me@gmail.com")
             .to_form()
             .unwrap();
         let get = |k: &str| form.iter().find(|(n, _)| *n == k).map(|(_, v)| v.as_str());
-        assert_eq!(get("grant_type"), Some(FEDERATED_CONNECTION_GRANT));
+        assert_eq!(get("grant_type"), Some(FEDERATED_CONNECTION_ACCESS_TOKEN_GRANT));
         assert_eq!(
             get("subject_token_type"),
             Some("urn:ietf:params:oauth:token-type:access_token")
         );
-        assert_eq!(get("requested_token_type"), Some(FEDERATED_CONNECTION_TOKEN_TYPE));
+        assert_eq!(
+            get("requested_token_type"),
+            Some(FEDERATED_CONNECTION_ACCESS_TOKEN_TYPE)
+        );
         assert_eq!(get("connection"), Some("google-oauth2"));
         assert_eq!(get("login_hint"), Some("me@gmail.com"));
         assert!(get("audience").is_none() && extra.is_empty());
@@ -421,7 +418,7 @@ mod tests {
     #[test]
     fn audience_and_resource_are_refused() {
         for name in ["audience", "resource", "Audience", "connection", "client_secret"] {
-            let r = FederatedTokenExchange::access_token("at", "google-oauth2").extra_parameter(name, "x");
+            let r = TokenVaultExchange::access_token("at", "google-oauth2").extra_parameter(name, "x");
             assert!(
                 matches!(
                     r.to_form(),
@@ -434,14 +431,14 @@ mod tests {
             );
         }
         assert!(matches!(
-            FederatedTokenExchange::access_token("at", "").to_form(),
+            TokenVaultExchange::access_token("at", "").to_form(),
             Err(Error::InvalidInput {
                 field: "connection",
                 ..
             })
         ));
         assert!(matches!(
-            FederatedTokenExchange::access_token("Bearer at", "google-oauth2").to_form(),
+            TokenVaultExchange::access_token("Bearer at", "google-oauth2").to_form(),
             Err(Error::InvalidInput {
                 field: "subject_token",
                 ..
@@ -459,8 +456,8 @@ mod tests {
         )
     }
 
-    fn provider_token(expires_at: Option<SystemTime>, scope: &str) -> FederatedToken {
-        FederatedToken {
+    fn provider_token(expires_at: Option<SystemTime>, scope: &str) -> TokenVaultToken {
+        TokenVaultToken {
             access_token: Secret::new("provider-token"),
             token_type: "Bearer".into(),
             expires_in: None,
@@ -474,21 +471,21 @@ mod tests {
     fn the_key_is_the_whole_subject_token_not_its_sub() {
         let victim = jwt(serde_json::json!({"sub": "auth0|victim", "exp": 4_000_000_000u64}));
         let forged = jwt(serde_json::json!({"sub": "auth0|victim", "exp": 4_000_000_001u64}));
-        let key = |token: &str| FederatedTokenExchange::access_token(token, "google-oauth2").cache_key(&[]);
+        let key = |token: &str| TokenVaultExchange::access_token(token, "google-oauth2").cache_key(&[]);
         assert!(key(&victim) == key(&victim));
         assert!(
             key(&victim) != key(&forged),
             "another token with the same sub shares the entry"
         );
-        let base = FederatedTokenExchange::access_token(victim.as_str(), "google-oauth2");
+        let base = TokenVaultExchange::access_token(victim.as_str(), "google-oauth2");
         let scopes = ["a".to_owned(), "b".to_owned()];
         let variants = [
-            FederatedTokenExchange::new(
+            TokenVaultExchange::new(
                 victim.as_str(),
-                FederatedSubjectTokenType::RefreshToken,
+                TokenVaultSubjectTokenType::RefreshToken,
                 "google-oauth2",
             ),
-            FederatedTokenExchange::access_token(victim.as_str(), "google-work"),
+            TokenVaultExchange::access_token(victim.as_str(), "google-work"),
             base.clone().login_hint("me@gmail.com"),
             base.clone().login_hint(""),
             base.clone().extra_parameter("access_type", "offline"),
@@ -531,7 +528,7 @@ mod tests {
 
     #[test]
     fn debug_hides_the_subject_token_login_hint_and_parameter_values() {
-        let r = FederatedTokenExchange::access_token("subject-secret", "google-oauth2")
+        let r = TokenVaultExchange::access_token("subject-secret", "google-oauth2")
             .login_hint("someone@gmail.com")
             .extra_parameter("device", "device-secret");
         let debug = format!("{r:?}");
@@ -551,8 +548,8 @@ mod tests {
             #![proptest_config(config())]
 
             #[test]
-            fn prop_federated_token_responses_never_panic(response in response()) {
-                match FederatedToken::from_response(&response) {
+            fn prop_token_vault_token_responses_never_panic(response in response()) {
+                match TokenVaultToken::from_response(&response) {
                     Ok(t) => {
                         prop_assert!(!t.access_token.expose().is_empty());
                         let _ = (t.expires_within(Duration::MAX), t.has_scopes(&["x".into()]), format!("{t:?}"));

@@ -442,7 +442,7 @@ async fn throwing_and_hanging_javascript_actions_are_server_errors_and_the_emula
     );
     assert_eq!(at["https://example.com/client"], "native-app");
     let apple = emu.apple_authorization_code(AppleCode::new("apple|still-serving"));
-    app.exchange_native_social(&NativeSocialExchange::apple(apple))
+    app.native_social_exchange(&NativeSocialExchange::apple(apple))
         .await
         .unwrap();
     let google = emu.google_id_token(GoogleIdToken::new("78"));

@@ -26,7 +26,7 @@ async fn bound_token_through_the_nonce_challenge_and_userinfo() {
     let c = dpop_client(&emu);
     let token_endpoint = c.base_url().join("oauth/token").unwrap();
     assert_eq!(c.dpop().unwrap().nonce_for(&token_endpoint), None);
-    let tokens = c.exchange_native_social(&apple(&emu, "apple|dpop-user")).await.unwrap();
+    let tokens = c.native_social_exchange(&apple(&emu, "apple|dpop-user")).await.unwrap();
     let jkt = c.dpop().unwrap().thumbprint().to_owned();
     assert!(tokens.is_dpop_bound());
     assert_eq!(tokens.token_type, "DPoP");
@@ -39,7 +39,7 @@ async fn bound_token_through_the_nonce_challenge_and_userinfo() {
     let info = c.userinfo(&tokens).await.unwrap();
     assert_eq!(info["sub"], "apple|dpop-user");
     // And again: the cached nonces keep working for both endpoints.
-    let tokens = c.exchange_native_social(&apple(&emu, "apple|dpop-user")).await.unwrap();
+    let tokens = c.native_social_exchange(&apple(&emu, "apple|dpop-user")).await.unwrap();
     assert_eq!(c.userinfo(&tokens).await.unwrap()["sub"], "apple|dpop-user");
 }
 
@@ -55,7 +55,7 @@ async fn the_client_retries_a_nonce_challenge_exactly_once() {
         .build()
         .unwrap();
     let e = c
-        .exchange_native_social(&NativeSocialExchange::apple("code"))
+        .native_social_exchange(&NativeSocialExchange::apple("code"))
         .await
         .unwrap_err();
     assert!(e.oauth().unwrap().is_dpop_nonce_required(), "{e:?}");
@@ -75,7 +75,7 @@ async fn the_client_retries_a_nonce_challenge_exactly_once() {
     });
     let emu = emulator_with(config).await;
     let e = dpop_client(&emu)
-        .exchange_native_social(&apple(&emu, "apple|x"))
+        .native_social_exchange(&apple(&emu, "apple|x"))
         .await
         .unwrap_err();
     assert!(e.oauth().unwrap().is_dpop_nonce_required());
@@ -89,10 +89,10 @@ async fn a_nonce_on_a_success_response_is_used_next_time() {
         .dpop(Arc::new(SoftwareKey::generate().unwrap()))
         .build()
         .unwrap();
-    c.exchange_native_social(&NativeSocialExchange::apple("a"))
+    c.native_social_exchange(&NativeSocialExchange::apple("a"))
         .await
         .unwrap();
-    c.exchange_native_social(&NativeSocialExchange::apple("b"))
+    c.native_social_exchange(&NativeSocialExchange::apple("b"))
         .await
         .unwrap();
     let sent = peer.recorded();
@@ -108,7 +108,7 @@ async fn nonces_are_kept_per_origin() {
     let auth = emulator().await;
     let other = emulator().await; // another origin (port): a different server
     let c = dpop_client(&auth);
-    let tokens = c.exchange_native_social(&apple(&auth, "apple|origins")).await.unwrap();
+    let tokens = c.native_social_exchange(&apple(&auth, "apple|origins")).await.unwrap();
     let dpop = c.dpop().unwrap();
     let auth_origin = Url::parse(auth.base_url()).unwrap();
     let other_origin = Url::parse(other.base_url()).unwrap();
@@ -135,7 +135,7 @@ async fn dpop_required_client_and_unbound_token_policy() {
     let e = Client::builder(emu.base_url(), "dpop-required-app")
         .build()
         .unwrap()
-        .exchange_native_social(&apple(&emu, "apple|r"))
+        .native_social_exchange(&apple(&emu, "apple|r"))
         .await
         .unwrap_err();
     assert!(e.oauth().is_some(), "{e:?}");
@@ -143,7 +143,7 @@ async fn dpop_required_client_and_unbound_token_policy() {
         .dpop(Arc::new(SoftwareKey::generate().unwrap()))
         .build()
         .unwrap()
-        .exchange_native_social(&apple(&emu, "apple|r"))
+        .native_social_exchange(&apple(&emu, "apple|r"))
         .await
         .unwrap();
     assert!(tokens.is_dpop_bound());
@@ -155,7 +155,7 @@ async fn dpop_required_client_and_unbound_token_policy() {
         .dpop(key.clone())
         .build()
         .unwrap()
-        .exchange_native_social(&NativeSocialExchange::apple("c"))
+        .native_social_exchange(&NativeSocialExchange::apple("c"))
         .await
         .unwrap_err();
     assert!(
@@ -167,7 +167,7 @@ async fn dpop_required_client_and_unbound_token_policy() {
         .unbound_token_policy(UnboundTokenPolicy::Accept)
         .build()
         .unwrap()
-        .exchange_native_social(&NativeSocialExchange::apple("c"))
+        .native_social_exchange(&NativeSocialExchange::apple("c"))
         .await
         .unwrap();
     assert!(!tokens.is_dpop_bound());
@@ -178,7 +178,7 @@ async fn dpop_required_client_and_unbound_token_policy() {
         .dpop(Arc::new(SoftwareKey::generate().unwrap()))
         .build()
         .unwrap()
-        .exchange_native_social(&NativeSocialExchange::apple("c"))
+        .native_social_exchange(&NativeSocialExchange::apple("c"))
         .await
         .unwrap();
     assert!(tokens.is_dpop_bound());
@@ -188,7 +188,7 @@ async fn dpop_required_client_and_unbound_token_policy() {
 async fn resource_helpers_detect_a_lost_or_rotated_key() {
     let emu = emulator().await;
     let c = dpop_client(&emu);
-    let tokens = c.exchange_native_social(&apple(&emu, "apple|keys")).await.unwrap();
+    let tokens = c.native_social_exchange(&apple(&emu, "apple|keys")).await.unwrap();
     let url = format!("{}/userinfo", emu.base_url());
 
     let headers = c.authorization_headers("GET", &url, &tokens).unwrap();
@@ -232,7 +232,7 @@ async fn a_persisted_key_keeps_tokens_usable_after_restart() {
     let key = SoftwareKey::generate().unwrap();
     let stored = key.to_pkcs8();
     let c = builder(&emu).dpop(Arc::new(key)).build().unwrap();
-    let tokens = c.exchange_native_social(&apple(&emu, "apple|persist")).await.unwrap();
+    let tokens = c.native_social_exchange(&apple(&emu, "apple|persist")).await.unwrap();
     drop(c);
     // "Process restart": a new client with the key read back from storage.
     let restored = builder(&emu)
@@ -279,7 +279,7 @@ async fn foreign_signers_work_end_to_end_and_fail_cleanly() {
         .dpop(Arc::new(PlatformStyleSigner(SoftwareKey::generate().unwrap())))
         .build()
         .unwrap();
-    let tokens = c.exchange_native_social(&apple(&emu, "apple|enclave")).await.unwrap();
+    let tokens = c.native_social_exchange(&apple(&emu, "apple|enclave")).await.unwrap();
     assert!(tokens.is_dpop_bound());
     assert_eq!(c.userinfo(&tokens).await.unwrap()["sub"], "apple|enclave");
 
@@ -287,12 +287,12 @@ async fn foreign_signers_work_end_to_end_and_fail_cleanly() {
     let code = emu.apple_authorization_code(AppleCode::new("apple|kept"));
     let broken = builder(&emu).dpop(Arc::new(BrokenSigner)).build().unwrap();
     let e = broken
-        .exchange_native_social(&NativeSocialExchange::apple(code.clone()))
+        .native_social_exchange(&NativeSocialExchange::apple(code.clone()))
         .await
         .unwrap_err();
     assert!(matches!(e, Error::Signer(ref m) if m.contains("biometry")), "{e:?}");
     assert!(!e.request_may_have_reached_server());
-    c.exchange_native_social(&NativeSocialExchange::apple(code))
+    c.native_social_exchange(&NativeSocialExchange::apple(code))
         .await
         .expect("the code is still valid");
 }
@@ -302,7 +302,7 @@ async fn token_errors_still_arrive_after_the_nonce_dance() {
     let emu = emulator().await;
     let c = dpop_client(&emu);
     let e = c
-        .exchange_native_social(&NativeSocialExchange::apple("never-issued"))
+        .native_social_exchange(&NativeSocialExchange::apple("never-issued"))
         .await
         .unwrap_err();
     assert!(e.oauth().unwrap().is_invalid_grant(), "{e:?}");
@@ -373,12 +373,12 @@ async fn a_blocking_signer_does_not_hold_the_runtime() {
     let (signer, gate) = gated_signer();
     let slow = builder(&emu).dpop(signer.clone()).build().unwrap();
     let slow_request = apple(&emu, "apple|slow-signer");
-    let slow_call = tokio::spawn(async move { slow.exchange_native_social(&slow_request).await });
+    let slow_call = tokio::spawn(async move { slow.native_social_exchange(&slow_request).await });
     let gate = gate.signer_entered().await;
     // The slow call's signer is blocked until the gate opens: another exchange must still run
     // on the runtime's one worker.
     let tokens = dpop_client(&emu)
-        .exchange_native_social(&apple(&emu, "apple|fast"))
+        .native_social_exchange(&apple(&emu, "apple|fast"))
         .await
         .unwrap();
     assert!(tokens.is_dpop_bound());
@@ -404,7 +404,7 @@ async fn signing_is_bounded_by_the_request_timeout_and_nothing_is_sent() {
     let results = [
         (
             "token request",
-            c.exchange_native_social(&NativeSocialExchange::apple("code"))
+            c.native_social_exchange(&NativeSocialExchange::apple("code"))
                 .await
                 .err(),
         ),

@@ -45,7 +45,7 @@ async fn exchange_at_peer(
     .await;
     let client = configure(Client::builder(&peer.base_url, CLIENT_ID)).build().unwrap();
     let result = client
-        .exchange_native_social(&NativeSocialExchange::apple("code"))
+        .native_social_exchange(&NativeSocialExchange::apple("code"))
         .await;
     (result, peer)
 }
@@ -66,7 +66,7 @@ async fn emulator_tokens_are_validated_and_their_claims_typed() {
     let c = dpop_client(&emu);
     let code = emu.apple_authorization_code(AppleCode::new("apple|validated").email("v@example.com"));
     let tokens = c
-        .exchange_native_social(&NativeSocialExchange::apple(code).user_profile(
+        .native_social_exchange(&NativeSocialExchange::apple(code).user_profile(
             token_exchange::UserProfile::with_name(Some("Vera".into()), Some("Lidate".into())),
         ))
         .await
@@ -127,7 +127,7 @@ async fn a_token_signed_by_a_dropped_key_is_refused() {
             }),
         ));
         client(&emu)
-            .exchange_native_social(&NativeSocialExchange::apple("answered-by-the-canned-response"))
+            .native_social_exchange(&NativeSocialExchange::apple("answered-by-the-canned-response"))
             .await
     };
 
@@ -337,7 +337,7 @@ async fn an_unknown_key_id_refetches_the_key_set_at_most_once_a_minute() {
     let c = Client::builder(&peer.base_url, CLIENT_ID).build().unwrap();
     let request = NativeSocialExchange::apple("code");
     for _ in 0..3 {
-        c.exchange_native_social(&request).await.unwrap();
+        c.native_social_exchange(&request).await.unwrap();
     }
     assert_eq!(peer.jwks_fetches(), 2, "cached, then refetched once for the new key id");
 
@@ -371,7 +371,7 @@ async fn repeated_unknown_key_ids_do_not_hammer_the_tenant() {
     .await;
     let c = Client::builder(&peer.base_url, CLIENT_ID).build().unwrap();
     for _ in 0..5 {
-        let result = c.exchange_native_social(&NativeSocialExchange::apple("code")).await;
+        let result = c.native_social_exchange(&NativeSocialExchange::apple("code")).await;
         assert_eq!(problem(result), IdTokenProblem::UnknownKey);
     }
     assert_eq!(peer.recorded().len(), 5);
@@ -393,7 +393,7 @@ async fn the_key_set_is_fetched_before_the_subject_token_is_sent() {
     let e = Client::builder(&peer.base_url, CLIENT_ID)
         .build()
         .unwrap()
-        .exchange_native_social(&NativeSocialExchange::apple("single-use-code"))
+        .native_social_exchange(&NativeSocialExchange::apple("single-use-code"))
         .await
         .unwrap_err();
     assert!(
@@ -464,7 +464,7 @@ async fn userinfo_for_another_user_is_refused() {
     .await;
     let c = Client::builder(&peer.base_url, CLIENT_ID).build().unwrap();
     let tokens = c
-        .exchange_native_social(&NativeSocialExchange::apple("code"))
+        .native_social_exchange(&NativeSocialExchange::apple("code"))
         .await
         .unwrap();
     let e = c.userinfo_claims(&tokens).await.unwrap_err();

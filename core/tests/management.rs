@@ -671,7 +671,10 @@ async fn resource_servers_and_clients_are_created_and_usable_at_once() {
         backend.resource_server_identifier.as_deref(),
         Some("https://reports.example.com")
     );
-    assert_eq!(backend.grant_types, [token_exchange::FEDERATED_CONNECTION_GRANT]);
+    assert_eq!(
+        backend.grant_types,
+        [token_exchange::FEDERATED_CONNECTION_ACCESS_TOKEN_GRANT]
+    );
     let secret = backend
         .client_secret
         .clone()
@@ -696,13 +699,13 @@ async fn resource_servers_and_clients_are_created_and_usable_at_once() {
     let apple = emu.apple_authorization_code(token_exchange_emulator::AppleCode::new("apple|phone-user"));
     let phone = Client::builder(emu.base_url(), &native.client_id).build().unwrap();
     phone
-        .exchange_native_social(&token_exchange::NativeSocialExchange::apple(apple))
+        .native_social_exchange(&token_exchange::NativeSocialExchange::apple(apple))
         .await
         .unwrap();
 
     // The backend is allowed client credentials for its API (grant type + client grant).
     let grants = vec![
-        token_exchange::FEDERATED_CONNECTION_GRANT.to_owned(),
+        token_exchange::FEDERATED_CONNECTION_ACCESS_TOKEN_GRANT.to_owned(),
         "client_credentials".to_owned(),
     ];
     let updated = mgmt

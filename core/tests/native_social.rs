@@ -24,7 +24,7 @@ async fn apple_exchange_with_audience_and_profile() {
     let code = emu.apple_authorization_code(AppleCode::new("apple|first-time").email("first@example.com"));
     let sent_at = std::time::SystemTime::now();
     let tokens = client(&emu)
-        .exchange_native_social(
+        .native_social_exchange(
             &NativeSocialExchange::apple(code)
                 .audience(API)
                 .user_profile(UserProfile::with_name(Some("John".into()), Some("Smith".into()))),
@@ -65,7 +65,7 @@ async fn apple_exchange_without_audience_or_profile_and_name_is_remembered() {
     let emu = emulator().await;
     let c = client(&emu);
     let first = emu.apple_authorization_code(AppleCode::new("apple|returning"));
-    c.exchange_native_social(
+    c.native_social_exchange(
         &NativeSocialExchange::apple(first).user_profile(UserProfile::with_name(Some("Ada".into()), None)),
     )
     .await
@@ -73,7 +73,7 @@ async fn apple_exchange_without_audience_or_profile_and_name_is_remembered() {
     // Apple sends the name only the first time; the second sign-in has no profile.
     let second = emu.apple_authorization_code(AppleCode::new("apple|returning"));
     let tokens = c
-        .exchange_native_social(&NativeSocialExchange::apple(second).scope("openid profile"))
+        .native_social_exchange(&NativeSocialExchange::apple(second).scope("openid profile"))
         .await
         .unwrap();
     assert_eq!(tokens.unverified_id_token_claims().unwrap()["given_name"], "Ada");
@@ -88,17 +88,17 @@ async fn facebook_exchange_and_expiry() {
     let c = client(&emu);
     let token = emu.facebook_session_token(FacebookToken::default());
     let tokens = c
-        .exchange_native_social(&NativeSocialExchange::facebook(token.clone()).resource(API))
+        .native_social_exchange(&NativeSocialExchange::facebook(token.clone()).resource(API))
         .await
         .unwrap();
     assert_eq!(claims(tokens.access_token.expose())["sub"], "facebook|10000000001");
     // A Facebook token is not single-use: valid while it lives.
-    c.exchange_native_social(&NativeSocialExchange::facebook(token))
+    c.native_social_exchange(&NativeSocialExchange::facebook(token))
         .await
         .unwrap();
     let expired = emu.facebook_session_token(FacebookToken::default().expires_in(Duration::ZERO));
     let e = c
-        .exchange_native_social(&NativeSocialExchange::facebook(expired))
+        .native_social_exchange(&NativeSocialExchange::facebook(expired))
         .await
         .unwrap_err();
     assert!(e.oauth().unwrap().is_invalid_grant(), "{e:?}");
@@ -109,11 +109,11 @@ async fn apple_code_is_single_use() {
     let emu = emulator().await;
     let c = client(&emu);
     let code = emu.apple_authorization_code(AppleCode::new("apple|once"));
-    c.exchange_native_social(&NativeSocialExchange::apple(code.clone()))
+    c.native_social_exchange(&NativeSocialExchange::apple(code.clone()))
         .await
         .unwrap();
     let e = c
-        .exchange_native_social(&NativeSocialExchange::apple(code.clone()))
+        .native_social_exchange(&NativeSocialExchange::apple(code.clone()))
         .await
         .unwrap_err();
     let oauth = e.oauth().unwrap();
@@ -133,7 +133,7 @@ async fn server_errors_map_to_their_variant() {
     let e = Client::builder(emu.base_url(), "no-exchange-app")
         .build()
         .unwrap()
-        .exchange_native_social(&apple("apple|u1"))
+        .native_social_exchange(&apple("apple|u1"))
         .await
         .unwrap_err();
     assert!(e.oauth().unwrap().is_unauthorized_client(), "{e:?}");
@@ -141,7 +141,7 @@ async fn server_errors_map_to_their_variant() {
     let e = Client::builder(emu.base_url(), "unknown-client")
         .build()
         .unwrap()
-        .exchange_native_social(&apple("apple|u1"))
+        .native_social_exchange(&apple("apple|u1"))
         .await
         .unwrap_err();
     assert_eq!(oauth_code(&e), "invalid_client");
@@ -149,7 +149,7 @@ async fn server_errors_map_to_their_variant() {
 
     let c = client(&emu);
     let e = c
-        .exchange_native_social(&apple("apple|u1").audience("https://unknown.example.com"))
+        .native_social_exchange(&apple("apple|u1").audience("https://unknown.example.com"))
         .await
         .unwrap_err();
     assert!(e.oauth().unwrap().is_access_denied(), "{e:?}");
@@ -163,18 +163,18 @@ async fn server_errors_map_to_their_variant() {
 
     // A scope the API does not define is dropped, not refused; `scope` says what was issued.
     let tokens = c
-        .exchange_native_social(&apple("apple|u1").audience(API).scope("openid delete:everything"))
+        .native_social_exchange(&apple("apple|u1").audience(API).scope("openid delete:everything"))
         .await
         .unwrap();
     assert_eq!(tokens.scope.as_deref(), Some("openid"));
 
     let e = c
-        .exchange_native_social(&apple("apple|blocked-user"))
+        .native_social_exchange(&apple("apple|blocked-user"))
         .await
         .unwrap_err();
     assert!(e.oauth().unwrap().is_access_denied(), "{e:?}");
 
-    let e = c.exchange_native_social(&apple("apple|mfa-user")).await.unwrap_err();
+    let e = c.native_social_exchange(&apple("apple|mfa-user")).await.unwrap_err();
     let oauth = e.oauth().unwrap();
     assert!(oauth.is_mfa_required());
     assert!(!oauth.mfa_token().unwrap().expose().is_empty());
@@ -182,7 +182,7 @@ async fn server_errors_map_to_their_variant() {
     assert!(!format!("{e:?} {e}").contains(oauth.mfa_token().unwrap().expose()));
 
     let e = c
-        .exchange_native_social(&NativeSocialExchange::new(
+        .native_social_exchange(&NativeSocialExchange::new(
             "x",
             SubjectTokenType::Custom("urn:example:unsupported".into()),
         ))
@@ -199,7 +199,7 @@ async fn too_many_attempts_from_one_forwarded_ip() {
     let mut last = None;
     for i in 0..6 {
         let e = c
-            .exchange_native_social(&NativeSocialExchange::apple(format!("guessed-code-{i}")).forwarded_for(attacker))
+            .native_social_exchange(&NativeSocialExchange::apple(format!("guessed-code-{i}")).forwarded_for(attacker))
             .await
             .unwrap_err();
         last = Some(e);
@@ -214,7 +214,7 @@ async fn too_many_attempts_from_one_forwarded_ip() {
     // change.
     let code = emu.apple_authorization_code(AppleCode::new("apple|innocent"));
     let e = c
-        .exchange_native_social(&NativeSocialExchange::apple(code).forwarded_for("198.51.100.1".parse().unwrap()))
+        .native_social_exchange(&NativeSocialExchange::apple(code).forwarded_for("198.51.100.1".parse().unwrap()))
         .await
         .unwrap_err();
     assert!(e.oauth().unwrap().is_too_many_attempts(), "{e:?}");
@@ -227,13 +227,13 @@ async fn rate_limits_server_errors_and_unusable_bodies() {
     let req = NativeSocialExchange::apple("any-code");
 
     emu.inject_token_response(CannedResponse::too_many_requests(42));
-    let e = c.exchange_native_social(&req).await.unwrap_err();
+    let e = c.native_social_exchange(&req).await.unwrap_err();
     assert!(e.oauth().unwrap().is_rate_limited());
     assert_eq!(e.retry_after(), Some(Duration::from_secs(42)));
     assert!(e.is_retryable());
 
     emu.inject_token_response(CannedResponse::oauth_error(503, "temporarily_unavailable", "try later"));
-    let e = c.exchange_native_social(&req).await.unwrap_err();
+    let e = c.native_social_exchange(&req).await.unwrap_err();
     assert!(e.oauth().unwrap().is_server_error() && e.is_retryable());
 
     emu.inject_token_response(CannedResponse::code_description_error(
@@ -241,12 +241,12 @@ async fn rate_limits_server_errors_and_unusable_bodies() {
         "invalid_body",
         "Payload validation error",
     ));
-    let e = c.exchange_native_social(&req).await.unwrap_err();
+    let e = c.native_social_exchange(&req).await.unwrap_err();
     assert_eq!(oauth_code(&e), "invalid_body");
     assert_eq!(e.oauth().unwrap().description(), Some("Payload validation error"));
 
     emu.inject_token_response(CannedResponse::html(502, "<html><body>Bad gateway</body></html>"));
-    let e = c.exchange_native_social(&req).await.unwrap_err();
+    let e = c.native_social_exchange(&req).await.unwrap_err();
     assert!(
         matches!(
             e,
@@ -261,7 +261,7 @@ async fn rate_limits_server_errors_and_unusable_bodies() {
     assert!(e.is_retryable());
 
     emu.inject_token_response(CannedResponse::html(200, "<!doctype html><p>captive portal</p>"));
-    let e = c.exchange_native_social(&req).await.unwrap_err();
+    let e = c.native_social_exchange(&req).await.unwrap_err();
     assert!(
         matches!(
             e,
@@ -275,7 +275,7 @@ async fn rate_limits_server_errors_and_unusable_bodies() {
     );
 
     emu.inject_token_response(CannedResponse::text(500, "internal error"));
-    let e = c.exchange_native_social(&req).await.unwrap_err();
+    let e = c.native_social_exchange(&req).await.unwrap_err();
     assert!(
         matches!(
             e,
@@ -288,7 +288,7 @@ async fn rate_limits_server_errors_and_unusable_bodies() {
     );
 
     emu.inject_token_response(CannedResponse::json(200, &serde_json::json!({"token_type": "Bearer"})));
-    let e = c.exchange_native_social(&req).await.unwrap_err();
+    let e = c.native_social_exchange(&req).await.unwrap_err();
     assert!(
         matches!(
             e,
@@ -304,7 +304,7 @@ async fn rate_limits_server_errors_and_unusable_bodies() {
         200,
         &serde_json::json!({"access_token": "x", "token_type": "Bearer", "padding": "x".repeat(300 * 1024)}),
     ));
-    let e = c.exchange_native_social(&req).await.unwrap_err();
+    let e = c.native_social_exchange(&req).await.unwrap_err();
     assert!(
         matches!(
             e,
@@ -325,7 +325,7 @@ async fn redirects_are_not_followed() {
         CannedResponse::new(307).header("Location", format!("{}/oauth/token", elsewhere.base_url)),
     );
     let e = client(&emu)
-        .exchange_native_social(&NativeSocialExchange::apple("code"))
+        .native_social_exchange(&NativeSocialExchange::apple("code"))
         .await
         .unwrap_err();
     assert!(
@@ -352,7 +352,7 @@ async fn network_failures_say_whether_the_request_may_have_reached_the_server() 
         .build()
         .unwrap();
     let e = c
-        .exchange_native_social(&NativeSocialExchange::apple("code"))
+        .native_social_exchange(&NativeSocialExchange::apple("code"))
         .await
         .unwrap_err();
     assert!(
@@ -373,7 +373,7 @@ async fn network_failures_say_whether_the_request_may_have_reached_the_server() 
     let code = emu.apple_authorization_code(AppleCode::new("apple|slow").delay(Duration::from_secs(60)));
     let c = builder(&emu).timeout(Duration::from_millis(500)).build().unwrap();
     let e = c
-        .exchange_native_social(&NativeSocialExchange::apple(code))
+        .native_social_exchange(&NativeSocialExchange::apple(code))
         .await
         .unwrap_err();
     assert!(
@@ -408,7 +408,7 @@ async fn bad_input_fails_before_any_network_io() {
         (NativeSocialExchange::apple("c").scope("openid\u{1}"), "scope"),
     ];
     for (request, field) in cases {
-        match c.exchange_native_social(&request).await {
+        match c.native_social_exchange(&request).await {
             Err(Error::InvalidInput { field: f, .. }) => assert_eq!(f, field),
             other => panic!("{field}: expected invalid input, got {other:?}"),
         }
@@ -436,7 +436,7 @@ async fn no_token_value_in_debug_or_display() {
         .user_profile(UserProfile::with_name(Some("Privatename".into()), None));
     assert!(!format!("{request:?}").contains(&code));
     assert!(!format!("{request:?}").contains("Privatename"));
-    let tokens = client(&emu).exchange_native_social(&request).await.unwrap();
+    let tokens = client(&emu).native_social_exchange(&request).await.unwrap();
     let debug = format!("{tokens:?} {tokens:#?}");
     for secret in [
         tokens.access_token.expose(),
@@ -455,7 +455,7 @@ async fn no_token_value_in_debug_or_display() {
 async fn wire_format_headers_and_telemetry() {
     let peer = Scripted::start(vec![Reply::json(200, token_body("Bearer"))]).await;
     let c = Client::builder(&peer.base_url, CLIENT_ID).build().unwrap();
-    c.exchange_native_social(
+    c.native_social_exchange(
         &NativeSocialExchange::apple("the-code")
             .audience(API)
             .user_profile(UserProfile::with_name(Some("John".into()), Some("Smith".into())))
@@ -500,7 +500,7 @@ async fn wire_format_headers_and_telemetry() {
         .user_agent("MyApp/2.0")
         .build()
         .unwrap();
-    c.exchange_native_social(&NativeSocialExchange::facebook("fb"))
+    c.native_social_exchange(&NativeSocialExchange::facebook("fb"))
         .await
         .unwrap();
     let req = &peer.recorded()[0];
@@ -518,7 +518,7 @@ async fn wire_format_headers_and_telemetry() {
         .telemetry(Some(custom))
         .build()
         .unwrap()
-        .exchange_native_social(&NativeSocialExchange::facebook("fb"))
+        .native_social_exchange(&NativeSocialExchange::facebook("fb"))
         .await
         .unwrap();
     let sent = peer.recorded()[0].header("auth0-client").unwrap().to_owned();
@@ -532,7 +532,7 @@ async fn a_failed_request_is_never_replayed() {
     let peer = Scripted::start(vec![Reply::json(500, serde_json::json!({"error":"server_error"}))]).await;
     let c = Client::builder(&peer.base_url, CLIENT_ID).build().unwrap();
     let e = c
-        .exchange_native_social(&NativeSocialExchange::apple("code"))
+        .native_social_exchange(&NativeSocialExchange::apple("code"))
         .await
         .unwrap_err();
     assert!(e.is_retryable());
@@ -557,7 +557,7 @@ async fn absurd_server_values_are_typed_errors_never_a_crash() {
         serde_json::json!(100 * 365 * 24 * 3600u64 + 1),
     ] {
         emu.inject_token_response(token(absurd.clone()));
-        let e = c.exchange_native_social(&req).await.unwrap_err();
+        let e = c.native_social_exchange(&req).await.unwrap_err();
         assert!(
             matches!(
                 e,
@@ -572,7 +572,7 @@ async fn absurd_server_values_are_typed_errors_never_a_crash() {
     }
     // A century is the longest lifetime accepted; any leeway can be asked about it.
     emu.inject_token_response(token(serde_json::json!(100 * 365 * 24 * 3600u64)));
-    let tokens = c.exchange_native_social(&req).await.unwrap();
+    let tokens = c.native_social_exchange(&req).await.unwrap();
     assert!(tokens.expires_within(Duration::MAX));
     assert!(!tokens.expires_within(Duration::ZERO));
 
@@ -589,7 +589,7 @@ async fn absurd_server_values_are_typed_errors_never_a_crash() {
         emu.inject_token_response(
             CannedResponse::oauth_error(429, "too_many_requests", "slow down").header("Retry-After", retry_after),
         );
-        let e = c.exchange_native_social(&req).await.unwrap_err();
+        let e = c.native_social_exchange(&req).await.unwrap_err();
         assert!(e.oauth().is_some_and(|o| o.is_rate_limited()), "{retry_after}: {e:?}");
         assert_eq!(e.retry_after(), expected, "Retry-After: {retry_after}");
     }
@@ -629,7 +629,7 @@ async fn rate_limited_and_unavailable_errors_say_when_to_retry() {
     ];
     for (case, canned, expected) in cases {
         emu.inject_token_response(canned);
-        let e = c.exchange_native_social(&req).await.unwrap_err();
+        let e = c.native_social_exchange(&req).await.unwrap_err();
         let text = e.to_string();
         match expected {
             Some(note) => assert!(text.ends_with(&format!("({note})")), "{case}: {text}"),
@@ -643,7 +643,7 @@ async fn an_untrusted_certificate_is_a_tls_error() {
     let base_url = untrusted_https_server();
     let c = Client::builder(base_url.as_str(), CLIENT_ID).build().unwrap();
     let e = c
-        .exchange_native_social(&NativeSocialExchange::apple("code"))
+        .native_social_exchange(&NativeSocialExchange::apple("code"))
         .await
         .unwrap_err();
     assert!(
@@ -663,10 +663,10 @@ async fn an_untrusted_certificate_is_a_tls_error() {
 async fn scope_is_left_out_only_when_the_caller_asks() {
     let server = Scripted::start(vec![Reply::json(200, token_body("Bearer"))]).await;
     let c = Client::builder(&server.base_url, CLIENT_ID).build().unwrap();
-    c.exchange_native_social(&NativeSocialExchange::apple("c1"))
+    c.native_social_exchange(&NativeSocialExchange::apple("c1"))
         .await
         .unwrap();
-    c.exchange_native_social(&NativeSocialExchange::apple("c2").omit_scope())
+    c.native_social_exchange(&NativeSocialExchange::apple("c2").omit_scope())
         .await
         .unwrap();
     let sent = server.recorded();
@@ -688,7 +688,7 @@ async fn scope_is_left_out_only_when_the_caller_asks() {
     };
     let code = emu.apple_authorization_code(AppleCode::new("apple|every-scope"));
     let all = client(&emu)
-        .exchange_native_social(&NativeSocialExchange::apple(code).audience(API).omit_scope())
+        .native_social_exchange(&NativeSocialExchange::apple(code).audience(API).omit_scope())
         .await
         .unwrap();
     assert!(
@@ -698,7 +698,7 @@ async fn scope_is_left_out_only_when_the_caller_asks() {
     );
     let code = emu.apple_authorization_code(AppleCode::new("apple|default-scope"));
     let default = client(&emu)
-        .exchange_native_social(&NativeSocialExchange::apple(code).audience(API))
+        .native_social_exchange(&NativeSocialExchange::apple(code).audience(API))
         .await
         .unwrap();
     assert!(

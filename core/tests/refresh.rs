@@ -42,7 +42,7 @@ async fn unreachable_client(key: Option<Arc<SoftwareKey>>) -> Client {
 async fn a_dpop_bound_refresh_renews_with_the_same_key_through_a_nonce_challenge() {
     let emu = emulator().await;
     let c = dpop_client(&emu);
-    let tokens = c.exchange_native_social(&apple(&emu, "apple|renewing")).await.unwrap();
+    let tokens = c.native_social_exchange(&apple(&emu, "apple|renewing")).await.unwrap();
     assert!(tokens.is_dpop_bound());
 
     // The server rotates its nonces: the refresh answers the challenge on its own.
@@ -135,7 +135,7 @@ async fn reuse_after_the_reuse_interval_revokes_the_whole_family() {
 async fn a_narrower_scope_and_an_id_token_not_reissued() {
     let emu = emulator().await;
     let c = dpop_client(&emu);
-    let tokens = c.exchange_native_social(&apple(&emu, "apple|narrow")).await.unwrap();
+    let tokens = c.native_social_exchange(&apple(&emu, "apple|narrow")).await.unwrap();
 
     let narrow = c.refresh(&tokens, Some("openid")).await.unwrap();
     assert_eq!(narrow.scope.as_deref(), Some("openid"));
@@ -159,7 +159,7 @@ async fn a_narrower_scope_and_an_id_token_not_reissued() {
 async fn bearer_tokens_refresh_without_dpop() {
     let emu = emulator().await;
     let c = client(&emu);
-    let tokens = c.exchange_native_social(&apple(&emu, "apple|bearer")).await.unwrap();
+    let tokens = c.native_social_exchange(&apple(&emu, "apple|bearer")).await.unwrap();
     assert!(!tokens.is_dpop_bound());
     let renewed = c.refresh(&tokens, None).await.unwrap();
     assert_eq!(renewed.token_type, "Bearer");
@@ -171,7 +171,7 @@ async fn a_key_that_is_not_the_bound_one_fails_before_any_io() {
     let emu = emulator().await;
     let key = dpop_key();
     let c = builder(&emu).dpop(key.clone()).build().unwrap();
-    let tokens = c.exchange_native_social(&apple(&emu, "apple|bound")).await.unwrap();
+    let tokens = c.native_social_exchange(&apple(&emu, "apple|bound")).await.unwrap();
 
     let e = unreachable_client(None).await.refresh(&tokens, None).await.unwrap_err();
     assert!(matches!(e, Error::DpopKeyMissing), "{e:?}");

@@ -12,13 +12,13 @@ use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use support::*;
 use token_exchange::management::{ManagementAuth, ManagementClient, NewClient, NewResourceServer, ResourceServerScope};
 use token_exchange::{
-    ClientAssertionKey, ClientAuthentication, Error, FederatedSubjectTokenType, FederatedToken, FederatedTokenCache,
-    FederatedTokenExchange, NativeSocialExchange, OAuthError, ResourceRequest, Secret, SoftwareKey,
-    TOKEN_EXCHANGE_GRANT, TokenSet,
+    ClientAssertionKey, ClientAuthentication, Error, NativeSocialExchange, OAuthError, ResourceRequest, Secret,
+    SoftwareKey, TOKEN_EXCHANGE_GRANT, TokenSet, TokenVaultCache, TokenVaultExchange, TokenVaultSubjectTokenType,
+    TokenVaultToken,
 };
 use token_exchange_emulator::{
     AppleCode, CALENDAR_READONLY_SCOPE, ClientConfig, ConnectAccount, ConnectionConfig, Emulator, EmulatorConfig,
-    FEDERATED_CONNECTION_TOKEN_TYPE, GOOGLE_CONNECTION, GRANT_FEDERATED_CONNECTION, PublicKeyCredential,
+    FEDERATED_CONNECTION_ACCESS_TOKEN_TYPE, GOOGLE_CONNECTION, GRANT_FEDERATED_CONNECTION, PublicKeyCredential,
     SAMPLE_DISABLED_CONNECTION, SAMPLE_MANAGEMENT_CLIENT_ID, SAMPLE_MANAGEMENT_CLIENT_SECRET,
     SAMPLE_NO_VAULT_CLIENT_ID, SAMPLE_NO_VAULT_CLIENT_SECRET, SAMPLE_VAULT_API_AUDIENCE, SAMPLE_VAULT_CLIENT_ID,
     SAMPLE_VAULT_CLIENT_SECRET,
@@ -83,7 +83,7 @@ async fn sign_in(emu: &Emulator, user: &str) -> TokenSet {
 async fn sign_in_for(emu: &Emulator, user: &str, audience: &str) -> TokenSet {
     let code = emu.apple_authorization_code(AppleCode::new(user).email("jane@example.com"));
     client(emu)
-        .exchange_native_social(&NativeSocialExchange::apple(code).audience(audience))
+        .native_social_exchange(&NativeSocialExchange::apple(code).audience(audience))
         .await
         .expect("sign-in for the backend API")
 }
@@ -109,8 +109,8 @@ fn jwt_backend(emu: &Emulator, key: &RsaPem, kid: &str) -> token_exchange::Clien
     backend_as(emu, JWT_CLIENT_ID, ClientAuthentication::PrivateKeyJwt(Arc::new(key)))
 }
 
-fn google(tokens: &TokenSet) -> FederatedTokenExchange {
-    FederatedTokenExchange::access_token(tokens.access_token.clone(), GOOGLE_CONNECTION)
+fn google(tokens: &TokenSet) -> TokenVaultExchange {
+    TokenVaultExchange::access_token(tokens.access_token.clone(), GOOGLE_CONNECTION)
 }
 
 fn oauth(e: &Error) -> &OAuthError {
@@ -161,7 +161,7 @@ async fn connect_over_http(emu: &Emulator, body: serde_json::Value) -> (u16, ser
 }
 
 /// Lists calendar events with a provider access token, through the library's resource call.
-async fn calendar_events(emu: &Emulator, token: &FederatedToken) -> (u16, serde_json::Value) {
+async fn calendar_events(emu: &Emulator, token: &TokenVaultToken) -> (u16, serde_json::Value) {
     let as_bearer = TokenSet::new(token.access_token.clone(), token.token_type.clone());
     let response = client(emu)
         .send_authorized(&ResourceRequest::get(emu.calendar_events_url()), &as_bearer)
@@ -193,14 +193,11 @@ async fn backend_exchanges_the_users_token_and_reads_the_calendar() {
     assert_eq!(connected["expires_in"], 3600);
     assert!(connected.get("access_token").is_none() && connected.get("refresh_token").is_none());
 
-    let token = backend(&emu)
-        .exchange_for_federated_token(&google(&tokens))
-        .await
-        .unwrap();
+    let token = backend(&emu).token_vault_exchange(&google(&tokens)).await.unwrap();
     assert_eq!(token.token_type, "Bearer");
     assert_eq!(
         token.issued_token_type.as_deref(),
-        Some(FEDERATED_CONNECTION_TOKEN_TYPE)
+        Some(FEDERATED_CONNECTION_ACCESS_TOKEN_TYPE)
     );
     assert!(
         token
@@ -243,11 +240,11 @@ async fn client_secret_basic_and_private_key_jwt_authenticate_too() {
         SAMPLE_VAULT_CLIENT_ID,
         ClientAuthentication::ClientSecretBasic(Secret::new(SAMPLE_VAULT_CLIENT_SECRET)),
     );
-    let by_basic = basic.exchange_for_federated_token(&google(&tokens)).await.unwrap();
+    let by_basic = basic.token_vault_exchange(&google(&tokens)).await.unwrap();
     let jwt = jwt_backend(&emu, backend_key(), JWT_KID);
-    let by_jwt = jwt.exchange_for_federated_token(&google(&tokens)).await.unwrap();
+    let by_jwt = jwt.token_vault_exchange(&google(&tokens)).await.unwrap();
     // Twice: every request carries a fresh assertion (new jti).
-    let again = jwt.exchange_for_federated_token(&google(&tokens)).await.unwrap();
+    let again = jwt.token_vault_exchange(&google(&tokens)).await.unwrap();
     // The same stored provider token, whoever asks.
     assert_eq!(by_basic.access_token, by_jwt.access_token);
     assert_eq!(by_jwt.access_token, again.access_token);
@@ -263,7 +260,7 @@ async fn private_key_jwt_with_another_key_or_kid_is_invalid_client() {
     let other = generate_rsa();
     for (key, kid) in [(&other, JWT_KID), (backend_key(), "unknown-kid")] {
         let e = jwt_backend(&emu, key, kid)
-            .exchange_for_federated_token(&google(&tokens))
+            .token_vault_exchange(&google(&tokens))
             .await
             .unwrap_err();
         assert_eq!((oauth(&e).status(), oauth(&e).code()), (401, "invalid_client"), "{e}");
@@ -275,10 +272,7 @@ async fn private_key_jwt_with_another_key_or_kid_is_invalid_client() {
 async fn a_user_who_never_connected_must_connect() {
     let emu = vault_emulator().await;
     let tokens = sign_in(&emu, "apple|never-connected").await;
-    let e = backend(&emu)
-        .exchange_for_federated_token(&google(&tokens))
-        .await
-        .unwrap_err();
+    let e = backend(&emu).token_vault_exchange(&google(&tokens)).await.unwrap_err();
     let o = oauth(&e);
     assert!(o.is_connection_required(), "{e}");
     assert_eq!(o.status(), 401);
@@ -286,16 +280,13 @@ async fn a_user_who_never_connected_must_connect() {
     // Another user's connected account does not help.
     emu.connect_account(ConnectAccount::new("apple|someone-else", GOOGLE_CONNECTION))
         .unwrap();
-    let e = backend(&emu)
-        .exchange_for_federated_token(&google(&tokens))
-        .await
-        .unwrap_err();
+    let e = backend(&emu).token_vault_exchange(&google(&tokens)).await.unwrap_err();
     assert!(oauth(&e).is_connection_required());
     // An account that is not the one asked for (login_hint) neither.
     emu.connect_account(ConnectAccount::new("apple|never-connected", GOOGLE_CONNECTION).login_hint("a@gmail.com"))
         .unwrap();
     let e = backend(&emu)
-        .exchange_for_federated_token(&google(&tokens).login_hint("b@gmail.com"))
+        .token_vault_exchange(&google(&tokens).login_hint("b@gmail.com"))
         .await
         .unwrap_err();
     assert!(oauth(&e).is_connection_required());
@@ -311,14 +302,14 @@ async fn expired_provider_tokens_are_refreshed_until_the_account_is_revoked() {
     // Connected with an already expired access token: the exchange refreshes it.
     emu.connect_account(ConnectAccount::new(user, GOOGLE_CONNECTION).access_token_lifetime(Duration::ZERO))
         .unwrap();
-    let refreshed = b.exchange_for_federated_token(&google(&tokens)).await.unwrap();
+    let refreshed = b.token_vault_exchange(&google(&tokens)).await.unwrap();
     assert_eq!(emu.provider_refresh_count(), 1);
     assert!(refreshed.expires_in.unwrap() > 3500);
     assert_eq!(calendar_events(&emu, &refreshed).await.0, 200);
 
     // Revoked, but the stored access token is still valid: it is handed out.
     assert_eq!(emu.revoke_connected_account(user, GOOGLE_CONNECTION), 1);
-    let still = b.exchange_for_federated_token(&google(&tokens)).await.unwrap();
+    let still = b.token_vault_exchange(&google(&tokens)).await.unwrap();
     assert_eq!(still.access_token, refreshed.access_token);
 
     // Revoked and expired: the user must connect again.
@@ -332,7 +323,7 @@ async fn expired_provider_tokens_are_refreshed_until_the_account_is_revoked() {
     )
     .await;
     assert_eq!((status, body["revoked"].as_u64()), (200, Some(1)));
-    let e = b.exchange_for_federated_token(&google(&tokens)).await.unwrap_err();
+    let e = b.token_vault_exchange(&google(&tokens)).await.unwrap_err();
     assert!(oauth(&e).is_connection_required(), "{e}");
     assert_eq!(
         emu.provider_refresh_count(),
@@ -352,19 +343,13 @@ async fn the_calendar_api_refuses_expired_provider_tokens() {
     .await;
     assert_eq!((status, connected["expires_in"].as_u64()), (201, Some(1)));
     let tokens = sign_in(&emu, user).await;
-    let token = backend(&emu)
-        .exchange_for_federated_token(&google(&tokens))
-        .await
-        .unwrap();
+    let token = backend(&emu).token_vault_exchange(&google(&tokens)).await.unwrap();
     assert!(token.expires_in.unwrap() <= 1);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let (status, body) = calendar_events(&emu, &token).await;
     assert_eq!(status, 401, "{body}");
     // The vault refreshes it on the next exchange.
-    let fresh = backend(&emu)
-        .exchange_for_federated_token(&google(&tokens))
-        .await
-        .unwrap();
+    let fresh = backend(&emu).token_vault_exchange(&google(&tokens)).await.unwrap();
     assert_ne!(fresh.access_token, token.access_token);
     assert_eq!(calendar_events(&emu, &fresh).await.0, 200);
     assert_eq!(emu.provider_refresh_count(), 1);
@@ -378,7 +363,7 @@ async fn connection_must_exist_and_be_enabled_for_the_client() {
         .unwrap();
     let b = backend(&emu);
     let e = b
-        .exchange_for_federated_token(&FederatedTokenExchange::access_token(
+        .token_vault_exchange(&TokenVaultExchange::access_token(
             tokens.access_token.clone(),
             SAMPLE_DISABLED_CONNECTION,
         ))
@@ -387,7 +372,7 @@ async fn connection_must_exist_and_be_enabled_for_the_client() {
     assert!(oauth(&e).is_invalid_request(), "{e}");
     assert!(oauth(&e).description().unwrap().contains("not enabled"));
     let e = b
-        .exchange_for_federated_token(&FederatedTokenExchange::access_token(
+        .token_vault_exchange(&TokenVaultExchange::access_token(
             tokens.access_token.clone(),
             "no-such-connection",
         ))
@@ -398,7 +383,7 @@ async fn connection_must_exist_and_be_enabled_for_the_client() {
     // Enabling it at run time makes it usable.
     emu.enable_connection(SAMPLE_DISABLED_CONNECTION, SAMPLE_VAULT_CLIENT_ID)
         .unwrap();
-    b.exchange_for_federated_token(&FederatedTokenExchange::access_token(
+    b.token_vault_exchange(&TokenVaultExchange::access_token(
         tokens.access_token.clone(),
         SAMPLE_DISABLED_CONNECTION,
     ))
@@ -417,17 +402,11 @@ async fn only_custom_api_clients_with_the_grant_may_exchange() {
         SAMPLE_NO_VAULT_CLIENT_ID,
         ClientAuthentication::ClientSecretPost(Secret::new(SAMPLE_NO_VAULT_CLIENT_SECRET)),
     );
-    let e = no_vault
-        .exchange_for_federated_token(&google(&tokens))
-        .await
-        .unwrap_err();
+    let e = no_vault.token_vault_exchange(&google(&tokens)).await.unwrap_err();
     assert!(oauth(&e).is_unauthorized_client(), "{e}");
     assert_eq!(oauth(&e).status(), 403);
     // The native app itself is not a Custom API Client.
-    let e = client(&emu)
-        .exchange_for_federated_token(&google(&tokens))
-        .await
-        .unwrap_err();
+    let e = client(&emu).token_vault_exchange(&google(&tokens)).await.unwrap_err();
     assert!(oauth(&e).is_unauthorized_client(), "{e}");
     assert_eq!(emu.vault_exchange_count(), 0);
 }
@@ -450,7 +429,7 @@ async fn invalid_expired_and_foreign_audience_subject_tokens_are_invalid_grant()
     // A token for another API of the tenant.
     let code = emu.apple_authorization_code(AppleCode::new(user));
     let other_api = client(&emu)
-        .exchange_native_social(&NativeSocialExchange::apple(code).audience(API))
+        .native_social_exchange(&NativeSocialExchange::apple(code).audience(API))
         .await
         .unwrap();
     for subject in [
@@ -459,7 +438,7 @@ async fn invalid_expired_and_foreign_audience_subject_tokens_are_invalid_grant()
         other_api.access_token.expose().to_owned(),
     ] {
         let e = b
-            .exchange_for_federated_token(&FederatedTokenExchange::access_token(subject, GOOGLE_CONNECTION))
+            .token_vault_exchange(&TokenVaultExchange::access_token(subject, GOOGLE_CONNECTION))
             .await
             .unwrap_err();
         assert!(oauth(&e).is_invalid_grant(), "{e}");
@@ -473,7 +452,7 @@ async fn invalid_expired_and_foreign_audience_subject_tokens_are_invalid_grant()
         .unwrap();
     let expired = sign_in(&expiring, user).await;
     let e = backend(&expiring)
-        .exchange_for_federated_token(&google(&expired))
+        .token_vault_exchange(&google(&expired))
         .await
         .unwrap_err();
     assert!(oauth(&e).is_invalid_grant(), "{e}");
@@ -484,10 +463,10 @@ async fn invalid_expired_and_foreign_audience_subject_tokens_are_invalid_grant()
         .refresh_token
         .clone()
         .expect("offline_access is in the default scope");
-    let request = FederatedTokenExchange::new(refresh, FederatedSubjectTokenType::RefreshToken, GOOGLE_CONNECTION);
-    b.exchange_for_federated_token(&request).await.unwrap();
-    let unknown = FederatedTokenExchange::new("unknown", FederatedSubjectTokenType::RefreshToken, GOOGLE_CONNECTION);
-    let e = b.exchange_for_federated_token(&unknown).await.unwrap_err();
+    let request = TokenVaultExchange::new(refresh, TokenVaultSubjectTokenType::RefreshToken, GOOGLE_CONNECTION);
+    b.token_vault_exchange(&request).await.unwrap();
+    let unknown = TokenVaultExchange::new("unknown", TokenVaultSubjectTokenType::RefreshToken, GOOGLE_CONNECTION);
+    let e = b.token_vault_exchange(&unknown).await.unwrap_err();
     assert!(oauth(&e).is_invalid_grant(), "{e}");
     assert_eq!(emu.vault_exchange_count(), 1);
 }
@@ -503,7 +482,7 @@ async fn client_authentication_is_required_and_checked() {
         SAMPLE_VAULT_CLIENT_ID,
         ClientAuthentication::ClientSecretPost(Secret::new("wrong-secret")),
     );
-    let e = wrong.exchange_for_federated_token(&google(&tokens)).await.unwrap_err();
+    let e = wrong.token_vault_exchange(&google(&tokens)).await.unwrap_err();
     // Auth0 answers a wrong secret with 401 access_denied "Unauthorized".
     assert_eq!(oauth(&e).status(), 401, "{e}");
     assert_eq!(oauth(&e).code(), "access_denied");
@@ -512,7 +491,7 @@ async fn client_authentication_is_required_and_checked() {
         (JWT_CLIENT_ID, ClientAuthentication::None),
     ] {
         let e = backend_as(&emu, client_id, auth)
-            .exchange_for_federated_token(&google(&tokens))
+            .token_vault_exchange(&google(&tokens))
             .await
             .unwrap_err();
         assert_eq!((oauth(&e).status(), oauth(&e).code()), (401, "invalid_client"), "{e}");
@@ -529,8 +508,8 @@ async fn audience_and_resource_are_refused_before_anything_is_sent() {
         .unwrap();
     for name in ["audience", "resource"] {
         let request =
-            FederatedTokenExchange::access_token("header.payload.sig", GOOGLE_CONNECTION).extra_parameter(name, API);
-        let e = b.exchange_for_federated_token(&request).await.unwrap_err();
+            TokenVaultExchange::access_token("header.payload.sig", GOOGLE_CONNECTION).extra_parameter(name, API);
+        let e = b.token_vault_exchange(&request).await.unwrap_err();
         assert!(
             matches!(
                 e,
@@ -557,11 +536,11 @@ async fn login_hint_selects_the_connected_account() {
     }
     let b = backend(&emu);
     let work = b
-        .exchange_for_federated_token(&google(&tokens).login_hint("work@gmail.com"))
+        .token_vault_exchange(&google(&tokens).login_hint("work@gmail.com"))
         .await
         .unwrap();
     assert_eq!(calendar_events(&emu, &work).await.1["summary"], "work@gmail.com");
-    let latest = b.exchange_for_federated_token(&google(&tokens)).await.unwrap();
+    let latest = b.token_vault_exchange(&google(&tokens)).await.unwrap();
     assert_eq!(calendar_events(&emu, &latest).await.1["summary"], "home@gmail.com");
 }
 
@@ -576,7 +555,7 @@ async fn cache_runs_one_exchange_per_key_at_a_time() {
     }
     let a = sign_in(&emu, "apple|cache-a").await;
     let b = sign_in(&emu, "apple|cache-b").await;
-    let cache = Arc::new(FederatedTokenCache::new(backend(&emu)));
+    let cache = Arc::new(TokenVaultCache::new(backend(&emu)));
     let scopes = vec![CALENDAR_READONLY_SCOPE.to_owned()];
 
     let tasks: Vec<_> = (0..20)
@@ -600,7 +579,7 @@ async fn cache_runs_one_exchange_per_key_at_a_time() {
     assert_eq!(emu.vault_exchange_count(), 2);
     // Another user, another connection: one exchange each, then cached.
     cache.get(&google(&b), &scopes).await.unwrap();
-    let work = FederatedTokenExchange::access_token(a.access_token.clone(), WORK_CONNECTION);
+    let work = TokenVaultExchange::access_token(a.access_token.clone(), WORK_CONNECTION);
     cache.get(&work, &scopes).await.unwrap();
     cache.get(&work, &scopes).await.unwrap();
     cache.get(&google(&b), &scopes).await.unwrap();
@@ -632,14 +611,14 @@ async fn a_forged_token_with_a_cached_sub_misses_the_cache_and_the_server_refuse
     emu.connect_account(ConnectAccount::new(victim, GOOGLE_CONNECTION))
         .unwrap();
     let tokens = sign_in(&emu, victim).await;
-    let cache = FederatedTokenCache::new(backend(&emu));
+    let cache = TokenVaultCache::new(backend(&emu));
     cache.get(&google(&tokens), &[]).await.unwrap();
     assert_eq!(emu.vault_exchange_count(), 1);
 
     // The victim's own claims (sub, aud, exp...), with no valid signature.
     let forged = forged_jwt(&claims(tokens.access_token.expose()));
     let e = cache
-        .get(&FederatedTokenExchange::access_token(forged, GOOGLE_CONNECTION), &[])
+        .get(&TokenVaultExchange::access_token(forged, GOOGLE_CONNECTION), &[])
         .await
         .expect_err("a forged token with the victim's sub must not get the victim's Google token");
     assert!(oauth(&e).is_invalid_grant(), "{e}");
@@ -662,7 +641,7 @@ async fn a_cache_entry_never_outlives_the_subject_tokens_exp() {
         .client_authentication(ClientAuthentication::ClientSecretPost(Secret::new("secret")))
         .build()
         .unwrap();
-    let cache = FederatedTokenCache::new(b);
+    let cache = TokenVaultCache::new(b);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -674,7 +653,7 @@ async fn a_cache_entry_never_outlives_the_subject_tokens_exp() {
     for (case, exp, expected_exchanges) in cases {
         let subject = forged_jwt(&serde_json::json!({"sub": case, "exp": exp}));
         let before = server.recorded().len();
-        let request = FederatedTokenExchange::access_token(subject, GOOGLE_CONNECTION);
+        let request = TokenVaultExchange::access_token(subject, GOOGLE_CONNECTION);
         cache.get(&request, &[]).await.unwrap();
         cache.get(&request, &[]).await.unwrap();
         assert_eq!(
@@ -697,7 +676,7 @@ async fn cache_exchanges_again_when_the_token_expires_within_the_leeway() {
     emu.connect_account(ConnectAccount::new(long, GOOGLE_CONNECTION).access_token_lifetime(Duration::from_secs(7200)))
         .unwrap();
     let (short_tokens, long_tokens) = (sign_in(&emu, short).await, sign_in(&emu, long).await);
-    let cache = FederatedTokenCache::with_leeway(backend(&emu), Duration::from_secs(60));
+    let cache = TokenVaultCache::with_leeway(backend(&emu), Duration::from_secs(60));
     let first = cache.get(&google(&short_tokens), &[]).await.unwrap();
     assert!(first.expires_in.unwrap() <= 30);
     cache.get(&google(&short_tokens), &[]).await.unwrap();
@@ -722,7 +701,7 @@ async fn dpop_bound_subject_tokens_need_a_proof_of_their_key() {
     let app = builder(&emu).dpop(key.clone()).build().unwrap();
     let code = emu.apple_authorization_code(AppleCode::new(user));
     let tokens = app
-        .exchange_native_social(&NativeSocialExchange::apple(code).audience(SAMPLE_VAULT_API_AUDIENCE))
+        .native_social_exchange(&NativeSocialExchange::apple(code).audience(SAMPLE_VAULT_API_AUDIENCE))
         .await
         .unwrap();
     assert!(tokens.is_dpop_bound());
@@ -736,18 +715,15 @@ async fn dpop_bound_subject_tokens_need_a_proof_of_their_key() {
     };
 
     let token = with_key(key.clone())
-        .exchange_for_federated_token(&google(&tokens))
+        .token_vault_exchange(&google(&tokens))
         .await
         .unwrap();
     assert_eq!(token.token_type, "Bearer", "the provider token itself is not bound");
 
     let other = with_key(Arc::new(SoftwareKey::generate().unwrap()));
-    let e = other.exchange_for_federated_token(&google(&tokens)).await.unwrap_err();
+    let e = other.token_vault_exchange(&google(&tokens)).await.unwrap_err();
     assert!(oauth(&e).is_invalid_dpop_proof(), "{e}");
-    let e = backend(&emu)
-        .exchange_for_federated_token(&google(&tokens))
-        .await
-        .unwrap_err();
+    let e = backend(&emu).token_vault_exchange(&google(&tokens)).await.unwrap_err();
     assert!(oauth(&e).is_invalid_dpop_proof(), "{e}");
     assert_eq!(emu.vault_exchange_count(), 1);
 }
@@ -802,16 +778,13 @@ async fn set_up_through_the_management_api_then_exchange() {
         .unwrap();
     let tokens = sign_in_for(&emu, user, identifier).await;
     let backend = backend_as(&emu, &custom.client_id, ClientAuthentication::ClientSecretBasic(secret));
-    let e = backend
-        .exchange_for_federated_token(&google(&tokens))
-        .await
-        .unwrap_err();
+    let e = backend.token_vault_exchange(&google(&tokens)).await.unwrap_err();
     assert!(oauth(&e).is_invalid_request(), "{e}");
     emu.enable_connection(GOOGLE_CONNECTION, &custom.client_id).unwrap();
-    let token = backend.exchange_for_federated_token(&google(&tokens)).await.unwrap();
+    let token = backend.token_vault_exchange(&google(&tokens)).await.unwrap();
     assert_eq!(calendar_events(&emu, &token).await.0, 200);
     // The sample backend's tokens are for another API: the new client refuses them.
     let other = sign_in(&emu, user).await;
-    let e = backend.exchange_for_federated_token(&google(&other)).await.unwrap_err();
+    let e = backend.token_vault_exchange(&google(&other)).await.unwrap_err();
     assert!(oauth(&e).is_invalid_grant(), "{e}");
 }

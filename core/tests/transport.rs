@@ -46,7 +46,7 @@ async fn every_request_of_every_flow_goes_through_the_transport() {
         .build()
         .unwrap();
 
-    let tokens = client.exchange_native_social(&apple(&emu, "apple|wire")).await.unwrap();
+    let tokens = client.native_social_exchange(&apple(&emu, "apple|wire")).await.unwrap();
     assert!(tokens.is_dpop_bound());
     assert_eq!(tokens.id_token_claims.as_ref().unwrap().sub, "apple|wire");
     // The signing keys first (a single-use code is not spent before the ID token can be
@@ -124,7 +124,7 @@ async fn the_dpop_nonce_retry_sends_a_new_proof_with_the_nonce_through_the_trans
         .id_token_validation(false)
         .build()
         .unwrap();
-    client.exchange_native_social(&facebook(&emu)).await.unwrap();
+    client.native_social_exchange(&facebook(&emu)).await.unwrap();
 
     let sent = http.sent();
     assert_eq!(sent.len(), 2, "{:?}", http.calls());
@@ -134,7 +134,7 @@ async fn the_dpop_nonce_retry_sends_a_new_proof_with_the_nonce_through_the_trans
     assert_ne!(proofs[0]["jti"], proofs[1]["jti"]);
 
     // The nonce is remembered: the next exchange needs one attempt.
-    client.exchange_native_social(&facebook(&emu)).await.unwrap();
+    client.native_social_exchange(&facebook(&emu)).await.unwrap();
     assert_eq!(http.sent().len(), 3);
 }
 
@@ -198,7 +198,7 @@ async fn a_transport_failure_is_the_typed_error_with_what_the_transport_said_of_
             .build()
             .unwrap();
         let got = client
-            .exchange_native_social(&apple(&emu, "apple|fails"))
+            .native_social_exchange(&apple(&emu, "apple|fails"))
             .await
             .unwrap_err();
         assert_eq!(format!("{got:?}"), format!("{expected:?}"), "{error:?}");
@@ -218,7 +218,7 @@ async fn a_transport_failure_is_the_typed_error_with_what_the_transport_said_of_
         calls: AtomicUsize::new(0),
     });
     let client = through(&emu, refusing).build().unwrap();
-    let got = client.exchange_native_social(&facebook(&emu)).await.unwrap_err();
+    let got = client.native_social_exchange(&facebook(&emu)).await.unwrap_err();
     assert!(matches!(got, Error::InvalidInput { field: "request", .. }), "{got:?}");
     assert!(!got.request_may_have_reached_server());
 }
@@ -232,7 +232,7 @@ async fn a_real_connection_failure_through_the_transport_says_nothing_was_sent()
         .build()
         .unwrap();
     let got = client
-        .exchange_native_social(&NativeSocialExchange::apple("code"))
+        .native_social_exchange(&NativeSocialExchange::apple("code"))
         .await
         .unwrap_err();
     assert!(
@@ -286,7 +286,7 @@ async fn a_transport_that_ignores_its_timeout_is_cut_off_by_the_client() {
     .build()
     .unwrap();
     let got = client
-        .exchange_native_social(&apple(&emu, "apple|slow"))
+        .native_social_exchange(&apple(&emu, "apple|slow"))
         .await
         .unwrap_err();
     // The client cannot know whether the transport sent it: a code must count as spent.
@@ -315,7 +315,7 @@ async fn a_body_over_the_cap_is_refused_whether_the_transport_enforces_the_cap_o
             .build()
             .unwrap();
         emu.inject_token_response(CannedResponse::huge(4096).header("Retry-After", "7"));
-        let got = client.exchange_native_social(&facebook(&emu)).await.unwrap_err();
+        let got = client.native_social_exchange(&facebook(&emu)).await.unwrap_err();
         match got {
             Error::UnexpectedResponse {
                 status: 200,
@@ -328,7 +328,7 @@ async fn a_body_over_the_cap_is_refused_whether_the_transport_enforces_the_cap_o
 
         // A body of exactly the cap is read (and refused for what it is, not for its size).
         emu.inject_token_response(CannedResponse::huge(1024));
-        let got = client.exchange_native_social(&facebook(&emu)).await.unwrap_err();
+        let got = client.native_social_exchange(&facebook(&emu)).await.unwrap_err();
         assert!(
             matches!(
                 got,
@@ -349,7 +349,7 @@ async fn a_redirect_returned_by_the_transport_is_the_redirect_error_and_is_not_f
     let client = through(&emu, http.clone()).build().unwrap();
     let elsewhere = format!("{}/elsewhere", emu.base_url());
     emu.inject_token_response(CannedResponse::new(302).header("Location", elsewhere));
-    let got = client.exchange_native_social(&facebook(&emu)).await.unwrap_err();
+    let got = client.native_social_exchange(&facebook(&emu)).await.unwrap_err();
     assert!(
         matches!(
             got,
@@ -422,8 +422,8 @@ async fn the_builtin_transport_can_be_shared_and_wrapped() {
         .build()
         .unwrap();
     let bearer = through(&emu, counting.clone()).build().unwrap();
-    dpop.exchange_native_social(&apple(&emu, "apple|shared")).await.unwrap();
-    bearer.exchange_native_social(&facebook(&emu)).await.unwrap();
+    dpop.native_social_exchange(&apple(&emu, "apple|shared")).await.unwrap();
+    bearer.native_social_exchange(&facebook(&emu)).await.unwrap();
     // JWKS + the nonce challenge + the exchange; JWKS again (each client has its cache) + one.
     assert_eq!(counting.calls.load(Ordering::SeqCst), 5);
 }

@@ -10,9 +10,9 @@ use rsa::signature::{SignatureEncoding, Signer as _};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use token_exchange_emulator::{
-    ClientConfig, Clock, ConnectAccount, Emulator, EmulatorConfig, FEDERATED_CONNECTION_TOKEN_TYPE, GOOGLE_CONNECTION,
-    GRANT_FEDERATED_CONNECTION, PublicKeyCredential, SAMPLE_VAULT_API_AUDIENCE, SAMPLE_VAULT_CLIENT_ID,
-    SAMPLE_VAULT_CLIENT_SECRET,
+    ClientConfig, Clock, ConnectAccount, Emulator, EmulatorConfig, FEDERATED_CONNECTION_ACCESS_TOKEN_TYPE,
+    GOOGLE_CONNECTION, GRANT_FEDERATED_CONNECTION, PublicKeyCredential, SAMPLE_VAULT_API_AUDIENCE,
+    SAMPLE_VAULT_CLIENT_ID, SAMPLE_VAULT_CLIENT_SECRET,
 };
 
 const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
@@ -30,7 +30,10 @@ fn vault_form(subject_token: &str) -> Form {
         ("grant_type", GRANT_FEDERATED_CONNECTION.to_owned()),
         ("subject_token", subject_token.to_owned()),
         ("subject_token_type", ACCESS_TOKEN_TYPE.to_owned()),
-        ("requested_token_type", FEDERATED_CONNECTION_TOKEN_TYPE.to_owned()),
+        (
+            "requested_token_type",
+            FEDERATED_CONNECTION_ACCESS_TOKEN_TYPE.to_owned(),
+        ),
         ("connection", GOOGLE_CONNECTION.to_owned()),
         ("client_id", SAMPLE_VAULT_CLIENT_ID.to_owned()),
         ("client_secret", SAMPLE_VAULT_CLIENT_SECRET.to_owned()),
@@ -64,7 +67,7 @@ async fn the_answer_is_the_provider_token_and_nothing_else() {
         ["access_token", "expires_in", "issued_token_type", "scope", "token_type"]
     );
     assert_eq!(got.2["token_type"], "Bearer");
-    assert_eq!(got.2["issued_token_type"], FEDERATED_CONNECTION_TOKEN_TYPE);
+    assert_eq!(got.2["issued_token_type"], FEDERATED_CONNECTION_ACCESS_TOKEN_TYPE);
     assert_eq!(emu.vault_exchange_count(), 1);
 }
 

@@ -101,7 +101,7 @@ int main(int argc, char **argv) {
     te_dpop_key *key = NULL;
     te_client_options *options = NULL;
     te_client *client = NULL;
-    te_exchange *request = NULL;
+    te_native_social_exchange *request = NULL;
     te_token_set *tokens = NULL;
     char *claims = NULL;
 
@@ -118,14 +118,14 @@ int main(int argc, char **argv) {
         goto done;
     }
     /* 3. The exchange: the Apple code (and, on first sign-in, the user's name). */
-    if (te_exchange_apple(code, &request, &error) != TE_OK ||
-        te_exchange_set_audience(request, "https://api.example.com", &error) != TE_OK ||
-        te_exchange_set_user_name(request, "John", "Smith", &error) != TE_OK) {
+    if (te_native_social_exchange_apple(code, &request, &error) != TE_OK ||
+        te_native_social_exchange_set_audience(request, "https://api.example.com", &error) != TE_OK ||
+        te_native_social_exchange_set_user_name(request, "John", "Smith", &error) != TE_OK) {
         fail("building the request", error);
         goto done;
     }
-    if (te_client_exchange(client, request, &tokens, &error) != TE_OK) {
-        fail("te_client_exchange", error);
+    if (te_client_native_social_exchange(client, request, &tokens, &error) != TE_OK) {
+        fail("te_client_native_social_exchange", error);
         goto done;
     }
     char *token_type = te_token_set_token_type(tokens);
@@ -148,7 +148,7 @@ int main(int argc, char **argv) {
 done:
     te_string_free(claims);
     te_token_set_free(tokens);
-    te_exchange_free(request);
+    te_native_social_exchange_free(request);
     te_client_free(client);
     te_client_options_free(options);
     te_dpop_key_free(key);

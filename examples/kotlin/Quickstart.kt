@@ -14,7 +14,6 @@ import com.tokenexchange.TokenExchangeClient
 import com.tokenexchange.TokenExchangeException
 import com.tokenexchange.apple
 import com.tokenexchange.create
-import com.tokenexchange.exchange
 import com.tokenexchange.mfaToken
 import com.tokenexchange.userinfoJson
 import java.net.HttpURLConnection
@@ -37,7 +36,7 @@ fun main(args: Array<String>) = runBlocking {
 
     try {
         // 2. The exchange (Apple gives the user's name on the first sign-in only).
-        val tokens = client.exchange(
+        val tokens = client.nativeSocialExchange(
             NativeSocialExchange.apple(code, firstName = "John", lastName = "Smith", audience = "https://api.example.com")
         )
         println("got $tokens") // redacted: no token value is printed

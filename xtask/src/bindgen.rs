@@ -3,13 +3,16 @@
 //!
 //! | generated | committed at |
 //! | --- | --- |
-//! | Kotlin (`uniffi/<ns>/<ns>.kt`, tree as generated) | `kotlin/src/main/kotlin/<same tree>` |
-//! | Swift sources (`<ns>.swift`) | `swift/Sources/TokenExchange/` |
-//! | C header for Swift (`<ns>FFI.h`) | `swift/Sources/<ns>FFI/` (beside a hand-written `module.modulemap`) |
-//! | generated `<ns>FFI.modulemap` | not copied |
+//! | Kotlin (`<package dirs>/<ns>.kt`) | `kotlin/src/main/kotlin/<package dirs>/generated/<ns>.kt` |
+//! | Swift sources (`<module>.swift`) | `swift/Sources/TokenExchangeBindings/Generated/` |
+//! | C header for Swift (`<ffi module>.h`) | `swift/Sources/<ffi module>/Generated/` (the hand-written `module.modulemap` one level up points at it) |
+//! | generated `<ffi module>.modulemap` | not copied |
 //!
-//! The generated files are committed; `--check` (run by the Kotlin and Swift suites) fails when
-//! they differ from what the current library generates.
+//! Every generated file lives in a folder named `generated` (`Generated` in the Swift package,
+//! as Apple's tools name such folders), so that no hand-written file sits beside one and
+//! `.gitattributes` marks them all `linguist-generated`. The generated files are committed;
+//! `--check` (run by the Kotlin and Swift suites) fails when they differ from what the current
+//! library generates.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -26,9 +29,14 @@ pub const PACKAGE: &str = "uniffi-bindgen";
 /// Where generated Kotlin goes (package directories below it).
 pub const KOTLIN_DIR: &str = "kotlin/src/main/kotlin";
 /// Where generated Swift sources go.
-pub const SWIFT_SOURCES_DIR: &str = "swift/Sources/TokenExchange";
-/// Parent of the directory (named after the header's stem) that receives the Swift FFI header.
+pub const SWIFT_SOURCES_DIR: &str = "swift/Sources/TokenExchangeBindings/Generated";
+/// Parent of the directory (named after the header's stem) whose `Generated/` folder receives
+/// the Swift FFI header.
 pub const SWIFT_FFI_PARENT: &str = "swift/Sources";
+/// The folder of generated Kotlin, below the package's directory.
+pub const KOTLIN_GENERATED: &str = "generated";
+/// The folder of generated files in the Swift package.
+pub const SWIFT_GENERATED: &str = "Generated";
 
 /// True if the workspace has the `uniffi-bindgen` package.
 pub fn available(ws: &Workspace) -> bool {
@@ -84,11 +92,19 @@ pub fn generate(ws: &Workspace, lang: Lang, lib: &Path) -> Result<Vec<Placement>
 pub fn destination(lang: Lang, rel: &Path) -> Option<PathBuf> {
     let name = rel.file_name()?.to_str()?;
     match lang {
-        Lang::Kotlin => Some(Path::new(KOTLIN_DIR).join(rel)),
+        Lang::Kotlin => {
+            let package_dir = rel.parent().unwrap_or(Path::new(""));
+            Some(
+                Path::new(KOTLIN_DIR)
+                    .join(package_dir)
+                    .join(KOTLIN_GENERATED)
+                    .join(name),
+            )
+        }
         Lang::Swift if name.ends_with(".swift") => Some(Path::new(SWIFT_SOURCES_DIR).join(name)),
         Lang::Swift if name.ends_with(".h") => {
             let stem = name.trim_end_matches(".h");
-            Some(Path::new(SWIFT_FFI_PARENT).join(stem).join(name))
+            Some(Path::new(SWIFT_FFI_PARENT).join(stem).join(SWIFT_GENERATED).join(name))
         }
         _ => None,
     }
@@ -155,17 +171,19 @@ mod tests {
                 Path::new("uniffi/token_exchange_ffi/token_exchange_ffi.kt")
             ),
             Some(PathBuf::from(
-                "kotlin/src/main/kotlin/uniffi/token_exchange_ffi/token_exchange_ffi.kt"
+                "kotlin/src/main/kotlin/uniffi/token_exchange_ffi/generated/token_exchange_ffi.kt"
             ))
         );
         assert_eq!(
             destination(Lang::Swift, Path::new("token_exchange_ffi.swift")),
-            Some(PathBuf::from("swift/Sources/TokenExchange/token_exchange_ffi.swift"))
+            Some(PathBuf::from(
+                "swift/Sources/TokenExchangeBindings/Generated/token_exchange_ffi.swift"
+            ))
         );
         assert_eq!(
             destination(Lang::Swift, Path::new("token_exchange_ffiFFI.h")),
             Some(PathBuf::from(
-                "swift/Sources/token_exchange_ffiFFI/token_exchange_ffiFFI.h"
+                "swift/Sources/token_exchange_ffiFFI/Generated/token_exchange_ffiFFI.h"
             ))
         );
         assert_eq!(

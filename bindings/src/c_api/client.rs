@@ -6,13 +6,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use super::{
-    c_string, call, free_handle, guard, into_handle, mut_arg, opt_str_arg, out_arg, put_string, ref_arg, str_arg,
-    te_code, te_dpop_key, te_error, te_exchange, te_request, te_response, te_token_set,
+    c_string, call, guard, handle_free, into_handle, mut_arg, opt_str_arg, out_arg, put_string, ref_arg, str_arg,
+    te_code, te_dpop_key, te_error, te_request, te_response, te_token_set,
 };
 use crate::client::TokenExchangeClient;
 use crate::config::{ClientAuthentication, ClientConfig, Telemetry, UnboundTokenPolicy};
 use crate::runtime::{CancellationToken, block_on};
-use crate::tokens::TokenSet;
+use crate::token_set::TokenSet;
 
 /// Telemetry name of C callers.
 const C_SDK_NAME: &str = "token-exchange-c";
@@ -310,13 +310,9 @@ pub unsafe extern "C" fn te_client_options_set_public_client(
     })
 }
 
-/// Frees client options. NULL is ignored.
-///
-/// # Safety
-/// `options` must be NULL or options returned by this library, not freed before.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_client_options_free(options: *mut te_client_options) {
-    guard((), || unsafe { free_handle(options) })
+handle_free! {
+    /// Frees client options. NULL is ignored.
+    te_client_options_free(options: te_client_options)
 }
 
 /// Validates the options (nothing is sent) and creates a client. `TE_ERROR_INVALID_INPUT`
@@ -353,30 +349,6 @@ pub unsafe extern "C" fn te_client_dpop_thumbprint(client: *const te_client) -> 
     guard(ptr::null_mut(), || match unsafe { client.as_ref() } {
         Some(c) => c_string(c.client.dpop_thumbprint().as_deref()),
         None => ptr::null_mut(),
-    })
-}
-
-/// Trades a native sign-in artifact for Auth0 tokens. BLOCKS until the server answers (or
-/// the timeout). Invalid input fails before any I/O. On failure, check
-/// `te_error_request_may_have_reached_server` before reusing a single-use Apple code.
-/// Free `*tokens_out` with `te_token_set_free`.
-///
-/// # Safety
-/// `client` and `request` must be live handles; `tokens_out` valid for writes.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_client_exchange(
-    client: *const te_client,
-    request: *const te_exchange,
-    tokens_out: *mut *mut te_token_set,
-    error: *mut *mut te_error,
-) -> te_code {
-    call(error, || {
-        let out = unsafe { out_arg(tokens_out, "tokens_out") }?;
-        let client = unsafe { ref_arg(client, "client") }?;
-        let request = unsafe { ref_arg(request, "request") }?;
-        let tokens = block_on(client.client.exchange(&request.request, client.calls.token()))?;
-        *out = into_handle(te_token_set { tokens });
-        Ok(())
     })
 }
 
@@ -472,7 +444,7 @@ pub unsafe extern "C" fn te_client_userinfo(
 
 /// Cancels every call in flight on `client`, from any thread, without blocking: each returns
 /// `TE_ERROR_CANCELLED` at once, its HTTP request aborted. This includes
-/// `te_federated_token_cache_get` on caches built from the client. A cancelled request may
+/// `te_token_vault_cache_get` on caches built from the client. A cancelled request may
 /// still have reached the server (`te_error_request_may_have_reached_server` is true): do not
 /// resend a single-use Apple code. Calls started afterwards run normally. NULL is ignored.
 ///
@@ -487,11 +459,7 @@ pub unsafe extern "C" fn te_client_cancel(client: *const te_client) {
     })
 }
 
-/// Frees a client. NULL is ignored. No call may be using it.
-///
-/// # Safety
-/// `client` must be NULL or a client returned by this library, not freed before.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_client_free(client: *mut te_client) {
-    guard((), || unsafe { free_handle(client) })
+handle_free! {
+    /// Frees a client. NULL is ignored. No call may be using it.
+    te_client_free(client: te_client)
 }

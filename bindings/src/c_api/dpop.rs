@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use token_exchange::{DpopSigner as CoreSigner, EcPublicKey, SignerError as CoreSignerError};
 
-use super::{c_string, call, free_handle, guard, into_handle, out_arg, put_bytes, ref_arg, te_code, te_error};
+use super::{c_string, call, guard, handle_free, into_handle, out_arg, put_bytes, ref_arg, te_code, te_error};
 use crate::dpop::{DpopKey, parse_public_key};
 use crate::error::TokenExchangeError;
 
@@ -128,7 +128,7 @@ fn read_public_key(signer: &te_signer) -> Result<EcPublicKey, TokenExchangeError
     let mut len = 0usize;
     // SAFETY: the application's callback with a buffer valid for its size.
     let rc = unsafe { public_key(signer.context, out.as_mut_ptr(), out.len(), &mut len) };
-    let fail = |message: String| TokenExchangeError::Signer { message };
+    let fail = |message: String| TokenExchangeError::signer(message);
     if rc != 0 {
         return Err(fail(format!("the public_key callback failed ({rc})")));
     }
@@ -256,11 +256,7 @@ pub unsafe extern "C" fn te_dpop_key_is_software(key: *const te_dpop_key) -> boo
     guard(false, || unsafe { key.as_ref() }.is_some_and(|k| k.key.is_software()))
 }
 
-/// Releases the caller's reference to a key (clients using it keep theirs). NULL is ignored.
-///
-/// # Safety
-/// `key` must be NULL or a key returned by this library, not freed before.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_dpop_key_free(key: *mut te_dpop_key) {
-    guard((), || unsafe { free_handle(key) })
+handle_free! {
+    /// Releases the caller's reference to a key (clients using it keep theirs). NULL is ignored.
+    te_dpop_key_free(key: te_dpop_key)
 }

@@ -4,7 +4,7 @@ use std::any::Any;
 use std::ffi::c_char;
 use std::ptr;
 
-use super::{c_string, free_handle, guard};
+use super::{c_string, guard, handle_free};
 use crate::error::{NetworkErrorKind, TokenExchangeError};
 
 /// The result of a fallible call. `TE_OK` is 0; every other value names an error kind, with
@@ -94,11 +94,11 @@ impl te_error {
             TokenExchangeError::OAuth { .. } => te_code::TE_ERROR_OAUTH,
             TokenExchangeError::Network { .. } => te_code::TE_ERROR_NETWORK,
             TokenExchangeError::Timeout { .. } => te_code::TE_ERROR_TIMEOUT,
-            TokenExchangeError::Cancelled => te_code::TE_ERROR_CANCELLED,
+            TokenExchangeError::Cancelled { .. } => te_code::TE_ERROR_CANCELLED,
             TokenExchangeError::UnexpectedResponse { .. } => te_code::TE_ERROR_UNEXPECTED_RESPONSE,
             TokenExchangeError::Signer { .. } => te_code::TE_ERROR_SIGNER,
             TokenExchangeError::DpopKeyMismatch { .. } => te_code::TE_ERROR_DPOP_KEY_MISMATCH,
-            TokenExchangeError::DpopKeyMissing => te_code::TE_ERROR_DPOP_KEY_MISSING,
+            TokenExchangeError::DpopKeyMissing { .. } => te_code::TE_ERROR_DPOP_KEY_MISSING,
             TokenExchangeError::TokenNotBound { .. } => te_code::TE_ERROR_TOKEN_NOT_BOUND,
             TokenExchangeError::Other { .. } => te_code::TE_ERROR_OTHER,
         }
@@ -247,174 +247,74 @@ pub unsafe extern "C" fn te_error_network_kind(error: *const te_error) -> te_net
     })
 }
 
-// Written out one by one (not by a macro) so that cbindgen, which does not expand macros,
-// puts them in the header.
-
-/// Whether the same request may succeed later (network failure, timeout, rate limiting,
-/// server error). Before resending a single-use Apple code also check
-/// `te_error_request_may_have_reached_server`.
-///
-/// False for NULL and for internal errors.
-///
-/// # Safety
-/// `error` must be NULL or a live `te_error`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_error_is_retryable(error: *const te_error) -> bool {
-    with(error, false, TokenExchangeError::is_retryable)
+/// `te_error_<predicate>(error)`: one exported function per predicate, each reading what the
+/// library computed (`ErrorInfo`); false for NULL and for internal errors.
+macro_rules! error_predicates {
+    ($($(#[$doc:meta])* $name:ident => $field:ident;)*) => {$(
+        $(#[$doc])*
+        ///
+        /// False for NULL and for internal errors.
+        ///
+        /// # Safety
+        /// `error` must be NULL or a live `te_error`.
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $name(error: *const te_error) -> bool {
+            with(error, false, |e| e.info_ref().$field)
+        }
+    )*};
 }
 
-/// Whether the server may have received the request: when true, a single-use Apple
-/// authorization code must be considered spent (ask the user to sign in again).
-///
-/// False for NULL and for internal errors.
-///
-/// # Safety
-/// `error` must be NULL or a live `te_error`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_error_request_may_have_reached_server(error: *const te_error) -> bool {
-    with(error, false, TokenExchangeError::request_may_have_reached_server)
+error_predicates! {
+    /// Whether the same request may succeed later (network failure, timeout, rate limiting,
+    /// server error). Before resending a single-use Apple code also check
+    /// `te_error_request_may_have_reached_server`.
+    te_error_is_retryable => is_retryable;
+
+    /// Whether the server may have received the request: when true, a single-use Apple
+    /// authorization code must be considered spent (ask the user to sign in again).
+    te_error_request_may_have_reached_server => request_may_have_reached_server;
+
+    /// A network failure or a timeout.
+    te_error_is_network_error => is_network_error;
+
+    /// The user must complete MFA: continue with `te_error_mfa_token`.
+    te_error_is_mfa_required => is_mfa_required;
+
+    /// The account or IP is blocked after too many failed attempts (not retryable).
+    te_error_is_too_many_attempts => is_too_many_attempts;
+
+    /// The server rate-limited the request (HTTP 429); see `te_error_retry_after_seconds`.
+    te_error_is_rate_limited => is_rate_limited;
+
+    /// The server failed (HTTP 5xx, `server_error`, `temporarily_unavailable`).
+    te_error_is_server_error => is_server_error;
+
+    /// The server demanded a DPoP nonce again after the automatic retry (`use_dpop_nonce`).
+    te_error_is_dpop_nonce_required => is_dpop_nonce_required;
+
+    /// The server rejected the DPoP proof (`invalid_dpop_proof`).
+    te_error_is_invalid_dpop_proof => is_invalid_dpop_proof;
+
+    /// The subject token is invalid, expired or already used (`invalid_grant`).
+    te_error_is_invalid_grant => is_invalid_grant;
+
+    /// The request is malformed (`invalid_request`); with Custom Token Exchange also a subject
+    /// token the profile's Action rejected.
+    te_error_is_invalid_request => is_invalid_request;
+
+    /// The application may not use this grant (`unauthorized_client`).
+    te_error_is_unauthorized_client => is_unauthorized_client;
+
+    /// Access was denied (`access_denied`).
+    te_error_is_access_denied => is_access_denied;
+
+    /// Token Vault: the user never connected the account at the provider, or the stored token can
+    /// no longer be refreshed (`federated_connection_refresh_token_not_found`): send them through
+    /// connecting the account (again).
+    te_error_is_connection_required => is_connection_required;
 }
 
-/// A network failure or a timeout.
-///
-/// False for NULL and for internal errors.
-///
-/// # Safety
-/// `error` must be NULL or a live `te_error`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_error_is_network_error(error: *const te_error) -> bool {
-    with(error, false, TokenExchangeError::is_network_error)
-}
-
-/// The user must complete MFA: continue with `te_error_mfa_token`.
-///
-/// False for NULL and for internal errors.
-///
-/// # Safety
-/// `error` must be NULL or a live `te_error`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_error_is_mfa_required(error: *const te_error) -> bool {
-    with(error, false, TokenExchangeError::is_mfa_required)
-}
-
-/// The account or IP is blocked after too many failed attempts (not retryable).
-///
-/// False for NULL and for internal errors.
-///
-/// # Safety
-/// `error` must be NULL or a live `te_error`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_error_is_too_many_attempts(error: *const te_error) -> bool {
-    with(error, false, TokenExchangeError::is_too_many_attempts)
-}
-
-/// The server rate-limited the request (HTTP 429); see `te_error_retry_after_seconds`.
-///
-/// False for NULL and for internal errors.
-///
-/// # Safety
-/// `error` must be NULL or a live `te_error`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_error_is_rate_limited(error: *const te_error) -> bool {
-    with(error, false, TokenExchangeError::is_rate_limited)
-}
-
-/// The server failed (HTTP 5xx, `server_error`, `temporarily_unavailable`).
-///
-/// False for NULL and for internal errors.
-///
-/// # Safety
-/// `error` must be NULL or a live `te_error`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_error_is_server_error(error: *const te_error) -> bool {
-    with(error, false, TokenExchangeError::is_server_error)
-}
-
-/// The server demanded a DPoP nonce again after the automatic retry (`use_dpop_nonce`).
-///
-/// False for NULL and for internal errors.
-///
-/// # Safety
-/// `error` must be NULL or a live `te_error`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_error_is_dpop_nonce_required(error: *const te_error) -> bool {
-    with(error, false, TokenExchangeError::is_dpop_nonce_required)
-}
-
-/// The server rejected the DPoP proof (`invalid_dpop_proof`).
-///
-/// False for NULL and for internal errors.
-///
-/// # Safety
-/// `error` must be NULL or a live `te_error`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_error_is_invalid_dpop_proof(error: *const te_error) -> bool {
-    with(error, false, TokenExchangeError::is_invalid_dpop_proof)
-}
-
-/// The subject token is invalid, expired or already used (`invalid_grant`).
-///
-/// False for NULL and for internal errors.
-///
-/// # Safety
-/// `error` must be NULL or a live `te_error`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_error_is_invalid_grant(error: *const te_error) -> bool {
-    with(error, false, TokenExchangeError::is_invalid_grant)
-}
-
-/// The request is malformed (`invalid_request`); with Custom Token Exchange also a subject
-/// token the profile's Action rejected.
-///
-/// False for NULL and for internal errors.
-///
-/// # Safety
-/// `error` must be NULL or a live `te_error`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_error_is_invalid_request(error: *const te_error) -> bool {
-    with(error, false, TokenExchangeError::is_invalid_request)
-}
-
-/// The application may not use this grant (`unauthorized_client`).
-///
-/// False for NULL and for internal errors.
-///
-/// # Safety
-/// `error` must be NULL or a live `te_error`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_error_is_unauthorized_client(error: *const te_error) -> bool {
-    with(error, false, TokenExchangeError::is_unauthorized_client)
-}
-
-/// Access was denied (`access_denied`).
-///
-/// False for NULL and for internal errors.
-///
-/// # Safety
-/// `error` must be NULL or a live `te_error`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_error_is_access_denied(error: *const te_error) -> bool {
-    with(error, false, TokenExchangeError::is_access_denied)
-}
-
-/// Token Vault: the user never connected the account at the provider, or the stored token can
-/// no longer be refreshed (`federated_connection_refresh_token_not_found`): send them through
-/// connecting the account (again).
-///
-/// False for NULL and for internal errors.
-///
-/// # Safety
-/// `error` must be NULL or a live `te_error`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_error_is_connection_required(error: *const te_error) -> bool {
-    with(error, false, TokenExchangeError::is_connection_required)
-}
-
-/// Frees an error. NULL is ignored.
-///
-/// # Safety
-/// `error` must be NULL or a `te_error` returned by this library, not freed before.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_error_free(error: *mut te_error) {
-    guard((), || unsafe { free_handle(error) })
+handle_free! {
+    /// Frees an error. NULL is ignored.
+    te_error_free(error: te_error)
 }

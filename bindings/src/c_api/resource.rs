@@ -3,7 +3,7 @@
 use std::ffi::c_char;
 use std::ptr;
 
-use super::{c_string, call, free_handle, guard, into_handle, mut_arg, out_arg, str_arg, te_code, te_error};
+use super::{c_string, call, guard, handle_free, into_handle, mut_arg, out_arg, str_arg, te_code, te_error};
 use crate::error::TokenExchangeError;
 use crate::resource::{HttpHeader, ResourceRequest, ResourceResponse};
 
@@ -99,13 +99,9 @@ pub unsafe extern "C" fn te_request_set_body(
     })
 }
 
-/// Frees a request. NULL is ignored.
-///
-/// # Safety
-/// `request` must be NULL or a request returned by this library, not freed before.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_request_free(request: *mut te_request) {
-    guard((), || unsafe { free_handle(request) })
+handle_free! {
+    /// Frees a request. NULL is ignored.
+    te_request_free(request: te_request)
 }
 
 /// The HTTP status; 0 for NULL.
@@ -151,11 +147,7 @@ pub unsafe extern "C" fn te_response_body(response: *const te_response, len_out:
     })
 }
 
-/// Frees a response. NULL is ignored.
-///
-/// # Safety
-/// `response` must be NULL or a response returned by this library, not freed before.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn te_response_free(response: *mut te_response) {
-    guard((), || unsafe { free_handle(response) })
+handle_free! {
+    /// Frees a response. NULL is ignored.
+    te_response_free(response: te_response)
 }

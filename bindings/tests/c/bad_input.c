@@ -7,21 +7,6 @@
 
 static const char BAD_UTF8[] = {'a', (char)0xff, (char)0xfe, 'b', 0};
 
-/* Checks that `rc`/`*slot` are an invalid-input failure naming `field`; frees the error and
- * resets `*slot`. (The error is passed by address: C does not order the evaluation of
- * arguments, so `invalid(call(&error), error, ...)` could read it before the call.) */
-static int invalid(te_code rc, te_error **slot, const char *field) {
-    te_error *error = *slot;
-    *slot = NULL;
-    int ok = rc == TE_ERROR_INVALID_INPUT && error != NULL && te_error_code(error) == TE_ERROR_INVALID_INPUT &&
-             take_equals(te_error_field(error), field);
-    if (!ok) {
-        note("expected invalid %s, got code %d", field, (int)rc);
-    }
-    te_error_free(error);
-    return ok;
-}
-
 static void null_pointers(void) {
     te_error *error = NULL;
     te_client_options *options = (te_client_options *)0x1; /* must be reset to NULL */
@@ -39,21 +24,21 @@ static void null_pointers(void) {
     te_client *client = NULL;
     tap(invalid(te_client_new(NULL, &client, &error), &error, "options") && client == NULL, "NULL options to te_client_new");
 
-    te_exchange *request = NULL;
+    te_native_social_exchange *request = NULL;
     error = NULL;
-    tap(invalid(te_exchange_apple(NULL, &request, &error), &error, "authorization_code") && request == NULL,
+    tap(invalid(te_native_social_exchange_apple(NULL, &request, &error), &error, "authorization_code") && request == NULL,
         "NULL Apple code");
     error = NULL;
-    tap(invalid(te_exchange_custom("urn:x", NULL, &request, &error), &error, "subject_token"), "NULL custom token");
+    tap(invalid(te_native_social_exchange_new(NULL, "urn:x", &request, &error), &error, "subject_token"), "NULL custom token");
     error = NULL;
-    tap(invalid(te_exchange_set_audience(NULL, "a", &error), &error, "request"), "NULL request to a setter");
+    tap(invalid(te_native_social_exchange_set_audience(NULL, "a", &error), &error, "request"), "NULL request to a setter");
 
     te_token_set *tokens = NULL;
     error = NULL;
-    tap(invalid(te_client_exchange(NULL, NULL, &tokens, &error), &error, "client") && tokens == NULL,
-        "NULL client to te_client_exchange");
+    tap(invalid(te_client_native_social_exchange(NULL, NULL, &tokens, &error), &error, "client") && tokens == NULL,
+        "NULL client to te_client_native_social_exchange");
     error = NULL;
-    tap(invalid(te_client_exchange(NULL, NULL, NULL, &error), &error, "tokens_out"), "NULL tokens_out");
+    tap(invalid(te_client_native_social_exchange(NULL, NULL, NULL, &error), &error, "tokens_out"), "NULL tokens_out");
     char *json = NULL;
     error = NULL;
     tap(invalid(te_client_userinfo(NULL, NULL, &json, &error), &error, "client") && json == NULL, "NULL client to userinfo");
@@ -99,7 +84,7 @@ static void null_pointers(void) {
     te_error_free(NULL);
     te_client_options_free(NULL);
     te_client_free(NULL);
-    te_exchange_free(NULL);
+    te_native_social_exchange_free(NULL);
     te_token_set_free(NULL);
     te_dpop_key_free(NULL);
     te_request_free(NULL);
@@ -112,32 +97,32 @@ static void invalid_utf8(void) {
     te_client_options *options = NULL;
     tap(invalid(te_client_options_new(BAD_UTF8, "native-app", &options, &error), &error, "domain"),
         "invalid UTF-8 domain");
-    te_exchange *request = NULL;
+    te_native_social_exchange *request = NULL;
     error = NULL;
-    tap(invalid(te_exchange_apple(BAD_UTF8, &request, &error), &error, "authorization_code") && request == NULL,
+    tap(invalid(te_native_social_exchange_apple(BAD_UTF8, &request, &error), &error, "authorization_code") && request == NULL,
         "invalid UTF-8 Apple code");
-    te_exchange_apple("code", &request, NULL);
+    te_native_social_exchange_apple("code", &request, NULL);
     error = NULL;
-    tap(invalid(te_exchange_set_scope(request, BAD_UTF8, &error), &error, "scope"), "invalid UTF-8 scope");
+    tap(invalid(te_native_social_exchange_set_scope(request, BAD_UTF8, &error), &error, "scope"), "invalid UTF-8 scope");
     error = NULL;
-    tap(invalid(te_exchange_set_user_name(request, "Ok", BAD_UTF8, &error), &error, "last_name"),
+    tap(invalid(te_native_social_exchange_set_user_name(request, "Ok", BAD_UTF8, &error), &error, "last_name"),
         "invalid UTF-8 last name");
-    te_exchange_free(request);
+    te_native_social_exchange_free(request);
 }
 
 static void bad_values(void) {
     te_error *error = NULL;
-    te_exchange *request = NULL;
-    te_exchange_apple("code", &request, NULL);
-    tap(invalid(te_exchange_set_forwarded_for(request, "not-an-ip", &error), &error, "forwarded_for"),
+    te_native_social_exchange *request = NULL;
+    te_native_social_exchange_apple("code", &request, NULL);
+    tap(invalid(te_native_social_exchange_set_forwarded_for(request, "not-an-ip", &error), &error, "forwarded_for"),
         "forwarded_for must be an IP address");
     error = NULL;
-    tap(invalid(te_exchange_set_user_profile_json(request, "[1,2]", &error), &error, "user_profile"),
+    tap(invalid(te_native_social_exchange_set_user_profile_json(request, "[1,2]", &error), &error, "user_profile"),
         "user_profile must be a JSON object");
     error = NULL;
-    tap(invalid(te_exchange_set_user_profile_json(request, "{oops", &error), &error, "user_profile"),
+    tap(invalid(te_native_social_exchange_set_user_profile_json(request, "{oops", &error), &error, "user_profile"),
         "user_profile must be valid JSON");
-    te_exchange_free(request);
+    te_native_social_exchange_free(request);
 
     te_dpop_key *key = NULL;
     const uint8_t garbage[] = {1, 2, 3};

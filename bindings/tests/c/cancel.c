@@ -14,7 +14,7 @@
 
 struct call {
     const te_client *client;
-    te_exchange *request;
+    te_native_social_exchange *request;
     te_code code;
     te_error *error;
     double elapsed_ms;
@@ -31,7 +31,7 @@ static void *exchange_in_thread(void *arg) {
     struct call *c = arg;
     te_token_set *tokens = NULL;
     double start = now_ms();
-    c->code = te_client_exchange(c->client, c->request, &tokens, &c->error);
+    c->code = te_client_native_social_exchange(c->client, c->request, &tokens, &c->error);
     c->elapsed_ms = now_ms() - start;
     te_token_set_free(tokens);
     __atomic_store_n(&c->finished, 1, __ATOMIC_RELEASE);
@@ -65,18 +65,18 @@ int main(void) {
     te_error_free(slow.error);
 
     char *code = mint_apple_code("{}");
-    te_exchange *request = apple_request(code);
+    te_native_social_exchange *request = apple_request(code);
     te_token_set *tokens = NULL;
     te_error *error = NULL;
-    tap(OK(te_client_exchange(client, request, &tokens, &error)), "a call started after the cancel succeeds");
+    tap(OK(te_client_native_social_exchange(client, request, &tokens, &error)), "a call started after the cancel succeeds");
     te_token_set_free(tokens);
-    te_exchange_free(request);
+    te_native_social_exchange_free(request);
     free(code);
 
     te_client_cancel(NULL);
     tap(1, "cancelling NULL is ignored");
 
-    te_exchange_free(slow.request);
+    te_native_social_exchange_free(slow.request);
     free(slow_code);
     te_client_free(client);
     return tap_done();

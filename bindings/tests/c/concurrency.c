@@ -21,10 +21,10 @@ struct worker {
 static void *work(void *arg) {
     struct worker *w = arg;
     for (int i = 0; i < ROUNDS; i++) {
-        te_exchange *request = apple_request(w->codes[i]);
+        te_native_social_exchange *request = apple_request(w->codes[i]);
         te_token_set *tokens = NULL;
         te_error *error = NULL;
-        if (OK(te_client_exchange(w->client, request, &tokens, &error))) {
+        if (OK(te_client_native_social_exchange(w->client, request, &tokens, &error))) {
             w->succeeded++;
             w->bound_to_key += take_equals(te_token_set_dpop_jkt(tokens), w->thumbprint);
             char *claims = NULL;
@@ -34,7 +34,7 @@ static void *work(void *arg) {
             te_string_free(claims);
         }
         te_token_set_free(tokens);
-        te_exchange_free(request);
+        te_native_social_exchange_free(request);
     }
     return NULL;
 }

@@ -8,10 +8,10 @@
 #include "harness.h"
 
 /* Exchanges `request` expecting a failure; returns the error (caller frees) or NULL. */
-static te_error *exchange_error(const te_client *client, const te_exchange *request) {
+static te_error *exchange_error(const te_client *client, const te_native_social_exchange *request) {
     te_token_set *tokens = NULL;
     te_error *error = NULL;
-    te_code rc = te_client_exchange(client, request, &tokens, &error);
+    te_code rc = te_client_native_social_exchange(client, request, &tokens, &error);
     if (rc == TE_OK) {
         note("expected a failure, the exchange succeeded");
         te_token_set_free(tokens);
@@ -42,11 +42,11 @@ static int closed_port(void) {
 
 static void reused_apple_code(te_client *client) {
     char *code = mint_apple_code("{\"sub\":\"apple|c-reuse\"}");
-    te_exchange *request = apple_request(code);
-    te_exchange_set_forwarded_for(request, "198.51.100.1", NULL); /* its own brute-force counter */
+    te_native_social_exchange *request = apple_request(code);
+    te_native_social_exchange_set_forwarded_for(request, "198.51.100.1", NULL); /* its own brute-force counter */
     te_token_set *tokens = NULL;
     te_error *error = NULL;
-    tap(OK(te_client_exchange(client, request, &tokens, &error)), "first use of an Apple code succeeds");
+    tap(OK(te_client_native_social_exchange(client, request, &tokens, &error)), "first use of an Apple code succeeds");
     te_token_set_free(tokens);
     error = exchange_error(client, request);
     tap(te_error_code(error) == TE_ERROR_OAUTH && te_error_is_invalid_grant(error) &&
@@ -63,27 +63,27 @@ static void reused_apple_code(te_client *client) {
         "the message names the error and not the code");
     te_string_free(message);
     te_error_free(error);
-    te_exchange_free(request);
+    te_native_social_exchange_free(request);
     free(code);
 }
 
 static void invalid_input_before_io(te_client *client) {
-    te_exchange *request = apple_request("Bearer abc");
+    te_native_social_exchange *request = apple_request("Bearer abc");
     te_error *error = exchange_error(client, request);
     tap(te_error_code(error) == TE_ERROR_INVALID_INPUT && take_equals(te_error_field(error), "subject_token"),
         "a subject token with an authorization scheme is invalid input naming subject_token");
     tap(!te_error_request_may_have_reached_server(error) && te_error_http_status(error) == 0,
         "invalid input never reached the server");
     te_error_free(error);
-    te_exchange_free(request);
+    te_native_social_exchange_free(request);
 
     request = apple_request("code");
-    te_exchange_set_resource(request, "https://api.example.com", NULL); /* and audience is set */
+    te_native_social_exchange_set_resource(request, "https://api.example.com", NULL); /* and audience is set */
     error = exchange_error(client, request);
     tap(te_error_code(error) == TE_ERROR_INVALID_INPUT && take_equals(te_error_field(error), "resource"),
         "audience and resource together are invalid input");
     te_error_free(error);
-    te_exchange_free(request);
+    te_native_social_exchange_free(request);
 
     te_client_options *options = NULL;
     te_client *bad = NULL;
@@ -107,20 +107,20 @@ static void invalid_input_before_io(te_client *client) {
 static void unauthorized_client(void) {
     te_client *client = make_client("no-exchange-app", NULL);
     char *code = mint_apple_code(NULL);
-    te_exchange *request = apple_request(code);
+    te_native_social_exchange *request = apple_request(code);
     te_error *error = exchange_error(client, request);
     tap(te_error_code(error) == TE_ERROR_OAUTH && te_error_is_unauthorized_client(error) &&
             te_error_http_status(error) == 403,
         "a client without the grant gets unauthorized_client");
     te_error_free(error);
-    te_exchange_free(request);
+    te_native_social_exchange_free(request);
     free(code);
     te_client_free(client);
 }
 
 static void mfa_required(te_client *client) {
     char *code = mint_apple_code("{\"sub\":\"apple|mfa-user\"}");
-    te_exchange *request = apple_request(code);
+    te_native_social_exchange *request = apple_request(code);
     te_error *error = exchange_error(client, request);
     char *mfa_token = te_error_mfa_token(error);
     char *message = te_error_message(error);
@@ -131,24 +131,24 @@ static void mfa_required(te_client *client) {
     te_string_free(mfa_token);
     te_string_free(message);
     te_error_free(error);
-    te_exchange_free(request);
+    te_native_social_exchange_free(request);
     free(code);
 }
 
 static void blocked_user(te_client *client) {
     char *code = mint_apple_code("{\"sub\":\"apple|blocked-user\"}");
-    te_exchange *request = apple_request(code);
+    te_native_social_exchange *request = apple_request(code);
     te_error *error = exchange_error(client, request);
     tap(te_error_is_access_denied(error) && !te_error_is_retryable(error), "a blocked user gets access_denied");
     te_error_free(error);
-    te_exchange_free(request);
+    te_native_social_exchange_free(request);
     free(code);
 }
 
 static void canned_failures(te_client *client) {
     char *token = mint_facebook_token();
-    te_exchange *request = NULL;
-    te_exchange_facebook(token, &request, NULL);
+    te_native_social_exchange *request = NULL;
+    te_native_social_exchange_facebook(token, &request, NULL);
 
     queue_token_response("{\"status\":502,\"content_type\":\"text/html\",\"body\":\"<html>Bad gateway</html>\"}");
     te_error *error = exchange_error(client, request);
@@ -212,7 +212,7 @@ static void canned_failures(te_client *client) {
     tap(te_error_code(error) == TE_ERROR_TOKEN_NOT_BOUND, "a bearer token for a DPoP request is refused");
     te_error_free(error);
 
-    te_exchange_free(request);
+    te_native_social_exchange_free(request);
     free(token);
 }
 
@@ -225,7 +225,7 @@ static void network_and_timeout(void) {
     te_client_options_new(url, "native-app", &options, &error);
     te_client_new(options, &client, &error);
     te_client_options_free(options);
-    te_exchange *request = apple_request("some-code");
+    te_native_social_exchange *request = apple_request("some-code");
     error = exchange_error(client, request);
     tap(te_error_code(error) == TE_ERROR_NETWORK && te_error_network_kind(error) == TE_NETWORK_CONNECT,
         "a closed port is a connect error");
@@ -233,7 +233,7 @@ static void network_and_timeout(void) {
             te_error_is_network_error(error),
         "a connect error did not reach the server and is retryable");
     te_error_free(error);
-    te_exchange_free(request);
+    te_native_social_exchange_free(request);
     te_client_free(client);
 
     options = NULL;
@@ -249,7 +249,7 @@ static void network_and_timeout(void) {
     tap(te_error_code(error) == TE_ERROR_TIMEOUT && te_error_request_may_have_reached_server(error),
         "a slow server times out; the code may have been used");
     te_error_free(error);
-    te_exchange_free(request);
+    te_native_social_exchange_free(request);
     free(code);
     te_client_free(client);
 }
@@ -300,7 +300,7 @@ static void signer_errors(void) {
     error = NULL;
     te_client *client = make_client("native-app", key);
     te_dpop_key_free(key);
-    te_exchange *request = apple_request("unused-code");
+    te_native_social_exchange *request = apple_request("unused-code");
     error = exchange_error(client, request);
     char *message = te_error_message(error);
     tap(te_error_code(error) == TE_ERROR_SIGNER && !te_error_request_may_have_reached_server(error) &&
@@ -308,7 +308,7 @@ static void signer_errors(void) {
         "a failing sign callback is a signer error before any I/O");
     te_string_free(message);
     te_error_free(error);
-    te_exchange_free(request);
+    te_native_social_exchange_free(request);
     tap(released == 0, "the signer is not released while a client uses it");
     te_client_free(client);
     tap(released == 1, "the signer is released once when the last user is freed");

@@ -81,6 +81,23 @@ static inline int take_equals(char *s, const char *expected) {
     return equal;
 }
 
+/* Checks that `rc`/`*slot` are an invalid-input failure naming `field`; frees the error and
+ * resets `*slot`. (The error is passed by address: C does not order the evaluation of
+ * arguments, so `invalid(call(&error), error, ...)` could read it before the call.) */
+static inline int invalid(te_code rc, te_error **slot, const char *field) {
+    te_error *error = *slot;
+    *slot = NULL;
+    int ok = rc == TE_ERROR_INVALID_INPUT && error != NULL && te_error_code(error) == TE_ERROR_INVALID_INPUT &&
+             take_equals(te_error_field(error), field);
+    if (!ok) {
+        char *message = te_error_message(error);
+        note("expected invalid %s, got code %d: %s", field, (int)rc, message ? message : "(null)");
+        te_string_free(message);
+    }
+    te_error_free(error);
+    return ok;
+}
+
 /* The emulator's base URL, or exits (status 1, one failed test) when it is not set. */
 static inline const char *emulator_url(void) {
     const char *url = getenv("TOKEN_EXCHANGE_EMULATOR_URL");
@@ -239,13 +256,13 @@ static inline te_client *make_client(const char *client_id, const te_dpop_key *k
 }
 
 /* An Apple exchange request for `code` with the sample API as audience. NULL on failure. */
-static inline te_exchange *apple_request(const char *code) {
-    te_exchange *request = NULL;
+static inline te_native_social_exchange *apple_request(const char *code) {
+    te_native_social_exchange *request = NULL;
     te_error *error = NULL;
-    if (te_exchange_apple(code, &request, &error) != TE_OK ||
-        te_exchange_set_audience(request, "https://api.example.com", &error) != TE_OK) {
+    if (te_native_social_exchange_apple(code, &request, &error) != TE_OK ||
+        te_native_social_exchange_set_audience(request, "https://api.example.com", &error) != TE_OK) {
         note_error(error);
-        te_exchange_free(request);
+        te_native_social_exchange_free(request);
         return NULL;
     }
     return request;

@@ -49,18 +49,18 @@ static char *app_access_token(const char *user) {
     snprintf(body, sizeof body, "{\"sub\":\"%s\",\"email\":\"vault@example.com\"}", user);
     char *code = mint_apple_code(body);
     te_client *app = make_client("native-app", NULL);
-    te_exchange *request = NULL;
+    te_native_social_exchange *request = NULL;
     te_token_set *tokens = NULL;
     te_error *error = NULL;
     char *result = NULL;
-    if (OK(te_exchange_apple(code, &request, &error)) && OK(te_exchange_set_audience(request, VAULT_API, &error)) &&
-        OK(te_client_exchange(app, request, &tokens, &error))) {
+    if (OK(te_native_social_exchange_apple(code, &request, &error)) && OK(te_native_social_exchange_set_audience(request, VAULT_API, &error)) &&
+        OK(te_client_native_social_exchange(app, request, &tokens, &error))) {
         char *at = te_token_set_access_token(tokens);
         result = at ? strdup(at) : NULL;
         te_string_free(at);
     }
     te_token_set_free(tokens);
-    te_exchange_free(request);
+    te_native_social_exchange_free(request);
     te_client_free(app);
     free(code);
     return result;
@@ -102,10 +102,10 @@ static long vault_exchanges(void) {
 }
 
 /* Calls the fake Google Calendar with the provider token; returns the HTTP status. */
-static int calendar_status(te_client *backend, const te_federated_token *token) {
+static int calendar_status(te_client *backend, const te_token_vault_token *token) {
     char url[256];
     snprintf(url, sizeof url, "%s/provider/google/calendar/v3/calendars/primary/events", emulator_url());
-    char *access_token = te_federated_token_access_token(token);
+    char *access_token = te_token_vault_token_access_token(token);
     te_token_set *bearer = NULL;
     te_request *request = NULL;
     te_response *response = NULL;
@@ -123,7 +123,59 @@ static int calendar_status(te_client *backend, const te_federated_token *token) 
     return status;
 }
 
-static int invalid(te_code rc, te_error **slot, const char *field);
+/* A Token Vault exchange request (`login_hint` may be NULL), sent by te_client_token_vault_exchange
+ * or handed to the cache; NULL on failure, with `*error` set. */
+static te_token_vault_exchange *vault_request(const char *subject_token, te_token_vault_subject_token_type type,
+                                              const char *connection, const char *login_hint, te_error **error) {
+    te_token_vault_exchange *request = NULL;
+    if (te_token_vault_exchange_new(subject_token, type, connection, &request, error) != TE_OK) {
+        return NULL;
+    }
+    if (login_hint != NULL && te_token_vault_exchange_set_login_hint(request, login_hint, error) != TE_OK) {
+        te_token_vault_exchange_free(request);
+        return NULL;
+    }
+    return request;
+}
+
+/* te_client_token_vault_exchange of the request these arguments make. */
+static te_code vault_exchange(te_client *client, const char *subject_token, te_token_vault_subject_token_type type,
+                              const char *connection, const char *login_hint, te_token_vault_token **token,
+                              te_error **error) {
+    te_token_vault_exchange *request = vault_request(subject_token, type, connection, login_hint, error);
+    if (request == NULL) {
+        return te_error_code(*error);
+    }
+    te_code rc = te_client_token_vault_exchange(client, request, token, error);
+    te_token_vault_exchange_free(request);
+    return rc;
+}
+
+/* te_token_vault_cache_get of the request these arguments make. */
+static te_code cache_get(te_token_vault_cache *cache, const char *subject_token, te_token_vault_subject_token_type type,
+                         const char *connection, const char *login_hint, const char *required_scopes,
+                         te_token_vault_token **token, te_error **error) {
+    te_token_vault_exchange *request = vault_request(subject_token, type, connection, login_hint, error);
+    if (request == NULL) {
+        return te_error_code(*error);
+    }
+    te_code rc = te_token_vault_cache_get(cache, request, required_scopes, token, error);
+    te_token_vault_exchange_free(request);
+    return rc;
+}
+
+/* te_token_vault_cache_invalidate of the request these arguments make. */
+static te_code cache_invalidate(te_token_vault_cache *cache, const char *subject_token,
+                                te_token_vault_subject_token_type type, const char *connection,
+                                const char *login_hint, const char *required_scopes, te_error **error) {
+    te_token_vault_exchange *request = vault_request(subject_token, type, connection, login_hint, error);
+    if (request == NULL) {
+        return te_error_code(*error);
+    }
+    te_code rc = te_token_vault_cache_invalidate(cache, request, required_scopes, error);
+    te_token_vault_exchange_free(request);
+    return rc;
+}
 
 /* What anyone can make from a user's token: its claims under an `alg: none` header with no
  * signature (malloc'd). */
@@ -151,42 +203,42 @@ static void exchange_with_client_secret(void) {
     tap(connect_google(user, "c-vault@gmail.com"), "the user connects Google (control endpoint)");
 
     te_client *backend = backend_client(BACKEND_SECRET, 0);
-    te_federated_token *token = NULL;
+    te_token_vault_token *token = NULL;
     te_error *error = NULL;
     long before = vault_exchanges();
-    tap(OK(te_client_token_vault_exchange(backend, access_token, TE_FEDERATED_SUBJECT_ACCESS_TOKEN, "google-oauth2",
+    tap(OK(vault_exchange(backend, access_token, TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN, "google-oauth2",
                                           NULL, &token, &error)) &&
             token != NULL,
         "client_secret_post: the backend exchanges the access token for the Google token");
     tap(vault_exchanges() == before + 1, "the emulator served one vault exchange");
-    char *provider_token = te_federated_token_access_token(token);
+    char *provider_token = te_token_vault_token_access_token(token);
     tap(provider_token != NULL && strlen(provider_token) > 10 && strcmp(provider_token, access_token) != 0,
         "the provider access token is returned (not the Auth0 token)");
     te_string_free(provider_token);
-    tap(take_equals(te_federated_token_token_type(token), "Bearer"), "token_type is Bearer");
+    tap(take_equals(te_token_vault_token_token_type(token), "Bearer"), "token_type is Bearer");
     int64_t expires_in = 0, expires_at = 0;
-    tap(te_federated_token_expires_in(token, &expires_in) && expires_in > 3000 && expires_in <= 3600 &&
-            te_federated_token_expires_at(token, &expires_at) && expires_at > 1700000000,
+    tap(te_token_vault_token_expires_in(token, &expires_in) && expires_in > 3000 && expires_in <= 3600 &&
+            te_token_vault_token_expires_at(token, &expires_at) && expires_at > 1700000000,
         "expires_in and expires_at are reported");
-    char *scope = te_federated_token_scope(token);
+    char *scope = te_token_vault_token_scope(token);
     tap(scope != NULL && strstr(scope, "https://www.googleapis.com/auth/calendar.readonly") != NULL,
         "the provider scopes are reported");
     te_string_free(scope);
-    tap(take_equals(te_federated_token_issued_token_type(token),
+    tap(take_equals(te_token_vault_token_issued_token_type(token),
                     "http://auth0.com/oauth/token-type/federated-connection-access-token"),
         "issued_token_type is the federated connection access token");
     tap(calendar_status(backend, token) == 200, "the Google token works at the (fake) Google Calendar API");
-    te_federated_token_free(token);
+    te_token_vault_token_free(token);
 
     token = NULL;
-    tap(OK(te_client_token_vault_exchange(backend, access_token, TE_FEDERATED_SUBJECT_ACCESS_TOKEN, "google-oauth2",
+    tap(OK(vault_exchange(backend, access_token, TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN, "google-oauth2",
                                           "c-vault@gmail.com", &token, &error)) &&
             token != NULL,
         "the login_hint of the connected account is accepted");
-    te_federated_token_free(token);
+    te_token_vault_token_free(token);
 
     token = NULL;
-    te_code rc = te_client_token_vault_exchange(backend, access_token, TE_FEDERATED_SUBJECT_ACCESS_TOKEN,
+    te_code rc = vault_exchange(backend, access_token, TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN,
                                                 "google-oauth2", "someone-else@gmail.com", &token, &error);
     tap(rc == TE_ERROR_OAUTH && token == NULL && te_error_is_connection_required(error),
         "an account the user did not connect (login_hint) means connection required");
@@ -194,64 +246,64 @@ static void exchange_with_client_secret(void) {
     error = NULL;
 
     te_client *basic = backend_client(BACKEND_SECRET, 1);
-    tap(OK(te_client_token_vault_exchange(basic, access_token, TE_FEDERATED_SUBJECT_ACCESS_TOKEN, "google-oauth2",
+    tap(OK(vault_exchange(basic, access_token, TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN, "google-oauth2",
                                           NULL, &token, &error)) &&
             token != NULL,
         "client_secret_basic works too");
-    te_federated_token_free(token);
+    te_token_vault_token_free(token);
     te_client_free(basic);
 
     /* The cache: one exchange for two gets of the same user, connection and scopes. */
-    te_federated_token_cache *cache = NULL;
-    te_federated_token *first = NULL, *second = NULL;
+    te_token_vault_cache *cache = NULL;
+    te_token_vault_token *first = NULL, *second = NULL;
     before = vault_exchanges();
-    int got = OK(te_federated_token_cache_new(backend, 0, &cache, &error)) &&
-              OK(te_federated_token_cache_get(cache, access_token, TE_FEDERATED_SUBJECT_ACCESS_TOKEN, "google-oauth2",
+    int got = OK(te_token_vault_cache_new(backend, 0, &cache, &error)) &&
+              OK(cache_get(cache, access_token, TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN, "google-oauth2",
                                               NULL, "https://www.googleapis.com/auth/calendar.readonly", &first,
                                               &error)) &&
-              OK(te_federated_token_cache_get(cache, access_token, TE_FEDERATED_SUBJECT_ACCESS_TOKEN, "google-oauth2",
+              OK(cache_get(cache, access_token, TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN, "google-oauth2",
                                               NULL, "https://www.googleapis.com/auth/calendar.readonly", &second,
                                               &error));
-    char *a = te_federated_token_access_token(first);
-    tap(got && vault_exchanges() == before + 1 && take_equals(te_federated_token_access_token(second), a),
+    char *a = te_token_vault_token_access_token(first);
+    tap(got && vault_exchanges() == before + 1 && take_equals(te_token_vault_token_access_token(second), a),
         "the cache serves the second get without an exchange");
     te_string_free(a);
-    te_federated_token_free(first);
-    te_federated_token_free(second);
+    te_token_vault_token_free(first);
+    te_token_vault_token_free(second);
 
     /* Invalidating that entry makes the next get exchange again; the one after is cached. */
-    te_federated_token *third = NULL, *fourth = NULL;
+    te_token_vault_token *third = NULL, *fourth = NULL;
     before = vault_exchanges();
-    got = OK(te_federated_token_cache_invalidate(cache, access_token, TE_FEDERATED_SUBJECT_ACCESS_TOKEN,
+    got = OK(cache_invalidate(cache, access_token, TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN,
                                                  "google-oauth2", NULL,
                                                  "https://www.googleapis.com/auth/calendar.readonly", &error)) &&
-          OK(te_federated_token_cache_get(cache, access_token, TE_FEDERATED_SUBJECT_ACCESS_TOKEN, "google-oauth2",
+          OK(cache_get(cache, access_token, TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN, "google-oauth2",
                                           NULL, "https://www.googleapis.com/auth/calendar.readonly", &third,
                                           &error)) &&
-          OK(te_federated_token_cache_get(cache, access_token, TE_FEDERATED_SUBJECT_ACCESS_TOKEN, "google-oauth2",
+          OK(cache_get(cache, access_token, TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN, "google-oauth2",
                                           NULL, "https://www.googleapis.com/auth/calendar.readonly", &fourth,
                                           &error));
-    tap(got && vault_exchanges() == before + 1, "after te_federated_token_cache_invalidate, one new exchange");
-    te_federated_token_free(third);
-    te_federated_token_free(fourth);
-    tap(invalid(te_federated_token_cache_invalidate(cache, access_token, 7, "google-oauth2", NULL, NULL, &error),
+    tap(got && vault_exchanges() == before + 1, "after te_token_vault_cache_invalidate, one new exchange");
+    te_token_vault_token_free(third);
+    te_token_vault_token_free(fourth);
+    tap(invalid(cache_invalidate(cache, access_token, 7, "google-oauth2", NULL, NULL, &error),
                 &error, "subject_token_type"),
         "invalidate with an unknown subject token type is invalid input");
 
     /* A forged token carrying the cached user's claims misses the cache: the server refuses it. */
     char *forged = forge_unsigned(access_token);
-    te_federated_token *stolen = NULL;
+    te_token_vault_token *stolen = NULL;
     before = vault_exchanges();
-    rc = te_federated_token_cache_get(cache, forged, TE_FEDERATED_SUBJECT_ACCESS_TOKEN, "google-oauth2", NULL,
+    rc = cache_get(cache, forged, TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN, "google-oauth2", NULL,
                                       "https://www.googleapis.com/auth/calendar.readonly", &stolen, &error);
     tap(forged != NULL && rc == TE_ERROR_OAUTH && stolen == NULL && te_error_is_invalid_grant(error) &&
             vault_exchanges() == before,
         "a forged token with a cached user's claims misses the cache and the server refuses it");
     te_error_free(error);
     error = NULL;
-    te_federated_token_free(stolen);
+    te_token_vault_token_free(stolen);
     free(forged);
-    te_federated_token_cache_free(cache);
+    te_token_vault_cache_free(cache);
 
     te_client_free(backend);
     free(access_token);
@@ -260,9 +312,9 @@ static void exchange_with_client_secret(void) {
 static void never_connected(void) {
     char *access_token = app_access_token("apple|c-vault-never-connected");
     te_client *backend = backend_client(BACKEND_SECRET, 0);
-    te_federated_token *token = NULL;
+    te_token_vault_token *token = NULL;
     te_error *error = NULL;
-    te_code rc = te_client_token_vault_exchange(backend, access_token, TE_FEDERATED_SUBJECT_ACCESS_TOKEN,
+    te_code rc = vault_exchange(backend, access_token, TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN,
                                                 "google-oauth2", NULL, &token, &error);
     tap(rc == TE_ERROR_OAUTH && token == NULL && te_error_is_connection_required(error) &&
             te_error_http_status(error) == 401 &&
@@ -273,7 +325,7 @@ static void never_connected(void) {
     error = NULL;
 
     te_client *wrong = backend_client("not-the-secret", 0);
-    rc = te_client_token_vault_exchange(wrong, access_token, TE_FEDERATED_SUBJECT_ACCESS_TOKEN, "google-oauth2", NULL,
+    rc = vault_exchange(wrong, access_token, TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN, "google-oauth2", NULL,
                                         &token, &error);
     tap(rc == TE_ERROR_OAUTH && te_error_http_status(error) == 401 && !te_error_is_connection_required(error),
         "a wrong client secret is refused (401)");
@@ -282,7 +334,7 @@ static void never_connected(void) {
     te_client_free(wrong);
 
     te_client *app = make_client("native-app", NULL);
-    rc = te_client_token_vault_exchange(app, access_token, TE_FEDERATED_SUBJECT_ACCESS_TOKEN, "google-oauth2", NULL,
+    rc = vault_exchange(app, access_token, TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN, "google-oauth2", NULL,
                                         &token, &error);
     tap(rc == TE_ERROR_OAUTH && !te_error_is_connection_required(error), "a public client cannot use Token Vault");
     te_error_free(error);
@@ -297,7 +349,7 @@ static void never_connected(void) {
                 OK(te_client_new(options, &jwt, &error));
     te_client_options_free(options);
     tap(built, "a PKCS#8 RSA key is accepted for private_key_jwt");
-    rc = te_client_token_vault_exchange(jwt, access_token, TE_FEDERATED_SUBJECT_ACCESS_TOKEN, "google-oauth2", NULL,
+    rc = vault_exchange(jwt, access_token, TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN, "google-oauth2", NULL,
                                         &token, &error);
     tap(rc == TE_ERROR_OAUTH && te_error_http_status(error) == 401 && take_equals(te_error_oauth_code(error), "invalid_client"),
         "an assertion signed with an unregistered key is invalid_client");
@@ -309,66 +361,62 @@ static void never_connected(void) {
     free(access_token);
 }
 
-/* Checks an invalid-input failure naming `field`; frees the error. */
-static int invalid(te_code rc, te_error **slot, const char *field) {
-    te_error *error = *slot;
-    *slot = NULL;
-    int ok = rc == TE_ERROR_INVALID_INPUT && take_equals(te_error_field(error), field);
-    if (!ok) {
-        char *message = te_error_message(error);
-        note("expected invalid %s, got code %d: %s", field, (int)rc, message ? message : "(null)");
-        te_string_free(message);
-    }
-    te_error_free(error);
-    return ok;
-}
-
 static void bad_input(void) {
     static const char BAD_UTF8[] = {'a', (char)0xff, 'b', 0};
     te_client *backend = backend_client(BACKEND_SECRET, 0);
-    te_federated_token *token = (te_federated_token *)0x1; /* must be reset to NULL */
+    te_token_vault_token *token = (te_token_vault_token *)0x1; /* must be reset to NULL */
     te_error *error = NULL;
     long before = vault_exchanges();
-    tap(invalid(te_client_token_vault_exchange(backend, NULL, TE_FEDERATED_SUBJECT_ACCESS_TOKEN, "google-oauth2",
-                                               NULL, &token, &error),
-                &error, "subject_token") &&
-            token == NULL,
-        "NULL subject token; token_out reset to NULL");
-    tap(invalid(te_client_token_vault_exchange(backend, "at", 7, "google-oauth2", NULL, &token, &error), &error,
+    tap(invalid(te_client_token_vault_exchange(backend, NULL, &token, &error), &error, "request") && token == NULL,
+        "NULL request; token_out reset to NULL");
+    tap(invalid(vault_exchange(backend, NULL, TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN, "google-oauth2", NULL, &token,
+                               &error),
+                &error, "subject_token"),
+        "NULL subject token");
+    tap(invalid(vault_exchange(backend, "at", 7, "google-oauth2", NULL, &token, &error), &error,
                 "subject_token_type"),
         "an unknown subject token type value is refused");
-    tap(invalid(te_client_token_vault_exchange(backend, "at", TE_FEDERATED_SUBJECT_ACCESS_TOKEN, "", NULL, &token,
+    tap(invalid(vault_exchange(backend, "at", TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN, "", NULL, &token,
                                                &error),
                 &error, "connection"),
         "an empty connection is refused");
-    tap(invalid(te_client_token_vault_exchange(backend, "at", TE_FEDERATED_SUBJECT_ACCESS_TOKEN, "google oauth2",
+    tap(invalid(vault_exchange(backend, "at", TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN, "google oauth2",
                                                NULL, &token, &error),
                 &error, "connection"),
         "a connection name with a space is refused");
-    tap(invalid(te_client_token_vault_exchange(backend, "at", TE_FEDERATED_SUBJECT_ACCESS_TOKEN, NULL, NULL, &token,
+    tap(invalid(vault_exchange(backend, "at", TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN, NULL, NULL, &token,
                                                &error),
                 &error, "connection"),
         "NULL connection");
-    tap(invalid(te_client_token_vault_exchange(backend, BAD_UTF8, TE_FEDERATED_SUBJECT_ACCESS_TOKEN,
+    tap(invalid(vault_exchange(backend, BAD_UTF8, TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN,
                                                "google-oauth2", NULL, &token, &error),
                 &error, "subject_token"),
         "a subject token that is not UTF-8");
-    tap(invalid(te_client_token_vault_exchange(backend, "Bearer at", TE_FEDERATED_SUBJECT_ACCESS_TOKEN,
+    tap(invalid(vault_exchange(backend, "Bearer at", TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN,
                                                "google-oauth2", NULL, &token, &error),
                 &error, "subject_token"),
         "a subject token with a scheme prefix is refused");
-    tap(invalid(te_client_token_vault_exchange(backend, "at", TE_FEDERATED_SUBJECT_ACCESS_TOKEN, "google-oauth2",
+    tap(invalid(vault_exchange(backend, "at", TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN, "google-oauth2",
                                                BAD_UTF8, &token, &error),
                 &error, "login_hint"),
         "a login_hint that is not UTF-8");
-    tap(invalid(te_client_token_vault_exchange(NULL, "at", TE_FEDERATED_SUBJECT_ACCESS_TOKEN, "google-oauth2", NULL,
+    tap(invalid(vault_exchange(NULL, "at", TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN, "google-oauth2", NULL,
                                                &token, &error),
                 &error, "client"),
         "NULL client");
-    tap(invalid(te_client_token_vault_exchange(backend, "at", TE_FEDERATED_SUBJECT_ACCESS_TOKEN, "google-oauth2",
+    tap(invalid(vault_exchange(backend, "at", TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN, "google-oauth2",
                                                NULL, NULL, &error),
                 &error, "token_out"),
         "NULL token_out");
+    const char *refused[][2] = {{"audience", "an extra parameter may not set audience (the one rule of every flow)"},
+                                {"Connection", "nor a parameter the request already sends, in any case"}};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        te_token_vault_exchange *extra = vault_request("at", TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN, "google-oauth2", NULL, &error);
+        tap(extra != NULL && OK(te_token_vault_exchange_add_parameter(extra, refused[i][0], "x", &error)) &&
+                invalid(te_client_token_vault_exchange(backend, extra, &token, &error), &error, "extra_parameters"),
+            refused[i][1]);
+        te_token_vault_exchange_free(extra);
+    }
     tap(vault_exchanges() == before, "nothing invalid reached the server");
 
     te_client_options *options = NULL;
@@ -391,21 +439,21 @@ static void bad_input(void) {
     te_client_free(client);
     te_client_options_free(options);
 
-    te_federated_token_cache *cache = (te_federated_token_cache *)0x1;
-    tap(invalid(te_federated_token_cache_new(NULL, 0, &cache, &error), &error, "client") && cache == NULL,
-        "NULL client to te_federated_token_cache_new");
-    tap(invalid(te_federated_token_cache_get(NULL, "at", TE_FEDERATED_SUBJECT_ACCESS_TOKEN, "google-oauth2", NULL,
+    te_token_vault_cache *cache = (te_token_vault_cache *)0x1;
+    tap(invalid(te_token_vault_cache_new(NULL, 0, &cache, &error), &error, "client") && cache == NULL,
+        "NULL client to te_token_vault_cache_new");
+    tap(invalid(cache_get(NULL, "at", TE_TOKEN_VAULT_SUBJECT_ACCESS_TOKEN, "google-oauth2", NULL,
                                              NULL, &token, &error),
                 &error, "cache"),
-        "NULL cache to te_federated_token_cache_get");
+        "NULL cache to te_token_vault_cache_get");
 
     int64_t n = 42;
-    char *s = te_federated_token_access_token(NULL);
-    tap(s == NULL && te_federated_token_token_type(NULL) == NULL && !te_federated_token_expires_in(NULL, &n) &&
+    char *s = te_token_vault_token_access_token(NULL);
+    tap(s == NULL && te_token_vault_token_token_type(NULL) == NULL && !te_token_vault_token_expires_in(NULL, &n) &&
             n == 42 && !te_error_is_connection_required(NULL),
         "getters return NULL/false for NULL");
-    te_federated_token_free(NULL);
-    te_federated_token_cache_free(NULL);
+    te_token_vault_token_free(NULL);
+    te_token_vault_cache_free(NULL);
     te_client_free(backend);
 }
 

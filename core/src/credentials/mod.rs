@@ -13,35 +13,11 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 pub use file_store::FileCredentialStore;
-pub use store::{CredentialStore, CredentialStoreError, CredentialStoreProblem, MemoryCredentialStore};
+pub use store::{CredentialStore, CredentialStoreError, MemoryCredentialStore};
 
 use crate::client::{Client, TokenRequestFailure};
-use crate::error::{Error, OAuthError};
+use crate::error::{CredentialStoreProblem, Error, SignInReason};
 use crate::token_set::TokenSet;
-
-/// Why the user must sign in again ([`Error::SignInRequired`]).
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum SignInReason {
-    /// No credentials are stored (never signed in, signed out, or cleared).
-    NoCredentials,
-    /// The stored tokens expire within the requested time and there is no refresh token to
-    /// renew them (`offline_access` was not granted). They are left in the store.
-    NoRefreshToken,
-    /// The server refused the refresh token (`invalid_grant`: revoked, expired, or reused
-    /// after rotation). The store was cleared.
-    RefreshTokenRejected(Box<OAuthError>),
-}
-
-impl fmt::Display for SignInReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SignInReason::NoCredentials => f.write_str("no credentials are stored"),
-            SignInReason::NoRefreshToken => f.write_str("the tokens expire and there is no refresh token"),
-            SignInReason::RefreshTokenRejected(e) => write!(f, "the refresh token was refused: {e}"),
-        }
-    }
-}
 
 /// What happened to the refresh token when [`CredentialsManager::clear`] signed out.
 #[derive(Debug)]

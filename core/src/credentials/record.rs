@@ -11,8 +11,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::store::CredentialStoreProblem;
 use crate::claims::UserClaims;
+use crate::error::CredentialStoreProblem;
 use crate::secret::Secret;
 use crate::token_set::{TokenSet, unverified_jwt_claims};
 

@@ -1,6 +1,7 @@
 //! Where the credentials manager keeps its one record: the [`CredentialStore`] trait, the
 //! in-memory store, and what can go wrong with a store.
 
+use crate::error::CredentialStoreProblem;
 use std::fmt;
 use std::sync::Mutex;
 
@@ -60,32 +61,6 @@ impl fmt::Display for CredentialStoreError {
 }
 
 impl std::error::Error for CredentialStoreError {}
-
-/// What is wrong with the credential store ([`crate::Error::CredentialStore`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CredentialStoreProblem {
-    /// The store failed; its message.
-    Failed(String),
-    /// The record was written by a newer version of the library, in a format this one cannot
-    /// read. It is left in place; [`crate::CredentialsManager::clear`] removes it.
-    UnsupportedVersion(u64),
-    /// The record cannot be read (not a record of this library, or damaged). It is left in
-    /// place; [`crate::CredentialsManager::clear`] removes it.
-    Corrupt,
-}
-
-impl fmt::Display for CredentialStoreProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CredentialStoreProblem::Failed(message) => write!(f, "the store failed: {message}"),
-            CredentialStoreProblem::UnsupportedVersion(v) => {
-                write!(f, "the record has version {v}, which this version cannot read")
-            }
-            CredentialStoreProblem::Corrupt => f.write_str("the record cannot be read"),
-        }
-    }
-}
 
 impl From<CredentialStoreError> for CredentialStoreProblem {
     fn from(e: CredentialStoreError) -> Self {

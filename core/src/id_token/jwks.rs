@@ -15,9 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::signature::RsaPublicKeyComponents;
 use serde_json::Value;
 
-use crate::client::Client;
 use crate::error::{Error, ResponseProblem};
-use crate::http::Deadline;
 
 /// How long a fetched key set is used before it is fetched again.
 pub(crate) const MAX_AGE: Duration = Duration::from_secs(3600);
@@ -89,9 +87,10 @@ impl JwksCache {
     }
 }
 
-impl Client {
+impl super::IdTokenValidator {
     /// Makes sure a fresh key set is cached (fetching it if needed).
-    pub(crate) async fn prepare_jwks(&self, cache: &JwksCache) -> Result<(), Error> {
+    pub(super) async fn prepare_jwks(&self) -> Result<(), Error> {
+        let cache = &self.jwks;
         if cache.state().is_fresh(Instant::now()) {
             return Ok(());
         }
@@ -108,8 +107,9 @@ impl Client {
 
     /// The key the token names; refetches the set once (rate-limited) when it is not there.
     /// `None` when no key matches.
-    pub(crate) async fn jwk(&self, cache: &JwksCache, lookup: Lookup<'_>) -> Result<Option<RsaJwk>, Error> {
-        self.prepare_jwks(cache).await?;
+    pub(super) async fn jwk(&self, lookup: Lookup<'_>) -> Result<Option<RsaJwk>, Error> {
+        let cache = &self.jwks;
+        self.prepare_jwks().await?;
         if let Some(key) = cache.state().find(&lookup) {
             return Ok(Some(key));
         }
@@ -134,13 +134,14 @@ impl Client {
 
     /// `GET /.well-known/jwks.json` through the client's transport (no redirects, capped body).
     async fn fetch_jwks(&self) -> Result<Vec<RsaJwk>, Error> {
-        let inner = &self.inner;
-        let url = inner
-            .base_url
+        let url = self
+            .issuer
             .join(".well-known/jwks.json")
             .expect("a relative path joins onto an http(s) base");
-        let request = self.with_telemetry(self.request("GET", &url).header("accept", "application/json"));
-        let response = self.send(request, Deadline::after(inner.timeout)).await?;
+        let request = self
+            .http
+            .with_telemetry(self.http.request("GET", &url).header("accept", "application/json"));
+        let response = self.http.send(request, self.http.deadline()).await?;
         if !response.is_success() {
             return Err(response.into_error());
         }

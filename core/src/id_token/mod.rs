@@ -8,18 +8,18 @@
 
 mod jwks;
 
-use std::fmt;
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::{hmac, signature};
 use serde_json::{Map, Value};
+use url::Url;
 
 use crate::claims::UserClaims;
-use crate::client::Client;
 use crate::client_auth::ClientAuthentication;
-use crate::error::Error;
+use crate::error::{Error, IdTokenProblem};
+use crate::http::HttpContext;
 use crate::secret::Secret;
 
 pub(crate) use jwks::JwksCache;
@@ -28,67 +28,44 @@ use jwks::Lookup;
 /// Default allowance for clock skew when checking `exp` and `iat`.
 pub const DEFAULT_ID_TOKEN_LEEWAY: Duration = Duration::from_secs(60);
 
-/// Which check an ID token failed ([`Error::IdTokenInvalid`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum IdTokenProblem {
-    /// Not a compact JWS with a JSON header and a JSON object as payload, or a `crit` header.
-    Malformed,
-    /// The signing algorithm is not allowed (`none`, HS256 for a public client, or anything
-    /// but RS256/PS256), or not the one the tenant's key is meant for.
-    Algorithm(String),
-    /// No key of the tenant's JWKS has the token's `kid`, even after fetching the set again.
-    UnknownKey,
-    /// The signature does not verify.
-    Signature,
-    /// A required claim is missing or has the wrong type.
-    MissingClaim(&'static str),
-    /// `iss` is not the tenant's base URL.
-    Issuer,
-    /// `aud` does not contain the client id.
-    Audience,
-    /// `azp` is missing while there are several audiences, or is not the client id.
-    AuthorizedParty,
-    /// `exp` is in the past (beyond the leeway).
-    Expired,
-    /// `iat` is in the future (beyond the leeway).
-    IssuedInFuture,
-    /// `org_id` / `org_name` is missing or not the organization that was requested.
-    Organization,
-    /// A refreshed ID token is about another user (`sub` changed).
-    Subject,
-}
-
-impl fmt::Display for IdTokenProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            IdTokenProblem::Malformed => f.write_str("it is not a well-formed JWS"),
-            IdTokenProblem::Algorithm(alg) => write!(f, "the algorithm `{alg}` is not allowed"),
-            IdTokenProblem::UnknownKey => f.write_str("it is signed with a key the tenant does not publish"),
-            IdTokenProblem::Signature => f.write_str("the signature does not verify"),
-            IdTokenProblem::MissingClaim(claim) => write!(f, "`{claim}` is missing or invalid"),
-            IdTokenProblem::Issuer => f.write_str("`iss` is not the tenant"),
-            IdTokenProblem::Audience => f.write_str("`aud` does not contain the client id"),
-            IdTokenProblem::AuthorizedParty => f.write_str("`azp` is missing or not the client id"),
-            IdTokenProblem::Expired => f.write_str("it has expired (`exp`)"),
-            IdTokenProblem::IssuedInFuture => f.write_str("it is issued in the future (`iat`)"),
-            IdTokenProblem::Organization => f.write_str("`org_id`/`org_name` is not the requested organization"),
-            IdTokenProblem::Subject => f.write_str("`sub` is not the user of the refreshed tokens"),
-        }
-    }
-}
-
 /// The validation settings and key cache of one client (absent when validation is off).
+///
+/// It holds what it checks against (the tenant, the client id, the client secret for HS256)
+/// and the client's transport for fetching the JWKS, so that the client
+/// builds it and never the other way round.
 pub(crate) struct IdTokenValidator {
     leeway: Duration,
     jwks: JwksCache,
+    http: HttpContext,
+    /// The tenant's base URL: the expected `iss`, and where the JWKS is.
+    issuer: Url,
+    client_id: String,
+    /// The HS256 key, for a client that authenticates with a client secret.
+    client_secret: Option<Secret>,
+}
+
+/// Where an [`IdTokenValidator`] checks and fetches: the client's settings.
+pub(crate) struct ValidatorSettings<'a> {
+    pub leeway: Duration,
+    pub http: &'a HttpContext,
+    pub issuer: &'a Url,
+    pub client_id: &'a str,
+    pub client_auth: &'a ClientAuthentication,
 }
 
 impl IdTokenValidator {
-    pub(crate) fn new(leeway: Duration) -> Self {
+    pub(crate) fn new(settings: ValidatorSettings<'_>) -> Self {
+        let client_secret = match settings.client_auth {
+            ClientAuthentication::ClientSecretPost(s) | ClientAuthentication::ClientSecretBasic(s) => Some(s.clone()),
+            _ => None,
+        };
         IdTokenValidator {
-            leeway,
+            leeway: settings.leeway,
             jwks: JwksCache::default(),
+            http: settings.http.clone(),
+            issuer: settings.issuer.clone(),
+            client_id: settings.client_id.to_owned(),
+            client_secret,
         }
     }
 }
@@ -117,34 +94,34 @@ impl Expected {
     }
 }
 
-impl Client {
+impl IdTokenValidator {
     /// Before a request that will return an ID token: makes sure the tenant's keys are cached,
     /// so that fetching them cannot fail after a single-use subject token was spent.
-    pub(crate) async fn prepare_id_token_validation(&self, expected: &Expected) -> Result<(), Error> {
-        match &self.inner.id_token {
-            Some(validator) if expected.id_token => self.prepare_jwks(&validator.jwks).await,
-            _ => Ok(()),
+    pub(crate) async fn prepare(&self, expected: &Expected) -> Result<(), Error> {
+        if expected.id_token {
+            self.prepare_jwks().await
+        } else {
+            Ok(())
         }
     }
 
-    /// Validates `id_token` when validation is on; its claims, or `None` without a token or
-    /// with validation off.
-    pub(crate) async fn validate_id_token(
+    /// Validates `id_token`; its claims, or `None` without a token.
+    pub(crate) async fn validate(
         &self,
         id_token: Option<&Secret>,
         expected: &Expected,
     ) -> Result<Option<UserClaims>, Error> {
-        let (Some(validator), Some(token)) = (&self.inner.id_token, id_token) else {
+        let Some(token) = id_token else {
             return Ok(None);
         };
         let invalid = |reason| Error::IdTokenInvalid { reason };
         let jws = Jws::parse(token.expose()).ok_or(invalid(IdTokenProblem::Malformed))?;
-        self.verify_signature(validator, &jws).await?;
+        self.verify_signature(&jws).await?;
         let claims = check_claims(
             jws.claims,
-            self.base_url().as_str(),
-            self.client_id(),
-            validator.leeway,
+            self.issuer.as_str(),
+            &self.client_id,
+            self.leeway,
             crate::time::now_unix(),
             expected,
         )
@@ -152,7 +129,7 @@ impl Client {
         Ok(Some(claims))
     }
 
-    async fn verify_signature(&self, validator: &IdTokenValidator, jws: &Jws<'_>) -> Result<(), Error> {
+    async fn verify_signature(&self, jws: &Jws<'_>) -> Result<(), Error> {
         let invalid = |reason| Error::IdTokenInvalid { reason };
         let rsa: &'static signature::RsaParameters = match jws.alg.as_str() {
             "RS256" => &signature::RSA_PKCS1_2048_8192_SHA256,
@@ -160,9 +137,8 @@ impl Client {
             "HS256" => {
                 // The key is derived from the secret per token rather than kept: one copy of
                 // the secret (zeroized with the client) is enough.
-                let secret = match &self.inner.client_auth {
-                    ClientAuthentication::ClientSecretPost(s) | ClientAuthentication::ClientSecretBasic(s) => s,
-                    _ => return Err(invalid(IdTokenProblem::Algorithm(jws.alg.clone()))),
+                let Some(secret) = &self.client_secret else {
+                    return Err(invalid(IdTokenProblem::Algorithm(jws.alg.clone())));
                 };
                 let key = hmac::Key::new(hmac::HMAC_SHA256, secret.expose().as_bytes());
                 return hmac::verify(&key, jws.signing_input.as_bytes(), &jws.signature)
@@ -174,10 +150,7 @@ impl Client {
             Some(kid) => Lookup::Kid(kid),
             None => Lookup::OnlyKey,
         };
-        let key = self
-            .jwk(&validator.jwks, lookup)
-            .await?
-            .ok_or(invalid(IdTokenProblem::UnknownKey))?;
+        let key = self.jwk(lookup).await?.ok_or(invalid(IdTokenProblem::UnknownKey))?;
         if key.alg.as_ref().is_some_and(|alg| *alg != jws.alg) {
             return Err(invalid(IdTokenProblem::Algorithm(jws.alg.clone())));
         }

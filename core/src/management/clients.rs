@@ -27,7 +27,7 @@ impl NewClient {
             name: name.into(),
             app_type: "resource_server".into(),
             resource_server_identifier: Some(identifier.into()),
-            grant_types: vec![crate::FEDERATED_CONNECTION_GRANT.to_owned()],
+            grant_types: vec![crate::FEDERATED_CONNECTION_ACCESS_TOKEN_GRANT.to_owned()],
         }
     }
 }

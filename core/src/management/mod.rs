@@ -3,8 +3,8 @@
 
 mod clients;
 mod error;
-mod profiles;
 mod resource_servers;
+mod token_exchange_profiles;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -15,11 +15,11 @@ use url::Url;
 
 pub use clients::{ClientInfo, NewClient};
 pub use error::{ApiError, ManagementError};
-pub use profiles::{
+pub use resource_servers::{NewResourceServer, ResourceServer, ResourceServerScope};
+pub use token_exchange_profiles::{
     DEFAULT_PROFILE_NAME, NewTokenExchangeProfile, TokenExchangeProfile, TokenExchangeProfilePage,
     TokenExchangeProfileType, TokenExchangeProfileUpdate,
 };
-pub use resource_servers::{NewResourceServer, ResourceServer, ResourceServerScope};
 
 use crate::client_auth::ClientAuthentication;
 use crate::config::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, parse_base_url};

@@ -55,7 +55,7 @@ pub fn rotating_client(emu: &Emulator, key: Arc<SoftwareKey>) -> Client {
 pub async fn sign_in(emu: &Emulator, client: &Client, sub: &str) -> TokenSet {
     let code = emu.apple_authorization_code(AppleCode::new(sub));
     client
-        .exchange_native_social(&NativeSocialExchange::apple(code).audience(API))
+        .native_social_exchange(&NativeSocialExchange::apple(code).audience(API))
         .await
         .expect("the exchange succeeds")
 }

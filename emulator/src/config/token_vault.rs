@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 pub const GRANT_FEDERATED_CONNECTION: &str =
     "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token";
 /// `requested_token_type` (and `issued_token_type`) of the Token Vault exchange.
-pub const FEDERATED_CONNECTION_TOKEN_TYPE: &str = "http://auth0.com/oauth/token-type/federated-connection-access-token";
+pub const FEDERATED_CONNECTION_ACCESS_TOKEN_TYPE: &str =
+    "http://auth0.com/oauth/token-type/federated-connection-access-token";
 /// The sample tenant's Google connection.
 pub const GOOGLE_CONNECTION: &str = "google-oauth2";
 /// The Google scope the fake calendar API needs (or `.../auth/calendar`).

@@ -200,7 +200,7 @@ mod tests {
         crate::config::GRANT_FEDERATED_CONNECTION,
         crate::native_social::APPLE_AUTHZ_CODE_TYPE,
         crate::native_social::FACEBOOK_SESSION_TOKEN_TYPE,
-        crate::config::FEDERATED_CONNECTION_TOKEN_TYPE,
+        crate::config::FEDERATED_CONNECTION_ACCESS_TOKEN_TYPE,
         "urn:ietf:params:oauth:token-type:access_token",
         "urn:ietf:params:oauth:token-type:refresh_token",
         "urn:ietf:params:oauth:token-type:id_token",

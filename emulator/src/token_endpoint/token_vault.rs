@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 use super::TokenRequest;
 use crate::access_tokens::{self, TokenProblem};
 use crate::client_auth::AuthMethod;
-use crate::config::FEDERATED_CONNECTION_TOKEN_TYPE;
+use crate::config::FEDERATED_CONNECTION_ACCESS_TOKEN_TYPE;
 use crate::dpop;
 use crate::errors::OAuthError;
 use crate::tenant::token_vault::ConnectionProblem;
@@ -130,7 +130,7 @@ pub(super) fn exchange(req: &TokenRequest<'_>) -> Result<Value, OAuthError> {
     let subject_token = req.params.require("subject_token")?;
     let subject_token_type = req.params.require("subject_token_type")?;
     let requested = req.params.require("requested_token_type")?;
-    if requested != FEDERATED_CONNECTION_TOKEN_TYPE {
+    if requested != FEDERATED_CONNECTION_ACCESS_TOKEN_TYPE {
         return Err(OAuthError::invalid_request(format!(
             "Unsupported requested_token_type: {requested}"
         )));
@@ -178,6 +178,6 @@ pub(super) fn exchange(req: &TokenRequest<'_>) -> Result<Value, OAuthError> {
         "expires_in": token.expires_in,
         "scope": token.scopes.join(" "),
         "token_type": "Bearer",
-        "issued_token_type": FEDERATED_CONNECTION_TOKEN_TYPE,
+        "issued_token_type": FEDERATED_CONNECTION_ACCESS_TOKEN_TYPE,
     }))
 }

@@ -56,7 +56,7 @@ async fn run() -> Result<(), String> {
     let client = builder.build().map_err(|e| e.to_string())?;
 
     println!("exchanging a {} at {}", describe(&target.request), client.base_url());
-    let tokens = client.exchange_native_social(&target.request).await.map_err(|e| {
+    let tokens = client.native_social_exchange(&target.request).await.map_err(|e| {
         let mut msg = e.to_string();
         if e.request_may_have_reached_server() {
             msg.push_str("\n(the subject token may have been consumed: get a new one before retrying)");

@@ -20,8 +20,8 @@ use std::process::ExitCode;
 
 use token_exchange::management::{ManagementAuth, ManagementClient, NewClient, NewResourceServer, ResourceServerScope};
 use token_exchange::{
-    Client, ClientAuthentication, Error, FederatedTokenCache, FederatedTokenExchange, NativeSocialExchange,
-    ResourceRequest, Secret, TOKEN_EXCHANGE_GRANT, TokenSet,
+    Client, ClientAuthentication, Error, NativeSocialExchange, ResourceRequest, Secret, TOKEN_EXCHANGE_GRANT, TokenSet,
+    TokenVaultCache, TokenVaultExchange,
 };
 use token_exchange_emulator::{
     AppleCode, CALENDAR_READONLY_SCOPE, ConnectAccount, Emulator, EmulatorConfig, GOOGLE_CONNECTION, SAMPLE_CLIENT_ID,
@@ -117,7 +117,7 @@ async fn run() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let code = emu.apple_authorization_code(AppleCode::new(USER).email("jane@example.com"));
     let app_tokens = app
-        .exchange_native_social(
+        .native_social_exchange(
             &NativeSocialExchange::apple(code)
                 .audience(BACKEND_API)
                 .scope("openid profile read:calendar"),
@@ -134,8 +134,8 @@ async fn run() -> Result<(), String> {
         .client_authentication(ClientAuthentication::ClientSecretPost(backend_client.client_secret))
         .build()
         .map_err(|e| e.to_string())?;
-    let cache = FederatedTokenCache::new(backend.clone());
-    let request = FederatedTokenExchange::access_token(app_tokens.access_token.clone(), GOOGLE_CONNECTION);
+    let cache = TokenVaultCache::new(backend.clone());
+    let request = TokenVaultExchange::access_token(app_tokens.access_token.clone(), GOOGLE_CONNECTION);
     let scopes = [CALENDAR_READONLY_SCOPE.to_owned()];
     match cache.get(&request, &scopes).await {
         Err(Error::OAuth(e)) if e.is_connection_required() => {

@@ -1,4 +1,5 @@
 import Foundation
+import TokenExchangeBindings
 
 // The generated enum has the library's text as `description` but does not declare the
 // conformance, so string interpolation, `String(reflecting:)` and hence `localizedDescription`

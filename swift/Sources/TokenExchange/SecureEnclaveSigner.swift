@@ -3,6 +3,7 @@
 // (Security.framework); not compiled on Linux.
 #if canImport(Security) && (os(iOS) || os(macOS))
 import Foundation
+import TokenExchangeBindings
 import Security
 
 /// A `DpopSigner` whose P-256 key lives in the Secure Enclave.

@@ -16,7 +16,7 @@ final class CancellationTests: XCTestCase {
     func testCancellingTheTaskAbortsTheExchange() async throws {
         let request = NativeSocialExchange.apple(authorizationCode: try Emulator.appleCode(delayMs: delayMs))
         let client = self.client!
-        let task = Task { try await client.exchange(request) }
+        let task = Task { try await client.nativeSocialExchange(request) }
         try await Task.sleep(nanoseconds: 300_000_000)
         task.cancel()
         let result = await task.result
@@ -29,34 +29,18 @@ final class CancellationTests: XCTestCase {
         }
     }
 
-    func testAnExplicitCancellationToken() async throws {
-        let request = NativeSocialExchange.apple(authorizationCode: try Emulator.appleCode(delayMs: delayMs))
-        let token = CancellationToken()
-        Task {
-            try await Task.sleep(nanoseconds: 300_000_000)
-            token.cancel()
-        }
-        let error = await expectError { try await self.client.exchangeNativeSocial(request: request, cancellation: token) }
-        XCTAssertTrue(error?.isCancelled ?? false, "\(String(describing: error))")
-        XCTAssertTrue(token.isCancelled())
-        // A cancelled token fails new calls at once, before any I/O.
-        let code = try Emulator.appleCode()
-        let again = await expectError { try await self.client.exchangeNativeSocial(request: .apple(authorizationCode: code), cancellation: token) }
-        XCTAssertTrue(again?.isCancelled ?? false)
-    }
-
     func testATaskAlreadyCancelledNeverSendsTheRequest() async throws {
         let code = try Emulator.appleCode(sub: "apple|swift-precancelled")
         let client = self.client!
         let task = Task { () -> TokenSet in
             while !Task.isCancelled { await Task.yield() }
-            return try await client.exchange(.apple(authorizationCode: code))
+            return try await client.nativeSocialExchange(.apple(authorizationCode: code))
         }
         task.cancel()
         let result = await task.result
         if case .success = result { XCTFail("a cancelled task exchanged the code") }
         // The code was never sent, so it still works.
-        let tokens = try await client.exchange(.apple(authorizationCode: code))
+        let tokens = try await client.nativeSocialExchange(.apple(authorizationCode: code))
         XCTAssertTrue(tokens.isDpopBound())
     }
 }

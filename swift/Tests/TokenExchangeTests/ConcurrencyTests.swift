@@ -11,7 +11,7 @@ final class ConcurrencyTests: XCTestCase {
         let results = try await withThrowingTaskGroup(of: (Int, TokenSet, String).self) { group in
             for (i, code) in codes.enumerated() {
                 group.addTask {
-                    let tokens = try await client.exchange(.apple(authorizationCode: code, audience: Emulator.api))
+                    let tokens = try await client.nativeSocialExchange(.apple(authorizationCode: code, audience: Emulator.api))
                     let sub = try await client.userinfoClaims(tokens)["sub"] as? String ?? ""
                     return (i + 1, tokens, sub)
                 }
@@ -41,7 +41,7 @@ final class ConcurrencyTests: XCTestCase {
                 let done = DispatchSemaphore(value: 0)
                 Task {
                     do {
-                        let tokens = try await client.exchange(.apple(authorizationCode: code))
+                        let tokens = try await client.nativeSocialExchange(.apple(authorizationCode: code))
                         bound.append(tokens.dpopJkt)
                     } catch {
                         failures.append(error)

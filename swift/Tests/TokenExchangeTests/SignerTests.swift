@@ -10,7 +10,7 @@ final class SignerTests: XCTestCase {
         let key = try DpopKey.fromSigner(signer: signer)
         XCTAssertFalse(key.isSoftware())
         let client = try TokenExchangeClient(domain: base, clientId: Emulator.clientId, dpopKey: key)
-        let tokens = try await client.exchange(
+        let tokens = try await client.nativeSocialExchange(
             .apple(authorizationCode: try Emulator.appleCode(sub: "apple|swift-signer"), audience: Emulator.api)
         )
         XCTAssertTrue(tokens.isDpopBound())
@@ -33,8 +33,8 @@ final class SignerTests: XCTestCase {
         let client = try TokenExchangeClient(
             domain: base, clientId: Emulator.clientId, dpopKey: try DpopKey.fromSigner(signer: Refusing())
         )
-        let error = await expectError { try await client.exchange(.apple(authorizationCode: "unused-code")) }
-        guard case let .Signer(message)? = error else { return XCTFail("\(String(describing: error))") }
+        let error = await expectError { try await client.nativeSocialExchange(.apple(authorizationCode: "unused-code")) }
+        guard case let .Signer(message, _)? = error else { return XCTFail("\(String(describing: error))") }
         XCTAssertTrue(message.contains("user cancelled Face ID"), message)
         XCTAssertFalse(error!.requestMayHaveReachedServer())
     }
@@ -59,9 +59,9 @@ final class SignerTests: XCTestCase {
         let client = try TokenExchangeClient(
             domain: base, clientId: Emulator.clientId, dpopKey: try DpopKey.fromSigner(signer: signer)
         ) { $0.timeout = 0.3 }
-        let error = await expectError { try await client.exchange(.apple(authorizationCode: "never-sent-code")) }
-        guard case let .Timeout(reached)? = error else { return XCTFail("\(String(describing: error))") }
-        XCTAssertFalse(reached, "nothing was sent while the prompt was open")
+        let error = await expectError { try await client.nativeSocialExchange(.apple(authorizationCode: "never-sent-code")) }
+        guard case let .Timeout(info)? = error else { return XCTFail("\(String(describing: error))") }
+        XCTAssertFalse(info.requestMayHaveReachedServer, "nothing was sent while the prompt was open")
         signer.answered.signal()
         XCTAssertTrue(signer.gaveUp.all.isEmpty, "the call waited for the prompt")
     }
@@ -78,8 +78,8 @@ final class SignerTests: XCTestCase {
         let client = try TokenExchangeClient(
             domain: base, clientId: Emulator.clientId, dpopKey: try DpopKey.fromSigner(signer: Broken())
         )
-        let error = await expectError { try await client.exchange(.apple(authorizationCode: "unused-code")) }
-        guard case let .Signer(message)? = error else { return XCTFail("\(String(describing: error))") }
+        let error = await expectError { try await client.nativeSocialExchange(.apple(authorizationCode: "unused-code")) }
+        guard case let .Signer(message, _)? = error else { return XCTFail("\(String(describing: error))") }
         XCTAssertTrue(message.contains("unexpected"), message)
     }
 
@@ -90,7 +90,7 @@ final class SignerTests: XCTestCase {
 
     func testAnUnusablePublicKeyIsRefusedWhenTheKeyIsMade() {
         XCTAssertThrowsError(try DpopKey.fromSigner(signer: Compressed())) { error in
-            guard case let .Signer(message)? = error as? TokenExchangeError else { return XCTFail("\(error)") }
+            guard case let .Signer(message, _)? = error as? TokenExchangeError else { return XCTFail("\(error)") }
             XCTAssertTrue(message.contains("public key"), message)
         }
     }

@@ -5,6 +5,12 @@
 //! `TOKEN_EXCHANGE_LIB_DIR`. Counts come from XCTest's last
 //! `Executed N tests, with M failures` line.
 //!
+//! After the build, a consumer check (one test): a file that imports only the public
+//! `TokenExchange` module must type-check when it calls the client's idiomatic
+//! `nativeSocialExchange(_:)` and must NOT when it calls the generated
+//! `nativeSocialExchange(request:cancellation:)`, which bypasses `Task` cancellation: the
+//! generated client stays inside the package.
+//!
 //! Then each Swift example runs: in the package `examples/swift/`, every directory holding a
 //! `main.swift` is taken to be an executable target of that name, run with `swift run <name>`
 //! (one test each, passed if it exits 0).
@@ -91,6 +97,15 @@ impl Suite for SwiftSuite {
             counts.failed += 1;
             return Ok(counts);
         }
+        let consumer = consumer_check(ws, |argv| {
+            let mut output = Vec::new();
+            let status = chroot.run(&invocation(argv, BUILD_LIMIT), |_, line| output.push(line.to_owned()))?;
+            Ok((status, output))
+        })?;
+        if !consumer {
+            eprintln!("swift: FAILED the generated methods must not be reachable from a consumer of TokenExchange");
+        }
+        counts.record(consumer);
         let mut summary = XcTestSummary::default();
         let status = chroot.run(
             &invocation(&["swift", "test", "--disable-swift-testing"], TEST_LIMIT),
@@ -116,6 +131,59 @@ impl Suite for SwiftSuite {
         }
         Ok(counts)
     }
+}
+
+/// What a consumer module of the package may and may not call, type-checked by
+/// [`consumer_check`].
+const CONSUMER_CALLS: [(&str, bool); 2] = [
+    ("try await client.nativeSocialExchange(request)", true),
+    (
+        "try await client.nativeSocialExchange(request: request, cancellation: nil)",
+        false,
+    ),
+];
+
+/// Type-checks, as a module of its own that imports `TokenExchange` (built by `swift build` in
+/// [`PACKAGE_DIR`]), each call of [`CONSUMER_CALLS`]; true when exactly the allowed ones
+/// type-check. `typecheck` runs a `swiftc` command line in the chroot.
+fn consumer_check(
+    ws: &Workspace,
+    mut typecheck: impl FnMut(&[&str]) -> Result<(std::process::ExitStatus, Vec<String>)>,
+) -> Result<bool> {
+    let dir = ws.scratch_dir("swift-consumer");
+    std::fs::create_dir_all(&dir)?;
+    let package = ws.root.join(PACKAGE_DIR);
+    let modules = package.join(".build/debug/Modules");
+    let ffi = package.join("Sources/TokenExchangeFFI");
+    let mut as_expected = true;
+    for (i, (call, allowed)) in CONSUMER_CALLS.iter().enumerate() {
+        let file = dir.join(format!("consumer{i}.swift"));
+        std::fs::write(
+            &file,
+            format!(
+                "import TokenExchange\n\nfunc consume(_ client: TokenExchangeClient, _ request: NativeSocialExchange) async throws {{\n    _ = {call}\n}}\n"
+            ),
+        )?;
+        let (modules, ffi, file) = (
+            modules.display().to_string(),
+            ffi.display().to_string(),
+            file.display().to_string(),
+        );
+        let (status, output) = typecheck(&["swiftc", "-typecheck", "-I", &modules, "-I", &ffi, &file])?;
+        if status.success() != *allowed {
+            eprintln!(
+                "swift: consumer check: `{call}` {}:\n{}",
+                if *allowed {
+                    "does not type-check"
+                } else {
+                    "type-checks, but must not"
+                },
+                output.join("\n")
+            );
+            as_expected = false;
+        }
+    }
+    Ok(as_expected)
 }
 
 /// A Swift example to `swift run`: in `dir` (relative to [`EXAMPLES_DIR`]), the executable

@@ -64,7 +64,7 @@ do {
     var name = PersonNameComponents()
     name.givenName = "John"
     name.familyName = "Smith"
-    let tokens = try await client.exchange(
+    let tokens = try await client.nativeSocialExchange(
         .apple(authorizationCode: code, fullName: name, audience: "https://api.example.com")
     )
     print("got \(tokens)") // redacted: no token value is printed

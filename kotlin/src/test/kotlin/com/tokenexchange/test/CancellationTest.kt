@@ -7,7 +7,6 @@ import com.tokenexchange.TokenExchangeException
 import com.tokenexchange.TokenSet
 import com.tokenexchange.apple
 import com.tokenexchange.create
-import com.tokenexchange.exchange
 import java.util.concurrent.atomic.AtomicReference
 import kotlin.coroutines.cancellation.CancellationException
 import kotlinx.coroutines.CoroutineStart
@@ -37,7 +36,7 @@ class CancellationTest {
         val outcome = AtomicReference<Any?>(null)
         val job = launch(Dispatchers.IO, start = CoroutineStart.UNDISPATCHED) {
             try {
-                outcome.set(client.exchange(request))
+                outcome.set(client.nativeSocialExchange(request))
             } catch (e: CancellationException) {
                 outcome.set(e)
                 throw e
@@ -54,7 +53,7 @@ class CancellationTest {
         val request = NativeSocialExchange.apple(Emulator.appleCode(delayMs = DELAY_MS))
         var tokens: TokenSet? = null
         try {
-            withTimeout(300) { tokens = client.exchange(request) }
+            withTimeout(300) { tokens = client.nativeSocialExchange(request) }
             fail("the exchange finished")
         } catch (e: TimeoutCancellationException) {
             // expected
@@ -71,7 +70,7 @@ class CancellationTest {
             token.cancel()
         }
         try {
-            client.exchangeNativeSocial(request, token)
+            client.nativeSocialExchange(request, token)
             fail("the exchange finished")
         } catch (e: TokenExchangeException.Cancelled) {
             assertTrue(e.requestMayHaveReachedServer())
@@ -79,7 +78,7 @@ class CancellationTest {
         assertTrue(token.isCancelled())
         // A cancelled token fails new calls at once, before any I/O.
         try {
-            client.exchangeNativeSocial(NativeSocialExchange.apple(Emulator.appleCode()), token)
+            client.nativeSocialExchange(NativeSocialExchange.apple(Emulator.appleCode()), token)
             fail("the exchange ran")
         } catch (e: TokenExchangeException.Cancelled) {
             assertEquals(true, token.isCancelled())

@@ -5,7 +5,6 @@ import com.tokenexchange.NativeSocialExchange
 import com.tokenexchange.TokenExchangeClient
 import com.tokenexchange.apple
 import com.tokenexchange.create
-import com.tokenexchange.exchange
 import com.tokenexchange.userinfoJson
 import java.util.Collections
 import kotlin.concurrent.thread
@@ -27,7 +26,7 @@ class ConcurrencyTest {
         val codes = (1..12).map { Emulator.appleCode("apple|kotlin-coroutine-$it") }
         val results = codes.map { code ->
             async(Dispatchers.Default) {
-                val tokens = client.exchange(NativeSocialExchange.apple(code, audience = Emulator.API))
+                val tokens = client.nativeSocialExchange(NativeSocialExchange.apple(code, audience = Emulator.API))
                 tokens to client.userinfoJson(tokens)
             }
         }.awaitAll()
@@ -47,7 +46,7 @@ class ConcurrencyTest {
             val code = Emulator.appleCode("apple|kotlin-thread-$n")
             thread {
                 try {
-                    bound += runBlocking { client.exchange(NativeSocialExchange.apple(code)).dpopJkt }
+                    bound += runBlocking { client.nativeSocialExchange(NativeSocialExchange.apple(code)).dpopJkt }
                 } catch (e: Throwable) {
                     failures += e
                 }

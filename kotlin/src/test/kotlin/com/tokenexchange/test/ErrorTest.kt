@@ -10,7 +10,6 @@ import com.tokenexchange.TokenExchangeException
 import com.tokenexchange.TokenSet
 import com.tokenexchange.apple
 import com.tokenexchange.create
-import com.tokenexchange.exchange
 import com.tokenexchange.facebook
 import com.tokenexchange.mfaToken
 import com.tokenexchange.oauthCode
@@ -42,8 +41,8 @@ class ErrorTest {
     fun reusedAppleCodeIsInvalidGrant() = runBlocking<Unit> {
         val request = NativeSocialExchange.apple(Emulator.appleCode("apple|kotlin-reuse"), audience = Emulator.API)
             .copy(forwardedFor = "198.51.100.20")
-        client.exchange(request)
-        val e = failure<TokenExchangeException.OAuth> { client.exchange(request) }
+        client.nativeSocialExchange(request)
+        val e = failure<TokenExchangeException.OAuth> { client.nativeSocialExchange(request) }
         assertTrue(e.isInvalidGrant())
         assertEquals("invalid_grant", e.oauthCode)
         assertEquals(403, e.status)
@@ -55,16 +54,16 @@ class ErrorTest {
     @Test
     fun invalidInputFailsBeforeAnyIo() = runBlocking<Unit> {
         val e = failure<TokenExchangeException.InvalidInput> {
-            client.exchange(NativeSocialExchange.apple("Bearer abc"))
+            client.nativeSocialExchange(NativeSocialExchange.apple("Bearer abc"))
         }
         assertEquals("subject_token", e.field)
         assertFalse(e.requestMayHaveReachedServer())
         val both = failure<TokenExchangeException.InvalidInput> {
-            client.exchange(NativeSocialExchange.apple("c", audience = Emulator.API).copy(resource = Emulator.API))
+            client.nativeSocialExchange(NativeSocialExchange.apple("c", audience = Emulator.API).copy(resource = Emulator.API))
         }
         assertEquals("resource", both.field)
         val ip = failure<TokenExchangeException.InvalidInput> {
-            client.exchange(NativeSocialExchange.apple("c").copy(forwardedFor = "nope"))
+            client.nativeSocialExchange(NativeSocialExchange.apple("c").copy(forwardedFor = "nope"))
         }
         assertEquals("forwarded_for", ip.field)
     }
@@ -84,7 +83,7 @@ class ErrorTest {
     @Test
     fun clientWithoutTheGrantIsUnauthorized() = runBlocking<Unit> {
         val other = TokenExchangeClient.create(base, "no-exchange-app")
-        val e = failure<TokenExchangeException.OAuth> { other.exchange(NativeSocialExchange.apple(Emulator.appleCode())) }
+        val e = failure<TokenExchangeException.OAuth> { other.nativeSocialExchange(NativeSocialExchange.apple(Emulator.appleCode())) }
         assertTrue(e.isUnauthorizedClient())
         assertEquals(403, e.status)
     }
@@ -92,17 +91,20 @@ class ErrorTest {
     @Test
     fun closedPortIsANetworkErrorThatNeverReachedTheServer() = runBlocking<Unit> {
         val dead = TokenExchangeClient.create("http://127.0.0.1:${Emulator.closedPort()}", Emulator.CLIENT_ID)
-        val e = failure<TokenExchangeException.Network> { dead.exchange(NativeSocialExchange.apple("code")) }
+        val e = failure<TokenExchangeException.Network> { dead.nativeSocialExchange(NativeSocialExchange.apple("code")) }
         assertEquals(NetworkErrorKind.CONNECT, e.kind)
-        assertFalse(e.requestMayHaveReachedServer)
+        assertFalse(e.requestMayHaveReachedServer())
         assertTrue(e.isRetryable() && e.isNetworkError())
+        // The library's message and predicates reach Kotlin as the library computed them.
+        assertEquals("network error: could not connect (the request did not reach the server)", e.info.message)
+        assertTrue(e.info.isRetryable && e.info.isNetworkError && !e.info.isMfaRequired)
     }
 
     @Test
     fun htmlIsAnUnexpectedResponse() = runBlocking<Unit> {
         Emulator.queueTokenResponse(502, "text/html", "<html><body>Bad gateway</body></html>")
         val e = failure<TokenExchangeException.UnexpectedResponse> {
-            client.exchange(NativeSocialExchange.facebook(Emulator.facebookToken()))
+            client.nativeSocialExchange(NativeSocialExchange.facebook(Emulator.facebookToken()))
         }
         assertEquals(502, e.status)
         assertEquals(ResponseProblem.Html, e.problem)
@@ -112,7 +114,7 @@ class ErrorTest {
     @Test
     fun mfaRequiredCarriesARedactedToken() = runBlocking<Unit> {
         val e = failure<TokenExchangeException.OAuth> {
-            client.exchange(NativeSocialExchange.apple(Emulator.appleCode("apple|mfa-user")))
+            client.nativeSocialExchange(NativeSocialExchange.apple(Emulator.appleCode("apple|mfa-user")))
         }
         assertTrue(e.isMfaRequired())
         val token = e.mfaToken
@@ -128,11 +130,11 @@ class ErrorTest {
     fun rateLimitingSaysWhenToRetry() = runBlocking<Unit> {
         Emulator.queueTokenResponse(429, "application/json", "{\"error\":\"too_many_requests\"}", mapOf("Retry-After" to "15"))
         val e = failure<TokenExchangeException.OAuth> {
-            client.exchange(NativeSocialExchange.facebook(Emulator.facebookToken()))
+            client.nativeSocialExchange(NativeSocialExchange.facebook(Emulator.facebookToken()))
         }
         assertTrue(e.isRateLimited() && e.isRetryable())
         assertEquals(Duration.ofSeconds(15), e.retryAfter())
-        assertEquals(15L, e.retryAfterSeconds)
+        assertEquals(15L, e.info.retryAfterSeconds)
         // toString() (what loggers and stack traces print) is the library's text; the generated
         // message lists the fields.
         assertTrue(e.toString(), e.toString().endsWith("(retry after 15 s)"))
@@ -143,13 +145,13 @@ class ErrorTest {
     fun unavailableServersSayWhenToRetry() = runBlocking<Unit> {
         Emulator.queueTokenResponse(503, "application/json", "{\"error\":\"temporarily_unavailable\"}", mapOf("Retry-After" to "5"))
         val oauth = failure<TokenExchangeException.OAuth> {
-            client.exchange(NativeSocialExchange.facebook(Emulator.facebookToken()))
+            client.nativeSocialExchange(NativeSocialExchange.facebook(Emulator.facebookToken()))
         }
         assertTrue(oauth.toString(), oauth.toString().endsWith("(retry after 5 s)"))
         assertTrue(oauth.message, oauth.message.contains("retryAfterSeconds=5"))
         Emulator.queueTokenResponse(503, "text/html", "<html>down</html>", mapOf("Retry-After" to "5"))
         val html = failure<TokenExchangeException.UnexpectedResponse> {
-            client.exchange(NativeSocialExchange.facebook(Emulator.facebookToken()))
+            client.nativeSocialExchange(NativeSocialExchange.facebook(Emulator.facebookToken()))
         }
         assertTrue(html.toString(), html.toString().endsWith("(retry after 5 s)"))
         assertTrue(html.message, html.message.contains("retryAfterSeconds=5"))
@@ -174,16 +176,16 @@ class ErrorTest {
         val impatient = TokenExchangeClient.create(base, Emulator.CLIENT_ID) { timeout = Duration.ofMillis(300) }
         val e = failure<TokenExchangeException.Timeout> {
             // The answer comes a minute later: no load can make it beat a 300 ms timeout.
-            impatient.exchange(NativeSocialExchange.apple(Emulator.appleCode(delayMs = 60_000)))
+            impatient.nativeSocialExchange(NativeSocialExchange.apple(Emulator.appleCode(delayMs = 60_000)))
         }
-        assertTrue(e.requestMayHaveReachedServer && e.isRetryable())
+        assertTrue(e.requestMayHaveReachedServer() && e.isRetryable())
     }
 
     @Test
     fun bearerTokenForADpopRequestIsRefused() = runBlocking<Unit> {
         Emulator.queueTokenResponse(200, "application/json", "{\"access_token\":\"at\",\"token_type\":\"Bearer\"}")
         val e = failure<TokenExchangeException.TokenNotBound> {
-            client.exchange(NativeSocialExchange.facebook(Emulator.facebookToken()))
+            client.nativeSocialExchange(NativeSocialExchange.facebook(Emulator.facebookToken()))
         }
         assertEquals("Bearer", e.tokenType)
     }

@@ -9,7 +9,6 @@ import com.tokenexchange.TokenExchangeClient
 import com.tokenexchange.TokenExchangeException
 import com.tokenexchange.apple
 import com.tokenexchange.create
-import com.tokenexchange.exchange
 import com.tokenexchange.userinfoJson
 import java.security.KeyPair
 import java.security.KeyPairGenerator
@@ -52,7 +51,7 @@ class SignerTest {
         val key = DpopKey.fromSigner(signer)
         assertFalse(key.isSoftware())
         val client = TokenExchangeClient.create(base, Emulator.CLIENT_ID, dpopKey = key)
-        val tokens = client.exchange(NativeSocialExchange.apple(Emulator.appleCode("apple|kotlin-jca"), audience = Emulator.API))
+        val tokens = client.nativeSocialExchange(NativeSocialExchange.apple(Emulator.appleCode("apple|kotlin-jca"), audience = Emulator.API))
         assertTrue(tokens.isDpopBound())
         assertEquals(key.thumbprint(), tokens.dpopJkt)
         assertEquals("a proof refused for lack of a nonce, then one accepted", 2, signer.signatures.get())
@@ -83,7 +82,7 @@ class SignerTest {
             key.thumbprint(),
         )
         val tokens = TokenExchangeClient.create(base, Emulator.CLIENT_ID, dpopKey = key)
-            .exchange(NativeSocialExchange.apple(Emulator.appleCode()))
+            .nativeSocialExchange(NativeSocialExchange.apple(Emulator.appleCode()))
         assertEquals(key.thumbprint(), tokens.dpopJkt)
     }
 
@@ -107,10 +106,10 @@ class SignerTest {
             timeout = Duration.ofMillis(300)
         }
         try {
-            client.exchange(NativeSocialExchange.apple("never-sent-code"))
+            client.nativeSocialExchange(NativeSocialExchange.apple("never-sent-code"))
             fail("the exchange succeeded")
         } catch (e: TokenExchangeException.Timeout) {
-            assertFalse("nothing was sent while the prompt was open", e.requestMayHaveReachedServer)
+            assertFalse("nothing was sent while the prompt was open", e.requestMayHaveReachedServer())
         }
         answered.countDown()
         assertFalse("the call waited for the prompt", gaveUp.get())
@@ -125,7 +124,7 @@ class SignerTest {
         }
         val client = TokenExchangeClient.create(base, Emulator.CLIENT_ID, dpopKey = DpopKey.fromSigner(refusing))
         try {
-            client.exchange(NativeSocialExchange.apple("unused-code"))
+            client.nativeSocialExchange(NativeSocialExchange.apple("unused-code"))
             fail("the exchange succeeded")
         } catch (e: TokenExchangeException.Signer) {
             assertTrue(e.reason, e.reason.contains("user cancelled the prompt"))
@@ -142,7 +141,7 @@ class SignerTest {
         }
         val client = TokenExchangeClient.create(base, Emulator.CLIENT_ID, dpopKey = DpopKey.fromSigner(broken))
         try {
-            client.exchange(NativeSocialExchange.apple("unused-code"))
+            client.nativeSocialExchange(NativeSocialExchange.apple("unused-code"))
             fail("the exchange succeeded")
         } catch (e: TokenExchangeException.Signer) {
             assertTrue(e.reason, e.reason.contains("unexpected"))

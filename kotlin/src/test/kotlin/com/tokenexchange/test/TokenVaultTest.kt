@@ -1,9 +1,9 @@
 package com.tokenexchange.test
 
 import com.tokenexchange.ClientAuthentication
-import com.tokenexchange.FederatedSubjectTokenType
-import com.tokenexchange.FederatedTokenCache
-import com.tokenexchange.FederatedTokenExchange
+import com.tokenexchange.TokenVaultSubjectTokenType
+import com.tokenexchange.TokenVaultCache
+import com.tokenexchange.TokenVaultExchange
 import com.tokenexchange.NativeSocialExchange
 import com.tokenexchange.Secret
 import com.tokenexchange.TokenExchangeClient
@@ -11,8 +11,7 @@ import com.tokenexchange.TokenExchangeException
 import com.tokenexchange.apple
 import com.tokenexchange.backend
 import com.tokenexchange.create
-import com.tokenexchange.exchange
-import com.tokenexchange.tokenVault
+import com.tokenexchange.tokenVaultExchange
 import java.util.Base64
 import kotlinx.coroutines.runBlocking
 import org.junit.Assert.assertEquals
@@ -32,7 +31,7 @@ class TokenVaultTest {
 
     private suspend fun appAccessToken(user: String): String {
         val app = TokenExchangeClient.create(base, Emulator.CLIENT_ID, dpopKey = null)
-        return app.exchange(NativeSocialExchange.apple(Emulator.appleCode(user), audience = Emulator.VAULT_API)).accessToken
+        return app.nativeSocialExchange(NativeSocialExchange.apple(Emulator.appleCode(user), audience = Emulator.VAULT_API)).accessToken
     }
 
     @Test
@@ -40,7 +39,7 @@ class TokenVaultTest {
         val user = "apple|kotlin-vault-user"
         val accessToken = appAccessToken(user)
         Emulator.connectAccount(user)
-        val google = backend.tokenVault(accessToken, "google-oauth2")
+        val google = backend.tokenVaultExchange(accessToken, "google-oauth2")
         assertEquals("Bearer", google.tokenType)
         assertTrue(google.accessToken.isNotEmpty() && google.accessToken != accessToken)
         assertEquals("http://auth0.com/oauth/token-type/federated-connection-access-token", google.issuedTokenType)
@@ -50,10 +49,20 @@ class TokenVaultTest {
     }
 
     @Test
+    fun extraParametersFollowTheLibrarysOneRule() = runBlocking<Unit> {
+        try {
+            backend.tokenVaultExchange("at", "google-oauth2", extraParameters = mapOf("audience" to "https://api.example.com"))
+            fail("expected invalid input")
+        } catch (e: TokenExchangeException.InvalidInput) {
+            assertEquals("extra_parameters", e.field)
+        }
+    }
+
+    @Test
     fun neverConnectedUserNeedsToConnect() = runBlocking<Unit> {
         val accessToken = appAccessToken("apple|kotlin-vault-never")
         try {
-            backend.tokenVault(accessToken, "google-oauth2")
+            backend.tokenVaultExchange(accessToken, "google-oauth2")
             fail("expected connection required")
         } catch (e: TokenExchangeException.OAuth) {
             assertTrue(e.toString(), e.isConnectionRequired())
@@ -66,8 +75,8 @@ class TokenVaultTest {
         val user = "apple|kotlin-vault-victim"
         val accessToken = appAccessToken(user)
         Emulator.connectAccount(user)
-        val cache = FederatedTokenCache(backend)
-        val request = FederatedTokenExchange(accessToken, FederatedSubjectTokenType.ACCESS_TOKEN, "google-oauth2")
+        val cache = TokenVaultCache(backend)
+        val request = TokenVaultExchange(accessToken, TokenVaultSubjectTokenType.ACCESS_TOKEN, "google-oauth2")
         val google = cache.get(request)
         assertEquals(google, cache.get(request))
         // The victim's claims under an `alg: none` header, without a signature.

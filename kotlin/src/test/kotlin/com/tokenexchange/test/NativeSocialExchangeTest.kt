@@ -11,7 +11,6 @@ import com.tokenexchange.TokenExchangeException
 import com.tokenexchange.TokenSet
 import com.tokenexchange.apple
 import com.tokenexchange.create
-import com.tokenexchange.exchange
 import com.tokenexchange.facebook
 import com.tokenexchange.userinfoJson
 import kotlinx.coroutines.runBlocking
@@ -23,13 +22,13 @@ import org.junit.Assert.assertTrue
 import org.junit.Assert.fail
 import org.junit.Test
 
-class ExchangeTest {
+class NativeSocialExchangeTest {
     private val base = Emulator.baseUrl
 
     @Test
     fun bearerExchangeWithoutAKey() = runBlocking<Unit> {
         val client = TokenExchangeClient.create(base, Emulator.CLIENT_ID, dpopKey = null)
-        val tokens = client.exchange(NativeSocialExchange.apple(Emulator.appleCode(), audience = Emulator.API))
+        val tokens = client.nativeSocialExchange(NativeSocialExchange.apple(Emulator.appleCode(), audience = Emulator.API))
         assertEquals("Bearer", tokens.tokenType)
         assertFalse(tokens.isDpopBound())
         assertNull(tokens.dpopJkt)
@@ -46,7 +45,7 @@ class ExchangeTest {
             lastName = "Johnson",
             audience = Emulator.API,
         )
-        val tokens = client.exchange(request)
+        val tokens = client.nativeSocialExchange(request)
         assertTrue(tokens.isDpopBound())
         assertEquals("DPoP", tokens.tokenType)
         assertEquals(key.thumbprint(), tokens.dpopJkt)
@@ -77,7 +76,7 @@ class ExchangeTest {
     fun facebookExchangeWithResource() = runBlocking<Unit> {
         val client = TokenExchangeClient.create(base, Emulator.CLIENT_ID)
         val request = NativeSocialExchange.facebook(Emulator.facebookToken()).copy(resource = Emulator.API)
-        val tokens = client.exchange(request)
+        val tokens = client.nativeSocialExchange(request)
         assertTrue(tokens.isDpopBound())
         assertEquals("openid profile email offline_access", tokens.scope)
     }
@@ -89,7 +88,7 @@ class ExchangeTest {
         val request = NativeSocialExchange.apple(code, firstName = "Privatename", audience = Emulator.API)
         assertFalse(request.toString(), request.toString().contains(code))
         assertFalse(request.toString().contains("Privatename"))
-        val tokens = client.exchange(request)
+        val tokens = client.nativeSocialExchange(request)
         val text = tokens.toString()
         assertFalse(text, text.contains(tokens.accessToken))
         assertFalse(text, text.contains(tokens.refreshToken!!))
@@ -103,7 +102,7 @@ class ExchangeTest {
     fun exportedKeysPresentStoredTokensAfterARestart() = runBlocking<Unit> {
         val key = DpopKey.generate()
         val tokens = TokenExchangeClient.create(base, Emulator.CLIENT_ID, dpopKey = key)
-            .exchange(NativeSocialExchange.apple(Emulator.appleCode("apple|kotlin-restart")))
+            .nativeSocialExchange(NativeSocialExchange.apple(Emulator.appleCode("apple|kotlin-restart")))
         val pkcs8 = key.toPkcs8()
         assertTrue(key.isSoftware() && pkcs8.size > 100)
 
@@ -131,11 +130,11 @@ class ExchangeTest {
         val client = TokenExchangeClient.create(base, Emulator.CLIENT_ID, dpopKey = null)
         val request = NativeSocialExchange.apple(Emulator.appleCode("apple|kotlin-every-scope"), audience = Emulator.API)
             .copy(omitScope = true)
-        val tokens = client.exchange(request)
+        val tokens = client.nativeSocialExchange(request)
         val scope = tokens.scope.orEmpty()
         assertTrue(scope, scope.contains("read:messages") && scope.contains("write:messages"))
         try {
-            client.exchange(request.copy(scope = "email"))
+            client.nativeSocialExchange(request.copy(scope = "email"))
             fail("scope and omitScope together were accepted")
         } catch (e: TokenExchangeException.InvalidInput) {
             assertEquals("scope", e.field)

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{ManagementClient, ManagementError, segment};
-use crate::custom_exchange::custom_subject_token_type;
+use crate::custom_token_exchange::custom_subject_token_type;
 
 /// The name a profile gets when none is given.
 pub const DEFAULT_PROFILE_NAME: &str = "Token Exchange Profile 1";

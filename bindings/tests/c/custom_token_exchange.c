@@ -21,12 +21,12 @@ static char *mint_google_id_token(const char *sub) {
 static void google_sign_in(void) {
     te_client *client = make_client("native-app", NULL);
     char *id_token = mint_google_id_token("c-google-user");
-    te_custom_exchange *request = NULL;
+    te_custom_token_exchange *request = NULL;
     te_token_set *tokens = NULL;
     te_error *error = NULL;
-    tap(id_token != NULL && OK(te_custom_exchange_google(id_token, GOOGLE_PROFILE, &request, &error)) &&
-            OK(te_custom_exchange_set_audience(request, "https://api.example.com", &error)) &&
-            OK(te_custom_exchange_add_parameter(request, "device", "c-test", &error)),
+    tap(id_token != NULL && OK(te_custom_token_exchange_google(id_token, GOOGLE_PROFILE, &request, &error)) &&
+            OK(te_custom_token_exchange_set_audience(request, "https://api.example.com", &error)) &&
+            OK(te_custom_token_exchange_add_parameter(request, "device", "c-test", &error)),
         "a Google request is built");
     tap(OK(te_client_custom_token_exchange(client, request, &tokens, &error)) && tokens != NULL,
         "the Google ID token is exchanged through the profile's Action");
@@ -44,10 +44,10 @@ static void google_sign_in(void) {
     /* Delegation: the ID token just issued names the actor. */
     char *actor = te_token_set_id_token(tokens);
     char *second = mint_google_id_token("c-google-delegator");
-    te_custom_exchange *delegated = NULL;
+    te_custom_token_exchange *delegated = NULL;
     te_token_set *delegated_tokens = NULL;
-    tap(OK(te_custom_exchange_new(second, GOOGLE_PROFILE, &delegated, &error)) &&
-            OK(te_custom_exchange_set_actor(delegated, actor, "urn:ietf:params:oauth:token-type:id_token", &error)) &&
+    tap(OK(te_custom_token_exchange_new(second, GOOGLE_PROFILE, &delegated, &error)) &&
+            OK(te_custom_token_exchange_set_actor(delegated, actor, "urn:ietf:params:oauth:token-type:id_token", &error)) &&
             OK(te_client_custom_token_exchange(client, delegated, &delegated_tokens, &error)),
         "an exchange with an actor token succeeds");
     char *act = te_token_set_actor_claim(delegated_tokens);
@@ -57,24 +57,24 @@ static void google_sign_in(void) {
     refresh = te_token_set_refresh_token(delegated_tokens);
     tap(refresh == NULL, "no refresh token with an actor");
     te_token_set_free(delegated_tokens);
-    te_custom_exchange_free(delegated);
+    te_custom_token_exchange_free(delegated);
     te_string_free(actor);
     free(second);
 
     te_token_set_free(tokens);
-    te_custom_exchange_free(request);
+    te_custom_token_exchange_free(request);
     free(id_token);
     te_client_free(client);
 }
 
 static void rejected_token(void) {
     te_client *client = make_client("native-app", NULL);
-    te_custom_exchange *request = NULL;
+    te_custom_token_exchange *request = NULL;
     te_token_set *tokens = NULL;
     te_error *error = NULL;
-    te_custom_exchange_new("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", GOOGLE_PROFILE, &request, NULL);
+    te_custom_token_exchange_new("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", GOOGLE_PROFILE, &request, NULL);
     /* A documentation address of its own, so brute-force counting touches no other test. */
-    te_custom_exchange_set_forwarded_for(request, "198.51.100.23", NULL);
+    te_custom_token_exchange_set_forwarded_for(request, "198.51.100.23", NULL);
     te_code rc = te_client_custom_token_exchange(client, request, &tokens, &error);
     char *description = te_error_oauth_description(error);
     tap(rc == TE_ERROR_OAUTH && tokens == NULL && te_error_is_invalid_request(error) &&
@@ -82,45 +82,32 @@ static void rejected_token(void) {
         "a forged Google ID token is rejected by the Action (invalid_request)");
     te_string_free(description);
     te_error_free(error);
-    te_custom_exchange_free(request);
+    te_custom_token_exchange_free(request);
 
     error = NULL;
     request = NULL;
-    te_custom_exchange_new("some-token", "urn:acme:no-such-profile", &request, NULL);
+    te_custom_token_exchange_new("some-token", "urn:acme:no-such-profile", &request, NULL);
     rc = te_client_custom_token_exchange(client, request, &tokens, &error);
     tap(rc == TE_ERROR_OAUTH && te_error_is_invalid_request(error), "a type without a profile is invalid_request");
     te_error_free(error);
-    te_custom_exchange_free(request);
+    te_custom_token_exchange_free(request);
     te_client_free(client);
 }
 
-static int invalid(te_code rc, te_error **slot, const char *field) {
-    te_error *error = *slot;
-    *slot = NULL;
-    int ok = rc == TE_ERROR_INVALID_INPUT && take_equals(te_error_field(error), field);
-    if (!ok) {
-        char *message = te_error_message(error);
-        note("expected invalid %s, got code %d: %s", field, (int)rc, message ? message : "(null)");
-        te_string_free(message);
-    }
-    te_error_free(error);
-    return ok;
-}
-
 /* Sends `request` and checks it fails as invalid input naming `field`; frees the request. */
-static int refused(te_client *client, te_custom_exchange *request, const char *field) {
+static int refused(te_client *client, te_custom_token_exchange *request, const char *field) {
     te_token_set *tokens = NULL;
     te_error *error = NULL;
     int ok = invalid(te_client_custom_token_exchange(client, request, &tokens, &error), &error, field) &&
              tokens == NULL;
-    te_custom_exchange_free(request);
+    te_custom_token_exchange_free(request);
     return ok;
 }
 
 static void bad_input(void) {
     static const char BAD_UTF8[] = {'a', (char)0xff, 'b', 0};
     te_client *client = make_client("native-app", NULL);
-    te_custom_exchange *request = NULL;
+    te_custom_token_exchange *request = NULL;
     te_error *error = NULL;
 
     const char *reserved[] = {"urn:ietf:params:oauth:token-type:id_token", "http://auth0.com/oauth/token-type/x",
@@ -128,41 +115,41 @@ static void bad_input(void) {
     int all = 1;
     for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
         request = NULL;
-        te_custom_exchange_new("token", reserved[i], &request, NULL);
+        te_custom_token_exchange_new("token", reserved[i], &request, NULL);
         all &= refused(client, request, "subject_token_type");
     }
     tap(all, "subject_token_type in a reserved namespace is refused before sending");
 
     request = NULL;
-    te_custom_exchange_new("token", GOOGLE_PROFILE, &request, NULL);
-    te_custom_exchange_add_parameter(request, "audience", "https://evil.example.com", NULL);
+    te_custom_token_exchange_new("token", GOOGLE_PROFILE, &request, NULL);
+    te_custom_token_exchange_add_parameter(request, "audience", "https://evil.example.com", NULL);
     tap(refused(client, request, "extra_parameters"), "an extra parameter overriding audience is refused");
     request = NULL;
-    te_custom_exchange_new("token", GOOGLE_PROFILE, &request, NULL);
-    te_custom_exchange_add_parameter(request, "Subject_Token", "x", NULL);
+    te_custom_token_exchange_new("token", GOOGLE_PROFILE, &request, NULL);
+    te_custom_token_exchange_add_parameter(request, "Subject_Token", "x", NULL);
     tap(refused(client, request, "extra_parameters"), "an extra parameter overriding subject_token is refused");
     request = NULL;
-    te_custom_exchange_new("token", "not a uri", &request, NULL);
+    te_custom_token_exchange_new("token", "not a uri", &request, NULL);
     tap(refused(client, request, "subject_token_type"), "a subject_token_type that is not a URI is refused");
     request = NULL;
-    te_custom_exchange_new("", GOOGLE_PROFILE, &request, NULL);
+    te_custom_token_exchange_new("", GOOGLE_PROFILE, &request, NULL);
     tap(refused(client, request, "subject_token"), "an empty subject token is refused");
 
-    request = (te_custom_exchange *)0x1;
-    tap(invalid(te_custom_exchange_new(NULL, GOOGLE_PROFILE, &request, &error), &error, "subject_token") &&
+    request = (te_custom_token_exchange *)0x1;
+    tap(invalid(te_custom_token_exchange_new(NULL, GOOGLE_PROFILE, &request, &error), &error, "subject_token") &&
             request == NULL,
         "NULL subject token; request_out reset to NULL");
-    tap(invalid(te_custom_exchange_google("t", BAD_UTF8, &request, &error), &error, "subject_token_type"),
+    tap(invalid(te_custom_token_exchange_google("t", BAD_UTF8, &request, &error), &error, "subject_token_type"),
         "a profile type that is not UTF-8");
-    tap(invalid(te_custom_exchange_google(NULL, GOOGLE_PROFILE, &request, &error), &error, "id_token"),
+    tap(invalid(te_custom_token_exchange_google(NULL, GOOGLE_PROFILE, &request, &error), &error, "id_token"),
         "NULL Google ID token");
-    tap(invalid(te_custom_exchange_set_audience(NULL, "a", &error), &error, "request"), "NULL request to a setter");
-    te_custom_exchange_new("token", GOOGLE_PROFILE, &request, NULL);
-    tap(invalid(te_custom_exchange_set_actor(request, "actor", NULL, &error), &error, "actor_token_type"),
+    tap(invalid(te_custom_token_exchange_set_audience(NULL, "a", &error), &error, "request"), "NULL request to a setter");
+    te_custom_token_exchange_new("token", GOOGLE_PROFILE, &request, NULL);
+    tap(invalid(te_custom_token_exchange_set_actor(request, "actor", NULL, &error), &error, "actor_token_type"),
         "an actor token without its type");
-    tap(invalid(te_custom_exchange_set_forwarded_for(request, "not-an-ip", &error), &error, "forwarded_for"),
+    tap(invalid(te_custom_token_exchange_set_forwarded_for(request, "not-an-ip", &error), &error, "forwarded_for"),
         "forwarded_for that is not an IP");
-    tap(invalid(te_custom_exchange_add_parameter(request, NULL, "v", &error), &error, "name"),
+    tap(invalid(te_custom_token_exchange_add_parameter(request, NULL, "v", &error), &error, "name"),
         "NULL extra parameter name");
     te_token_set *tokens = NULL;
     tap(invalid(te_client_custom_token_exchange(NULL, request, &tokens, &error), &error, "client"), "NULL client");
@@ -170,8 +157,8 @@ static void bad_input(void) {
     tap(invalid(te_client_custom_token_exchange(client, request, NULL, &error), &error, "tokens_out"),
         "NULL tokens_out");
     tap(te_token_set_actor_claim(NULL) == NULL, "te_token_set_actor_claim(NULL) is NULL");
-    te_custom_exchange_free(request);
-    te_custom_exchange_free(NULL);
+    te_custom_token_exchange_free(request);
+    te_custom_token_exchange_free(NULL);
     te_client_free(client);
 }
 

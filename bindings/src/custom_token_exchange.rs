@@ -3,10 +3,9 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::net::IpAddr;
 
 use crate::error::TokenExchangeError;
-use crate::exchange::ScopeChoice;
+use crate::native_social::ScopeChoice;
 
 /// Delegation: the party acting on the user's behalf (RFC 8693 `actor_token`). Auth0 issues no
 /// refresh token when an actor is present. The token is a secret: the description is redacted.
@@ -101,16 +100,10 @@ impl CustomTokenExchange {
             r = r.extra_parameter(name.clone(), value.clone());
         }
         if let Some(ip) = &self.forwarded_for {
-            r = r.forwarded_for(parse_ip(ip)?);
+            r = r.forwarded_for(token_exchange::parse_forwarded_for(ip)?);
         }
         Ok(r)
     }
-}
-
-pub(crate) fn parse_ip(ip: &str) -> Result<IpAddr, TokenExchangeError> {
-    ip.trim()
-        .parse()
-        .map_err(|_| TokenExchangeError::invalid("forwarded_for", "is not an IPv4 or IPv6 address"))
 }
 
 impl fmt::Display for ActorToken {

@@ -732,7 +732,7 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_dpop_thumbprint(
     ): Int
-    external fun uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_exchange_native_social(
+    external fun uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_native_social_exchange(
     ): Int
     external fun uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_send_authorized(
     ): Int
@@ -756,9 +756,9 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_token_exchange_ffi_checksum_method_cancellationtoken_is_cancelled(
     ): Int
-    external fun uniffi_token_exchange_ffi_checksum_method_federatedtokencache_get(
+    external fun uniffi_token_exchange_ffi_checksum_method_tokenvaultcache_get(
     ): Int
-    external fun uniffi_token_exchange_ffi_checksum_method_federatedtokencache_invalidate(
+    external fun uniffi_token_exchange_ffi_checksum_method_tokenvaultcache_invalidate(
     ): Int
     external fun uniffi_token_exchange_ffi_checksum_constructor_tokenexchangeclient_new(
     ): Int
@@ -770,7 +770,7 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_token_exchange_ffi_checksum_constructor_cancellationtoken_new(
     ): Int
-    external fun uniffi_token_exchange_ffi_checksum_constructor_federatedtokencache_new(
+    external fun uniffi_token_exchange_ffi_checksum_constructor_tokenvaultcache_new(
     ): Int
     external fun ffi_token_exchange_ffi_uniffi_contract_version(
     ): Int
@@ -813,7 +813,7 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_dpop_thumbprint(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_exchange_native_social(`ptr`: Long,`request`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
+    external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_native_social_exchange(`ptr`: Long,`request`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_send_authorized(`ptr`: Long,`request`: RustBuffer.ByValue,`tokens`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
     ): Long
@@ -859,16 +859,18 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_token_exchange_ffi_fn_method_cancellationtoken_is_cancelled(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
-    external fun uniffi_token_exchange_ffi_fn_clone_federatedtokencache(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_token_exchange_ffi_fn_clone_tokenvaultcache(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_token_exchange_ffi_fn_free_federatedtokencache(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_token_exchange_ffi_fn_free_tokenvaultcache(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_token_exchange_ffi_fn_constructor_federatedtokencache_new(`client`: Long,`leeway`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_token_exchange_ffi_fn_constructor_tokenvaultcache_new(`client`: Long,`leeway`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_token_exchange_ffi_fn_method_federatedtokencache_get(`ptr`: Long,`request`: RustBuffer.ByValue,`requiredScopes`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
+    external fun uniffi_token_exchange_ffi_fn_method_tokenvaultcache_get(`ptr`: Long,`request`: RustBuffer.ByValue,`requiredScopes`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_token_exchange_ffi_fn_method_federatedtokencache_invalidate(`ptr`: Long,`request`: RustBuffer.ByValue,`requiredScopes`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_token_exchange_ffi_fn_method_tokenvaultcache_invalidate(`ptr`: Long,`request`: RustBuffer.ByValue,`requiredScopes`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeerror_info(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeerror_is_access_denied(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
     external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeerror_is_connection_required(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -890,6 +892,8 @@ internal object UniffiLib {
     external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeerror_is_retryable(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
     external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeerror_is_server_error(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeerror_is_sign_in_required(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
     external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeerror_is_too_many_attempts(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
@@ -945,16 +949,6 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_method_resourceresponse_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_token_exchange_ffi_fn_method_federatedtoken_expires_within(`ptr`: RustBuffer.ByValue,`leeway`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Byte
-    external fun uniffi_token_exchange_ffi_fn_method_federatedtoken_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_token_exchange_ffi_fn_method_federatedtoken_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_token_exchange_ffi_fn_method_federatedtokenexchange_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_token_exchange_ffi_fn_method_federatedtokenexchange_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_method_tokenset_actor_claim(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_method_tokenset_expires_within(`ptr`: RustBuffer.ByValue,`leeway`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -966,6 +960,16 @@ internal object UniffiLib {
     external fun uniffi_token_exchange_ffi_fn_method_tokenset_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_method_tokenset_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_tokenvaultexchange_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_tokenvaultexchange_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_tokenvaulttoken_expires_within(`ptr`: RustBuffer.ByValue,`leeway`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_token_exchange_ffi_fn_method_tokenvaulttoken_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_tokenvaulttoken_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_func_access_token_hash(`accessToken`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1106,7 +1110,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_token_exchange_ffi_checksum_func_library_version() and 0xFFFF) != 6327) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_authorization_headers() and 0xFFFF) != 25700) {
+    if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_authorization_headers() and 0xFFFF) != 54975) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_base_url() and 0xFFFF) != 21973) {
@@ -1115,7 +1119,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_client_id() and 0xFFFF) != 62636) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_custom_token_exchange() and 0xFFFF) != 8152) {
+    if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_custom_token_exchange() and 0xFFFF) != 9384) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_dpop_key() and 0xFFFF) != 47173) {
@@ -1127,16 +1131,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_dpop_thumbprint() and 0xFFFF) != 9462) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_exchange_native_social() and 0xFFFF) != 25081) {
+    if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_native_social_exchange() and 0xFFFF) != 55771) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_send_authorized() and 0xFFFF) != 56866) {
+    if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_send_authorized() and 0xFFFF) != 43468) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_token_vault_exchange() and 0xFFFF) != 2170) {
+    if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_token_vault_exchange() and 0xFFFF) != 22140) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_userinfo() and 0xFFFF) != 38832) {
+    if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_userinfo() and 0xFFFF) != 58026) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_token_exchange_ffi_checksum_method_dpopkey_is_software() and 0xFFFF) != 44671) {
@@ -1163,10 +1167,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_token_exchange_ffi_checksum_method_cancellationtoken_is_cancelled() and 0xFFFF) != 722) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_token_exchange_ffi_checksum_method_federatedtokencache_get() and 0xFFFF) != 58369) {
+    if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenvaultcache_get() and 0xFFFF) != 65083) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_token_exchange_ffi_checksum_method_federatedtokencache_invalidate() and 0xFFFF) != 24009) {
+    if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenvaultcache_invalidate() and 0xFFFF) != 28736) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_token_exchange_ffi_checksum_constructor_tokenexchangeclient_new() and 0xFFFF) != 5191) {
@@ -1184,7 +1188,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_token_exchange_ffi_checksum_constructor_cancellationtoken_new() and 0xFFFF) != 17449) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_token_exchange_ffi_checksum_constructor_federatedtokencache_new() and 0xFFFF) != 11297) {
+    if ((lib.uniffi_token_exchange_ffi_checksum_constructor_tokenvaultcache_new() and 0xFFFF) != 57038) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -1701,7 +1705,8 @@ public object FfiConverterDuration: FfiConverterRustBuffer<java.time.Duration> {
  * Cancels the calls it is passed to: cancel it from another thread, a Swift
  * `withTaskCancellationHandler` or a Kotlin `invokeOnCancellation`, and every call using it
  * stops its HTTP request and fails with `Cancelled`. Calls started after `cancel()` fail at
- * once. One token can serve several calls; it cannot be reset.
+ * once. One token can serve several calls; it cannot be reset. (The library's
+ * [`token_exchange::CancellationToken`], which produces the `Cancelled` error.)
  */
 public interface CancellationTokenInterface {
     
@@ -1722,7 +1727,8 @@ public interface CancellationTokenInterface {
  * Cancels the calls it is passed to: cancel it from another thread, a Swift
  * `withTaskCancellationHandler` or a Kotlin `invokeOnCancellation`, and every call using it
  * stops its HTTP request and fails with `Cancelled`. Calls started after `cancel()` fail at
- * once. One token can serve several calls; it cannot be reset.
+ * once. One token can serve several calls; it cannot be reset. (The library's
+ * [`token_exchange::CancellationToken`], which produces the `Cancelled` error.)
  */
 open class CancellationToken: Disposable, AutoCloseable, CancellationTokenInterface
 {
@@ -2787,332 +2793,6 @@ public object FfiConverterTypeDpopSigner: FfiConverter<DpopSigner, Long> {
 
 
 /**
- * An in-memory cache of provider tokens, keyed by a SHA-256 digest of the whole request: the
- * subject token itself (never a claim read from it, so a forged token with someone else's
- * `sub` always goes to the server, which refuses it), connection, account, extra parameters
- * and required scopes. It hands back a cached token until `leeway` before its expiry, never
- * after the subject token's own `exp` (a JWT's), and runs at most one exchange per key at a
- * time. Thread-safe: share one.
- */
-public interface FederatedTokenCacheInterface {
-    
-    /**
-     * A provider token for `request` whose scope includes every scope of `required_scopes`,
-     * from the cache or from a new exchange.
-     */
-    suspend fun `get`(`request`: FederatedTokenExchange, `requiredScopes`: List<kotlin.String> = listOf(), `cancellation`: CancellationToken? = null): FederatedToken
-    
-    /**
-     * Forgets the cached token of `request` (for example after the provider rejected it).
-     */
-    fun `invalidate`(`request`: FederatedTokenExchange, `requiredScopes`: List<kotlin.String> = listOf())
-    
-    companion object
-}
-
-/**
- * An in-memory cache of provider tokens, keyed by a SHA-256 digest of the whole request: the
- * subject token itself (never a claim read from it, so a forged token with someone else's
- * `sub` always goes to the server, which refuses it), connection, account, extra parameters
- * and required scopes. It hands back a cached token until `leeway` before its expiry, never
- * after the subject token's own `exp` (a JWT's), and runs at most one exchange per key at a
- * time. Thread-safe: share one.
- */
-open class FederatedTokenCache: Disposable, AutoCloseable, FederatedTokenCacheInterface
-{
-
-    @Suppress("UNUSED_PARAMETER")
-    /**
-     * @suppress
-     */
-    constructor(withHandle: UniffiWithHandle, handle: Long) {
-        this.handle = handle
-        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
-    }
-
-    /**
-     * @suppress
-     *
-     * This constructor can be used to instantiate a fake object. Only used for tests. Any
-     * attempt to actually use an object constructed this way will fail as there is no
-     * connected Rust object.
-     */
-    @Suppress("UNUSED_PARAMETER")
-    constructor(noHandle: NoHandle) {
-        this.handle = 0
-        this.cleanable = null
-    }
-    /**
-     * A cache that exchanges through `client` (which must authenticate as the Custom API
-     * Client). `leeway` defaults to 60 seconds.
-     */
-    constructor(`client`: TokenExchangeClient, `leeway`: java.time.Duration? = null) :
-        this(UniffiWithHandle, 
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_token_exchange_ffi_fn_constructor_federatedtokencache_new(
-    
-        
-        FfiConverterTypeTokenExchangeClient.lower(`client`),
-        FfiConverterOptionalDuration.lower(`leeway`),_status)
-}
-    )
-
-    protected val handle: Long
-    protected val cleanable: UniffiCleaner.Cleanable?
-
-    private val wasDestroyed = AtomicBoolean(false)
-    private val callCounter = AtomicLong(1)
-
-    /**
-     * Whether the current object has been destroyed and its reference is gone in the Rust side.
-     */
-    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
-
-    override fun destroy() {
-        // Only allow a single call to this method.
-        // TODO: maybe we should log a warning if called more than once?
-        if (this.wasDestroyed.compareAndSet(false, true)) {
-            // This decrement always matches the initial count of 1 given at creation time.
-            if (this.callCounter.decrementAndGet() == 0L) {
-                cleanable?.clean()
-            }
-        }
-    }
-
-    @Synchronized
-    override fun close() {
-        this.destroy()
-    }
-
-    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
-        // Check and increment the call counter, to keep the object alive.
-        // This needs a compare-and-set retry loop in case of concurrent updates.
-        do {
-            val c = this.callCounter.get()
-            if (c == 0L) {
-                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
-            }
-            if (c == Long.MAX_VALUE) {
-                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
-            }
-        } while (! this.callCounter.compareAndSet(c, c + 1L))
-        // Now we can safely do the method call without the handle being freed concurrently.
-        try {
-            return block(this.uniffiCloneHandle())
-        } finally {
-            // This decrement always matches the increment we performed above.
-            if (this.callCounter.decrementAndGet() == 0L) {
-                cleanable?.clean()
-            }
-        }
-    }
-
-    // Use a static inner class instead of a closure so as not to accidentally
-    // capture `this` as part of the cleanable's action.
-    private class UniffiCleanAction(private val handle: Long) : Runnable {
-        override fun run() {
-            if (handle == 0.toLong()) {
-                // Fake object created with `NoHandle`, don't try to free.
-                return;
-            }
-            uniffiRustCall { status ->
-                UniffiLib.uniffi_token_exchange_ffi_fn_free_federatedtokencache(handle, status)
-            }
-        }
-    }
-
-    /**
-     * @suppress
-     */
-    fun uniffiCloneHandle(): Long {
-        if (handle == 0.toLong()) {
-            throw InternalException("uniffiCloneHandle() called on NoHandle object");
-        }
-        return uniffiRustCall() { status ->
-            UniffiLib.uniffi_token_exchange_ffi_fn_clone_federatedtokencache(handle, status)
-        }
-    }
-
-    
-    /**
-     * A provider token for `request` whose scope includes every scope of `required_scopes`,
-     * from the cache or from a new exchange.
-     */
-    @Throws(TokenExchangeException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `get`(`request`: FederatedTokenExchange, `requiredScopes`: List<kotlin.String>, `cancellation`: CancellationToken?) : FederatedToken {
-        return uniffiRustCallAsync(
-        callWithHandle { uniffiHandle ->
-            UniffiLib.uniffi_token_exchange_ffi_fn_method_federatedtokencache_get(
-                uniffiHandle,
-                
-        FfiConverterTypeFederatedTokenExchange.lower(`request`),
-        FfiConverterSequenceString.lower(`requiredScopes`),
-        FfiConverterOptionalTypeCancellationToken.lower(`cancellation`),
-            )
-        },
-        { future, callback, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_token_exchange_ffi_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterTypeFederatedToken.lift(it) },
-        // Error FFI converter
-        TokenExchangeException.ErrorHandler,
-    )
-    }
-
-    
-    /**
-     * Forgets the cached token of `request` (for example after the provider rejected it).
-     */override fun `invalidate`(`request`: FederatedTokenExchange, `requiredScopes`: List<kotlin.String>)
-        = 
-    callWithHandle {
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_token_exchange_ffi_fn_method_federatedtokencache_invalidate(
-        it,
-        
-        FfiConverterTypeFederatedTokenExchange.lower(`request`),
-        FfiConverterSequenceString.lower(`requiredScopes`),_status)
-}
-    }
-    
-    
-
-    
-
-    
-
-
-    
-    
-    /**
-     * @suppress
-     */
-    companion object
-    
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeFederatedTokenCache: FfiConverter<FederatedTokenCache, Long> {
-    override fun lower(value: FederatedTokenCache): Long {
-        return value.uniffiCloneHandle()
-    }
-
-    override fun lift(value: Long): FederatedTokenCache {
-        return FederatedTokenCache(UniffiWithHandle, value)
-    }
-
-    override fun read(buf: ByteBuffer): FederatedTokenCache {
-        return lift(buf.getLong())
-    }
-
-    override fun allocationSize(value: FederatedTokenCache) = 8UL
-
-    override fun write(value: FederatedTokenCache, buf: ByteBuffer) {
-        buf.putLong(lower(value))
-    }
-}
-
-
-// This template implements a class for working with a Rust struct via a handle
-// to the live Rust struct on the other side of the FFI.
-//
-// There's some subtlety here, because we have to be careful not to operate on a Rust
-// struct after it has been dropped, and because we must expose a public API for freeing
-// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
-//
-//   * Each instance holds an opaque handle to the underlying Rust struct.
-//     Method calls need to read this handle from the object's state and pass it in to
-//     the Rust FFI.
-//
-//   * When an instance is no longer needed, its handle should be passed to a
-//     special destructor function provided by the Rust FFI, which will drop the
-//     underlying Rust struct.
-//
-//   * Given an instance, calling code is expected to call the special
-//     `destroy` method in order to free it after use, either by calling it explicitly
-//     or by using a higher-level helper like the `use` method. Failing to do so risks
-//     leaking the underlying Rust struct.
-//
-//   * We can't assume that calling code will do the right thing, and must be prepared
-//     to handle Kotlin method calls executing concurrently with or even after a call to
-//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
-//
-//   * We must never allow Rust code to operate on the underlying Rust struct after
-//     the destructor has been called, and must never call the destructor more than once.
-//     Doing so may trigger memory unsafety.
-//
-//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
-//     is implemented to call the destructor when the Kotlin object becomes unreachable.
-//     This is done in a background thread. This is not a panacea, and client code should be aware that
-//      1. the thread may starve if some there are objects that have poorly performing
-//     `drop` methods or do significant work in their `drop` methods.
-//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
-//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
-//
-// If we try to implement this with mutual exclusion on access to the handle, there is the
-// possibility of a race between a method call and a concurrent call to `destroy`:
-//
-//    * Thread A starts a method call, reads the value of the handle, but is interrupted
-//      before it can pass the handle over the FFI to Rust.
-//    * Thread B calls `destroy` and frees the underlying Rust struct.
-//    * Thread A resumes, passing the already-read handle value to Rust and triggering
-//      a use-after-free.
-//
-// One possible solution would be to use a `ReadWriteLock`, with each method call taking
-// a read lock (and thus allowed to run concurrently) and the special `destroy` method
-// taking a write lock (and thus blocking on live method calls). However, we aim not to
-// generate methods with any hidden blocking semantics, and a `destroy` method that might
-// block if called incorrectly seems to meet that bar.
-//
-// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
-// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
-// has been called. These are updated according to the following rules:
-//
-//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
-//      The initial value for the flag is false.
-//
-//    * At the start of each method call, we atomically check the counter.
-//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
-//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
-//
-//    * At the end of each method call, we atomically decrement and check the counter.
-//      If it has reached zero then we destroy the underlying Rust struct.
-//
-//    * When `destroy` is called, we atomically flip the flag from false to true.
-//      If the flag was already true we silently fail.
-//      Otherwise we atomically decrement and check the counter.
-//      If it has reached zero then we destroy the underlying Rust struct.
-//
-// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
-// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
-//
-// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
-// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
-// of the underlying Rust code.
-//
-// This makes a cleaner a better alternative to _not_ calling `destroy()` as
-// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
-// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
-// thread may be starved, and the app will leak memory.
-//
-// In this case, `destroy`ing manually may be a better solution.
-//
-// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
-// with Rust peers are reclaimed:
-//
-// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
-// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
-// 3. The memory is reclaimed when the process terminates.
-//
-// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
-//
-
-
-/**
  * A client for one Auth0 application. Create one per application and share it: it is
  * thread-safe, and every call on it uses one connection pool and one DPoP nonce store.
  *
@@ -3168,7 +2848,7 @@ public interface TokenExchangeClientInterface {
      * On `Network`/`Timeout`, check `request_may_have_reached_server()` before reusing a
      * single-use Apple code.
      */
-    suspend fun `exchangeNativeSocial`(`request`: NativeSocialExchange, `cancellation`: CancellationToken? = null): TokenSet
+    suspend fun `nativeSocialExchange`(`request`: NativeSocialExchange, `cancellation`: CancellationToken? = null): TokenSet
     
     /**
      * Sends a request to your API with the access token (and a DPoP proof for a bound
@@ -3182,7 +2862,7 @@ public interface TokenExchangeClientInterface {
      * Custom API Client with `client_authentication` set. `is_connection_required()` on the
      * error means the user must connect the account (again).
      */
-    suspend fun `tokenVaultExchange`(`request`: FederatedTokenExchange, `cancellation`: CancellationToken? = null): FederatedToken
+    suspend fun `tokenVaultExchange`(`request`: TokenVaultExchange, `cancellation`: CancellationToken? = null): TokenVaultToken
     
     /**
      * Calls the tenant's `/userinfo` and returns the user's claims as a JSON object.
@@ -3461,10 +3141,10 @@ open class TokenExchangeClient: Disposable, AutoCloseable, TokenExchangeClientIn
      */
     @Throws(TokenExchangeException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `exchangeNativeSocial`(`request`: NativeSocialExchange, `cancellation`: CancellationToken?) : TokenSet {
+    override suspend fun `nativeSocialExchange`(`request`: NativeSocialExchange, `cancellation`: CancellationToken?) : TokenSet {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
-            UniffiLib.uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_exchange_native_social(
+            UniffiLib.uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_native_social_exchange(
                 uniffiHandle,
                 
         FfiConverterTypeNativeSocialExchange.lower(`request`),
@@ -3518,13 +3198,13 @@ open class TokenExchangeClient: Disposable, AutoCloseable, TokenExchangeClientIn
      */
     @Throws(TokenExchangeException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `tokenVaultExchange`(`request`: FederatedTokenExchange, `cancellation`: CancellationToken?) : FederatedToken {
+    override suspend fun `tokenVaultExchange`(`request`: TokenVaultExchange, `cancellation`: CancellationToken?) : TokenVaultToken {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_token_vault_exchange(
                 uniffiHandle,
                 
-        FfiConverterTypeFederatedTokenExchange.lower(`request`),
+        FfiConverterTypeTokenVaultExchange.lower(`request`),
         FfiConverterOptionalTypeCancellationToken.lower(`cancellation`),
             )
         },
@@ -3532,7 +3212,7 @@ open class TokenExchangeClient: Disposable, AutoCloseable, TokenExchangeClientIn
         { future, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_token_exchange_ffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterTypeFederatedToken.lift(it) },
+        { FfiConverterTypeTokenVaultToken.lift(it) },
         // Error FFI converter
         TokenExchangeException.ErrorHandler,
     )
@@ -3598,6 +3278,332 @@ public object FfiConverterTypeTokenExchangeClient: FfiConverter<TokenExchangeCli
     override fun allocationSize(value: TokenExchangeClient) = 8UL
 
     override fun write(value: TokenExchangeClient, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * An in-memory cache of provider tokens, keyed by a SHA-256 digest of the whole request: the
+ * subject token itself (never a claim read from it, so a forged token with someone else's
+ * `sub` always goes to the server, which refuses it), connection, account, extra parameters
+ * and required scopes. It hands back a cached token until `leeway` before its expiry, never
+ * after the subject token's own `exp` (a JWT's), and runs at most one exchange per key at a
+ * time. Thread-safe: share one.
+ */
+public interface TokenVaultCacheInterface {
+    
+    /**
+     * A provider token for `request` whose scope includes every scope of `required_scopes`,
+     * from the cache or from a new exchange.
+     */
+    suspend fun `get`(`request`: TokenVaultExchange, `requiredScopes`: List<kotlin.String> = listOf(), `cancellation`: CancellationToken? = null): TokenVaultToken
+    
+    /**
+     * Forgets the cached token of `request` (for example after the provider rejected it).
+     */
+    fun `invalidate`(`request`: TokenVaultExchange, `requiredScopes`: List<kotlin.String> = listOf())
+    
+    companion object
+}
+
+/**
+ * An in-memory cache of provider tokens, keyed by a SHA-256 digest of the whole request: the
+ * subject token itself (never a claim read from it, so a forged token with someone else's
+ * `sub` always goes to the server, which refuses it), connection, account, extra parameters
+ * and required scopes. It hands back a cached token until `leeway` before its expiry, never
+ * after the subject token's own `exp` (a JWT's), and runs at most one exchange per key at a
+ * time. Thread-safe: share one.
+ */
+open class TokenVaultCache: Disposable, AutoCloseable, TokenVaultCacheInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * A cache that exchanges through `client` (which must authenticate as the Custom API
+     * Client). `leeway` defaults to 60 seconds.
+     */
+    constructor(`client`: TokenExchangeClient, `leeway`: java.time.Duration? = null) :
+        this(UniffiWithHandle, 
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_constructor_tokenvaultcache_new(
+    
+        
+        FfiConverterTypeTokenExchangeClient.lower(`client`),
+        FfiConverterOptionalDuration.lower(`leeway`),_status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_token_exchange_ffi_fn_free_tokenvaultcache(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_token_exchange_ffi_fn_clone_tokenvaultcache(handle, status)
+        }
+    }
+
+    
+    /**
+     * A provider token for `request` whose scope includes every scope of `required_scopes`,
+     * from the cache or from a new exchange.
+     */
+    @Throws(TokenExchangeException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `get`(`request`: TokenVaultExchange, `requiredScopes`: List<kotlin.String>, `cancellation`: CancellationToken?) : TokenVaultToken {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_token_exchange_ffi_fn_method_tokenvaultcache_get(
+                uniffiHandle,
+                
+        FfiConverterTypeTokenVaultExchange.lower(`request`),
+        FfiConverterSequenceString.lower(`requiredScopes`),
+        FfiConverterOptionalTypeCancellationToken.lower(`cancellation`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_token_exchange_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeTokenVaultToken.lift(it) },
+        // Error FFI converter
+        TokenExchangeException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Forgets the cached token of `request` (for example after the provider rejected it).
+     */override fun `invalidate`(`request`: TokenVaultExchange, `requiredScopes`: List<kotlin.String>)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_method_tokenvaultcache_invalidate(
+        it,
+        
+        FfiConverterTypeTokenVaultExchange.lower(`request`),
+        FfiConverterSequenceString.lower(`requiredScopes`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTokenVaultCache: FfiConverter<TokenVaultCache, Long> {
+    override fun lower(value: TokenVaultCache): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): TokenVaultCache {
+        return TokenVaultCache(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): TokenVaultCache {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: TokenVaultCache) = 8UL
+
+    override fun write(value: TokenVaultCache, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -3959,68 +3965,104 @@ public object FfiConverterTypeCustomTokenExchange: FfiConverterRustBuffer<Custom
 
 
 /**
- * The user's access token at the external provider. The token is a secret: the description is
- * redacted.
+ * What the library computed about an error: its message (the same text as in Rust, never a
+ * secret) and the answer of each predicate. The bindings only carry it.
  */
-data class FederatedToken (
+data class ErrorInfo (
     /**
-     * The provider's access token: send it to the provider's API.
+     * The library's message (`Display` in Rust, `description` in Swift, `message` in Kotlin).
      */
-    var `accessToken`: kotlin.String
+    var `message`: kotlin.String
     , 
     /**
-     * Usually `Bearer`.
+     * Whether the same request may succeed later: network failures, timeouts, rate limiting,
+     * server errors. Before resending a single-use Apple code also check
+     * `request_may_have_reached_server`.
      */
-    var `tokenType`: kotlin.String
+    var `isRetryable`: kotlin.Boolean
     , 
     /**
-     * Lifetime in seconds, as the server sent it.
+     * Whether the server may have received (and acted on) the request: when `true`, a
+     * single-use Apple authorization code must be considered spent.
      */
-    var `expiresIn`: kotlin.Long? = null 
+    var `requestMayHaveReachedServer`: kotlin.Boolean
     , 
     /**
-     * When the token expires, in seconds since the Unix epoch.
+     * How long the server asked to wait before retrying (`Retry-After`), in seconds.
      */
-    var `expiresAt`: kotlin.Long? = null 
+    var `retryAfterSeconds`: kotlin.Long?
     , 
     /**
-     * The scopes granted at the provider.
+     * A network failure or a timeout.
      */
-    var `scope`: kotlin.String? = null 
+    var `isNetworkError`: kotlin.Boolean
     , 
     /**
-     * RFC 8693 `issued_token_type`.
+     * The user must sign in again (the tokens are bound to a DPoP key the client no longer has).
      */
-    var `issuedTokenType`: kotlin.String? = null 
+    var `isSignInRequired`: kotlin.Boolean
+    , 
+    /**
+     * The user must complete multi-factor authentication: continue with `mfa_token`.
+     */
+    var `isMfaRequired`: kotlin.Boolean
+    , 
+    /**
+     * The account or IP is blocked after too many failed attempts (not retryable).
+     */
+    var `isTooManyAttempts`: kotlin.Boolean
+    , 
+    /**
+     * The server rate-limited the request (HTTP 429); see `retry_after_seconds`.
+     */
+    var `isRateLimited`: kotlin.Boolean
+    , 
+    /**
+     * The server failed (HTTP 5xx, `server_error`, `temporarily_unavailable`).
+     */
+    var `isServerError`: kotlin.Boolean
+    , 
+    /**
+     * The server demanded a DPoP nonce again after the automatic retry (`use_dpop_nonce`).
+     */
+    var `isDpopNonceRequired`: kotlin.Boolean
+    , 
+    /**
+     * The server rejected the DPoP proof (`invalid_dpop_proof`).
+     */
+    var `isInvalidDpopProof`: kotlin.Boolean
+    , 
+    /**
+     * The subject token is invalid, expired or already used (`invalid_grant`).
+     */
+    var `isInvalidGrant`: kotlin.Boolean
+    , 
+    /**
+     * The request is malformed (`invalid_request`).
+     */
+    var `isInvalidRequest`: kotlin.Boolean
+    , 
+    /**
+     * The application may not use this grant (`unauthorized_client`).
+     */
+    var `isUnauthorizedClient`: kotlin.Boolean
+    , 
+    /**
+     * Access was denied (`access_denied`: blocked user, a rule or Action).
+     */
+    var `isAccessDenied`: kotlin.Boolean
+    , 
+    /**
+     * Token Vault: the user never connected the account at the provider, or the stored token
+     * can no longer be refreshed: send them through connecting it (again).
+     */
+    var `isConnectionRequired`: kotlin.Boolean
     
 ){
     
-    /**
-     * Whether the token has expired, or will within `leeway` (false when the expiry is unknown).
-     */ fun `expiresWithin`(`leeway`: java.time.Duration): kotlin.Boolean {
-            return FfiConverterBoolean.lift(
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_token_exchange_ffi_fn_method_federatedtoken_expires_within(FfiConverterTypeFederatedToken.lower(this),
-        
-        FfiConverterDuration.lower(`leeway`),_status)
-}
-    )
-    }
-    
 
     
 
-    
-
-    // The local Rust `Display`/`Debug` implementation.
-    override fun toString(): String {
-        return FfiConverterString.lift(
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_token_exchange_ffi_fn_method_federatedtoken_uniffi_trait_display(FfiConverterTypeFederatedToken.lower(this),
-        _status)
-}
-    )
-    }
     
     companion object
 }
@@ -4028,115 +4070,67 @@ data class FederatedToken (
 /**
  * @suppress
  */
-public object FfiConverterTypeFederatedToken: FfiConverterRustBuffer<FederatedToken> {
-    override fun read(buf: ByteBuffer): FederatedToken {
-        return FederatedToken(
+public object FfiConverterTypeErrorInfo: FfiConverterRustBuffer<ErrorInfo> {
+    override fun read(buf: ByteBuffer): ErrorInfo {
+        return ErrorInfo(
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
             FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
         )
     }
 
-    override fun allocationSize(value: FederatedToken) = (
-            FfiConverterString.allocationSize(value.`accessToken`) +
-            FfiConverterString.allocationSize(value.`tokenType`) +
-            FfiConverterOptionalLong.allocationSize(value.`expiresIn`) +
-            FfiConverterOptionalLong.allocationSize(value.`expiresAt`) +
-            FfiConverterOptionalString.allocationSize(value.`scope`) +
-            FfiConverterOptionalString.allocationSize(value.`issuedTokenType`)
+    override fun allocationSize(value: ErrorInfo) = (
+            FfiConverterString.allocationSize(value.`message`) +
+            FfiConverterBoolean.allocationSize(value.`isRetryable`) +
+            FfiConverterBoolean.allocationSize(value.`requestMayHaveReachedServer`) +
+            FfiConverterOptionalLong.allocationSize(value.`retryAfterSeconds`) +
+            FfiConverterBoolean.allocationSize(value.`isNetworkError`) +
+            FfiConverterBoolean.allocationSize(value.`isSignInRequired`) +
+            FfiConverterBoolean.allocationSize(value.`isMfaRequired`) +
+            FfiConverterBoolean.allocationSize(value.`isTooManyAttempts`) +
+            FfiConverterBoolean.allocationSize(value.`isRateLimited`) +
+            FfiConverterBoolean.allocationSize(value.`isServerError`) +
+            FfiConverterBoolean.allocationSize(value.`isDpopNonceRequired`) +
+            FfiConverterBoolean.allocationSize(value.`isInvalidDpopProof`) +
+            FfiConverterBoolean.allocationSize(value.`isInvalidGrant`) +
+            FfiConverterBoolean.allocationSize(value.`isInvalidRequest`) +
+            FfiConverterBoolean.allocationSize(value.`isUnauthorizedClient`) +
+            FfiConverterBoolean.allocationSize(value.`isAccessDenied`) +
+            FfiConverterBoolean.allocationSize(value.`isConnectionRequired`)
     )
 
-    override fun write(value: FederatedToken, buf: ByteBuffer) {
-            FfiConverterString.write(value.`accessToken`, buf)
-            FfiConverterString.write(value.`tokenType`, buf)
-            FfiConverterOptionalLong.write(value.`expiresIn`, buf)
-            FfiConverterOptionalLong.write(value.`expiresAt`, buf)
-            FfiConverterOptionalString.write(value.`scope`, buf)
-            FfiConverterOptionalString.write(value.`issuedTokenType`, buf)
-    }
-}
-
-
-
-/**
- * A Token Vault exchange. The subject token is a secret: the description is redacted.
- */
-data class FederatedTokenExchange (
-    /**
-     * The Auth0 token the app sent your API.
-     */
-    var `subjectToken`: kotlin.String
-    , 
-    /**
-     * What `subject_token` is.
-     */
-    var `subjectTokenType`: FederatedSubjectTokenType
-    , 
-    /**
-     * The connection of the provider (`google-oauth2`...).
-     */
-    var `connection`: kotlin.String
-    , 
-    /**
-     * Which of the user's accounts at the provider, when they connected several.
-     */
-    var `loginHint`: kotlin.String? = null 
-    , 
-    /**
-     * Other form parameters. `audience` and `resource` are refused (`InvalidInput`): the token
-     * is for the connection's provider, not an Auth0 API.
-     */
-    var `extraParameters`: Map<kotlin.String, kotlin.String> = mapOf() 
-    
-){
-    
-
-    
-
-    // The local Rust `Display`/`Debug` implementation.
-    override fun toString(): String {
-        return FfiConverterString.lift(
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_token_exchange_ffi_fn_method_federatedtokenexchange_uniffi_trait_display(FfiConverterTypeFederatedTokenExchange.lower(this),
-        _status)
-}
-    )
-    }
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeFederatedTokenExchange: FfiConverterRustBuffer<FederatedTokenExchange> {
-    override fun read(buf: ByteBuffer): FederatedTokenExchange {
-        return FederatedTokenExchange(
-            FfiConverterString.read(buf),
-            FfiConverterTypeFederatedSubjectTokenType.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterMapStringString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: FederatedTokenExchange) = (
-            FfiConverterString.allocationSize(value.`subjectToken`) +
-            FfiConverterTypeFederatedSubjectTokenType.allocationSize(value.`subjectTokenType`) +
-            FfiConverterString.allocationSize(value.`connection`) +
-            FfiConverterOptionalString.allocationSize(value.`loginHint`) +
-            FfiConverterMapStringString.allocationSize(value.`extraParameters`)
-    )
-
-    override fun write(value: FederatedTokenExchange, buf: ByteBuffer) {
-            FfiConverterString.write(value.`subjectToken`, buf)
-            FfiConverterTypeFederatedSubjectTokenType.write(value.`subjectTokenType`, buf)
-            FfiConverterString.write(value.`connection`, buf)
-            FfiConverterOptionalString.write(value.`loginHint`, buf)
-            FfiConverterMapStringString.write(value.`extraParameters`, buf)
+    override fun write(value: ErrorInfo, buf: ByteBuffer) {
+            FfiConverterString.write(value.`message`, buf)
+            FfiConverterBoolean.write(value.`isRetryable`, buf)
+            FfiConverterBoolean.write(value.`requestMayHaveReachedServer`, buf)
+            FfiConverterOptionalLong.write(value.`retryAfterSeconds`, buf)
+            FfiConverterBoolean.write(value.`isNetworkError`, buf)
+            FfiConverterBoolean.write(value.`isSignInRequired`, buf)
+            FfiConverterBoolean.write(value.`isMfaRequired`, buf)
+            FfiConverterBoolean.write(value.`isTooManyAttempts`, buf)
+            FfiConverterBoolean.write(value.`isRateLimited`, buf)
+            FfiConverterBoolean.write(value.`isServerError`, buf)
+            FfiConverterBoolean.write(value.`isDpopNonceRequired`, buf)
+            FfiConverterBoolean.write(value.`isInvalidDpopProof`, buf)
+            FfiConverterBoolean.write(value.`isInvalidGrant`, buf)
+            FfiConverterBoolean.write(value.`isInvalidRequest`, buf)
+            FfiConverterBoolean.write(value.`isUnauthorizedClient`, buf)
+            FfiConverterBoolean.write(value.`isAccessDenied`, buf)
+            FfiConverterBoolean.write(value.`isConnectionRequired`, buf)
     }
 }
 
@@ -4765,6 +4759,190 @@ public object FfiConverterTypeTokenSet: FfiConverterRustBuffer<TokenSet> {
 
 
 /**
+ * A Token Vault exchange. The subject token is a secret: the description is redacted.
+ */
+data class TokenVaultExchange (
+    /**
+     * The Auth0 token the app sent your API.
+     */
+    var `subjectToken`: kotlin.String
+    , 
+    /**
+     * What `subject_token` is.
+     */
+    var `subjectTokenType`: TokenVaultSubjectTokenType
+    , 
+    /**
+     * The connection of the provider (`google-oauth2`...).
+     */
+    var `connection`: kotlin.String
+    , 
+    /**
+     * Which of the user's accounts at the provider, when they connected several.
+     */
+    var `loginHint`: kotlin.String? = null 
+    , 
+    /**
+     * Other form parameters. `audience` and `resource` are refused (`InvalidInput`): the token
+     * is for the connection's provider, not an Auth0 API.
+     */
+    var `extraParameters`: Map<kotlin.String, kotlin.String> = mapOf() 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_method_tokenvaultexchange_uniffi_trait_display(FfiConverterTypeTokenVaultExchange.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTokenVaultExchange: FfiConverterRustBuffer<TokenVaultExchange> {
+    override fun read(buf: ByteBuffer): TokenVaultExchange {
+        return TokenVaultExchange(
+            FfiConverterString.read(buf),
+            FfiConverterTypeTokenVaultSubjectTokenType.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterMapStringString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TokenVaultExchange) = (
+            FfiConverterString.allocationSize(value.`subjectToken`) +
+            FfiConverterTypeTokenVaultSubjectTokenType.allocationSize(value.`subjectTokenType`) +
+            FfiConverterString.allocationSize(value.`connection`) +
+            FfiConverterOptionalString.allocationSize(value.`loginHint`) +
+            FfiConverterMapStringString.allocationSize(value.`extraParameters`)
+    )
+
+    override fun write(value: TokenVaultExchange, buf: ByteBuffer) {
+            FfiConverterString.write(value.`subjectToken`, buf)
+            FfiConverterTypeTokenVaultSubjectTokenType.write(value.`subjectTokenType`, buf)
+            FfiConverterString.write(value.`connection`, buf)
+            FfiConverterOptionalString.write(value.`loginHint`, buf)
+            FfiConverterMapStringString.write(value.`extraParameters`, buf)
+    }
+}
+
+
+
+/**
+ * The user's access token at the external provider. The token is a secret: the description is
+ * redacted.
+ */
+data class TokenVaultToken (
+    /**
+     * The provider's access token: send it to the provider's API.
+     */
+    var `accessToken`: kotlin.String
+    , 
+    /**
+     * Usually `Bearer`.
+     */
+    var `tokenType`: kotlin.String
+    , 
+    /**
+     * Lifetime in seconds, as the server sent it.
+     */
+    var `expiresIn`: kotlin.Long? = null 
+    , 
+    /**
+     * When the token expires, in seconds since the Unix epoch.
+     */
+    var `expiresAt`: kotlin.Long? = null 
+    , 
+    /**
+     * The scopes granted at the provider.
+     */
+    var `scope`: kotlin.String? = null 
+    , 
+    /**
+     * RFC 8693 `issued_token_type`.
+     */
+    var `issuedTokenType`: kotlin.String? = null 
+    
+){
+    
+    /**
+     * Whether the token has expired, or will within `leeway` (false when the expiry is unknown).
+     */ fun `expiresWithin`(`leeway`: java.time.Duration): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_method_tokenvaulttoken_expires_within(FfiConverterTypeTokenVaultToken.lower(this),
+        
+        FfiConverterDuration.lower(`leeway`),_status)
+}
+    )
+    }
+    
+
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_method_tokenvaulttoken_uniffi_trait_display(FfiConverterTypeTokenVaultToken.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTokenVaultToken: FfiConverterRustBuffer<TokenVaultToken> {
+    override fun read(buf: ByteBuffer): TokenVaultToken {
+        return TokenVaultToken(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TokenVaultToken) = (
+            FfiConverterString.allocationSize(value.`accessToken`) +
+            FfiConverterString.allocationSize(value.`tokenType`) +
+            FfiConverterOptionalLong.allocationSize(value.`expiresIn`) +
+            FfiConverterOptionalLong.allocationSize(value.`expiresAt`) +
+            FfiConverterOptionalString.allocationSize(value.`scope`) +
+            FfiConverterOptionalString.allocationSize(value.`issuedTokenType`)
+    )
+
+    override fun write(value: TokenVaultToken, buf: ByteBuffer) {
+            FfiConverterString.write(value.`accessToken`, buf)
+            FfiConverterString.write(value.`tokenType`, buf)
+            FfiConverterOptionalLong.write(value.`expiresIn`, buf)
+            FfiConverterOptionalLong.write(value.`expiresAt`, buf)
+            FfiConverterOptionalString.write(value.`scope`, buf)
+            FfiConverterOptionalString.write(value.`issuedTokenType`, buf)
+    }
+}
+
+
+
+/**
  * Profile data sent as `user_profile`: a typed name and/or other members as a JSON object.
  * Personal data: its description is redacted.
  */
@@ -4970,49 +5148,6 @@ public object FfiConverterTypeClientAuthentication : FfiConverterRustBuffer<Clie
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
-    }
-}
-
-
-
-
-
-/**
- * What the subject token of a Token Vault exchange is.
- */
-
-enum class FederatedSubjectTokenType {
-    
-    /**
-     * An Auth0 access token whose audience is your backend API (the usual case).
-     */
-    ACCESS_TOKEN,
-    /**
-     * An Auth0 refresh token.
-     */
-    REFRESH_TOKEN;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeFederatedSubjectTokenType: FfiConverterRustBuffer<FederatedSubjectTokenType> {
-    override fun read(buf: ByteBuffer) = try {
-        FederatedSubjectTokenType.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: FederatedSubjectTokenType) = 4UL
-
-    override fun write(value: FederatedSubjectTokenType, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
     }
 }
 
@@ -5486,8 +5621,8 @@ public object FfiConverterTypeSubjectTokenType : FfiConverterRustBuffer<SubjectT
 
 
 /**
- * Everything that can go wrong. Each variant says what to do; the methods answer the usual
- * questions (retry? ask for MFA? is the Apple code spent?).
+ * Everything that can go wrong. Each variant says what to do; its `info` holds the library's
+ * message and predicates, which the methods read (retry? ask for MFA? is the Apple code spent?).
  */
 sealed class TokenExchangeException: kotlin.Exception() {
     
@@ -5504,10 +5639,15 @@ sealed class TokenExchangeException: kotlin.Exception() {
         /**
          * Why it was refused. Never contains the value.
          */
-        val `problem`: kotlin.String
+        val `problem`: kotlin.String, 
+        
+        /**
+         * The library's message and predicates.
+         */
+        val `info`: ErrorInfo
         ) : TokenExchangeException() {
         override val message
-            get() = "field=${ `field` }, problem=${ `problem` }"
+            get() = "field=${ `field` }, problem=${ `problem` }, info=${ `info` }"
     }
     
     /**
@@ -5547,17 +5687,17 @@ sealed class TokenExchangeException: kotlin.Exception() {
         val `mfaEnrollTypes`: List<kotlin.String>, 
         
         /**
-         * The `Retry-After` the server sent, in seconds.
-         */
-        val `retryAfterSeconds`: kotlin.Long?, 
-        
-        /**
          * The `DPoP-Nonce` the server sent with the error.
          */
-        val `dpopNonce`: kotlin.String?
+        val `dpopNonce`: kotlin.String?, 
+        
+        /**
+         * The library's message and predicates (`retry_after_seconds` among them).
+         */
+        val `info`: ErrorInfo
         ) : TokenExchangeException() {
         override val message
-            get() = "status=${ `status` }, code=${ `code` }, description=${ `description` }, mfaToken=${ `mfaToken` }, mfaChallengeTypes=${ `mfaChallengeTypes` }, mfaEnrollTypes=${ `mfaEnrollTypes` }, retryAfterSeconds=${ `retryAfterSeconds` }, dpopNonce=${ `dpopNonce` }"
+            get() = "status=${ `status` }, code=${ `code` }, description=${ `description` }, mfaToken=${ `mfaToken` }, mfaChallengeTypes=${ `mfaChallengeTypes` }, mfaEnrollTypes=${ `mfaEnrollTypes` }, dpopNonce=${ `dpopNonce` }, info=${ `info` }"
     }
     
     /**
@@ -5571,36 +5711,43 @@ sealed class TokenExchangeException: kotlin.Exception() {
         val `kind`: NetworkErrorKind, 
         
         /**
-         * `false` only if the request certainly never left. When `true`, do not resend a
-         * single-use Apple authorization code: ask the user to sign in again.
+         * The library's message and predicates: `request_may_have_reached_server` is `false`
+         * only if the request certainly never left. When `true`, do not resend a single-use
+         * Apple authorization code: ask the user to sign in again.
          */
-        val `requestMayHaveReachedServer`: kotlin.Boolean
+        val `info`: ErrorInfo
         ) : TokenExchangeException() {
         override val message
-            get() = "kind=${ `kind` }, requestMayHaveReachedServer=${ `requestMayHaveReachedServer` }"
+            get() = "kind=${ `kind` }, info=${ `info` }"
     }
     
     /**
-     * The request took longer than the configured timeout.
+     * The request took longer than the configured timeout (`info.request_may_have_reached_server`
+     * is `false` when it hit while connecting).
      */
     class Timeout(
         
         /**
-         * `false` when the timeout hit while connecting.
+         * The library's message and predicates.
          */
-        val `requestMayHaveReachedServer`: kotlin.Boolean
+        val `info`: ErrorInfo
         ) : TokenExchangeException() {
         override val message
-            get() = "requestMayHaveReachedServer=${ `requestMayHaveReachedServer` }"
+            get() = "info=${ `info` }"
     }
     
     /**
      * The call was cancelled (Swift `Task`, Kotlin coroutine, or a `CancellationToken`).
      */
     class Cancelled(
+        
+        /**
+         * The library's message and predicates.
+         */
+        val `info`: ErrorInfo
         ) : TokenExchangeException() {
         override val message
-            get() = ""
+            get() = "info=${ `info` }"
     }
     
     /**
@@ -5619,12 +5766,12 @@ sealed class TokenExchangeException: kotlin.Exception() {
         val `problem`: ResponseProblem, 
         
         /**
-         * The `Retry-After` header, in seconds, if any.
+         * The library's message and predicates (`retry_after_seconds` among them).
          */
-        val `retryAfterSeconds`: kotlin.Long?
+        val `info`: ErrorInfo
         ) : TokenExchangeException() {
         override val message
-            get() = "status=${ `status` }, problem=${ `problem` }, retryAfterSeconds=${ `retryAfterSeconds` }"
+            get() = "status=${ `status` }, problem=${ `problem` }, info=${ `info` }"
     }
     
     /**
@@ -5636,10 +5783,15 @@ sealed class TokenExchangeException: kotlin.Exception() {
         /**
          * What the signer reported. Developer text; do not show it to users.
          */
-        val `reason`: kotlin.String
+        val `reason`: kotlin.String, 
+        
+        /**
+         * The library's message and predicates.
+         */
+        val `info`: ErrorInfo
         ) : TokenExchangeException() {
         override val message
-            get() = "reason=${ `reason` }"
+            get() = "reason=${ `reason` }, info=${ `info` }"
     }
     
     /**
@@ -5655,19 +5807,29 @@ sealed class TokenExchangeException: kotlin.Exception() {
         /**
          * Thumbprint of the client's key.
          */
-        val `keyJkt`: kotlin.String
+        val `keyJkt`: kotlin.String, 
+        
+        /**
+         * The library's message and predicates.
+         */
+        val `info`: ErrorInfo
         ) : TokenExchangeException() {
         override val message
-            get() = "tokenJkt=${ `tokenJkt` }, keyJkt=${ `keyJkt` }"
+            get() = "tokenJkt=${ `tokenJkt` }, keyJkt=${ `keyJkt` }, info=${ `info` }"
     }
     
     /**
      * The token is DPoP-bound but the client has no DPoP key.
      */
     class DpopKeyMissing(
+        
+        /**
+         * The library's message and predicates.
+         */
+        val `info`: ErrorInfo
         ) : TokenExchangeException() {
         override val message
-            get() = ""
+            get() = "info=${ `info` }"
     }
     
     /**
@@ -5679,25 +5841,43 @@ sealed class TokenExchangeException: kotlin.Exception() {
         /**
          * The `token_type` the server returned.
          */
-        val `tokenType`: kotlin.String
+        val `tokenType`: kotlin.String, 
+        
+        /**
+         * The library's message and predicates.
+         */
+        val `info`: ErrorInfo
         ) : TokenExchangeException() {
         override val message
-            get() = "tokenType=${ `tokenType` }"
+            get() = "tokenType=${ `tokenType` }, info=${ `info` }"
     }
     
     /**
-     * A failure this version of the bindings does not know (the library is newer). The
-     * message is the library's, which never contains a secret.
+     * Another failure of the library (an invalid ID token, an unusable platform HTTP client,
+     * or a kind this version of the bindings does not know): `info.message` says which.
      */
     class Other(
         
         /**
-         * Description of the failure.
+         * The library's message and predicates.
          */
-        val `reason`: kotlin.String
+        val `info`: ErrorInfo
         ) : TokenExchangeException() {
         override val message
-            get() = "reason=${ `reason` }"
+            get() = "info=${ `info` }"
+    }
+    
+
+    
+        /**
+         * The library's message and predicates.
+         */ fun `info`(): ErrorInfo {
+            return FfiConverterTypeErrorInfo.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_method_tokenexchangeerror_info(FfiConverterTypeTokenExchangeError.lower(this),
+        _status)
+}
+    )
     }
     
 
@@ -5849,6 +6029,19 @@ sealed class TokenExchangeException: kotlin.Exception() {
 
     
         /**
+         * The user must sign in again (the tokens are bound to a DPoP key the client no longer has).
+         */ fun `isSignInRequired`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_method_tokenexchangeerror_is_sign_in_required(FfiConverterTypeTokenExchangeError.lower(this),
+        _status)
+}
+    )
+    }
+    
+
+    
+        /**
          * The account or IP is blocked after too many failed attempts (not retryable).
          */ fun `isTooManyAttempts`(): kotlin.Boolean {
             return FfiConverterBoolean.lift(
@@ -5930,6 +6123,7 @@ public object FfiConverterTypeTokenExchangeError : FfiConverterRustBuffer<TokenE
             1 -> TokenExchangeException.InvalidInput(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
+                FfiConverterTypeErrorInfo.read(buf),
                 )
             2 -> TokenExchangeException.OAuth(
                 FfiConverterInt.read(buf),
@@ -5938,35 +6132,42 @@ public object FfiConverterTypeTokenExchangeError : FfiConverterRustBuffer<TokenE
                 FfiConverterOptionalTypeSecret.read(buf),
                 FfiConverterSequenceString.read(buf),
                 FfiConverterSequenceString.read(buf),
-                FfiConverterOptionalLong.read(buf),
                 FfiConverterOptionalString.read(buf),
+                FfiConverterTypeErrorInfo.read(buf),
                 )
             3 -> TokenExchangeException.Network(
                 FfiConverterTypeNetworkErrorKind.read(buf),
-                FfiConverterBoolean.read(buf),
+                FfiConverterTypeErrorInfo.read(buf),
                 )
             4 -> TokenExchangeException.Timeout(
-                FfiConverterBoolean.read(buf),
+                FfiConverterTypeErrorInfo.read(buf),
                 )
-            5 -> TokenExchangeException.Cancelled()
+            5 -> TokenExchangeException.Cancelled(
+                FfiConverterTypeErrorInfo.read(buf),
+                )
             6 -> TokenExchangeException.UnexpectedResponse(
                 FfiConverterInt.read(buf),
                 FfiConverterTypeResponseProblem.read(buf),
-                FfiConverterOptionalLong.read(buf),
+                FfiConverterTypeErrorInfo.read(buf),
                 )
             7 -> TokenExchangeException.Signer(
                 FfiConverterString.read(buf),
+                FfiConverterTypeErrorInfo.read(buf),
                 )
             8 -> TokenExchangeException.DpopKeyMismatch(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
+                FfiConverterTypeErrorInfo.read(buf),
                 )
-            9 -> TokenExchangeException.DpopKeyMissing()
+            9 -> TokenExchangeException.DpopKeyMissing(
+                FfiConverterTypeErrorInfo.read(buf),
+                )
             10 -> TokenExchangeException.TokenNotBound(
                 FfiConverterString.read(buf),
+                FfiConverterTypeErrorInfo.read(buf),
                 )
             11 -> TokenExchangeException.Other(
-                FfiConverterString.read(buf),
+                FfiConverterTypeErrorInfo.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
@@ -5979,6 +6180,7 @@ public object FfiConverterTypeTokenExchangeError : FfiConverterRustBuffer<TokenE
                 4UL
                 + FfiConverterString.allocationSize(value.`field`)
                 + FfiConverterString.allocationSize(value.`problem`)
+                + FfiConverterTypeErrorInfo.allocationSize(value.`info`)
             )
             is TokenExchangeException.OAuth -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -5989,55 +6191,60 @@ public object FfiConverterTypeTokenExchangeError : FfiConverterRustBuffer<TokenE
                 + FfiConverterOptionalTypeSecret.allocationSize(value.`mfaToken`)
                 + FfiConverterSequenceString.allocationSize(value.`mfaChallengeTypes`)
                 + FfiConverterSequenceString.allocationSize(value.`mfaEnrollTypes`)
-                + FfiConverterOptionalLong.allocationSize(value.`retryAfterSeconds`)
                 + FfiConverterOptionalString.allocationSize(value.`dpopNonce`)
+                + FfiConverterTypeErrorInfo.allocationSize(value.`info`)
             )
             is TokenExchangeException.Network -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterTypeNetworkErrorKind.allocationSize(value.`kind`)
-                + FfiConverterBoolean.allocationSize(value.`requestMayHaveReachedServer`)
+                + FfiConverterTypeErrorInfo.allocationSize(value.`info`)
             )
             is TokenExchangeException.Timeout -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
-                + FfiConverterBoolean.allocationSize(value.`requestMayHaveReachedServer`)
+                + FfiConverterTypeErrorInfo.allocationSize(value.`info`)
             )
             is TokenExchangeException.Cancelled -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterTypeErrorInfo.allocationSize(value.`info`)
             )
             is TokenExchangeException.UnexpectedResponse -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterInt.allocationSize(value.`status`)
                 + FfiConverterTypeResponseProblem.allocationSize(value.`problem`)
-                + FfiConverterOptionalLong.allocationSize(value.`retryAfterSeconds`)
+                + FfiConverterTypeErrorInfo.allocationSize(value.`info`)
             )
             is TokenExchangeException.Signer -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeErrorInfo.allocationSize(value.`info`)
             )
             is TokenExchangeException.DpopKeyMismatch -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`tokenJkt`)
                 + FfiConverterString.allocationSize(value.`keyJkt`)
+                + FfiConverterTypeErrorInfo.allocationSize(value.`info`)
             )
             is TokenExchangeException.DpopKeyMissing -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterTypeErrorInfo.allocationSize(value.`info`)
             )
             is TokenExchangeException.TokenNotBound -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`tokenType`)
+                + FfiConverterTypeErrorInfo.allocationSize(value.`info`)
             )
             is TokenExchangeException.Other -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
-                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeErrorInfo.allocationSize(value.`info`)
             )
         }
     }
@@ -6048,6 +6255,7 @@ public object FfiConverterTypeTokenExchangeError : FfiConverterRustBuffer<TokenE
                 buf.putInt(1)
                 FfiConverterString.write(value.`field`, buf)
                 FfiConverterString.write(value.`problem`, buf)
+                FfiConverterTypeErrorInfo.write(value.`info`, buf)
                 Unit
             }
             is TokenExchangeException.OAuth -> {
@@ -6058,61 +6266,109 @@ public object FfiConverterTypeTokenExchangeError : FfiConverterRustBuffer<TokenE
                 FfiConverterOptionalTypeSecret.write(value.`mfaToken`, buf)
                 FfiConverterSequenceString.write(value.`mfaChallengeTypes`, buf)
                 FfiConverterSequenceString.write(value.`mfaEnrollTypes`, buf)
-                FfiConverterOptionalLong.write(value.`retryAfterSeconds`, buf)
                 FfiConverterOptionalString.write(value.`dpopNonce`, buf)
+                FfiConverterTypeErrorInfo.write(value.`info`, buf)
                 Unit
             }
             is TokenExchangeException.Network -> {
                 buf.putInt(3)
                 FfiConverterTypeNetworkErrorKind.write(value.`kind`, buf)
-                FfiConverterBoolean.write(value.`requestMayHaveReachedServer`, buf)
+                FfiConverterTypeErrorInfo.write(value.`info`, buf)
                 Unit
             }
             is TokenExchangeException.Timeout -> {
                 buf.putInt(4)
-                FfiConverterBoolean.write(value.`requestMayHaveReachedServer`, buf)
+                FfiConverterTypeErrorInfo.write(value.`info`, buf)
                 Unit
             }
             is TokenExchangeException.Cancelled -> {
                 buf.putInt(5)
+                FfiConverterTypeErrorInfo.write(value.`info`, buf)
                 Unit
             }
             is TokenExchangeException.UnexpectedResponse -> {
                 buf.putInt(6)
                 FfiConverterInt.write(value.`status`, buf)
                 FfiConverterTypeResponseProblem.write(value.`problem`, buf)
-                FfiConverterOptionalLong.write(value.`retryAfterSeconds`, buf)
+                FfiConverterTypeErrorInfo.write(value.`info`, buf)
                 Unit
             }
             is TokenExchangeException.Signer -> {
                 buf.putInt(7)
                 FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeErrorInfo.write(value.`info`, buf)
                 Unit
             }
             is TokenExchangeException.DpopKeyMismatch -> {
                 buf.putInt(8)
                 FfiConverterString.write(value.`tokenJkt`, buf)
                 FfiConverterString.write(value.`keyJkt`, buf)
+                FfiConverterTypeErrorInfo.write(value.`info`, buf)
                 Unit
             }
             is TokenExchangeException.DpopKeyMissing -> {
                 buf.putInt(9)
+                FfiConverterTypeErrorInfo.write(value.`info`, buf)
                 Unit
             }
             is TokenExchangeException.TokenNotBound -> {
                 buf.putInt(10)
                 FfiConverterString.write(value.`tokenType`, buf)
+                FfiConverterTypeErrorInfo.write(value.`info`, buf)
                 Unit
             }
             is TokenExchangeException.Other -> {
                 buf.putInt(11)
-                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeErrorInfo.write(value.`info`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
     }
 
 }
+
+
+
+/**
+ * What the subject token of a Token Vault exchange is.
+ */
+
+enum class TokenVaultSubjectTokenType {
+    
+    /**
+     * An Auth0 access token whose audience is your backend API (the usual case).
+     */
+    ACCESS_TOKEN,
+    /**
+     * An Auth0 refresh token.
+     */
+    REFRESH_TOKEN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTokenVaultSubjectTokenType: FfiConverterRustBuffer<TokenVaultSubjectTokenType> {
+    override fun read(buf: ByteBuffer) = try {
+        TokenVaultSubjectTokenType.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: TokenVaultSubjectTokenType) = 4UL
+
+    override fun write(value: TokenVaultSubjectTokenType, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
 
 
 

@@ -6,28 +6,10 @@ use std::net::IpAddr;
 
 use crate::client::{Client, TOKEN_EXCHANGE_GRANT};
 use crate::error::Error;
-use crate::native_social::{ScopeRequest, push_target};
+use crate::parameters::{ScopeRequest, extra_parameters, push_target};
 use crate::secret::{Secret, names_only};
 use crate::token_set::TokenSet;
 use crate::validate;
-
-/// Parameters an extra parameter may never set: they carry the request's security meaning.
-const RESERVED_PARAMETERS: &[&str] = &[
-    "grant_type",
-    "client_id",
-    "client_secret",
-    "client_assertion",
-    "client_assertion_type",
-    "subject_token",
-    "subject_token_type",
-    "actor_token",
-    "actor_token_type",
-    "requested_token_type",
-    "audience",
-    "resource",
-    "scope",
-    "organization",
-];
 
 /// A Custom Token Exchange request (RFC 8693 with an Auth0 token exchange profile).
 ///
@@ -147,32 +129,8 @@ impl CustomTokenExchange {
         Ok(form)
     }
 
-    fn extra_form(&self) -> Result<Vec<(String, String)>, Error> {
-        let mut seen = Vec::new();
-        for (name, value) in &self.extra {
-            if name.is_empty() || name.trim() != name || name.chars().any(char::is_control) {
-                return Err(Error::invalid(
-                    "extra_parameters",
-                    "a parameter name is empty or has whitespace",
-                ));
-            }
-            if RESERVED_PARAMETERS.iter().any(|r| r.eq_ignore_ascii_case(name)) {
-                return Err(Error::invalid(
-                    "extra_parameters",
-                    format!("`{name}` is a security parameter and cannot be set as an extra parameter"),
-                ));
-            }
-            if seen.contains(&name) {
-                return Err(Error::invalid("extra_parameters", format!("`{name}` is given twice")));
-            }
-            seen.push(name);
-            if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-                return Err(Error::invalid(
-                    "extra_parameters",
-                    format!("the value of `{name}` has control characters"),
-                ));
-            }
-        }
+    fn extra_form(&self, form: &[(&'static str, String)]) -> Result<Vec<(String, String)>, Error> {
+        extra_parameters(&self.extra, form)?;
         Ok(self.extra.clone())
     }
 }
@@ -220,7 +178,7 @@ impl Client {
     pub async fn custom_token_exchange(&self, request: &CustomTokenExchange) -> Result<TokenSet, Error> {
         let form = request.to_form()?;
         // Extra names are caller-chosen, so they are appended after the fixed parameters.
-        let extra = request.extra_form()?;
+        let extra = request.extra_form(&form)?;
         self.token_request(form, &extra, request.forwarded_for).await
     }
 }
@@ -230,7 +188,7 @@ mod tests {
     use super::*;
 
     fn field(r: &CustomTokenExchange) -> &'static str {
-        match r.to_form().and_then(|_| r.extra_form().map(|_| ())) {
+        match r.to_form().and_then(|form| r.extra_form(&form).map(|_| ())) {
             Err(Error::InvalidInput { field, .. }) => field,
             other => panic!("expected invalid input, got {other:?}"),
         }
@@ -274,12 +232,18 @@ mod tests {
         assert_eq!(get("organization"), Some("org_123"));
         assert_eq!(get("actor_token"), Some("actor-tok"));
         assert_eq!(get("actor_token_type"), Some("urn:acme:agent"));
-        assert_eq!(r.extra_form().unwrap(), [("device_id".to_owned(), "d-1".to_owned())]);
+        assert_eq!(
+            r.extra_form(&form).unwrap(),
+            [("device_id".to_owned(), "d-1".to_owned())]
+        );
     }
 
     #[test]
     fn extras_cannot_override_security_parameters() {
-        for name in RESERVED_PARAMETERS.iter().chain(&["Audience", "GRANT_TYPE"]) {
+        for name in crate::parameters::RESERVED_PARAMETERS
+            .iter()
+            .chain(&["Audience", "GRANT_TYPE"])
+        {
             assert_eq!(
                 field(&CustomTokenExchange::new("t", "urn:acme:x").extra_parameter(*name, "v")),
                 "extra_parameters",

@@ -1,7 +1,7 @@
 //! The token set as foreign code holds it.
 
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// Tokens issued by an exchange. The token values are plain strings (the app stores and
 /// sends them); the description never shows them. Build one yourself from stored values to
@@ -39,25 +39,6 @@ pub struct TokenSet {
     pub dpop_jkt: Option<String>,
 }
 
-fn unix_seconds(t: SystemTime) -> i64 {
-    match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
-    }
-}
-
-/// The time `seconds` after (or before) the epoch. Any value foreign code stores is usable:
-/// a time before what the platform's clock can represent is the epoch (long expired), one
-/// after it is no known expiry (never expires within any leeway).
-fn from_unix_seconds(seconds: i64) -> Option<SystemTime> {
-    let offset = Duration::from_secs(seconds.unsigned_abs());
-    if seconds >= 0 {
-        UNIX_EPOCH.checked_add(offset)
-    } else {
-        Some(UNIX_EPOCH.checked_sub(offset).unwrap_or(UNIX_EPOCH))
-    }
-}
-
 fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
@@ -68,7 +49,7 @@ impl From<token_exchange::TokenSet> for TokenSet {
             access_token: t.access_token.expose().to_owned(),
             token_type: t.token_type.clone(),
             expires_in: t.expires_in.map(to_i64),
-            expires_at: t.expires_at.map(unix_seconds),
+            expires_at: t.expires_at.map(token_exchange::to_unix_seconds),
             id_token: t.id_token.as_ref().map(|s| s.expose().to_owned()),
             refresh_token: t.refresh_token.as_ref().map(|s| s.expose().to_owned()),
             scope: t.scope.clone(),
@@ -82,25 +63,14 @@ impl From<token_exchange::TokenSet> for TokenSet {
 impl TokenSet {
     /// A token set with just the access token and its type.
     pub fn new(access_token: impl Into<String>, token_type: impl Into<String>) -> Self {
-        TokenSet {
-            access_token: access_token.into(),
-            token_type: token_type.into(),
-            expires_in: None,
-            expires_at: None,
-            id_token: None,
-            refresh_token: None,
-            scope: None,
-            issued_token_type: None,
-            recovery_code: None,
-            dpop_jkt: None,
-        }
+        token_exchange::TokenSet::new(access_token.into(), token_type.into()).into()
     }
 
     /// The library's token set.
     pub(crate) fn to_core(&self) -> token_exchange::TokenSet {
         let mut t = token_exchange::TokenSet::new(self.access_token.as_str(), self.token_type.clone());
         t.expires_in = self.expires_in.and_then(|s| u64::try_from(s).ok());
-        t.expires_at = self.expires_at.and_then(from_unix_seconds);
+        t.expires_at = self.expires_at.and_then(token_exchange::from_unix_seconds);
         t.id_token = self.id_token.as_deref().map(Into::into);
         t.refresh_token = self.refresh_token.as_deref().map(Into::into);
         t.scope = self.scope.clone();
@@ -115,7 +85,7 @@ impl TokenSet {
 impl TokenSet {
     /// Whether the access token is DPoP-bound (`token_type` is `DPoP`, any case).
     pub fn is_dpop_bound(&self) -> bool {
-        self.token_type.eq_ignore_ascii_case("DPoP")
+        self.to_core().is_dpop_bound()
     }
 
     /// Whether the access token has expired, or will within `leeway` (any leeway).

@@ -623,7 +623,8 @@ fileprivate struct FfiConverterDuration: FfiConverterRustBuffer {
  * Cancels the calls it is passed to: cancel it from another thread, a Swift
  * `withTaskCancellationHandler` or a Kotlin `invokeOnCancellation`, and every call using it
  * stops its HTTP request and fails with `Cancelled`. Calls started after `cancel()` fail at
- * once. One token can serve several calls; it cannot be reset.
+ * once. One token can serve several calls; it cannot be reset. (The library's
+ * [`token_exchange::CancellationToken`], which produces the `Cancelled` error.)
  */
 public protocol CancellationTokenProtocol: AnyObject, Sendable {
     
@@ -642,7 +643,8 @@ public protocol CancellationTokenProtocol: AnyObject, Sendable {
  * Cancels the calls it is passed to: cancel it from another thread, a Swift
  * `withTaskCancellationHandler` or a Kotlin `invokeOnCancellation`, and every call using it
  * stops its HTTP request and fails with `Cancelled`. Calls started after `cancel()` fail at
- * once. One token can serve several calls; it cannot be reset.
+ * once. One token can serve several calls; it cannot be reset. (The library's
+ * [`token_exchange::CancellationToken`], which produces the `Cancelled` error.)
  */
 open class CancellationToken: CancellationTokenProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1289,186 +1291,6 @@ public func FfiConverterTypeDpopSigner_lower(_ value: DpopSigner) -> UInt64 {
 
 
 /**
- * An in-memory cache of provider tokens, keyed by a SHA-256 digest of the whole request: the
- * subject token itself (never a claim read from it, so a forged token with someone else's
- * `sub` always goes to the server, which refuses it), connection, account, extra parameters
- * and required scopes. It hands back a cached token until `leeway` before its expiry, never
- * after the subject token's own `exp` (a JWT's), and runs at most one exchange per key at a
- * time. Thread-safe: share one.
- */
-public protocol FederatedTokenCacheProtocol: AnyObject, Sendable {
-    
-    /**
-     * A provider token for `request` whose scope includes every scope of `required_scopes`,
-     * from the cache or from a new exchange.
-     */
-    func get(request: FederatedTokenExchange, requiredScopes: [String], cancellation: CancellationToken?) async throws  -> FederatedToken
-    
-    /**
-     * Forgets the cached token of `request` (for example after the provider rejected it).
-     */
-    func invalidate(request: FederatedTokenExchange, requiredScopes: [String]) 
-    
-}
-/**
- * An in-memory cache of provider tokens, keyed by a SHA-256 digest of the whole request: the
- * subject token itself (never a claim read from it, so a forged token with someone else's
- * `sub` always goes to the server, which refuses it), connection, account, extra parameters
- * and required scopes. It hands back a cached token until `leeway` before its expiry, never
- * after the subject token's own `exp` (a JWT's), and runs at most one exchange per key at a
- * time. Thread-safe: share one.
- */
-open class FederatedTokenCache: FederatedTokenCacheProtocol, @unchecked Sendable {
-    fileprivate let handle: UInt64
-
-    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public struct NoHandle {
-        public init() {}
-    }
-
-    // TODO: We'd like this to be `private` but for Swifty reasons,
-    // we can't implement `FfiConverter` without making this `required` and we can't
-    // make it `required` without making it `public`.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    required public init(unsafeFromHandle handle: UInt64) {
-        self.handle = handle
-    }
-
-    // This constructor can be used to instantiate a fake object.
-    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
-    //
-    // - Warning:
-    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public init(noHandle: NoHandle) {
-        self.handle = 0
-    }
-
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public func uniffiCloneHandle() -> UInt64 {
-        return try! rustCall { uniffi_token_exchange_ffi_fn_clone_federatedtokencache(self.handle, $0) }
-    }
-    /**
-     * A cache that exchanges through `client` (which must authenticate as the Custom API
-     * Client). `leeway` defaults to 60 seconds.
-     */
-public convenience init(client: TokenExchangeClient, leeway: TimeInterval? = nil) {
-    let handle =
-        try! rustCall() {
-        uniffiCallStatus in
-    uniffi_token_exchange_ffi_fn_constructor_federatedtokencache_new(
-        FfiConverterTypeTokenExchangeClient_lower(client),
-        FfiConverterOptionDuration.lower(leeway),uniffiCallStatus
-    )
-}
-    self.init(unsafeFromHandle: handle)
-}
-
-    deinit {
-        if handle == 0 {
-            // Mock objects have handle=0 don't try to free them
-            return
-        }
-
-        try! rustCall { uniffi_token_exchange_ffi_fn_free_federatedtokencache(handle, $0) }
-    }
-
-    
-
-    
-    /**
-     * A provider token for `request` whose scope includes every scope of `required_scopes`,
-     * from the cache or from a new exchange.
-     */
-open func get(request: FederatedTokenExchange, requiredScopes: [String] = [], cancellation: CancellationToken? = nil)async throws  -> FederatedToken  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_token_exchange_ffi_fn_method_federatedtokencache_get(
-                        self.uniffiCloneHandle(),FfiConverterTypeFederatedTokenExchange_lower(request),FfiConverterSequenceString.lower(requiredScopes),FfiConverterOptionTypeCancellationToken.lower(cancellation)
-                )
-            },
-            pollFunc: ffi_token_exchange_ffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_token_exchange_ffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_token_exchange_ffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterTypeFederatedToken_lift,
-            errorHandler: FfiConverterTypeTokenExchangeError_lift
-        )
-}
-    
-    /**
-     * Forgets the cached token of `request` (for example after the provider rejected it).
-     */
-open func invalidate(request: FederatedTokenExchange, requiredScopes: [String] = [])  {try! rustCall() {
-        uniffiCallStatus in
-    uniffi_token_exchange_ffi_fn_method_federatedtokencache_invalidate(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeFederatedTokenExchange_lower(request),
-        FfiConverterSequenceString.lower(requiredScopes),uniffiCallStatus
-    )
-}
-}
-    
-
-    
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeFederatedTokenCache: FfiConverter {
-    typealias FfiType = UInt64
-    typealias SwiftType = FederatedTokenCache
-
-    public static func lift(_ handle: UInt64) throws -> FederatedTokenCache {
-        return FederatedTokenCache(unsafeFromHandle: handle)
-    }
-
-    public static func lower(_ value: FederatedTokenCache) -> UInt64 {
-        return value.uniffiCloneHandle()
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FederatedTokenCache {
-        let handle: UInt64 = try readInt(&buf)
-        return try lift(handle)
-    }
-
-    public static func write(_ value: FederatedTokenCache, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeFederatedTokenCache_lift(_ handle: UInt64) throws -> FederatedTokenCache {
-    return try FfiConverterTypeFederatedTokenCache.lift(handle)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeFederatedTokenCache_lower(_ value: FederatedTokenCache) -> UInt64 {
-    return FfiConverterTypeFederatedTokenCache.lower(value)
-}
-
-
-
-
-
-
-/**
  * A client for one Auth0 application. Create one per application and share it: it is
  * thread-safe, and every call on it uses one connection pool and one DPoP nonce store.
  *
@@ -1524,7 +1346,7 @@ public protocol TokenExchangeClientProtocol: AnyObject, Sendable {
      * On `Network`/`Timeout`, check `request_may_have_reached_server()` before reusing a
      * single-use Apple code.
      */
-    func exchangeNativeSocial(request: NativeSocialExchange, cancellation: CancellationToken?) async throws  -> TokenSet
+    func nativeSocialExchange(request: NativeSocialExchange, cancellation: CancellationToken?) async throws  -> TokenSet
     
     /**
      * Sends a request to your API with the access token (and a DPoP proof for a bound
@@ -1538,7 +1360,7 @@ public protocol TokenExchangeClientProtocol: AnyObject, Sendable {
      * Custom API Client with `client_authentication` set. `is_connection_required()` on the
      * error means the user must connect the account (again).
      */
-    func tokenVaultExchange(request: FederatedTokenExchange, cancellation: CancellationToken?) async throws  -> FederatedToken
+    func tokenVaultExchange(request: TokenVaultExchange, cancellation: CancellationToken?) async throws  -> TokenVaultToken
     
     /**
      * Calls the tenant's `/userinfo` and returns the user's claims as a JSON object.
@@ -1731,11 +1553,11 @@ open func dpopThumbprint() -> String?  {
      * On `Network`/`Timeout`, check `request_may_have_reached_server()` before reusing a
      * single-use Apple code.
      */
-open func exchangeNativeSocial(request: NativeSocialExchange, cancellation: CancellationToken? = nil)async throws  -> TokenSet  {
+open func nativeSocialExchange(request: NativeSocialExchange, cancellation: CancellationToken? = nil)async throws  -> TokenSet  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
-                uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_exchange_native_social(
+                uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_native_social_exchange(
                         self.uniffiCloneHandle(),FfiConverterTypeNativeSocialExchange_lower(request),FfiConverterOptionTypeCancellationToken.lower(cancellation)
                 )
             },
@@ -1773,18 +1595,18 @@ open func sendAuthorized(request: ResourceRequest, tokens: TokenSet, cancellatio
      * Custom API Client with `client_authentication` set. `is_connection_required()` on the
      * error means the user must connect the account (again).
      */
-open func tokenVaultExchange(request: FederatedTokenExchange, cancellation: CancellationToken? = nil)async throws  -> FederatedToken  {
+open func tokenVaultExchange(request: TokenVaultExchange, cancellation: CancellationToken? = nil)async throws  -> TokenVaultToken  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_token_vault_exchange(
-                        self.uniffiCloneHandle(),FfiConverterTypeFederatedTokenExchange_lower(request),FfiConverterOptionTypeCancellationToken.lower(cancellation)
+                        self.uniffiCloneHandle(),FfiConverterTypeTokenVaultExchange_lower(request),FfiConverterOptionTypeCancellationToken.lower(cancellation)
                 )
             },
             pollFunc: ffi_token_exchange_ffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_token_exchange_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_token_exchange_ffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterTypeFederatedToken_lift,
+            liftFunc: FfiConverterTypeTokenVaultToken_lift,
             errorHandler: FfiConverterTypeTokenExchangeError_lift
         )
 }
@@ -1851,6 +1673,186 @@ public func FfiConverterTypeTokenExchangeClient_lift(_ handle: UInt64) throws ->
 #endif
 public func FfiConverterTypeTokenExchangeClient_lower(_ value: TokenExchangeClient) -> UInt64 {
     return FfiConverterTypeTokenExchangeClient.lower(value)
+}
+
+
+
+
+
+
+/**
+ * An in-memory cache of provider tokens, keyed by a SHA-256 digest of the whole request: the
+ * subject token itself (never a claim read from it, so a forged token with someone else's
+ * `sub` always goes to the server, which refuses it), connection, account, extra parameters
+ * and required scopes. It hands back a cached token until `leeway` before its expiry, never
+ * after the subject token's own `exp` (a JWT's), and runs at most one exchange per key at a
+ * time. Thread-safe: share one.
+ */
+public protocol TokenVaultCacheProtocol: AnyObject, Sendable {
+    
+    /**
+     * A provider token for `request` whose scope includes every scope of `required_scopes`,
+     * from the cache or from a new exchange.
+     */
+    func get(request: TokenVaultExchange, requiredScopes: [String], cancellation: CancellationToken?) async throws  -> TokenVaultToken
+    
+    /**
+     * Forgets the cached token of `request` (for example after the provider rejected it).
+     */
+    func invalidate(request: TokenVaultExchange, requiredScopes: [String]) 
+    
+}
+/**
+ * An in-memory cache of provider tokens, keyed by a SHA-256 digest of the whole request: the
+ * subject token itself (never a claim read from it, so a forged token with someone else's
+ * `sub` always goes to the server, which refuses it), connection, account, extra parameters
+ * and required scopes. It hands back a cached token until `leeway` before its expiry, never
+ * after the subject token's own `exp` (a JWT's), and runs at most one exchange per key at a
+ * time. Thread-safe: share one.
+ */
+open class TokenVaultCache: TokenVaultCacheProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_token_exchange_ffi_fn_clone_tokenvaultcache(self.handle, $0) }
+    }
+    /**
+     * A cache that exchanges through `client` (which must authenticate as the Custom API
+     * Client). `leeway` defaults to 60 seconds.
+     */
+public convenience init(client: TokenExchangeClient, leeway: TimeInterval? = nil) {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_constructor_tokenvaultcache_new(
+        FfiConverterTypeTokenExchangeClient_lower(client),
+        FfiConverterOptionDuration.lower(leeway),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_token_exchange_ffi_fn_free_tokenvaultcache(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * A provider token for `request` whose scope includes every scope of `required_scopes`,
+     * from the cache or from a new exchange.
+     */
+open func get(request: TokenVaultExchange, requiredScopes: [String] = [], cancellation: CancellationToken? = nil)async throws  -> TokenVaultToken  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_token_exchange_ffi_fn_method_tokenvaultcache_get(
+                        self.uniffiCloneHandle(),FfiConverterTypeTokenVaultExchange_lower(request),FfiConverterSequenceString.lower(requiredScopes),FfiConverterOptionTypeCancellationToken.lower(cancellation)
+                )
+            },
+            pollFunc: ffi_token_exchange_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_token_exchange_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_token_exchange_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeTokenVaultToken_lift,
+            errorHandler: FfiConverterTypeTokenExchangeError_lift
+        )
+}
+    
+    /**
+     * Forgets the cached token of `request` (for example after the provider rejected it).
+     */
+open func invalidate(request: TokenVaultExchange, requiredScopes: [String] = [])  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_tokenvaultcache_invalidate(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTokenVaultExchange_lower(request),
+        FfiConverterSequenceString.lower(requiredScopes),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTokenVaultCache: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = TokenVaultCache
+
+    public static func lift(_ handle: UInt64) throws -> TokenVaultCache {
+        return TokenVaultCache(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: TokenVaultCache) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TokenVaultCache {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: TokenVaultCache, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTokenVaultCache_lift(_ handle: UInt64) throws -> TokenVaultCache {
+    return try FfiConverterTypeTokenVaultCache.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTokenVaultCache_lower(_ value: TokenVaultCache) -> UInt64 {
+    return FfiConverterTypeTokenVaultCache.lower(value)
 }
 
 
@@ -2382,131 +2384,214 @@ public func FfiConverterTypeCustomTokenExchange_lower(_ value: CustomTokenExchan
 
 
 /**
- * The user's access token at the external provider. The token is a secret: the description is
- * redacted.
+ * What the library computed about an error: its message (the same text as in Rust, never a
+ * secret) and the answer of each predicate. The bindings only carry it.
  */
-public struct FederatedToken: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
+public struct ErrorInfo: Equatable, Hashable {
     /**
-     * The provider's access token: send it to the provider's API.
+     * The library's message (`Display` in Rust, `description` in Swift, `message` in Kotlin).
      */
-    public var accessToken: String
+    public var message: String
     /**
-     * Usually `Bearer`.
+     * Whether the same request may succeed later: network failures, timeouts, rate limiting,
+     * server errors. Before resending a single-use Apple code also check
+     * `request_may_have_reached_server`.
      */
-    public var tokenType: String
+    public var isRetryable: Bool
     /**
-     * Lifetime in seconds, as the server sent it.
+     * Whether the server may have received (and acted on) the request: when `true`, a
+     * single-use Apple authorization code must be considered spent.
      */
-    public var expiresIn: Int64?
+    public var requestMayHaveReachedServer: Bool
     /**
-     * When the token expires, in seconds since the Unix epoch.
+     * How long the server asked to wait before retrying (`Retry-After`), in seconds.
      */
-    public var expiresAt: Int64?
+    public var retryAfterSeconds: Int64?
     /**
-     * The scopes granted at the provider.
+     * A network failure or a timeout.
      */
-    public var scope: String?
+    public var isNetworkError: Bool
     /**
-     * RFC 8693 `issued_token_type`.
+     * The user must sign in again (the tokens are bound to a DPoP key the client no longer has).
      */
-    public var issuedTokenType: String?
+    public var isSignInRequired: Bool
+    /**
+     * The user must complete multi-factor authentication: continue with `mfa_token`.
+     */
+    public var isMfaRequired: Bool
+    /**
+     * The account or IP is blocked after too many failed attempts (not retryable).
+     */
+    public var isTooManyAttempts: Bool
+    /**
+     * The server rate-limited the request (HTTP 429); see `retry_after_seconds`.
+     */
+    public var isRateLimited: Bool
+    /**
+     * The server failed (HTTP 5xx, `server_error`, `temporarily_unavailable`).
+     */
+    public var isServerError: Bool
+    /**
+     * The server demanded a DPoP nonce again after the automatic retry (`use_dpop_nonce`).
+     */
+    public var isDpopNonceRequired: Bool
+    /**
+     * The server rejected the DPoP proof (`invalid_dpop_proof`).
+     */
+    public var isInvalidDpopProof: Bool
+    /**
+     * The subject token is invalid, expired or already used (`invalid_grant`).
+     */
+    public var isInvalidGrant: Bool
+    /**
+     * The request is malformed (`invalid_request`).
+     */
+    public var isInvalidRequest: Bool
+    /**
+     * The application may not use this grant (`unauthorized_client`).
+     */
+    public var isUnauthorizedClient: Bool
+    /**
+     * Access was denied (`access_denied`: blocked user, a rule or Action).
+     */
+    public var isAccessDenied: Bool
+    /**
+     * Token Vault: the user never connected the account at the provider, or the stored token
+     * can no longer be refreshed: send them through connecting it (again).
+     */
+    public var isConnectionRequired: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
-         * The provider's access token: send it to the provider's API.
-         */accessToken: String, 
+         * The library's message (`Display` in Rust, `description` in Swift, `message` in Kotlin).
+         */message: String, 
         /**
-         * Usually `Bearer`.
-         */tokenType: String, 
+         * Whether the same request may succeed later: network failures, timeouts, rate limiting,
+         * server errors. Before resending a single-use Apple code also check
+         * `request_may_have_reached_server`.
+         */isRetryable: Bool, 
         /**
-         * Lifetime in seconds, as the server sent it.
-         */expiresIn: Int64? = nil, 
+         * Whether the server may have received (and acted on) the request: when `true`, a
+         * single-use Apple authorization code must be considered spent.
+         */requestMayHaveReachedServer: Bool, 
         /**
-         * When the token expires, in seconds since the Unix epoch.
-         */expiresAt: Int64? = nil, 
+         * How long the server asked to wait before retrying (`Retry-After`), in seconds.
+         */retryAfterSeconds: Int64?, 
         /**
-         * The scopes granted at the provider.
-         */scope: String? = nil, 
+         * A network failure or a timeout.
+         */isNetworkError: Bool, 
         /**
-         * RFC 8693 `issued_token_type`.
-         */issuedTokenType: String? = nil) {
-        self.accessToken = accessToken
-        self.tokenType = tokenType
-        self.expiresIn = expiresIn
-        self.expiresAt = expiresAt
-        self.scope = scope
-        self.issuedTokenType = issuedTokenType
+         * The user must sign in again (the tokens are bound to a DPoP key the client no longer has).
+         */isSignInRequired: Bool, 
+        /**
+         * The user must complete multi-factor authentication: continue with `mfa_token`.
+         */isMfaRequired: Bool, 
+        /**
+         * The account or IP is blocked after too many failed attempts (not retryable).
+         */isTooManyAttempts: Bool, 
+        /**
+         * The server rate-limited the request (HTTP 429); see `retry_after_seconds`.
+         */isRateLimited: Bool, 
+        /**
+         * The server failed (HTTP 5xx, `server_error`, `temporarily_unavailable`).
+         */isServerError: Bool, 
+        /**
+         * The server demanded a DPoP nonce again after the automatic retry (`use_dpop_nonce`).
+         */isDpopNonceRequired: Bool, 
+        /**
+         * The server rejected the DPoP proof (`invalid_dpop_proof`).
+         */isInvalidDpopProof: Bool, 
+        /**
+         * The subject token is invalid, expired or already used (`invalid_grant`).
+         */isInvalidGrant: Bool, 
+        /**
+         * The request is malformed (`invalid_request`).
+         */isInvalidRequest: Bool, 
+        /**
+         * The application may not use this grant (`unauthorized_client`).
+         */isUnauthorizedClient: Bool, 
+        /**
+         * Access was denied (`access_denied`: blocked user, a rule or Action).
+         */isAccessDenied: Bool, 
+        /**
+         * Token Vault: the user never connected the account at the provider, or the stored token
+         * can no longer be refreshed: send them through connecting it (again).
+         */isConnectionRequired: Bool) {
+        self.message = message
+        self.isRetryable = isRetryable
+        self.requestMayHaveReachedServer = requestMayHaveReachedServer
+        self.retryAfterSeconds = retryAfterSeconds
+        self.isNetworkError = isNetworkError
+        self.isSignInRequired = isSignInRequired
+        self.isMfaRequired = isMfaRequired
+        self.isTooManyAttempts = isTooManyAttempts
+        self.isRateLimited = isRateLimited
+        self.isServerError = isServerError
+        self.isDpopNonceRequired = isDpopNonceRequired
+        self.isInvalidDpopProof = isInvalidDpopProof
+        self.isInvalidGrant = isInvalidGrant
+        self.isInvalidRequest = isInvalidRequest
+        self.isUnauthorizedClient = isUnauthorizedClient
+        self.isAccessDenied = isAccessDenied
+        self.isConnectionRequired = isConnectionRequired
     }
 
     
-    /**
-     * Whether the token has expired, or will within `leeway` (false when the expiry is unknown).
-     */
-public func expiresWithin(leeway: TimeInterval) -> Bool  {
-    return try!  FfiConverterBool.lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_token_exchange_ffi_fn_method_federatedtoken_expires_within(
-            FfiConverterTypeFederatedToken_lower(self),
-        FfiConverterDuration.lower(leeway),uniffiCallStatus
-    )
-})
-}
-    
 
     
-// The local Rust `Debug` implementation.
-public var debugDescription: String {
-    return try!  FfiConverterString.lift(
-        try! rustCall() {
-        uniffiCallStatus in
-    uniffi_token_exchange_ffi_fn_method_federatedtoken_uniffi_trait_debug(
-            FfiConverterTypeFederatedToken_lower(self),uniffiCallStatus
-    )
-}
-    )
-}
-// The local Rust `Display` implementation.
-public var description: String {
-    return try!  FfiConverterString.lift(
-        try! rustCall() {
-        uniffiCallStatus in
-    uniffi_token_exchange_ffi_fn_method_federatedtoken_uniffi_trait_display(
-            FfiConverterTypeFederatedToken_lower(self),uniffiCallStatus
-    )
-}
-    )
-}
 }
 
 #if compiler(>=6)
-extension FederatedToken: Sendable {}
+extension ErrorInfo: Sendable {}
 #endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeFederatedToken: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FederatedToken {
+public struct FfiConverterTypeErrorInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ErrorInfo {
         return
-            try FederatedToken(
-                accessToken: FfiConverterString.read(from: &buf), 
-                tokenType: FfiConverterString.read(from: &buf), 
-                expiresIn: FfiConverterOptionInt64.read(from: &buf), 
-                expiresAt: FfiConverterOptionInt64.read(from: &buf), 
-                scope: FfiConverterOptionString.read(from: &buf), 
-                issuedTokenType: FfiConverterOptionString.read(from: &buf)
+            try ErrorInfo(
+                message: FfiConverterString.read(from: &buf), 
+                isRetryable: FfiConverterBool.read(from: &buf), 
+                requestMayHaveReachedServer: FfiConverterBool.read(from: &buf), 
+                retryAfterSeconds: FfiConverterOptionInt64.read(from: &buf), 
+                isNetworkError: FfiConverterBool.read(from: &buf), 
+                isSignInRequired: FfiConverterBool.read(from: &buf), 
+                isMfaRequired: FfiConverterBool.read(from: &buf), 
+                isTooManyAttempts: FfiConverterBool.read(from: &buf), 
+                isRateLimited: FfiConverterBool.read(from: &buf), 
+                isServerError: FfiConverterBool.read(from: &buf), 
+                isDpopNonceRequired: FfiConverterBool.read(from: &buf), 
+                isInvalidDpopProof: FfiConverterBool.read(from: &buf), 
+                isInvalidGrant: FfiConverterBool.read(from: &buf), 
+                isInvalidRequest: FfiConverterBool.read(from: &buf), 
+                isUnauthorizedClient: FfiConverterBool.read(from: &buf), 
+                isAccessDenied: FfiConverterBool.read(from: &buf), 
+                isConnectionRequired: FfiConverterBool.read(from: &buf)
         )
     }
 
-    public static func write(_ value: FederatedToken, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.accessToken, into: &buf)
-        FfiConverterString.write(value.tokenType, into: &buf)
-        FfiConverterOptionInt64.write(value.expiresIn, into: &buf)
-        FfiConverterOptionInt64.write(value.expiresAt, into: &buf)
-        FfiConverterOptionString.write(value.scope, into: &buf)
-        FfiConverterOptionString.write(value.issuedTokenType, into: &buf)
+    public static func write(_ value: ErrorInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.message, into: &buf)
+        FfiConverterBool.write(value.isRetryable, into: &buf)
+        FfiConverterBool.write(value.requestMayHaveReachedServer, into: &buf)
+        FfiConverterOptionInt64.write(value.retryAfterSeconds, into: &buf)
+        FfiConverterBool.write(value.isNetworkError, into: &buf)
+        FfiConverterBool.write(value.isSignInRequired, into: &buf)
+        FfiConverterBool.write(value.isMfaRequired, into: &buf)
+        FfiConverterBool.write(value.isTooManyAttempts, into: &buf)
+        FfiConverterBool.write(value.isRateLimited, into: &buf)
+        FfiConverterBool.write(value.isServerError, into: &buf)
+        FfiConverterBool.write(value.isDpopNonceRequired, into: &buf)
+        FfiConverterBool.write(value.isInvalidDpopProof, into: &buf)
+        FfiConverterBool.write(value.isInvalidGrant, into: &buf)
+        FfiConverterBool.write(value.isInvalidRequest, into: &buf)
+        FfiConverterBool.write(value.isUnauthorizedClient, into: &buf)
+        FfiConverterBool.write(value.isAccessDenied, into: &buf)
+        FfiConverterBool.write(value.isConnectionRequired, into: &buf)
     }
 }
 
@@ -2514,138 +2599,15 @@ public struct FfiConverterTypeFederatedToken: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeFederatedToken_lift(_ buf: RustBuffer) throws -> FederatedToken {
-    return try FfiConverterTypeFederatedToken.lift(buf)
+public func FfiConverterTypeErrorInfo_lift(_ buf: RustBuffer) throws -> ErrorInfo {
+    return try FfiConverterTypeErrorInfo.lift(buf)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeFederatedToken_lower(_ value: FederatedToken) -> RustBuffer {
-    return FfiConverterTypeFederatedToken.lower(value)
-}
-
-
-/**
- * A Token Vault exchange. The subject token is a secret: the description is redacted.
- */
-public struct FederatedTokenExchange: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
-    /**
-     * The Auth0 token the app sent your API.
-     */
-    public var subjectToken: String
-    /**
-     * What `subject_token` is.
-     */
-    public var subjectTokenType: FederatedSubjectTokenType
-    /**
-     * The connection of the provider (`google-oauth2`...).
-     */
-    public var connection: String
-    /**
-     * Which of the user's accounts at the provider, when they connected several.
-     */
-    public var loginHint: String?
-    /**
-     * Other form parameters. `audience` and `resource` are refused (`InvalidInput`): the token
-     * is for the connection's provider, not an Auth0 API.
-     */
-    public var extraParameters: [String: String]
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * The Auth0 token the app sent your API.
-         */subjectToken: String, 
-        /**
-         * What `subject_token` is.
-         */subjectTokenType: FederatedSubjectTokenType, 
-        /**
-         * The connection of the provider (`google-oauth2`...).
-         */connection: String, 
-        /**
-         * Which of the user's accounts at the provider, when they connected several.
-         */loginHint: String? = nil, 
-        /**
-         * Other form parameters. `audience` and `resource` are refused (`InvalidInput`): the token
-         * is for the connection's provider, not an Auth0 API.
-         */extraParameters: [String: String] = [:]) {
-        self.subjectToken = subjectToken
-        self.subjectTokenType = subjectTokenType
-        self.connection = connection
-        self.loginHint = loginHint
-        self.extraParameters = extraParameters
-    }
-
-    
-
-    
-// The local Rust `Debug` implementation.
-public var debugDescription: String {
-    return try!  FfiConverterString.lift(
-        try! rustCall() {
-        uniffiCallStatus in
-    uniffi_token_exchange_ffi_fn_method_federatedtokenexchange_uniffi_trait_debug(
-            FfiConverterTypeFederatedTokenExchange_lower(self),uniffiCallStatus
-    )
-}
-    )
-}
-// The local Rust `Display` implementation.
-public var description: String {
-    return try!  FfiConverterString.lift(
-        try! rustCall() {
-        uniffiCallStatus in
-    uniffi_token_exchange_ffi_fn_method_federatedtokenexchange_uniffi_trait_display(
-            FfiConverterTypeFederatedTokenExchange_lower(self),uniffiCallStatus
-    )
-}
-    )
-}
-}
-
-#if compiler(>=6)
-extension FederatedTokenExchange: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeFederatedTokenExchange: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FederatedTokenExchange {
-        return
-            try FederatedTokenExchange(
-                subjectToken: FfiConverterString.read(from: &buf), 
-                subjectTokenType: FfiConverterTypeFederatedSubjectTokenType.read(from: &buf), 
-                connection: FfiConverterString.read(from: &buf), 
-                loginHint: FfiConverterOptionString.read(from: &buf), 
-                extraParameters: FfiConverterDictionaryStringString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: FederatedTokenExchange, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.subjectToken, into: &buf)
-        FfiConverterTypeFederatedSubjectTokenType.write(value.subjectTokenType, into: &buf)
-        FfiConverterString.write(value.connection, into: &buf)
-        FfiConverterOptionString.write(value.loginHint, into: &buf)
-        FfiConverterDictionaryStringString.write(value.extraParameters, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeFederatedTokenExchange_lift(_ buf: RustBuffer) throws -> FederatedTokenExchange {
-    return try FfiConverterTypeFederatedTokenExchange.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeFederatedTokenExchange_lower(_ value: FederatedTokenExchange) -> RustBuffer {
-    return FfiConverterTypeFederatedTokenExchange.lower(value)
+public func FfiConverterTypeErrorInfo_lower(_ value: ErrorInfo) -> RustBuffer {
+    return FfiConverterTypeErrorInfo.lower(value)
 }
 
 
@@ -3538,6 +3500,274 @@ public func FfiConverterTypeTokenSet_lower(_ value: TokenSet) -> RustBuffer {
 
 
 /**
+ * A Token Vault exchange. The subject token is a secret: the description is redacted.
+ */
+public struct TokenVaultExchange: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
+    /**
+     * The Auth0 token the app sent your API.
+     */
+    public var subjectToken: String
+    /**
+     * What `subject_token` is.
+     */
+    public var subjectTokenType: TokenVaultSubjectTokenType
+    /**
+     * The connection of the provider (`google-oauth2`...).
+     */
+    public var connection: String
+    /**
+     * Which of the user's accounts at the provider, when they connected several.
+     */
+    public var loginHint: String?
+    /**
+     * Other form parameters. `audience` and `resource` are refused (`InvalidInput`): the token
+     * is for the connection's provider, not an Auth0 API.
+     */
+    public var extraParameters: [String: String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The Auth0 token the app sent your API.
+         */subjectToken: String, 
+        /**
+         * What `subject_token` is.
+         */subjectTokenType: TokenVaultSubjectTokenType, 
+        /**
+         * The connection of the provider (`google-oauth2`...).
+         */connection: String, 
+        /**
+         * Which of the user's accounts at the provider, when they connected several.
+         */loginHint: String? = nil, 
+        /**
+         * Other form parameters. `audience` and `resource` are refused (`InvalidInput`): the token
+         * is for the connection's provider, not an Auth0 API.
+         */extraParameters: [String: String] = [:]) {
+        self.subjectToken = subjectToken
+        self.subjectTokenType = subjectTokenType
+        self.connection = connection
+        self.loginHint = loginHint
+        self.extraParameters = extraParameters
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_tokenvaultexchange_uniffi_trait_debug(
+            FfiConverterTypeTokenVaultExchange_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_tokenvaultexchange_uniffi_trait_display(
+            FfiConverterTypeTokenVaultExchange_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension TokenVaultExchange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTokenVaultExchange: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TokenVaultExchange {
+        return
+            try TokenVaultExchange(
+                subjectToken: FfiConverterString.read(from: &buf), 
+                subjectTokenType: FfiConverterTypeTokenVaultSubjectTokenType.read(from: &buf), 
+                connection: FfiConverterString.read(from: &buf), 
+                loginHint: FfiConverterOptionString.read(from: &buf), 
+                extraParameters: FfiConverterDictionaryStringString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TokenVaultExchange, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.subjectToken, into: &buf)
+        FfiConverterTypeTokenVaultSubjectTokenType.write(value.subjectTokenType, into: &buf)
+        FfiConverterString.write(value.connection, into: &buf)
+        FfiConverterOptionString.write(value.loginHint, into: &buf)
+        FfiConverterDictionaryStringString.write(value.extraParameters, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTokenVaultExchange_lift(_ buf: RustBuffer) throws -> TokenVaultExchange {
+    return try FfiConverterTypeTokenVaultExchange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTokenVaultExchange_lower(_ value: TokenVaultExchange) -> RustBuffer {
+    return FfiConverterTypeTokenVaultExchange.lower(value)
+}
+
+
+/**
+ * The user's access token at the external provider. The token is a secret: the description is
+ * redacted.
+ */
+public struct TokenVaultToken: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
+    /**
+     * The provider's access token: send it to the provider's API.
+     */
+    public var accessToken: String
+    /**
+     * Usually `Bearer`.
+     */
+    public var tokenType: String
+    /**
+     * Lifetime in seconds, as the server sent it.
+     */
+    public var expiresIn: Int64?
+    /**
+     * When the token expires, in seconds since the Unix epoch.
+     */
+    public var expiresAt: Int64?
+    /**
+     * The scopes granted at the provider.
+     */
+    public var scope: String?
+    /**
+     * RFC 8693 `issued_token_type`.
+     */
+    public var issuedTokenType: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The provider's access token: send it to the provider's API.
+         */accessToken: String, 
+        /**
+         * Usually `Bearer`.
+         */tokenType: String, 
+        /**
+         * Lifetime in seconds, as the server sent it.
+         */expiresIn: Int64? = nil, 
+        /**
+         * When the token expires, in seconds since the Unix epoch.
+         */expiresAt: Int64? = nil, 
+        /**
+         * The scopes granted at the provider.
+         */scope: String? = nil, 
+        /**
+         * RFC 8693 `issued_token_type`.
+         */issuedTokenType: String? = nil) {
+        self.accessToken = accessToken
+        self.tokenType = tokenType
+        self.expiresIn = expiresIn
+        self.expiresAt = expiresAt
+        self.scope = scope
+        self.issuedTokenType = issuedTokenType
+    }
+
+    
+    /**
+     * Whether the token has expired, or will within `leeway` (false when the expiry is unknown).
+     */
+public func expiresWithin(leeway: TimeInterval) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_tokenvaulttoken_expires_within(
+            FfiConverterTypeTokenVaultToken_lower(self),
+        FfiConverterDuration.lower(leeway),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_tokenvaulttoken_uniffi_trait_debug(
+            FfiConverterTypeTokenVaultToken_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_tokenvaulttoken_uniffi_trait_display(
+            FfiConverterTypeTokenVaultToken_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension TokenVaultToken: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTokenVaultToken: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TokenVaultToken {
+        return
+            try TokenVaultToken(
+                accessToken: FfiConverterString.read(from: &buf), 
+                tokenType: FfiConverterString.read(from: &buf), 
+                expiresIn: FfiConverterOptionInt64.read(from: &buf), 
+                expiresAt: FfiConverterOptionInt64.read(from: &buf), 
+                scope: FfiConverterOptionString.read(from: &buf), 
+                issuedTokenType: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TokenVaultToken, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.accessToken, into: &buf)
+        FfiConverterString.write(value.tokenType, into: &buf)
+        FfiConverterOptionInt64.write(value.expiresIn, into: &buf)
+        FfiConverterOptionInt64.write(value.expiresAt, into: &buf)
+        FfiConverterOptionString.write(value.scope, into: &buf)
+        FfiConverterOptionString.write(value.issuedTokenType, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTokenVaultToken_lift(_ buf: RustBuffer) throws -> TokenVaultToken {
+    return try FfiConverterTypeTokenVaultToken.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTokenVaultToken_lower(_ value: TokenVaultToken) -> RustBuffer {
+    return FfiConverterTypeTokenVaultToken.lower(value)
+}
+
+
+/**
  * Profile data sent as `user_profile`: a typed name and/or other members as a JSON object.
  * Personal data: its description is redacted.
  */
@@ -3747,81 +3977,6 @@ public func FfiConverterTypeClientAuthentication_lift(_ buf: RustBuffer) throws 
 #endif
 public func FfiConverterTypeClientAuthentication_lower(_ value: ClientAuthentication) -> RustBuffer {
     return FfiConverterTypeClientAuthentication.lower(value)
-}
-
-
-
-/**
- * What the subject token of a Token Vault exchange is.
- */
-
-public enum FederatedSubjectTokenType: Equatable, Hashable {
-    
-    /**
-     * An Auth0 access token whose audience is your backend API (the usual case).
-     */
-    case accessToken
-    /**
-     * An Auth0 refresh token.
-     */
-    case refreshToken
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension FederatedSubjectTokenType: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeFederatedSubjectTokenType: FfiConverterRustBuffer {
-    typealias SwiftType = FederatedSubjectTokenType
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FederatedSubjectTokenType {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .accessToken
-        
-        case 2: return .refreshToken
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: FederatedSubjectTokenType, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .accessToken:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .refreshToken:
-            writeInt(&buf, Int32(2))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeFederatedSubjectTokenType_lift(_ buf: RustBuffer) throws -> FederatedSubjectTokenType {
-    return try FfiConverterTypeFederatedSubjectTokenType.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeFederatedSubjectTokenType_lower(_ value: FederatedSubjectTokenType) -> RustBuffer {
-    return FfiConverterTypeFederatedSubjectTokenType.lower(value)
 }
 
 
@@ -4268,8 +4423,8 @@ public func FfiConverterTypeSubjectTokenType_lower(_ value: SubjectTokenType) ->
 
 
 /**
- * Everything that can go wrong. Each variant says what to do; the methods answer the usual
- * questions (retry? ask for MFA? is the Apple code spent?).
+ * Everything that can go wrong. Each variant says what to do; its `info` holds the library's
+ * message and predicates, which the methods read (retry? ask for MFA? is the Apple code spent?).
  */
 public 
 enum TokenExchangeError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
@@ -4285,7 +4440,10 @@ enum TokenExchangeError: Swift.Error, Equatable, Hashable, Foundation.LocalizedE
          */field: String, 
         /**
          * Why it was refused. Never contains the value.
-         */problem: String
+         */problem: String, 
+        /**
+         * The library's message and predicates.
+         */info: ErrorInfo
     )
     /**
      * The server refused the request with an OAuth error (`invalid_grant`, `mfa_required`...).
@@ -4311,11 +4469,11 @@ enum TokenExchangeError: Swift.Error, Equatable, Hashable, Foundation.LocalizedE
          * With `mfa_required`: factor types the user can enroll.
          */mfaEnrollTypes: [String], 
         /**
-         * The `Retry-After` the server sent, in seconds.
-         */retryAfterSeconds: Int64?, 
-        /**
          * The `DPoP-Nonce` the server sent with the error.
-         */dpopNonce: String?
+         */dpopNonce: String?, 
+        /**
+         * The library's message and predicates (`retry_after_seconds` among them).
+         */info: ErrorInfo
     )
     /**
      * The network failed before a complete response arrived.
@@ -4325,22 +4483,28 @@ enum TokenExchangeError: Swift.Error, Equatable, Hashable, Foundation.LocalizedE
          * What failed.
          */kind: NetworkErrorKind, 
         /**
-         * `false` only if the request certainly never left. When `true`, do not resend a
-         * single-use Apple authorization code: ask the user to sign in again.
-         */requestMayHaveReachedServer: Bool
+         * The library's message and predicates: `request_may_have_reached_server` is `false`
+         * only if the request certainly never left. When `true`, do not resend a single-use
+         * Apple authorization code: ask the user to sign in again.
+         */info: ErrorInfo
     )
     /**
-     * The request took longer than the configured timeout.
+     * The request took longer than the configured timeout (`info.request_may_have_reached_server`
+     * is `false` when it hit while connecting).
      */
     case Timeout(
         /**
-         * `false` when the timeout hit while connecting.
-         */requestMayHaveReachedServer: Bool
+         * The library's message and predicates.
+         */info: ErrorInfo
     )
     /**
      * The call was cancelled (Swift `Task`, Kotlin coroutine, or a `CancellationToken`).
      */
-    case Cancelled
+    case Cancelled(
+        /**
+         * The library's message and predicates.
+         */info: ErrorInfo
+    )
     /**
      * The server answered something that is not a valid response (an HTML page, not JSON...).
      */
@@ -4352,8 +4516,8 @@ enum TokenExchangeError: Swift.Error, Equatable, Hashable, Foundation.LocalizedE
          * What was wrong.
          */problem: ResponseProblem, 
         /**
-         * The `Retry-After` header, in seconds, if any.
-         */retryAfterSeconds: Int64?
+         * The library's message and predicates (`retry_after_seconds` among them).
+         */info: ErrorInfo
     )
     /**
      * The DPoP signer (Secure Enclave, Android Keystore, your own) failed or returned
@@ -4362,7 +4526,10 @@ enum TokenExchangeError: Swift.Error, Equatable, Hashable, Foundation.LocalizedE
     case Signer(
         /**
          * What the signer reported. Developer text; do not show it to users.
-         */message: String
+         */message: String, 
+        /**
+         * The library's message and predicates.
+         */info: ErrorInfo
     )
     /**
      * The token is bound to another DPoP key than the client's: sign the user in again.
@@ -4373,12 +4540,19 @@ enum TokenExchangeError: Swift.Error, Equatable, Hashable, Foundation.LocalizedE
          */tokenJkt: String, 
         /**
          * Thumbprint of the client's key.
-         */keyJkt: String
+         */keyJkt: String, 
+        /**
+         * The library's message and predicates.
+         */info: ErrorInfo
     )
     /**
      * The token is DPoP-bound but the client has no DPoP key.
      */
-    case DpopKeyMissing
+    case DpopKeyMissing(
+        /**
+         * The library's message and predicates.
+         */info: ErrorInfo
+    )
     /**
      * DPoP was used but the server issued an unbound token, and the client refuses those
      * (the default `UnboundTokenPolicy.Reject`).
@@ -4386,18 +4560,33 @@ enum TokenExchangeError: Swift.Error, Equatable, Hashable, Foundation.LocalizedE
     case TokenNotBound(
         /**
          * The `token_type` the server returned.
-         */tokenType: String
+         */tokenType: String, 
+        /**
+         * The library's message and predicates.
+         */info: ErrorInfo
     )
     /**
-     * A failure this version of the bindings does not know (the library is newer). The
-     * message is the library's, which never contains a secret.
+     * Another failure of the library (an invalid ID token, an unusable platform HTTP client,
+     * or a kind this version of the bindings does not know): `info.message` says which.
      */
     case Other(
         /**
-         * Description of the failure.
-         */message: String
+         * The library's message and predicates.
+         */info: ErrorInfo
     )
 
+    
+    /**
+     * The library's message and predicates.
+     */
+public func info() -> ErrorInfo  {
+    return try!  FfiConverterTypeErrorInfo_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_tokenexchangeerror_info(
+            FfiConverterTypeTokenExchangeError_lower(self),uniffiCallStatus
+    )
+})
+}
     
     /**
      * Access was denied (`access_denied`: blocked user, a rule or Action).
@@ -4535,6 +4724,18 @@ public func isServerError() -> Bool  {
 }
     
     /**
+     * The user must sign in again (the tokens are bound to a DPoP key the client no longer has).
+     */
+public func isSignInRequired() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_tokenexchangeerror_is_sign_in_required(
+            FfiConverterTypeTokenExchangeError_lower(self),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The account or IP is blocked after too many failed attempts (not retryable).
      */
 public func isTooManyAttempts() -> Bool  {
@@ -4634,7 +4835,8 @@ public struct FfiConverterTypeTokenExchangeError: FfiConverterRustBuffer {
         
         case 1: return .InvalidInput(
             field: try FfiConverterString.read(from: &buf), 
-            problem: try FfiConverterString.read(from: &buf)
+            problem: try FfiConverterString.read(from: &buf), 
+            info: try FfiConverterTypeErrorInfo.read(from: &buf)
             )
         case 2: return .OAuth(
             status: try FfiConverterInt32.read(from: &buf), 
@@ -4643,35 +4845,42 @@ public struct FfiConverterTypeTokenExchangeError: FfiConverterRustBuffer {
             mfaToken: try FfiConverterOptionTypeSecret.read(from: &buf), 
             mfaChallengeTypes: try FfiConverterSequenceString.read(from: &buf), 
             mfaEnrollTypes: try FfiConverterSequenceString.read(from: &buf), 
-            retryAfterSeconds: try FfiConverterOptionInt64.read(from: &buf), 
-            dpopNonce: try FfiConverterOptionString.read(from: &buf)
+            dpopNonce: try FfiConverterOptionString.read(from: &buf), 
+            info: try FfiConverterTypeErrorInfo.read(from: &buf)
             )
         case 3: return .Network(
             kind: try FfiConverterTypeNetworkErrorKind.read(from: &buf), 
-            requestMayHaveReachedServer: try FfiConverterBool.read(from: &buf)
+            info: try FfiConverterTypeErrorInfo.read(from: &buf)
             )
         case 4: return .Timeout(
-            requestMayHaveReachedServer: try FfiConverterBool.read(from: &buf)
+            info: try FfiConverterTypeErrorInfo.read(from: &buf)
             )
-        case 5: return .Cancelled
+        case 5: return .Cancelled(
+            info: try FfiConverterTypeErrorInfo.read(from: &buf)
+            )
         case 6: return .UnexpectedResponse(
             status: try FfiConverterInt32.read(from: &buf), 
             problem: try FfiConverterTypeResponseProblem.read(from: &buf), 
-            retryAfterSeconds: try FfiConverterOptionInt64.read(from: &buf)
+            info: try FfiConverterTypeErrorInfo.read(from: &buf)
             )
         case 7: return .Signer(
-            message: try FfiConverterString.read(from: &buf)
+            message: try FfiConverterString.read(from: &buf), 
+            info: try FfiConverterTypeErrorInfo.read(from: &buf)
             )
         case 8: return .DpopKeyMismatch(
             tokenJkt: try FfiConverterString.read(from: &buf), 
-            keyJkt: try FfiConverterString.read(from: &buf)
+            keyJkt: try FfiConverterString.read(from: &buf), 
+            info: try FfiConverterTypeErrorInfo.read(from: &buf)
             )
-        case 9: return .DpopKeyMissing
+        case 9: return .DpopKeyMissing(
+            info: try FfiConverterTypeErrorInfo.read(from: &buf)
+            )
         case 10: return .TokenNotBound(
-            tokenType: try FfiConverterString.read(from: &buf)
+            tokenType: try FfiConverterString.read(from: &buf), 
+            info: try FfiConverterTypeErrorInfo.read(from: &buf)
             )
         case 11: return .Other(
-            message: try FfiConverterString.read(from: &buf)
+            info: try FfiConverterTypeErrorInfo.read(from: &buf)
             )
 
          default: throw UniffiInternalError.unexpectedEnumCase
@@ -4685,13 +4894,14 @@ public struct FfiConverterTypeTokenExchangeError: FfiConverterRustBuffer {
 
         
         
-        case let .InvalidInput(field,problem):
+        case let .InvalidInput(field,problem,info):
             writeInt(&buf, Int32(1))
             FfiConverterString.write(field, into: &buf)
             FfiConverterString.write(problem, into: &buf)
+            FfiConverterTypeErrorInfo.write(info, into: &buf)
             
         
-        case let .OAuth(status,code,description,mfaToken,mfaChallengeTypes,mfaEnrollTypes,retryAfterSeconds,dpopNonce):
+        case let .OAuth(status,code,description,mfaToken,mfaChallengeTypes,mfaEnrollTypes,dpopNonce,info):
             writeInt(&buf, Int32(2))
             FfiConverterInt32.write(status, into: &buf)
             FfiConverterString.write(code, into: &buf)
@@ -4699,55 +4909,60 @@ public struct FfiConverterTypeTokenExchangeError: FfiConverterRustBuffer {
             FfiConverterOptionTypeSecret.write(mfaToken, into: &buf)
             FfiConverterSequenceString.write(mfaChallengeTypes, into: &buf)
             FfiConverterSequenceString.write(mfaEnrollTypes, into: &buf)
-            FfiConverterOptionInt64.write(retryAfterSeconds, into: &buf)
             FfiConverterOptionString.write(dpopNonce, into: &buf)
+            FfiConverterTypeErrorInfo.write(info, into: &buf)
             
         
-        case let .Network(kind,requestMayHaveReachedServer):
+        case let .Network(kind,info):
             writeInt(&buf, Int32(3))
             FfiConverterTypeNetworkErrorKind.write(kind, into: &buf)
-            FfiConverterBool.write(requestMayHaveReachedServer, into: &buf)
+            FfiConverterTypeErrorInfo.write(info, into: &buf)
             
         
-        case let .Timeout(requestMayHaveReachedServer):
+        case let .Timeout(info):
             writeInt(&buf, Int32(4))
-            FfiConverterBool.write(requestMayHaveReachedServer, into: &buf)
+            FfiConverterTypeErrorInfo.write(info, into: &buf)
             
         
-        case .Cancelled:
+        case let .Cancelled(info):
             writeInt(&buf, Int32(5))
+            FfiConverterTypeErrorInfo.write(info, into: &buf)
+            
         
-        
-        case let .UnexpectedResponse(status,problem,retryAfterSeconds):
+        case let .UnexpectedResponse(status,problem,info):
             writeInt(&buf, Int32(6))
             FfiConverterInt32.write(status, into: &buf)
             FfiConverterTypeResponseProblem.write(problem, into: &buf)
-            FfiConverterOptionInt64.write(retryAfterSeconds, into: &buf)
+            FfiConverterTypeErrorInfo.write(info, into: &buf)
             
         
-        case let .Signer(message):
+        case let .Signer(message,info):
             writeInt(&buf, Int32(7))
             FfiConverterString.write(message, into: &buf)
+            FfiConverterTypeErrorInfo.write(info, into: &buf)
             
         
-        case let .DpopKeyMismatch(tokenJkt,keyJkt):
+        case let .DpopKeyMismatch(tokenJkt,keyJkt,info):
             writeInt(&buf, Int32(8))
             FfiConverterString.write(tokenJkt, into: &buf)
             FfiConverterString.write(keyJkt, into: &buf)
+            FfiConverterTypeErrorInfo.write(info, into: &buf)
             
         
-        case .DpopKeyMissing:
+        case let .DpopKeyMissing(info):
             writeInt(&buf, Int32(9))
+            FfiConverterTypeErrorInfo.write(info, into: &buf)
+            
         
-        
-        case let .TokenNotBound(tokenType):
+        case let .TokenNotBound(tokenType,info):
             writeInt(&buf, Int32(10))
             FfiConverterString.write(tokenType, into: &buf)
+            FfiConverterTypeErrorInfo.write(info, into: &buf)
             
         
-        case let .Other(message):
+        case let .Other(info):
             writeInt(&buf, Int32(11))
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterTypeErrorInfo.write(info, into: &buf)
             
         }
     }
@@ -4767,6 +4982,81 @@ public func FfiConverterTypeTokenExchangeError_lift(_ buf: RustBuffer) throws ->
 public func FfiConverterTypeTokenExchangeError_lower(_ value: TokenExchangeError) -> RustBuffer {
     return FfiConverterTypeTokenExchangeError.lower(value)
 }
+
+
+/**
+ * What the subject token of a Token Vault exchange is.
+ */
+
+public enum TokenVaultSubjectTokenType: Equatable, Hashable {
+    
+    /**
+     * An Auth0 access token whose audience is your backend API (the usual case).
+     */
+    case accessToken
+    /**
+     * An Auth0 refresh token.
+     */
+    case refreshToken
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension TokenVaultSubjectTokenType: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTokenVaultSubjectTokenType: FfiConverterRustBuffer {
+    typealias SwiftType = TokenVaultSubjectTokenType
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TokenVaultSubjectTokenType {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .accessToken
+        
+        case 2: return .refreshToken
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TokenVaultSubjectTokenType, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .accessToken:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .refreshToken:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTokenVaultSubjectTokenType_lift(_ buf: RustBuffer) throws -> TokenVaultSubjectTokenType {
+    return try FfiConverterTypeTokenVaultSubjectTokenType.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTokenVaultSubjectTokenType_lower(_ value: TokenVaultSubjectTokenType) -> RustBuffer {
+    return FfiConverterTypeTokenVaultSubjectTokenType.lower(value)
+}
+
 
 
 /**
@@ -5394,7 +5684,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_token_exchange_ffi_checksum_func_library_version() != 6327) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_authorization_headers() != 25700) {
+    if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_authorization_headers() != 54975) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_base_url() != 21973) {
@@ -5403,7 +5693,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_client_id() != 62636) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_custom_token_exchange() != 8152) {
+    if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_custom_token_exchange() != 9384) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_dpop_key() != 47173) {
@@ -5415,16 +5705,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_dpop_thumbprint() != 9462) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_exchange_native_social() != 25081) {
+    if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_native_social_exchange() != 55771) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_send_authorized() != 56866) {
+    if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_send_authorized() != 43468) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_token_vault_exchange() != 2170) {
+    if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_token_vault_exchange() != 22140) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_userinfo() != 38832) {
+    if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_userinfo() != 58026) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_token_exchange_ffi_checksum_method_dpopkey_is_software() != 44671) {
@@ -5451,10 +5741,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_token_exchange_ffi_checksum_method_cancellationtoken_is_cancelled() != 722) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_token_exchange_ffi_checksum_method_federatedtokencache_get() != 58369) {
+    if (uniffi_token_exchange_ffi_checksum_method_tokenvaultcache_get() != 65083) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_token_exchange_ffi_checksum_method_federatedtokencache_invalidate() != 24009) {
+    if (uniffi_token_exchange_ffi_checksum_method_tokenvaultcache_invalidate() != 28736) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_token_exchange_ffi_checksum_constructor_tokenexchangeclient_new() != 5191) {
@@ -5472,7 +5762,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_token_exchange_ffi_checksum_constructor_cancellationtoken_new() != 17449) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_token_exchange_ffi_checksum_constructor_federatedtokencache_new() != 11297) {
+    if (uniffi_token_exchange_ffi_checksum_constructor_tokenvaultcache_new() != 57038) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -1,7 +1,6 @@
 //! The native social exchange request as foreign code writes it.
 
 use std::fmt;
-use std::net::IpAddr;
 
 use crate::error::TokenExchangeError;
 
@@ -131,11 +130,7 @@ impl NativeSocialExchange {
             r = r.user_profile(p.to_core()?);
         }
         if let Some(ip) = &self.forwarded_for {
-            let ip: IpAddr = ip
-                .trim()
-                .parse()
-                .map_err(|_| TokenExchangeError::invalid("forwarded_for", "is not an IPv4 or IPv6 address"))?;
-            r = r.forwarded_for(ip);
+            r = r.forwarded_for(token_exchange::parse_forwarded_for(ip)?);
         }
         Ok(r)
     }
@@ -178,11 +173,7 @@ impl<'a> ScopeChoice<'a> {
 impl UserProfile {
     fn to_core(&self) -> Result<token_exchange::UserProfile, TokenExchangeError> {
         let mut profile = match &self.extra_json {
-            Some(json) => {
-                let value: serde_json::Value = serde_json::from_str(json)
-                    .map_err(|_| TokenExchangeError::invalid("user_profile", "extra_json is not valid JSON"))?;
-                token_exchange::UserProfile::from_json(value)?
-            }
+            Some(json) => token_exchange::UserProfile::from_json_str(json)?,
             None => token_exchange::UserProfile::default(),
         };
         profile.name = self.name.as_ref().map(|n| token_exchange::PersonName {

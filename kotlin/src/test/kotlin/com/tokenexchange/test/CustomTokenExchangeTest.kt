@@ -5,7 +5,7 @@ import com.tokenexchange.CustomTokenExchange
 import com.tokenexchange.TokenExchangeClient
 import com.tokenexchange.TokenExchangeException
 import com.tokenexchange.create
-import com.tokenexchange.customExchange
+import com.tokenexchange.customTokenExchange
 import com.tokenexchange.google
 import com.tokenexchange.googleSignIn
 import com.tokenexchange.oauthCode
@@ -20,7 +20,7 @@ import org.junit.Assert.fail
 import org.junit.Test
 
 /** Custom Token Exchange: native Google sign-in through the sample tenant's profile and Action. */
-class CustomExchangeTest {
+class CustomTokenExchangeTest {
     private val base = Emulator.baseUrl
     private val client = TokenExchangeClient.create(base, Emulator.CLIENT_ID)
 
@@ -55,7 +55,7 @@ class CustomExchangeTest {
     @Test
     fun actorTokenGivesAnActClaimAndNoRefreshToken() = runBlocking<Unit> {
         val first = client.googleSignIn(Emulator.googleIdToken("kotlin-actor"), Emulator.GOOGLE_PROFILE)
-        val delegated = client.customExchange(
+        val delegated = client.customTokenExchange(
             subjectToken = Emulator.googleIdToken("kotlin-delegator"),
             subjectTokenType = Emulator.GOOGLE_PROFILE,
             actor = ActorToken(first.idToken!!, "urn:ietf:params:oauth:token-type:id_token"),
@@ -88,7 +88,7 @@ class CustomExchangeTest {
         for (name in listOf("audience", "AUDIENCE", "scope", "subject_token", "client_id")) {
             val e = failure<TokenExchangeException.InvalidInput> {
                 runBlocking {
-                    client.customExchange(
+                    client.customTokenExchange(
                         subjectToken = "token",
                         subjectTokenType = Emulator.GOOGLE_PROFILE,
                         extraParameters = mapOf(name to "https://evil.example.com"),

@@ -2,12 +2,12 @@ import Foundation
 import TokenExchange
 import XCTest
 
-final class ExchangeTests: XCTestCase {
+final class NativeSocialExchangeTests: XCTestCase {
     let base = Emulator.baseUrl
 
     func testBearerExchangeWithoutAKey() async throws {
         let client = try TokenExchangeClient(domain: base, clientId: Emulator.clientId, dpopKey: nil)
-        let tokens = try await client.exchange(.apple(authorizationCode: try Emulator.appleCode(), audience: Emulator.api))
+        let tokens = try await client.nativeSocialExchange(.apple(authorizationCode: try Emulator.appleCode(), audience: Emulator.api))
         XCTAssertEqual(tokens.tokenType, "Bearer")
         XCTAssertFalse(tokens.isDpopBound())
         XCTAssertNil(tokens.dpopJkt)
@@ -25,7 +25,7 @@ final class ExchangeTests: XCTestCase {
             fullName: name,
             audience: Emulator.api
         )
-        let tokens = try await client.exchange(request)
+        let tokens = try await client.nativeSocialExchange(request)
         XCTAssertTrue(tokens.isDpopBound())
         XCTAssertEqual(tokens.tokenType, "DPoP")
         XCTAssertEqual(tokens.dpopJkt, key.thumbprint())
@@ -54,7 +54,7 @@ final class ExchangeTests: XCTestCase {
         let client = try TokenExchangeClient(domain: base, clientId: Emulator.clientId)
         var request = NativeSocialExchange.facebook(sessionToken: try Emulator.facebookToken())
         request.resource = Emulator.api
-        let tokens = try await client.exchange(request)
+        let tokens = try await client.nativeSocialExchange(request)
         XCTAssertTrue(tokens.isDpopBound())
         XCTAssertEqual(tokens.scope, "openid profile email offline_access")
     }
@@ -71,7 +71,7 @@ final class ExchangeTests: XCTestCase {
             XCTAssertFalse(text.contains(code), text)
             XCTAssertFalse(text.contains("Privatename"), text)
         }
-        let tokens = try await client.exchange(request)
+        let tokens = try await client.nativeSocialExchange(request)
         dumped = ""
         dump(tokens, to: &dumped)
         for text in [tokens.description, String(reflecting: tokens), "\(tokens)", dumped] {
@@ -90,12 +90,12 @@ final class ExchangeTests: XCTestCase {
             authorizationCode: try Emulator.appleCode(sub: "apple|swift-every-scope"), audience: Emulator.api
         )
         request.omitScope = true
-        let tokens = try await client.exchange(request)
+        let tokens = try await client.nativeSocialExchange(request)
         let scope = tokens.scope ?? ""
         XCTAssertTrue(scope.contains("read:messages") && scope.contains("write:messages"), scope)
         request.scope = "email"
-        let error = await expectError { try await client.exchange(request) }
-        guard case .InvalidInput("scope", _)? = error else { return XCTFail("\(String(describing: error))") }
+        let error = await expectError { try await client.nativeSocialExchange(request) }
+        guard case .InvalidInput("scope", _, _)? = error else { return XCTFail("\(String(describing: error))") }
     }
 
     func testRequestsAndHeadersPrintNoSecrets() {
@@ -116,7 +116,7 @@ final class ExchangeTests: XCTestCase {
     func testExportedKeyPresentsStoredTokensAfterARelaunch() async throws {
         let key = try DpopKey.generate()
         let tokens = try await TokenExchangeClient(domain: base, clientId: Emulator.clientId, dpopKey: key)
-            .exchange(.apple(authorizationCode: try Emulator.appleCode(sub: "apple|swift-relaunch")))
+            .nativeSocialExchange(.apple(authorizationCode: try Emulator.appleCode(sub: "apple|swift-relaunch")))
         let pkcs8 = try key.toPkcs8()
         XCTAssertTrue(key.isSoftware())
         XCTAssertGreaterThan(pkcs8.count, 100)

@@ -7,10 +7,10 @@
 static void bearer_exchange(void) {
     te_client *client = make_client("native-app", NULL);
     char *code = mint_apple_code("{\"sub\":\"apple|c-bearer\",\"email\":\"c@example.com\"}");
-    te_exchange *request = apple_request(code);
+    te_native_social_exchange *request = apple_request(code);
     te_token_set *tokens = NULL;
     te_error *error = NULL;
-    tap(OK(te_client_exchange(client, request, &tokens, &error)), "apple exchange without DPoP succeeds");
+    tap(OK(te_client_native_social_exchange(client, request, &tokens, &error)), "apple exchange without DPoP succeeds");
     tap(!te_token_set_is_dpop_bound(tokens) && take_equals(te_token_set_token_type(tokens), "Bearer"),
         "without a key the token is a bearer token");
     char *jkt = te_token_set_dpop_jkt(tokens);
@@ -23,7 +23,7 @@ static void bearer_exchange(void) {
     int64_t expires_at = 0;
     tap(te_token_set_expires_at(tokens, &expires_at) && expires_at > 1700000000, "expires_at is a unix time");
     te_token_set_free(tokens);
-    te_exchange_free(request);
+    te_native_social_exchange_free(request);
     free(code);
     te_client_free(client);
 }
@@ -37,13 +37,13 @@ static void dpop_exchange_and_api_calls(void) {
     tap(take_equals(te_client_dpop_thumbprint(client), thumbprint), "the client reports its key's thumbprint");
 
     char *code = mint_apple_code("{\"sub\":\"apple|c-dpop\"}");
-    te_exchange *request = apple_request(code);
-    tap(OK(te_exchange_set_user_name(request, "Grace", "Hopper", &error)) &&
-            OK(te_exchange_set_user_profile_json(request, "{\"locale\":\"en\"}", &error)) &&
-            OK(te_exchange_set_scope(request, "openid profile email offline_access read:messages", &error)),
+    te_native_social_exchange *request = apple_request(code);
+    tap(OK(te_native_social_exchange_set_user_name(request, "Grace", "Hopper", &error)) &&
+            OK(te_native_social_exchange_set_user_profile_json(request, "{\"locale\":\"en\"}", &error)) &&
+            OK(te_native_social_exchange_set_scope(request, "openid profile email offline_access read:messages", &error)),
         "request options are accepted");
     te_token_set *tokens = NULL;
-    tap(OK(te_client_exchange(client, request, &tokens, &error)),
+    tap(OK(te_client_native_social_exchange(client, request, &tokens, &error)),
         "DPoP exchange succeeds through the use_dpop_nonce challenge");
     tap(te_token_set_is_dpop_bound(tokens) && take_equals(te_token_set_token_type(tokens), "DPoP"),
         "the token is DPoP-bound");
@@ -108,7 +108,7 @@ static void dpop_exchange_and_api_calls(void) {
     te_dpop_key_free(restored);
     te_string_free(thumbprint);
     te_token_set_free(tokens);
-    te_exchange_free(request);
+    te_native_social_exchange_free(request);
     free(code);
     te_client_free(client);
     te_dpop_key_free(key);
@@ -120,15 +120,15 @@ static void facebook_exchange(void) {
     te_dpop_key_generate(&key, NULL);
     te_client *client = make_client("native-app", key);
     char *token = mint_facebook_token();
-    te_exchange *request = NULL;
+    te_native_social_exchange *request = NULL;
     te_token_set *tokens = NULL;
-    tap(OK(te_exchange_facebook(token, &request, &error)) &&
-            OK(te_exchange_set_resource(request, "https://api.example.com", &error)) &&
-            OK(te_exchange_set_forwarded_for(request, "203.0.113.9", &error)) &&
-            OK(te_client_exchange(client, request, &tokens, &error)) && te_token_set_is_dpop_bound(tokens),
+    tap(OK(te_native_social_exchange_facebook(token, &request, &error)) &&
+            OK(te_native_social_exchange_set_resource(request, "https://api.example.com", &error)) &&
+            OK(te_native_social_exchange_set_forwarded_for(request, "203.0.113.9", &error)) &&
+            OK(te_client_native_social_exchange(client, request, &tokens, &error)) && te_token_set_is_dpop_bound(tokens),
         "facebook exchange with resource and forwarded_for");
     te_token_set_free(tokens);
-    te_exchange_free(request);
+    te_native_social_exchange_free(request);
     free(token);
     te_client_free(client);
     te_dpop_key_free(key);
@@ -137,18 +137,18 @@ static void facebook_exchange(void) {
 static void exchange_without_scope(void) {
     te_client *client = make_client("native-app", NULL);
     char *code = mint_apple_code("{\"sub\":\"apple|c-every-scope\"}");
-    te_exchange *request = apple_request(code);
+    te_native_social_exchange *request = apple_request(code);
     te_token_set *tokens = NULL;
     te_error *error = NULL;
-    tap(OK(te_exchange_set_scope(request, "email", &error)) && OK(te_exchange_set_omit_scope(request, true, &error)) &&
-            OK(te_client_exchange(client, request, &tokens, &error)),
+    tap(OK(te_native_social_exchange_set_scope(request, "email", &error)) && OK(te_native_social_exchange_set_omit_scope(request, true, &error)) &&
+            OK(te_client_native_social_exchange(client, request, &tokens, &error)),
         "an exchange that leaves out scope succeeds");
     char *scope = te_token_set_scope(tokens);
     tap(scope != NULL && strstr(scope, "read:messages") != NULL && strstr(scope, "write:messages") != NULL,
         "without scope, every scope of the audience is granted");
     te_string_free(scope);
     te_token_set_free(tokens);
-    te_exchange_free(request);
+    te_native_social_exchange_free(request);
     free(code);
     te_client_free(client);
 }
