@@ -16,6 +16,7 @@
  * cdylib. Not part of the C test suite.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -129,6 +130,16 @@ static uint64_t resident_bytes(void) {
     return kb * 1024;
 }
 
+/* The file the C API was loaded from, so that the caller can check it measured the build it
+ * meant to (an inherited LD_LIBRARY_PATH takes precedence over the driver's RUNPATH). */
+static const char *library_path(void) {
+    Dl_info info;
+    if (dladdr((void *)te_version, &info) == 0 || info.dli_fname == NULL) {
+        return "?";
+    }
+    return info.dli_fname;
+}
+
 static uint64_t number(const char *flag, const char *value) {
     char *end = NULL;
     unsigned long long n = value ? strtoull(value, &end, 10) : 0;
@@ -200,7 +211,8 @@ int main(int argc, char **argv) {
     te_dpop_key_free(key);
 
     if (memory) {
-        printf("{\"client\":\"c\",\"dpop\":%s,\"mode\":\"memory\",\"checkpoints\":[", dpop ? "true" : "false");
+        printf("{\"client\":\"c\",\"library\":\"%s\",\"dpop\":%s,\"mode\":\"memory\",\"checkpoints\":[",
+               library_path(), dpop ? "true" : "false");
         for (uint64_t done = 0; done < exchanges;) {
             uint64_t step = checkpoint < exchanges - done ? checkpoint : exchanges - done;
             run(client, dpop, done, step, 1);
@@ -218,10 +230,10 @@ int main(int argc, char **argv) {
         getrusage(RUSAGE_SELF, &after);
         uint64_t user = micros(after.ru_utime) - micros(before.ru_utime);
         uint64_t system = micros(after.ru_stime) - micros(before.ru_stime);
-        printf("{\"client\":\"c\",\"dpop\":%s,\"mode\":\"throughput\",\"in_flight\":%" PRIu64
+        printf("{\"client\":\"c\",\"library\":\"%s\",\"dpop\":%s,\"mode\":\"throughput\",\"in_flight\":%" PRIu64
                ",\"exchanges\":%" PRIu64 ",\"cpu_us\":%" PRIu64 ",\"user_us\":%" PRIu64
                ",\"system_us\":%" PRIu64 ",\"wall_us\":%" PRIu64 "}\n",
-               dpop ? "true" : "false", in_flight, exchanges, user + system, user, system, wall);
+               library_path(), dpop ? "true" : "false", in_flight, exchanges, user + system, user, system, wall);
     }
     te_client_free(client);
     return 0;

@@ -4,8 +4,10 @@
 //!
 //! It sends what the SDK sends (the same form fields in the same order, `Accept`,
 //! `Auth0-Client`, `User-Agent`, and a DPoP proof with the same JOSE header and claims) and
-//! does the same checks on the answer (`token_type` is `DPoP` when a proof was sent; the ID
-//! token's RS256 signature against the JWKS, `iss`, `aud`, `exp`, `iat` with 60 s of leeway).
+//! does the same checks on the answer: `token_type` is `DPoP` when a proof was sent; the ID
+//! token's RS256 signature against the JWKS, `iss`, `aud`, `exp`, `iat` with 60 s of leeway.
+//! It reads the standard claims the SDK reads into `UserClaims` (the SDK also keeps every
+//! other claim and parses `updated_at`, which the baseline leaves as text).
 //! Its reqwest client is configured like the SDK's: rustls on ring with the platform verifier
 //! (the OS trust store), no redirects, no retries, the same timeouts.
 
@@ -95,7 +97,7 @@ pub struct Tokens {
     pub claims: Option<IdTokenClaims>,
 }
 
-/// The ID token claims the app uses, and those it checks.
+/// The ID token claims it checks, and the standard claims the SDK reads too.
 #[derive(Deserialize)]
 pub struct IdTokenClaims {
     /// Issuer.
@@ -110,8 +112,18 @@ pub struct IdTokenClaims {
     pub iat: u64,
     /// Full name.
     pub name: Option<String>,
+    /// Given name.
+    pub given_name: Option<String>,
+    /// Family name.
+    pub family_name: Option<String>,
     /// Email.
     pub email: Option<String>,
+    /// Whether the email address is verified.
+    pub email_verified: Option<bool>,
+    /// Profile picture URL.
+    pub picture: Option<String>,
+    /// When the profile changed (RFC 3339, as Auth0 sends it).
+    pub updated_at: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -251,6 +251,7 @@ pub fn run(ws: &Workspace, options: &Options) -> Result<()> {
     let runner = Runner {
         client: release.join(CLIENT_BIN),
         c_driver,
+        c_library: release.join(format!("lib{FFI_LIB}.so")),
         base_url: endpoint.base_url.clone(),
         placement,
     };
@@ -379,7 +380,7 @@ fn compile_c_driver(ws: &Workspace, release: &Path, out_dir: &Path) -> Result<Pa
             .arg(release)
             .arg(format!("-l{FFI_LIB}"))
             .arg(format!("-Wl,-rpath,{}", release.display()))
-            .args(["-lpthread", "-o"])
+            .args(["-lpthread", "-ldl", "-o"])
             .arg(&exe),
     )?;
     Ok(exe)
@@ -534,6 +535,8 @@ impl Drop for Endpoint {
 struct Runner {
     client: PathBuf,
     c_driver: Option<PathBuf>,
+    /// The cdylib the C driver must have loaded.
+    c_library: PathBuf,
     base_url: String,
     placement: Placement,
 }
@@ -556,12 +559,34 @@ impl Runner {
         Ok((program, args))
     }
 
-    /// `who`'s command line, pinned to the clients' core.
+    /// `who`'s command line, pinned to the clients' core. Without `LD_LIBRARY_PATH`: `cargo
+    /// run` sets it to the debug target directory, and it would take precedence over the C
+    /// driver's RUNPATH to the release cdylib.
     fn command(&self, who: Who) -> Result<Command> {
         let (program, args) = self.invocation(who)?;
         let mut command = self.placement.command(self.placement.client, &program);
-        command.args(args);
+        command.args(args).env_remove("LD_LIBRARY_PATH");
         Ok(command)
+    }
+
+    /// The JSON line a client printed last, after checking that a C driver measured the
+    /// release cdylib.
+    fn sample(&self, command: &Command, stdout: &str) -> Result<Value> {
+        let line = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default();
+        let sample: Value =
+            serde_json::from_str(line).with_context(|| format!("`{}` printed {line:?}", cmd::display(command)))?;
+        if let Some(library) = sample["library"].as_str() {
+            let loaded = fs::canonicalize(library).unwrap_or_else(|_| PathBuf::from(library));
+            let expected = fs::canonicalize(&self.c_library).unwrap_or_else(|_| self.c_library.clone());
+            if loaded != expected {
+                bail!(
+                    "the C driver loaded {} instead of {}",
+                    loaded.display(),
+                    expected.display()
+                );
+            }
+        }
+        Ok(sample)
     }
 
     /// One measurement process; its JSON line.
@@ -569,8 +594,7 @@ impl Runner {
         let mut command = self.command(who)?;
         command.args(args);
         let out = cmd::read(&mut command)?;
-        let line = out.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default();
-        serde_json::from_str(line).with_context(|| format!("`{}` printed {line:?}", cmd::display(&command)))
+        self.sample(&command, &out)
     }
 
     fn compare(&self, comparison: Comparison, options: &Options) -> Result<Compared> {
