@@ -780,9 +780,11 @@ impl Runner {
                         &warmup.to_string(),
                         "--exchanges",
                         &exchanges.to_string(),
-                    ]);
+                    ])
+                    .env_remove("LD_LIBRARY_PATH");
                 eprintln!("bench: callgrind, {} with {exchanges} measured exchanges", who.key());
-                cmd::read(&mut command)?;
+                let stdout = cmd::read(&mut command)?;
+                self.sample(&command, &stdout)?;
                 instructions[slot] = callgrind_total(&out)?;
             }
             counts.push((who, instructions[1].saturating_sub(instructions[0]) / n.max(1)));
