@@ -121,7 +121,7 @@ impl Options {
             }
         } else {
             Options {
-                rounds: 11,
+                rounds: 15,
                 exchanges: 5_000,
                 warmup: 500,
                 cold_samples: 15,
@@ -842,7 +842,8 @@ fn per_exchange(sample: &Value, key: &str) -> f64 {
 fn comparison_table(results: &[Compared]) -> String {
     let mut out = String::from(
         "| measured / against | in flight | DPoP | measured, µs CPU | against, µs CPU | ratio | ratio range | goal | \
-         wall µs, measured / against |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+         user + system µs, measured / against | wall µs, measured / against |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for r in results {
         let c = &r.comparison;
@@ -856,7 +857,8 @@ fn comparison_table(results: &[Compared]) -> String {
         let ratio = median(&ratios);
         let (lo, hi) = min_max(&ratios);
         out.push_str(&format!(
-            "| {} / {} | {} | {} | {} | {} | **{ratio:.3}x** | {lo:.3}-{hi:.3} | <= {}x: {} | {:.0} / {:.0} |\n",
+            "| {} / {} | {} | {} | {} | {} | **{ratio:.3}x** | {lo:.3}-{hi:.3} | <= {}x: {} | {:.0} + {:.0} / {:.0} + {:.0} \
+             | {:.0} / {:.0} |\n",
             c.measured.label(),
             c.against.label(),
             c.in_flight,
@@ -865,6 +867,10 @@ fn comparison_table(results: &[Compared]) -> String {
             spread(column(&r.against, "cpu_us")),
             c.goal,
             if ratio <= c.goal { "met" } else { "NOT met" },
+            median(&column(&r.measured, "user_us")),
+            median(&column(&r.measured, "system_us")),
+            median(&column(&r.against, "user_us")),
+            median(&column(&r.against, "system_us")),
             median(&column(&r.measured, "wall_us")),
             median(&column(&r.against, "wall_us")),
         ));
