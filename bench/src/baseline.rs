@@ -230,13 +230,18 @@ pub struct Baseline {
     issuer: String,
     telemetry: HeaderValue,
     dpop: Option<DpopKey>,
-    keys: OnceCell<Vec<RsaKey>>,
+    /// `None` when ID tokens are not validated.
+    keys: Option<OnceCell<Vec<RsaKey>>>,
 }
 
 impl Baseline {
     /// A client for the tenant at `base_url` (`http://127.0.0.1:port/`), sending DPoP proofs
-    /// signed with `dpop` when given.
-    pub fn new(base_url: &str, dpop: Option<DpopKey>) -> Result<Arc<Baseline>, BaselineError> {
+    /// signed with `dpop` when given, validating ID tokens when `id_token_validation` is set.
+    pub fn new(
+        base_url: &str,
+        dpop: Option<DpopKey>,
+        id_token_validation: bool,
+    ) -> Result<Arc<Baseline>, BaselineError> {
         let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .with_safe_default_protocol_versions()
             .expect("ring supports the default protocol versions")
@@ -261,14 +266,22 @@ impl Baseline {
             telemetry: HeaderValue::from_str(&token_exchange::Telemetry::default().header_value())
                 .expect("base64url is a valid header value"),
             dpop,
-            keys: OnceCell::new(),
+            keys: id_token_validation.then(OnceCell::new),
         }))
+    }
+
+    /// Whether the client validates ID tokens.
+    pub fn validates_id_tokens(&self) -> bool {
+        self.keys.is_some()
     }
 
     /// Exchanges an Apple authorization code for tokens and validates the ID token.
     pub async fn exchange(&self, authorization_code: &str) -> Result<Tokens, BaselineError> {
         // Fetched before the first exchange, so that a failure cannot waste a single-use code.
-        let keys = self.keys.get_or_try_init(|| self.fetch_keys()).await?;
+        let keys = match &self.keys {
+            Some(keys) => Some(keys.get_or_try_init(|| self.fetch_keys()).await?),
+            None => None,
+        };
         let profile = serde_json::to_string(&UserProfile {
             name: PersonName {
                 first_name: FIRST_NAME,
@@ -302,7 +315,7 @@ impl Baseline {
         if self.dpop.is_some() && !tokens.token_type.eq_ignore_ascii_case("DPoP") {
             return Err(BaselineError::NotBound);
         }
-        if let Some(id_token) = &tokens.id_token {
+        if let (Some(id_token), Some(keys)) = (&tokens.id_token, keys) {
             tokens.claims = Some(self.validate(id_token, keys)?);
         }
         Ok(tokens)

@@ -12,12 +12,15 @@ use crate::{AUDIENCE, CLIENT_ID, FIRST_NAME, LAST_NAME};
 pub struct Sdk {
     client: Client,
     dpop: bool,
+    id_token_validation: bool,
 }
 
 impl Sdk {
-    /// A client for the tenant at `base_url` (`http://127.0.0.1:port/`).
-    pub fn new(base_url: &str, dpop: Option<Arc<SoftwareKey>>) -> Result<Arc<Sdk>, Error> {
-        let mut builder = Client::builder(crate::domain(base_url), CLIENT_ID);
+    /// A client for the tenant at `base_url` (`http://127.0.0.1:port/`). `id_token_validation`
+    /// `false` turns off what is on by default, to measure the rest without the RSA signature
+    /// check.
+    pub fn new(base_url: &str, dpop: Option<Arc<SoftwareKey>>, id_token_validation: bool) -> Result<Arc<Sdk>, Error> {
+        let mut builder = Client::builder(crate::domain(base_url), CLIENT_ID).id_token_validation(id_token_validation);
         let bound = dpop.is_some();
         if let Some(key) = dpop {
             builder = builder.dpop(key);
@@ -25,12 +28,18 @@ impl Sdk {
         Ok(Arc::new(Sdk {
             client: builder.build()?,
             dpop: bound,
+            id_token_validation,
         }))
     }
 
     /// Whether the client sends DPoP proofs.
     pub fn uses_dpop(&self) -> bool {
         self.dpop
+    }
+
+    /// Whether the client validates ID tokens.
+    pub fn validates_id_tokens(&self) -> bool {
+        self.id_token_validation
     }
 
     /// Exchanges an Apple authorization code (with the user's name, as on a first sign-in).

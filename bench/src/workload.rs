@@ -24,7 +24,8 @@ impl Exchanger for Sdk {
         let tokens = Sdk::exchange(self, authorization_code(i))
             .await
             .map_err(|e| e.to_string())?;
-        if tokens.is_dpop_bound() != self.uses_dpop() || tokens.id_token_claims.is_none() {
+        if tokens.is_dpop_bound() != self.uses_dpop() || tokens.id_token_claims.is_some() != self.validates_id_tokens()
+        {
             return Err("the SDK returned tokens without the expected binding or claims".into());
         }
         Ok(())
@@ -36,8 +37,8 @@ impl Exchanger for Baseline {
         let tokens = Baseline::exchange(self, &authorization_code(i))
             .await
             .map_err(|e| e.to_string())?;
-        if tokens.claims.is_none() {
-            return Err("the baseline returned no ID token claims".into());
+        if tokens.claims.is_some() != self.validates_id_tokens() || tokens.id_token.is_none() {
+            return Err("the baseline returned tokens without the expected ID token or claims".into());
         }
         Ok(())
     }

@@ -119,26 +119,25 @@ fn assert_same_proof_shape(sdk: &str, baseline: &str) {
     );
 }
 
-fn assert_same_requests(dpop: bool) {
+fn assert_same_requests(dpop: bool, id_token_validation: bool) {
     runtime().block_on(async {
         let mut endpoint = Endpoint::start().await;
-        let sdk = Sdk::new(
-            &endpoint.base_url,
-            dpop.then(|| Arc::new(SoftwareKey::generate().unwrap())),
-        )
-        .unwrap();
+        let key = dpop.then(|| Arc::new(SoftwareKey::generate().unwrap()));
+        let sdk = Sdk::new(&endpoint.base_url, key, id_token_validation).unwrap();
         sdk.exchange_nth(7).await.expect("the SDK accepts the canned answer");
         let from_sdk = endpoint.received();
-        let baseline = Baseline::new(&endpoint.base_url, dpop.then(DpopKey::generate)).unwrap();
+        let baseline = Baseline::new(&endpoint.base_url, dpop.then(DpopKey::generate), id_token_validation).unwrap();
         baseline
             .exchange_nth(7)
             .await
             .expect("the baseline accepts the canned answer");
         let from_baseline = endpoint.received();
 
-        // The key set first (before a single-use code is spent), then the token request.
-        assert_eq!(from_sdk.len(), 2, "{from_sdk:?}");
-        assert_eq!(from_baseline.len(), 2, "{from_baseline:?}");
+        // With validation, the key set first (before a single-use code is spent); then the
+        // token request.
+        let expected = if id_token_validation { 2 } else { 1 };
+        assert_eq!(from_sdk.len(), expected, "{from_sdk:?}");
+        assert_eq!(from_baseline.len(), expected, "{from_baseline:?}");
         for (s, b) in from_sdk.iter().zip(&from_baseline) {
             assert_eq!(s.line, b.line);
             assert_eq!(s.body, b.body, "the form, byte for byte");
@@ -150,7 +149,7 @@ fn assert_same_requests(dpop: bool) {
                 }
             }
         }
-        let (s, b) = (&from_sdk[1], &from_baseline[1]);
+        let (s, b) = (from_sdk.last().unwrap(), from_baseline.last().unwrap());
         assert_eq!(s.line, "POST /oauth/token HTTP/1.1");
         assert!(s.body.contains("&subject_token=c00000000000000000000000000000007.0."));
         assert_eq!(s.headers.contains_key("dpop"), dpop);
@@ -162,10 +161,15 @@ fn assert_same_requests(dpop: bool) {
 
 #[test]
 fn with_dpop_both_clients_send_the_same_requests() {
-    assert_same_requests(true);
+    assert_same_requests(true, true);
 }
 
 #[test]
 fn without_dpop_both_clients_send_the_same_requests() {
-    assert_same_requests(false);
+    assert_same_requests(false, true);
+}
+
+#[test]
+fn without_id_token_validation_neither_client_fetches_the_key_set() {
+    assert_same_requests(true, false);
 }

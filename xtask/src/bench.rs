@@ -7,7 +7,8 @@
 //! another, one process per measurement:
 //!
 //! - **throughput**: client CPU time per exchange, SDK against the bare reqwest + ring
-//!   baseline, sequential and 32 in flight, with and without DPoP (goal ≤ 1.15x);
+//!   baseline, sequential and 32 in flight, with and without DPoP (goal ≤ 1.15x); with ID token
+//!   validation (the default) and, to see past its RSA signature check, without it in both;
 //! - **crossing**: the C API's blocking exchange against the Rust SDK (goal ≤ 1.5x); Kotlin
 //!   and Swift are hooks ([`Crossing`]) until their platform transports exist;
 //! - **cold**: building a client and completing its first exchange, SDK and baseline;
@@ -216,6 +217,8 @@ struct Comparison {
     against: Who,
     in_flight: usize,
     dpop: bool,
+    /// Whether both clients validate ID tokens (the default, and the production path).
+    id_token_validation: bool,
     goal: f64,
 }
 
@@ -260,17 +263,25 @@ pub fn run(ws: &Workspace, options: &Options) -> Result<()> {
     let mut raw = json!({"machine": machine, "options": format!("{options:?}")});
     if options.runs(Part::Throughput) {
         let mut results = Vec::new();
-        for (in_flight, dpop) in [(1, false), (1, true), (32, false), (32, true)] {
-            let comparison = Comparison {
-                measured: Who::Sdk,
-                against: Who::Baseline,
-                in_flight,
-                dpop,
-                goal: CPU_GOAL,
-            };
-            results.push(runner.compare(comparison, options)?);
+        // Without ID token validation too: its RSA signature check is half of every exchange's
+        // instructions in both clients, and would hide the rest of the SDK's costs.
+        for id_token_validation in [true, false] {
+            for (in_flight, dpop) in [(1, false), (1, true), (32, false), (32, true)] {
+                let comparison = Comparison {
+                    measured: Who::Sdk,
+                    against: Who::Baseline,
+                    in_flight,
+                    dpop,
+                    id_token_validation,
+                    goal: CPU_GOAL,
+                };
+                results.push(runner.compare(comparison, options)?);
+            }
         }
-        report.push_str("\nClient CPU time per exchange, SDK against the baseline (goal <= 1.15x):\n\n");
+        report.push_str(
+            "\nClient CPU time per exchange, SDK against the baseline (goal <= 1.15x), with ID token \
+             validation (the default) and without it in both clients:\n\n",
+        );
         report.push_str(&comparison_table(&results));
         raw["throughput"] = raw_comparisons(&results);
     }
@@ -291,6 +302,7 @@ pub fn run(ws: &Workspace, options: &Options) -> Result<()> {
                     against: Who::Sdk,
                     in_flight,
                     dpop,
+                    id_token_validation: true,
                     goal: CROSSING_GOAL,
                 };
                 results.push(runner.compare(comparison, options)?);
@@ -609,6 +621,9 @@ impl Runner {
         if comparison.dpop {
             args.push("--dpop".to_owned());
         }
+        if !comparison.id_token_validation {
+            args.push("--no-id-token-validation".to_owned());
+        }
         let (a, b) = (comparison.measured, comparison.against);
         let title = row_title(&comparison);
         let mut result = Compared {
@@ -761,11 +776,24 @@ impl Runner {
         }
         let n = options.exchanges.min(2_000);
         let warmup = options.warmup.min(200);
+        // (client, ID token validation): the C API has no switch for it.
+        let runs = [
+            (Who::Sdk, true),
+            (Who::Baseline, true),
+            (Who::C, true),
+            (Who::Sdk, false),
+            (Who::Baseline, false),
+        ];
         let mut counts = Vec::new();
-        for who in [Who::Sdk, Who::Baseline, Who::C] {
+        for (who, validation) in runs {
+            let name = format!(
+                "{}{}",
+                who.key(),
+                if validation { "" } else { "-no-id-token-validation" }
+            );
             let mut instructions = [0u64; 2];
             for (slot, exchanges) in [(0, 0), (1, n)] {
-                let out = out_dir.join(format!("callgrind.{}.{exchanges}.out", who.key()));
+                let out = out_dir.join(format!("callgrind.{name}.{exchanges}.out"));
                 let (program, args) = self.invocation(who)?;
                 // Not pinned: valgrind runs one thread at a time anyway.
                 let mut command = Command::new("valgrind");
@@ -781,31 +809,49 @@ impl Runner {
                         "--exchanges",
                         &exchanges.to_string(),
                     ])
+                    .args((!validation).then_some("--no-id-token-validation"))
                     .env_remove("LD_LIBRARY_PATH");
-                eprintln!("bench: callgrind, {} with {exchanges} measured exchanges", who.key());
+                eprintln!("bench: callgrind, {name} with {exchanges} measured exchanges");
                 let stdout = cmd::read(&mut command)?;
                 self.sample(&command, &stdout)?;
                 instructions[slot] = callgrind_total(&out)?;
             }
-            counts.push((who, instructions[1].saturating_sub(instructions[0]) / n.max(1)));
+            counts.push((
+                who,
+                validation,
+                name,
+                instructions[1].saturating_sub(instructions[0]) / n.max(1),
+            ));
         }
-        let per = |w: Who| counts.iter().find(|(who, _)| *who == w).map_or(0, |(_, c)| *c) as f64;
+        let per = |w: Who, v: bool| {
+            counts
+                .iter()
+                .find(|(who, validation, _, _)| *who == w && *validation == v)
+                .map_or(f64::NAN, |c| c.3 as f64)
+        };
         let mut table = format!(
             "\nInstructions per exchange under callgrind (DPoP, sequential, {n} exchanges after {warmup}; \
-             independent of load):\n\n| client | instructions per exchange |\n| --- | --- |\n"
+             independent of load):\n\n| client | ID token validated | instructions per exchange |\n| --- | --- | --- |\n"
         );
-        for (who, count) in &counts {
-            table.push_str(&format!("| {} | {} |\n", who.label(), thousands(*count)));
+        for (who, validation, _, count) in &counts {
+            table.push_str(&format!(
+                "| {} | {} | {} |\n",
+                who.label(),
+                if *validation { "yes" } else { "no" },
+                thousands(*count)
+            ));
         }
         table.push_str(&format!(
-            "| SDK / baseline | {:.3}x |\n| C API / SDK | {:.3}x |\n\nProfiles: `callgrind_annotate {}` (and `.baseline.`, `.c.`).\n",
-            per(Who::Sdk) / per(Who::Baseline),
-            per(Who::C) / per(Who::Sdk),
+            "| SDK / baseline | yes | {:.3}x |\n| SDK / baseline | no | {:.3}x |\n| C API / SDK | yes | {:.3}x |\n\n\
+             Profiles: `callgrind_annotate {}` (and the other `callgrind.*.{n}.out` files there).\n",
+            per(Who::Sdk, true) / per(Who::Baseline, true),
+            per(Who::Sdk, false) / per(Who::Baseline, false),
+            per(Who::C, true) / per(Who::Sdk, true),
             out_dir.join(format!("callgrind.sdk.{n}.out")).display()
         ));
         let raw = counts
             .iter()
-            .map(|(who, count)| (who.key().to_owned(), json!(count)))
+            .map(|(_, _, name, count)| (name.clone(), json!(count)))
             .collect::<serde_json::Map<_, _>>();
         Ok((table, Value::Object(raw)))
     }
@@ -822,7 +868,7 @@ fn callgrind_total(path: &Path) -> Result<u64> {
 
 fn row_title(c: &Comparison) -> String {
     format!(
-        "{} / {}, {}, {}",
+        "{} / {}, {}, {}{}",
         c.measured.key(),
         c.against.key(),
         if c.in_flight == 1 {
@@ -830,7 +876,12 @@ fn row_title(c: &Comparison) -> String {
         } else {
             format!("{} in flight", c.in_flight)
         },
-        if c.dpop { "DPoP" } else { "no DPoP" }
+        if c.dpop { "DPoP" } else { "no DPoP" },
+        if c.id_token_validation {
+            ""
+        } else {
+            ", no ID token validation"
+        }
     )
 }
 
@@ -841,9 +892,9 @@ fn per_exchange(sample: &Value, key: &str) -> f64 {
 
 fn comparison_table(results: &[Compared]) -> String {
     let mut out = String::from(
-        "| measured / against | in flight | DPoP | measured, µs CPU | against, µs CPU | ratio | ratio range | goal | \
+        "| measured / against | in flight | DPoP | ID token validated | measured, µs CPU | against, µs CPU | ratio | ratio range | goal | \
          user + system µs, measured / against | wall µs, measured / against |\n\
-         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for r in results {
         let c = &r.comparison;
@@ -857,12 +908,13 @@ fn comparison_table(results: &[Compared]) -> String {
         let ratio = median(&ratios);
         let (lo, hi) = min_max(&ratios);
         out.push_str(&format!(
-            "| {} / {} | {} | {} | {} | {} | **{ratio:.3}x** | {lo:.3}-{hi:.3} | <= {}x: {} | {:.0} + {:.0} / {:.0} + {:.0} \
+            "| {} / {} | {} | {} | {} | {} | {} | **{ratio:.3}x** | {lo:.3}-{hi:.3} | <= {}x: {} | {:.0} + {:.0} / {:.0} + {:.0} \
              | {:.0} / {:.0} |\n",
             c.measured.label(),
             c.against.label(),
             c.in_flight,
             if c.dpop { "yes" } else { "no" },
+            if c.id_token_validation { "yes" } else { "no" },
             spread(column(&r.measured, "cpu_us")),
             spread(column(&r.against, "cpu_us")),
             c.goal,

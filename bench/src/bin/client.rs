@@ -1,5 +1,6 @@
-//! `te-bench-client sdk|baseline --base-url URL [--dpop] [--mode throughput|cold|memory]
-//! [--in-flight K] [--warmup W] [--exchanges N] [--checkpoint C]`: one measurement in a
+//! `te-bench-client sdk|baseline --base-url URL [--dpop] [--no-id-token-validation]
+//! [--mode throughput|cold|memory] [--in-flight K] [--warmup W] [--exchanges N]
+//! [--checkpoint C]`: one measurement in a
 //! process of its own, printed as one JSON line (`cargo xtask bench` runs it, pinned to its
 //! own core).
 //!
@@ -23,7 +24,7 @@ use token_exchange_bench::measure::{CpuTime, resident_bytes};
 use token_exchange_bench::sdk::Sdk;
 use token_exchange_bench::workload::{self, Exchanger};
 
-const USAGE: &str = "usage: te-bench-client sdk|baseline --base-url URL [--dpop] \
+const USAGE: &str = "usage: te-bench-client sdk|baseline --base-url URL [--dpop] [--no-id-token-validation] \
 [--mode throughput|cold|memory] [--in-flight K] [--warmup W] [--exchanges N] [--checkpoint C]";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -37,6 +38,7 @@ struct Options {
     sdk: bool,
     base_url: String,
     dpop: bool,
+    id_token_validation: bool,
     mode: Mode,
     in_flight: usize,
     warmup: u64,
@@ -61,18 +63,19 @@ fn main() -> ExitCode {
             .dpop
             .then(|| Arc::new(SoftwareKey::generate().expect("a P-256 key")));
         measure(&options, &runtime, || {
-            Sdk::new(&options.base_url, key).map_err(|e| e.to_string())
+            Sdk::new(&options.base_url, key, options.id_token_validation).map_err(|e| e.to_string())
         })
     } else {
         let key = options.dpop.then(DpopKey::generate);
         measure(&options, &runtime, || {
-            Baseline::new(&options.base_url, key).map_err(|e| e.to_string())
+            Baseline::new(&options.base_url, key, options.id_token_validation).map_err(|e| e.to_string())
         })
     };
     match result {
         Ok(mut report) => {
             report["client"] = json!(if options.sdk { "sdk" } else { "baseline" });
             report["dpop"] = json!(options.dpop);
+            report["id_token_validation"] = json!(options.id_token_validation);
             println!("{report}");
             ExitCode::SUCCESS
         }
@@ -142,6 +145,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
         sdk,
         base_url: String::new(),
         dpop: false,
+        id_token_validation: true,
         mode: Mode::Throughput,
         in_flight: 1,
         warmup: 1000,
@@ -154,6 +158,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
         match arg.as_str() {
             "--base-url" => options.base_url = value()?,
             "--dpop" => options.dpop = true,
+            "--no-id-token-validation" => options.id_token_validation = false,
             "--mode" => {
                 options.mode = match value()?.as_str() {
                     "throughput" => Mode::Throughput,
