@@ -767,28 +767,33 @@ impl Runner {
         Ok((table, raw))
     }
 
-    /// Instructions per exchange (DPoP, sequential) under callgrind: a run of `warmup + N`
-    /// exchanges minus a run of `warmup` alone, so start-up and warm-up cancel out. The larger
-    /// run's profile is kept for `callgrind_annotate`.
+    /// Instructions per exchange (sequential) under callgrind: a run of `warmup + N` exchanges
+    /// minus a run of `warmup` alone, so start-up and warm-up cancel out. The larger run's
+    /// profile is kept for `callgrind_annotate`.
     fn callgrind(&self, options: &Options, out_dir: &Path) -> Result<(String, Value)> {
         if cmd::which("valgrind").is_none() {
             bail!("--callgrind needs valgrind on PATH");
         }
         let n = options.exchanges.min(2_000);
         let warmup = options.warmup.min(200);
-        // (client, ID token validation): the C API has no switch for it.
+        // (client, DPoP, ID token validation): production first, then without the crypto, whose
+        // cost is the same in both clients (the C API has no switch for validation).
         let runs = [
-            (Who::Sdk, true),
-            (Who::Baseline, true),
-            (Who::C, true),
-            (Who::Sdk, false),
-            (Who::Baseline, false),
+            (Who::Sdk, true, true),
+            (Who::Baseline, true, true),
+            (Who::C, true, true),
+            (Who::Sdk, true, false),
+            (Who::Baseline, true, false),
+            (Who::Sdk, false, false),
+            (Who::Baseline, false, false),
         ];
+        let yes = |b: bool| if b { "yes" } else { "no" };
         let mut counts = Vec::new();
-        for (who, validation) in runs {
+        for (who, dpop, validation) in runs {
             let name = format!(
-                "{}{}",
+                "{}{}{}",
                 who.key(),
+                if dpop { "" } else { "-no-dpop" },
                 if validation { "" } else { "-no-id-token-validation" }
             );
             let mut instructions = [0u64; 2];
@@ -802,13 +807,8 @@ impl Runner {
                     .arg(format!("--callgrind-out-file={}", out.display()))
                     .arg(program)
                     .args(args)
-                    .args([
-                        "--dpop",
-                        "--warmup",
-                        &warmup.to_string(),
-                        "--exchanges",
-                        &exchanges.to_string(),
-                    ])
+                    .args(["--warmup", &warmup.to_string(), "--exchanges", &exchanges.to_string()])
+                    .args(dpop.then_some("--dpop"))
                     .args((!validation).then_some("--no-id-token-validation"))
                     .env_remove("LD_LIBRARY_PATH");
                 eprintln!("bench: callgrind, {name} with {exchanges} measured exchanges");
@@ -816,42 +816,45 @@ impl Runner {
                 self.sample(&command, &stdout)?;
                 instructions[slot] = callgrind_total(&out)?;
             }
-            counts.push((
-                who,
-                validation,
-                name,
-                instructions[1].saturating_sub(instructions[0]) / n.max(1),
-            ));
+            let per_exchange = instructions[1].saturating_sub(instructions[0]) / n.max(1);
+            counts.push(((who, dpop, validation), name, per_exchange));
         }
-        let per = |w: Who, v: bool| {
-            counts
-                .iter()
-                .find(|(who, validation, _, _)| *who == w && *validation == v)
-                .map_or(f64::NAN, |c| c.3 as f64)
-        };
+        let per = |run: (Who, bool, bool)| counts.iter().find(|c| c.0 == run).map_or(f64::NAN, |c| c.2 as f64);
         let mut table = format!(
-            "\nInstructions per exchange under callgrind (DPoP, sequential, {n} exchanges after {warmup}; \
-             independent of load):\n\n| client | ID token validated | instructions per exchange |\n| --- | --- | --- |\n"
+            "\nInstructions per exchange under callgrind (sequential, {n} exchanges after {warmup}; independent \
+             of load):\n\n| client | DPoP | ID token validated | instructions per exchange |\n| --- | --- | --- | --- |\n"
         );
-        for (who, validation, _, count) in &counts {
+        for ((who, dpop, validation), _, count) in &counts {
             table.push_str(&format!(
-                "| {} | {} | {} |\n",
+                "| {} | {} | {} | {} |\n",
                 who.label(),
-                if *validation { "yes" } else { "no" },
+                yes(*dpop),
+                yes(*validation),
                 thousands(*count)
             ));
         }
+        for (a, b, dpop, validation) in [
+            (Who::Sdk, Who::Baseline, true, true),
+            (Who::Sdk, Who::Baseline, true, false),
+            (Who::Sdk, Who::Baseline, false, false),
+            (Who::C, Who::Sdk, true, true),
+        ] {
+            table.push_str(&format!(
+                "| {} / {} | {} | {} | {:.3}x |\n",
+                a.label(),
+                b.label(),
+                yes(dpop),
+                yes(validation),
+                per((a, dpop, validation)) / per((b, dpop, validation))
+            ));
+        }
         table.push_str(&format!(
-            "| SDK / baseline | yes | {:.3}x |\n| SDK / baseline | no | {:.3}x |\n| C API / SDK | yes | {:.3}x |\n\n\
-             Profiles: `callgrind_annotate {}` (and the other `callgrind.*.{n}.out` files there).\n",
-            per(Who::Sdk, true) / per(Who::Baseline, true),
-            per(Who::Sdk, false) / per(Who::Baseline, false),
-            per(Who::C, true) / per(Who::Sdk, true),
+            "\nProfiles: `callgrind_annotate {}` (and the other `callgrind.*.{n}.out` files there).\n",
             out_dir.join(format!("callgrind.sdk.{n}.out")).display()
         ));
         let raw = counts
             .iter()
-            .map(|(_, _, name, count)| (name.clone(), json!(count)))
+            .map(|(_, name, count)| (name.clone(), json!(count)))
             .collect::<serde_json::Map<_, _>>();
         Ok((table, Value::Object(raw)))
     }
