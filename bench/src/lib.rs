@@ -12,7 +12,10 @@
 //! Both clients send byte-for-byte the same form and headers and the same DPoP proof claims
 //! (`tests/identical_requests.rs` checks it) and both validate the ID token (RS256 against the
 //! endpoint's JWKS, `iss`, `aud`, `exp`, `iat`), so the comparison is the production path on
-//! both sides.
+//! both sides; `te-bench-client --no-id-token-validation` turns validation off in either, to
+//! measure the rest without the RSA signature check.
+
+#![warn(missing_docs)]
 
 pub mod baseline;
 pub mod endpoint;
