@@ -4,6 +4,7 @@
 //! (see [`workspace::cache_dir`]); build products go to Cargo's target directory, wherever
 //! `CARGO_TARGET_DIR` or Cargo's configuration puts it.
 
+mod bench;
 mod bindgen;
 mod chroot;
 mod cmd;
@@ -48,6 +49,12 @@ Commands:
                                uniffi-bindgen, or check the committed ones are up to date.
   size                         Build the cdylib with the release-mobile profile and print its
                                stripped and gzipped size.
+  bench [--rounds N] [--exchanges N] [--only PART,...] [--quick] [--callgrind]
+                               Measure whole exchanges in release mode (issue 15): client CPU
+                               per exchange against a bare reqwest + ring baseline, the C API
+                               against Rust, cold start, memory over 100,000 exchanges; prints
+                               ratios and goals (see BENCHMARKS.md). PART: throughput,
+                               crossing, cold, memory. Not part of `test`.
   fuzz [--cases N]             Run every property test (`prop_*`, any crate) in release mode
                                with N cases each (default 1000000), one at a time, and print
                                each one's time. Exits non-zero if one failed.
@@ -118,6 +125,18 @@ fn run(args: &[String]) -> Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             }
+        }
+        "bench" => {
+            opts.only(&["--rounds", "--exchanges", "--only", "--quick", "--callgrind"])?;
+            let options = bench::Options::new(
+                opts.value("--rounds"),
+                opts.value("--exchanges"),
+                opts.value("--only"),
+                opts.flag("--quick"),
+                opts.flag("--callgrind"),
+            )?;
+            bench::run(&Workspace::load()?, &options)?;
+            ExitCode::SUCCESS
         }
         "size" => {
             opts.only(&[])?;
@@ -250,7 +269,15 @@ struct Args {
 }
 
 impl Args {
-    const TAKES_VALUE: [&str; 4] = ["--lang", "--skip", "--summary-file", "--cases"];
+    const TAKES_VALUE: [&str; 7] = [
+        "--lang",
+        "--skip",
+        "--summary-file",
+        "--cases",
+        "--rounds",
+        "--exchanges",
+        "--only",
+    ];
 
     fn parse(args: &[String]) -> Result<Self> {
         let mut pairs = Vec::new();
