@@ -112,6 +112,8 @@ pub fn file_credential_store(path: String) -> Arc<dyn CredentialStore> {
 }
 
 /// What happened to the refresh token when `CredentialsManager.clear()` signed out.
+// uniffi passes enum variants by value (no `Box`), and this one is returned once per sign-out.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum Revocation {
     /// The server revoked it (or did not know it).
@@ -189,8 +191,7 @@ impl CredentialsManager {
         cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<(), TokenExchangeError> {
         let tokens = tokens.to_core();
-        self.run(|m| async move { m.save(&tokens).await }, cancellation)
-            .await
+        self.run(|m| async move { m.save(&tokens).await }, cancellation).await
     }
 
     /// The stored tokens, renewed first when they expire within `min_ttl`.

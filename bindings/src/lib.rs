@@ -47,8 +47,7 @@ pub use credentials::{
 pub use custom_token_exchange::{ActorToken, CustomTokenExchange};
 pub use dpop::{DpopKey, DpopSigner, SignerError};
 pub use error::{
-    CredentialStoreProblem, IdTokenProblem, NetworkErrorKind, ResponseProblem, SignInReason,
-    TokenExchangeError,
+    CredentialStoreProblem, IdTokenProblem, NetworkErrorKind, ResponseProblem, SignInReason, TokenExchangeError,
 };
 pub use native_social::{NativeSocialExchange, PersonName, SubjectTokenType, UserProfile};
 pub use resource::{AuthorizationHeaders, HttpHeader, ResourceRequest, ResourceResponse};

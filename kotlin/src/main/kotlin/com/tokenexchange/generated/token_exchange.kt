@@ -6410,10 +6410,10 @@ sealed class CredentialStoreException: kotlin.Exception() {
         /**
          * For developers; never put the record or a token in it.
          */
-        val `message`: kotlin.String
+        val `reason`: kotlin.String
         ) : CredentialStoreException() {
         override val message
-            get() = "message=${ `message` }"
+            get() = "reason=${ `reason` }"
     }
     
 
@@ -6447,7 +6447,7 @@ public object FfiConverterTypeCredentialStoreError : FfiConverterRustBuffer<Cred
             is CredentialStoreException.Failed -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
-                + FfiConverterString.allocationSize(value.`message`)
+                + FfiConverterString.allocationSize(value.`reason`)
             )
         }
     }
@@ -6456,7 +6456,7 @@ public object FfiConverterTypeCredentialStoreError : FfiConverterRustBuffer<Cred
         when(value) {
             is CredentialStoreException.Failed -> {
                 buf.putInt(1)
-                FfiConverterString.write(value.`message`, buf)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
