@@ -12,6 +12,10 @@ public typealias CredentialStore = TokenExchangeBindings.CredentialStore
 public typealias CredentialStoreError = TokenExchangeBindings.CredentialStoreError
 /// What happened to the refresh token when `CredentialsManager.clear()` signed out.
 public typealias Revocation = TokenExchangeBindings.Revocation
+/// Why the user must sign in again (`TokenExchangeError.SignInRequired`).
+public typealias SignInReason = TokenExchangeBindings.SignInReason
+/// What is wrong with the credential store (`TokenExchangeError.CredentialStore`).
+public typealias CredentialStoreProblem = TokenExchangeBindings.CredentialStoreProblem
 
 /// Keeps the user signed in after the exchange: stores the token set in a `CredentialStore`,
 /// hands it out while it is fresh, renews it with the refresh token when it is about to expire,
