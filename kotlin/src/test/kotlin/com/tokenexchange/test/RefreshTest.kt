@@ -16,20 +16,7 @@ import org.junit.Assert.assertFalse
 import org.junit.Assert.assertNotNull
 import org.junit.Assert.assertNull
 import org.junit.Assert.assertTrue
-import org.junit.Assert.fail
 import org.junit.Test
-
-/** Expects [block] to throw an [E]; returns it. */
-internal inline fun <reified E : TokenExchangeException> failure(block: () -> Unit): E {
-    try {
-        block()
-    } catch (e: TokenExchangeException) {
-        if (e is E) return e
-        fail("expected ${E::class.simpleName}, got $e")
-    }
-    fail("expected ${E::class.simpleName}, the call succeeded")
-    throw AssertionError()
-}
 
 /** Signs [sub] in on [client] with an Apple code. */
 internal suspend fun signIn(client: TokenExchangeClient, sub: String): TokenSet =
