@@ -25,6 +25,15 @@ static te_token_set *sign_in(te_client *client, const char *sub) {
     return tokens;
 }
 
+/* A client of rotating-app with a new DPoP key of its own (the client keeps a reference). */
+static te_client *rotating_client(void) {
+    te_dpop_key *key = NULL;
+    te_error *error = NULL;
+    te_client *client = OK(te_dpop_key_generate(&key, &error)) ? make_client(ROTATING, key) : NULL;
+    te_dpop_key_free(key);
+    return client;
+}
+
 /* Whether the set's validated ID token claims have `sub`. */
 static int claims_sub_is(const te_token_set *tokens, const char *sub) {
     te_user_claims *claims = te_token_set_id_token_claims(tokens);
@@ -103,10 +112,8 @@ static void refresh_rotates_and_keeps_the_user(void) {
 }
 
 static void revoke_then_refresh_fails(void) {
-    te_dpop_key *key = NULL;
     te_error *error = NULL;
-    OK(te_dpop_key_generate(&key, &error));
-    te_client *client = make_client(ROTATING, key);
+    te_client *client = rotating_client();
     te_token_set *tokens = sign_in(client, "apple|c-revoke");
     char *refresh_token = te_token_set_refresh_token(tokens);
     tap(refresh_token != NULL && OK(te_client_revoke(client, refresh_token, &error)), "revoke succeeds");
@@ -121,14 +128,11 @@ static void revoke_then_refresh_fails(void) {
     te_string_free(refresh_token);
     te_token_set_free(tokens);
     te_client_free(client);
-    te_dpop_key_free(key);
 }
 
 static void a_token_set_rebuilt_from_storage_renews(void) {
-    te_dpop_key *key = NULL;
     te_error *error = NULL;
-    OK(te_dpop_key_generate(&key, &error));
-    te_client *client = make_client(ROTATING, key);
+    te_client *client = rotating_client();
     te_token_set *signed_in = sign_in(client, "apple|c-rebuilt");
     char *access_token = te_token_set_access_token(signed_in);
     char *refresh_token = te_token_set_refresh_token(signed_in);
@@ -155,7 +159,6 @@ static void a_token_set_rebuilt_from_storage_renews(void) {
     te_string_free(refresh_token);
     te_string_free(jkt);
     te_client_free(client);
-    te_dpop_key_free(key);
 }
 
 static void another_key_or_none_is_refused_before_sending(void) {
