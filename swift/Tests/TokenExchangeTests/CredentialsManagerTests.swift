@@ -117,6 +117,22 @@ final class CredentialsManagerTests: XCTestCase {
         _ = try await client.refresh(first)
     }
 
+    /// The caller gets `Cancelled` at once; a renewal that started still finishes and saves the
+    /// rotated refresh token. Had it been sent and not saved, the next renewal would reuse the
+    /// spent token and `rotating-app` would refuse it (and revoke the family).
+    func testACancelledRenewalKeepsTheUserSignedIn() async throws {
+        let (_, manager, _, _) = try await signedIn("apple|swift-cancelled-renewal")
+        let task = Task { () -> TokenSet in
+            while !Task.isCancelled { await Task.yield() }
+            return try await manager.renew()
+        }
+        task.cancel()
+        if case .success = await task.result { XCTFail("a cancelled renewal returned tokens") }
+        let renewed = try await manager.renew()
+        XCTAssertEqual(renewed.idTokenClaims?.sub, "apple|swift-cancelled-renewal")
+        _ = try await manager.credentials(minTTL: 60)
+    }
+
     func testARefusedRefreshTokenClearsTheStoreAndAsksForSignIn() async throws {
         let (client, manager, store, tokens) = try await signedIn("apple|swift-refused")
         try await client.revoke(refreshToken: try XCTUnwrap(tokens.refreshToken))

@@ -15,10 +15,12 @@ import com.tokenexchange.memoryCredentialStore
 import java.nio.file.Files
 import java.nio.file.attribute.PosixFilePermissions
 import java.time.Duration
+import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.yield
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
 import org.junit.Assert.assertNotNull
@@ -117,6 +119,22 @@ class CredentialsManagerTest {
         assertEquals("the sign-in, the aged copy, then one renewal", 3, s.store.saves)
         // `rotating-app` detects reuse: the family being alive shows no second refresh happened.
         s.client.refresh(first)
+    }
+
+    /**
+     * Cancelling the caller's coroutine ends its call; a renewal that started still finishes and
+     * saves the rotated refresh token. Had it been sent and not saved, the next renewal would
+     * reuse the spent token and `rotating-app` would refuse it (and revoke the family).
+     */
+    @Test
+    fun aCancelledRenewalKeepsTheUserSignedIn() = runBlocking<Unit> {
+        val s = signedIn("apple|kotlin-cancelled-renewal")
+        val call = async(Dispatchers.Default) { s.manager.renew() }
+        yield()
+        call.cancel()
+        assertTrue(runCatching { call.await() }.exceptionOrNull() is CancellationException)
+        assertEquals("apple|kotlin-cancelled-renewal", s.manager.renew().idTokenClaims?.sub)
+        s.manager.credentials(Duration.ofSeconds(60))
     }
 
     @Test
