@@ -33,9 +33,9 @@ final class NativeSocialExchangeTests: XCTestCase {
         XCTAssertGreaterThan(tokens.expiresAt ?? 0, Int64(Date().timeIntervalSince1970))
 
         let claims = try await client.userinfoClaims(tokens)
-        XCTAssertEqual(claims["sub"] as? String, "apple|swift-dpop")
-        XCTAssertEqual(claims["given_name"] as? String, "Grace")
-        XCTAssertEqual(claims["family_name"] as? String, "Hopper")
+        XCTAssertEqual(claims.sub, "apple|swift-dpop")
+        XCTAssertEqual(claims.givenName, "Grace")
+        XCTAssertEqual(claims.familyName, "Hopper")
 
         let headers = try client.authorizationHeaders(method: "GET", url: "\(base)/userinfo", tokens: tokens)
         XCTAssertTrue(headers.authorization.hasPrefix("DPoP "))
@@ -127,7 +127,7 @@ final class NativeSocialExchangeTests: XCTestCase {
         let stored = TokenSet(accessToken: tokens.accessToken, tokenType: tokens.tokenType, dpopJkt: tokens.dpopJkt)
         let claims = try await TokenExchangeClient(domain: base, clientId: Emulator.clientId, dpopKey: restored)
             .userinfoClaims(stored)
-        XCTAssertEqual(claims["sub"] as? String, "apple|swift-relaunch")
+        XCTAssertEqual(claims.sub, "apple|swift-relaunch")
     }
 
     func testTelemetryNamesTheSwiftSDK() throws {

@@ -19,23 +19,11 @@ import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
 import org.junit.Assert.assertNotNull
 import org.junit.Assert.assertTrue
-import org.junit.Assert.fail
 import org.junit.Test
 
 class ErrorTest {
     private val base = Emulator.baseUrl
     private val client = TokenExchangeClient.create(base, Emulator.CLIENT_ID)
-
-    private inline fun <reified E : TokenExchangeException> failure(block: () -> Unit): E {
-        try {
-            block()
-        } catch (e: TokenExchangeException) {
-            if (e is E) return e
-            fail("expected ${E::class.simpleName}, got $e")
-        }
-        fail("expected ${E::class.simpleName}, the call succeeded")
-        throw AssertionError()
-    }
 
     @Test
     fun reusedAppleCodeIsInvalidGrant() = runBlocking<Unit> {
