@@ -1,10 +1,11 @@
 //! The native social token exchange request (Sign in with Apple, Facebook) and its parts.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use crate::client::{Client, TOKEN_EXCHANGE_GRANT};
 use crate::error::Error;
-use crate::parameters::{ScopeRequest, push_target};
+use crate::parameters::{Form, ScopeRequest, push_target};
 use crate::secret::Secret;
 use crate::token_set::TokenSet;
 use crate::validate;
@@ -217,21 +218,23 @@ impl NativeSocialExchange {
     }
 
     /// Validates every field and returns the form parameters (before any network I/O).
-    pub(crate) fn to_form(&self) -> Result<Vec<(&'static str, String)>, Error> {
+    pub(crate) fn to_form(&self) -> Result<Form<'_>, Error> {
         validate::token("subject_token", self.subject_token.expose())?;
-        let token_type = self.subject_token_type.as_uri();
-        validate::absolute_uri("subject_token_type", token_type)?;
+        if let SubjectTokenType::Custom(uri) = &self.subject_token_type {
+            // Apple's and Facebook's are known-valid constants (a test checks).
+            validate::absolute_uri("subject_token_type", uri)?;
+        }
         let mut form = vec![
-            ("grant_type", TOKEN_EXCHANGE_GRANT.to_owned()),
-            ("subject_token", self.subject_token.expose().to_owned()),
-            ("subject_token_type", token_type.to_owned()),
+            ("grant_type", Cow::Borrowed(TOKEN_EXCHANGE_GRANT)),
+            ("subject_token", Cow::Borrowed(self.subject_token.expose())),
+            ("subject_token_type", Cow::Borrowed(self.subject_token_type.as_uri())),
         ];
         push_target(&mut form, self.audience.as_deref(), self.resource.as_deref())?;
         self.scope.push(&mut form)?;
         if let Some(profile) = &self.user_profile
             && let Some(json) = profile.to_json_string()?
         {
-            form.push(("user_profile", json));
+            form.push(("user_profile", Cow::Owned(json)));
         }
         Ok(form)
     }
@@ -255,17 +258,28 @@ mod tests {
     use super::*;
     use crate::parameters::DEFAULT_SCOPE;
 
+    /// The form a request sends, owned (the request is a temporary).
+    fn sent(request: NativeSocialExchange) -> Vec<(&'static str, String)> {
+        let form = request.to_form().unwrap();
+        form.into_iter().map(|(k, v)| (k, v.into_owned())).collect()
+    }
+
     fn get<'a>(form: &'a [(&'static str, String)], key: &str) -> Option<&'a str> {
         form.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str())
     }
 
     #[test]
+    fn the_well_known_subject_token_types_are_absolute_uris() {
+        for uri in [SubjectTokenType::APPLE_URI, SubjectTokenType::FACEBOOK_URI] {
+            assert!(validate::absolute_uri("subject_token_type", uri).is_ok(), "{uri}");
+        }
+    }
+
+    #[test]
     fn apple_request_encoding() {
-        let form = NativeSocialExchange::apple("code-123")
+        let form = sent(NativeSocialExchange::apple("code-123")
             .audience("https://api.example.com")
-            .user_profile(UserProfile::with_name(Some("John".into()), Some("Smith".into())))
-            .to_form()
-            .unwrap();
+            .user_profile(UserProfile::with_name(Some("John".into()), Some("Smith".into()))));
         assert_eq!(
             get(&form, "grant_type"),
             Some("urn:ietf:params:oauth:grant-type:token-exchange")
@@ -286,11 +300,9 @@ mod tests {
 
     #[test]
     fn facebook_with_resource_and_custom_scope() {
-        let form = NativeSocialExchange::facebook("fb-token")
+        let form = sent(NativeSocialExchange::facebook("fb-token")
             .resource("https://api.example.com")
-            .scope("email")
-            .to_form()
-            .unwrap();
+            .scope("email"));
         assert_eq!(
             get(&form, "subject_token_type"),
             Some("http://auth0.com/oauth/token-type/facebook-info-session-access-token")
@@ -303,39 +315,31 @@ mod tests {
     #[test]
     fn scope_is_sent_by_default_and_omitted_only_when_asked() {
         assert_eq!(
-            get(&NativeSocialExchange::apple("c").to_form().unwrap(), "scope"),
+            get(&sent(NativeSocialExchange::apple("c")), "scope"),
             Some(DEFAULT_SCOPE)
         );
-        let omitted = NativeSocialExchange::apple("c")
+        let omitted = sent(NativeSocialExchange::apple("c")
             .scope("email")
-            .omit_scope()
-            .to_form()
-            .unwrap();
+            .omit_scope());
         assert_eq!(get(&omitted, "scope"), None);
-        let again = NativeSocialExchange::apple("c")
+        let again = sent(NativeSocialExchange::apple("c")
             .omit_scope()
-            .scope("email")
-            .to_form()
-            .unwrap();
+            .scope("email"));
         assert_eq!(get(&again, "scope"), Some("openid email"));
     }
 
     #[test]
     fn empty_profile_is_omitted_and_extra_members_merge() {
-        let form = NativeSocialExchange::apple("c")
-            .user_profile(UserProfile::with_name(None, Some("  ".into())))
-            .to_form()
-            .unwrap();
+        let form = sent(NativeSocialExchange::apple("c")
+            .user_profile(UserProfile::with_name(None, Some("  ".into()))));
         assert_eq!(get(&form, "user_profile"), None);
         let mut profile = UserProfile::from_json(serde_json::json!({"locale":"fr"})).unwrap();
         profile.name = Some(PersonName {
             first_name: Some("Zoé".into()),
             last_name: None,
         });
-        let form = NativeSocialExchange::apple("c")
-            .user_profile(profile)
-            .to_form()
-            .unwrap();
+        let form = sent(NativeSocialExchange::apple("c")
+            .user_profile(profile));
         let sent: serde_json::Value = serde_json::from_str(get(&form, "user_profile").unwrap()).unwrap();
         assert_eq!(sent, serde_json::json!({"locale":"fr","name":{"firstName":"Zoé"}}));
     }
