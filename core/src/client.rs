@@ -256,12 +256,7 @@ impl Client {
         let inner = &self.inner;
         let mut body = url::form_urlencoded::Serializer::new(String::new());
         body.extend_pairs(form.iter().map(|(k, v)| (*k, &**v)));
-        let basic = client_auth::apply(
-            &inner.client_auth,
-            &inner.client_id,
-            inner.base_url.as_str(),
-            &mut body,
-        )?;
+        let basic = client_auth::apply(&inner.client_auth, &inner.client_id, inner.base_url.as_str(), &mut body)?;
         let body = body
             .extend_pairs(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .finish();

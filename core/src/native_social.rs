@@ -277,9 +277,11 @@ mod tests {
 
     #[test]
     fn apple_request_encoding() {
-        let form = sent(NativeSocialExchange::apple("code-123")
-            .audience("https://api.example.com")
-            .user_profile(UserProfile::with_name(Some("John".into()), Some("Smith".into()))));
+        let form = sent(
+            NativeSocialExchange::apple("code-123")
+                .audience("https://api.example.com")
+                .user_profile(UserProfile::with_name(Some("John".into()), Some("Smith".into()))),
+        );
         assert_eq!(
             get(&form, "grant_type"),
             Some("urn:ietf:params:oauth:grant-type:token-exchange")
@@ -300,9 +302,11 @@ mod tests {
 
     #[test]
     fn facebook_with_resource_and_custom_scope() {
-        let form = sent(NativeSocialExchange::facebook("fb-token")
-            .resource("https://api.example.com")
-            .scope("email"));
+        let form = sent(
+            NativeSocialExchange::facebook("fb-token")
+                .resource("https://api.example.com")
+                .scope("email"),
+        );
         assert_eq!(
             get(&form, "subject_token_type"),
             Some("http://auth0.com/oauth/token-type/facebook-info-session-access-token")
@@ -318,28 +322,22 @@ mod tests {
             get(&sent(NativeSocialExchange::apple("c")), "scope"),
             Some(DEFAULT_SCOPE)
         );
-        let omitted = sent(NativeSocialExchange::apple("c")
-            .scope("email")
-            .omit_scope());
+        let omitted = sent(NativeSocialExchange::apple("c").scope("email").omit_scope());
         assert_eq!(get(&omitted, "scope"), None);
-        let again = sent(NativeSocialExchange::apple("c")
-            .omit_scope()
-            .scope("email"));
+        let again = sent(NativeSocialExchange::apple("c").omit_scope().scope("email"));
         assert_eq!(get(&again, "scope"), Some("openid email"));
     }
 
     #[test]
     fn empty_profile_is_omitted_and_extra_members_merge() {
-        let form = sent(NativeSocialExchange::apple("c")
-            .user_profile(UserProfile::with_name(None, Some("  ".into()))));
+        let form = sent(NativeSocialExchange::apple("c").user_profile(UserProfile::with_name(None, Some("  ".into()))));
         assert_eq!(get(&form, "user_profile"), None);
         let mut profile = UserProfile::from_json(serde_json::json!({"locale":"fr"})).unwrap();
         profile.name = Some(PersonName {
             first_name: Some("Zoé".into()),
             last_name: None,
         });
-        let form = sent(NativeSocialExchange::apple("c")
-            .user_profile(profile));
+        let form = sent(NativeSocialExchange::apple("c").user_profile(profile));
         let sent: serde_json::Value = serde_json::from_str(get(&form, "user_profile").unwrap()).unwrap();
         assert_eq!(sent, serde_json::json!({"locale":"fr","name":{"firstName":"Zoé"}}));
     }
