@@ -22,6 +22,9 @@ pub const FEDERATED_CONNECTION_ACCESS_TOKEN_GRANT: &str =
 pub const FEDERATED_CONNECTION_ACCESS_TOKEN_TYPE: &str =
     "http://auth0.com/oauth/token-type/federated-connection-access-token";
 
+/// Extra parameters: names and values, appended after the form.
+type Extra = [(String, String)];
+
 /// What the subject token of a Token Vault exchange is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenVaultSubjectTokenType {
@@ -92,7 +95,7 @@ impl TokenVaultExchange {
     }
 
     /// The form and the extra parameters, checked.
-    fn to_form(&self) -> Result<(Form<'_>, &[(String, String)]), Error> {
+    fn to_form(&self) -> Result<(Form<'_>, &Extra), Error> {
         validate::token("subject_token", self.subject_token.expose())?;
         validate::identifier("connection", &self.connection)?;
         if self.connection.contains(char::is_whitespace) {
