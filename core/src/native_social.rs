@@ -102,22 +102,15 @@ impl UserProfile {
 
     /// The JSON string to send, or `None` when there is nothing to send.
     pub(crate) fn to_json_string(&self) -> Result<Option<String>, Error> {
-        let mut map = self.extra.clone();
-        if let Some(name) = &self.name {
-            let mut n = serde_json::Map::new();
-            for (key, value) in [("firstName", &name.first_name), ("lastName", &name.last_name)] {
-                if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-                    n.insert(key.into(), v.into());
-                }
-            }
-            if !n.is_empty() {
-                map.insert("name".into(), n.into());
-            }
-        }
-        if map.is_empty() {
+        let name = self.name.as_ref().and_then(NameJson::new);
+        if name.is_none() && self.extra.is_empty() {
             return Ok(None);
         }
-        let json = serde_json::Value::Object(map).to_string();
+        let json = serde_json::to_string(&ProfileJson {
+            name,
+            extra: &self.extra,
+        })
+        .expect("a JSON map with string keys serialises");
         if json.len() > MAX_USER_PROFILE_BYTES {
             return Err(Error::invalid(
                 "user_profile",
@@ -125,6 +118,59 @@ impl UserProfile {
             ));
         }
         Ok(Some(json))
+    }
+}
+
+/// The `user_profile` object, serialised straight from the profile (no copy of `extra` into a
+/// new tree): `extra`'s members in its key order, the typed name in its place among them,
+/// replacing `extra["name"]`.
+struct ProfileJson<'a> {
+    name: Option<NameJson<'a>>,
+    extra: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+impl serde::Serialize for ProfileJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(None)?;
+        let mut name = self.name.as_ref();
+        for (key, value) in self.extra {
+            if let Some(n) = name
+                && key.as_str() >= "name"
+            {
+                map.serialize_entry("name", n)?;
+                name = None;
+                if key == "name" {
+                    continue;
+                }
+            }
+            map.serialize_entry(key, value)?;
+        }
+        if let Some(n) = name {
+            map.serialize_entry("name", n)?;
+        }
+        map.end()
+    }
+}
+
+/// The typed name's non-blank parts, trimmed.
+#[derive(serde::Serialize)]
+struct NameJson<'a> {
+    #[serde(rename = "firstName", skip_serializing_if = "Option::is_none")]
+    first_name: Option<&'a str>,
+    #[serde(rename = "lastName", skip_serializing_if = "Option::is_none")]
+    last_name: Option<&'a str>,
+}
+
+impl<'a> NameJson<'a> {
+    /// `None` when no part is left to send.
+    fn new(name: &'a PersonName) -> Option<Self> {
+        let part = |v: &'a Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty());
+        let json = NameJson {
+            first_name: part(&name.first_name),
+            last_name: part(&name.last_name),
+        };
+        (json.first_name.is_some() || json.last_name.is_some()).then_some(json)
     }
 }
 
@@ -326,6 +372,49 @@ mod tests {
         assert_eq!(get(&omitted, "scope"), None);
         let again = sent(NativeSocialExchange::apple("c").omit_scope().scope("email"));
         assert_eq!(get(&again, "scope"), Some("openid email"));
+    }
+
+    /// The profile as the previous code built it, through a `serde_json::Value` tree: the
+    /// reference for the direct serialisation.
+    fn profile_through_a_value_tree(profile: &UserProfile) -> Option<String> {
+        let mut map = profile.extra.clone();
+        if let Some(name) = &profile.name {
+            let mut n = serde_json::Map::new();
+            for (key, value) in [("firstName", &name.first_name), ("lastName", &name.last_name)] {
+                if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                    n.insert(key.into(), v.into());
+                }
+            }
+            if !n.is_empty() {
+                map.insert("name".into(), n.into());
+            }
+        }
+        (!map.is_empty()).then(|| serde_json::Value::Object(map).to_string())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::server_input::config())]
+
+        /// The same bytes as the value tree, wherever `name` falls among the other members and
+        /// whether `extra` has one.
+        #[test]
+        fn prop_profile_json_is_the_value_trees(
+            keys in proptest::collection::vec("[a-o]{0,3}|name|n|nam|namez|Name", 0..6),
+            first in proptest::option::of("[ a-zé\\\"]{0,4}"),
+            last in proptest::option::of("[ a-z]{0,4}"),
+            typed in proptest::bool::ANY,
+        ) {
+            let extra = keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (k.clone(), serde_json::json!({ "i": i, "s": k })))
+                .collect();
+            let profile = UserProfile {
+                name: typed.then(|| PersonName { first_name: first.clone(), last_name: last.clone() }),
+                extra,
+            };
+            proptest::prop_assert_eq!(profile.to_json_string().unwrap(), profile_through_a_value_tree(&profile));
+        }
     }
 
     #[test]
