@@ -129,7 +129,8 @@ impl Emulator {
     /// secret of the readiness line, over plain HTTP/1.1 on loopback; returns the response body
     /// of a `2xx`, else an error.
     pub fn control_post(&self, path: &str, body: &str) -> Result<String> {
-        let line: serde_json::Value = serde_json::from_str(&self.ready_line).context("the readiness line is not JSON")?;
+        let line: serde_json::Value =
+            serde_json::from_str(&self.ready_line).context("the readiness line is not JSON")?;
         let Some(secret) = line["control_secret"].as_str() else {
             bail!("the emulator's readiness line has no control_secret");
         };
@@ -151,7 +152,10 @@ impl Emulator {
         let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
         let status = head.split_whitespace().nth(1).unwrap_or_default();
         if !status.starts_with('2') {
-            bail!("POST {path} answered `{}`: {body}", head.lines().next().unwrap_or_default());
+            bail!(
+                "POST {path} answered `{}`: {body}",
+                head.lines().next().unwrap_or_default()
+            );
         }
         Ok(body.to_owned())
     }

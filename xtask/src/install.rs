@@ -127,7 +127,10 @@ pub fn run(ws: &Workspace, prefix: &Path) -> Result<Installed> {
     let vars = BTreeMap::from([
         ("PREFIX", prefix.display().to_string()),
         ("VERSION", version.text.clone()),
-        ("VERSION_NUMBERS", format!("{}.{}.{}", version.major, version.minor, version.patch)),
+        (
+            "VERSION_NUMBERS",
+            format!("{}.{}.{}", version.major, version.minor, version.patch),
+        ),
         ("MAJOR", version.major.to_string()),
         ("MINOR", version.minor.to_string()),
         ("C_NAME", C_NAME.to_owned()),
@@ -146,12 +149,22 @@ pub fn run(ws: &Workspace, prefix: &Path) -> Result<Installed> {
         ("SIZEOF_VOID_P", (usize::BITS / 8).to_string()),
     ]);
     let templates = ws.root.join(TEMPLATES_DIR);
-    render(&templates.join(format!("{PKG_CONFIG_MODULE}.pc.in")), &pkgconfig.join(format!("{PKG_CONFIG_MODULE}.pc")), &vars)?;
-    for name in [format!("{CMAKE_PACKAGE}Config.cmake"), format!("{CMAKE_PACKAGE}ConfigVersion.cmake")] {
+    render(
+        &templates.join(format!("{PKG_CONFIG_MODULE}.pc.in")),
+        &pkgconfig.join(format!("{PKG_CONFIG_MODULE}.pc")),
+        &vars,
+    )?;
+    for name in [
+        format!("{CMAKE_PACKAGE}Config.cmake"),
+        format!("{CMAKE_PACKAGE}ConfigVersion.cmake"),
+    ] {
         render(&templates.join(format!("{name}.in")), &cmake.join(&name), &vars)?;
     }
 
-    eprintln!("install: token-exchange {version} (SONAME {soname}) installed under {}", prefix.display());
+    eprintln!(
+        "install: token-exchange {version} (SONAME {soname}) installed under {}",
+        prefix.display()
+    );
     for path in [
         lib.join(&real),
         lib.join(&soname),
@@ -193,7 +206,9 @@ fn build(ws: &Workspace, soname: &str) -> Result<Built> {
         .current_dir(&ws.root)
         .stderr(Stdio::inherit());
     cmd::echo(&c);
-    let out = c.output().with_context(|| format!("cannot run `{}`", cmd::display(&c)))?;
+    let out = c
+        .output()
+        .with_context(|| format!("cannot run `{}`", cmd::display(&c)))?;
     let mut files = Vec::new();
     let mut native_static_libs = None;
     for line in String::from_utf8_lossy(&out.stdout).lines() {

@@ -53,6 +53,10 @@ impl FromStr for Lang {
         Lang::ALL
             .into_iter()
             .find(|l| l.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| Error::msg(format!("unknown language `{s}` (expected rust, c, kotlin, swift or packages)")))
+            .ok_or_else(|| {
+                Error::msg(format!(
+                    "unknown language `{s}` (expected rust, c, kotlin, swift or packages)"
+                ))
+            })
     }
 }

@@ -251,7 +251,11 @@ pub fn check(ws: &Workspace) -> Result<Vec<Mismatch>> {
     let mut mismatches = Vec::new();
     let mut compare = |place: String, found: Option<&str>, expected: String| {
         let ok = found == Some(expected.as_str());
-        eprintln!("version: {} {place}: {}", if ok { "ok" } else { "MISMATCH" }, found.unwrap_or("(not found)"));
+        eprintln!(
+            "version: {} {place}: {}",
+            if ok { "ok" } else { "MISMATCH" },
+            found.unwrap_or("(not found)")
+        );
         if !ok {
             mismatches.push(Mismatch {
                 place,
@@ -278,7 +282,11 @@ pub fn check(ws: &Workspace) -> Result<Vec<Mismatch>> {
     }
     for tag in version_tags_at_head(ws) {
         let bare = tag.strip_prefix('v').unwrap_or(&tag).to_owned();
-        compare(format!("git tag {tag} at HEAD (the Swift package's version)"), Some(&bare), version.text.clone());
+        compare(
+            format!("git tag {tag} at HEAD (the Swift package's version)"),
+            Some(&bare),
+            version.text.clone(),
+        );
     }
     for problem in changelog_problems(ws, &version) {
         compare(format!("{CHANGELOG}: {problem}"), None, version.text.clone());
@@ -313,7 +321,9 @@ fn changelog_problems(ws: &Workspace, version: &Version) -> Vec<String> {
         problems.push("no `## [Unreleased]` section".to_owned());
     }
     for heading in text.lines().filter_map(|l| l.strip_prefix("## [")) {
-        let Some(name) = heading.split(']').next() else { continue };
+        let Some(name) = heading.split(']').next() else {
+            continue;
+        };
         if let Ok(released) = Version::parse(name)
             && released.numbers() > version.numbers()
         {
@@ -391,6 +401,12 @@ mod tests {
         assert_eq!(found, ["0.1.0"]);
         let major = SITES.iter().find(|s| s.what.ends_with("MAJOR")).unwrap();
         let header = "#define TE_VERSION_MAJOR 12\n#define TE_VERSION_MINOR 3\n";
-        assert_eq!(spans(major, header).into_iter().map(|(s, e)| &header[s..e]).collect::<Vec<_>>(), ["12"]);
+        assert_eq!(
+            spans(major, header)
+                .into_iter()
+                .map(|(s, e)| &header[s..e])
+                .collect::<Vec<_>>(),
+            ["12"]
+        );
     }
 }

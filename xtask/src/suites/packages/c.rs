@@ -71,7 +71,11 @@ impl Kind for PkgConfig {
     }
 
     fn prepare(&mut self, prov: &mut Provisioner) -> Result<()> {
-        self.tools = Some(Tools::provision(prov, ("make", &["make"]), &[("pkg-config", &["pkg-config"])])?);
+        self.tools = Some(Tools::provision(
+            prov,
+            ("make", &["make"]),
+            &[("pkg-config", &["pkg-config"])],
+        )?);
         Ok(())
     }
 
@@ -137,10 +141,11 @@ fn run_program(tools: &Tools, ws: &Workspace, build_dir: &Path, args: &[String])
 /// Checks that the installed shared library's SONAME is `lib<name>.so.<abi>` (`readelf -d`).
 pub fn check_soname(installed: &Installed) -> Result<()> {
     let v = &installed.version;
-    let file = installed
-        .prefix
-        .join("lib")
-        .join(format!("lib{}.so.{}.{}.{}", install::C_NAME, v.major, v.minor, v.patch));
+    let file =
+        installed
+            .prefix
+            .join("lib")
+            .join(format!("lib{}.so.{}.{}.{}", install::C_NAME, v.major, v.minor, v.patch));
     let expected = format!("lib{}.so.{}", install::C_NAME, install::abi_version(v));
     let dynamic = cmd::read(Command::new("readelf").arg("-d").arg(&file))?;
     let soname = dynamic

@@ -135,7 +135,11 @@ impl Suite for PackagesSuite {
         self.unavailable = self
             .kinds
             .iter_mut()
-            .map(|k| k.prepare(prov).err().map(|e| format!("the {} toolchain is unavailable: {e}", k.name())))
+            .map(|k| {
+                k.prepare(prov)
+                    .err()
+                    .map(|e| format!("the {} toolchain is unavailable: {e}", k.name()))
+            })
             .collect();
         if self.unavailable.iter().all(Option::is_some) {
             let reasons: Vec<String> = self.unavailable.iter().flatten().cloned().collect();
@@ -162,18 +166,32 @@ impl Suite for PackagesSuite {
         for m in &mismatches {
             eprintln!("packages: version: {m}");
         }
-        record(&mut counts, mismatches.is_empty(), "every statement of the version agrees");
+        record(
+            &mut counts,
+            mismatches.is_empty(),
+            "every statement of the version agrees",
+        );
 
         let problems = readme_problems(ws, &consumers);
         for p in &problems {
             eprintln!("packages: {README}: {p}");
         }
-        record(&mut counts, problems.is_empty(), "the README's installation snippets are the consumers'");
+        record(
+            &mut counts,
+            problems.is_empty(),
+            "the README's installation snippets are the consumers'",
+        );
 
         let scratch = ws.scratch_dir("packages");
         let prefix = scratch.join("prefix");
         let installed = fs::remove_dir_all(&prefix)
-            .or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) })
+            .or_else(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            })
             .map_err(Error::from)
             .and_then(|()| install::run(ws, &prefix))
             .and_then(|installed| c::check_soname(&installed).map(|()| installed));
@@ -201,7 +219,11 @@ impl Suite for PackagesSuite {
                 eprintln!("packages: {}: {e}", consumer.name);
                 false
             });
-            record(&mut counts, ok, &format!("{CONSUMERS_DIR}/{} ({})", consumer.name, kind.name()));
+            record(
+                &mut counts,
+                ok,
+                &format!("{CONSUMERS_DIR}/{} ({})", consumer.name, kind.name()),
+            );
         }
         Ok(counts)
     }
@@ -252,7 +274,11 @@ fn readme_problems(ws: &Workspace, consumers: &[Consumer]) -> Vec<String> {
     let mut followed = Vec::new();
     let mut lines = readme.lines();
     while let Some(line) = lines.next() {
-        let Some(target) = line.trim().strip_prefix(SNIPPET_MARKER).and_then(|r| r.strip_suffix("-->")) else {
+        let Some(target) = line
+            .trim()
+            .strip_prefix(SNIPPET_MARKER)
+            .and_then(|r| r.strip_suffix("-->"))
+        else {
             continue;
         };
         let target = target.trim();
