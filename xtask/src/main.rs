@@ -36,14 +36,17 @@ const HELP: &str = "\
 cargo xtask <command> [options]
 
 Commands:
-  provision [--lang LANG]...   Install what the C, Kotlin and Swift suites need (idempotent).
-                               LANG: c, kotlin, swift or all (default: all).
+  provision [--lang LANG]...   Install what the C, Kotlin, Swift and packages suites need
+                               (idempotent). LANG: c, kotlin, swift, packages or all (default:
+                               all).
   test [--lang LANG]... [--skip LANG]... [--summary-file PATH]
-                               Run the test suites (rust, c, kotlin, swift; the last three
-                               when bindings/, kotlin/, swift/ exist), then print one line per
-                               language and the overall `N passed, M failed`. Exits non-zero
-                               if anything failed. --lang runs only the named suites, --skip
-                               leaves suites out; --summary-file also writes the summary there.
+                               Run the test suites (rust, c, kotlin, swift, packages: the
+                               consumer projects of packages/consumers/ built against a fresh
+                               install; all but rust when their directory exists), then print
+                               one line per suite and the overall `N passed, M failed`.
+                               Exits non-zero if anything failed. --lang runs only the
+                               named suites, --skip leaves suites out; --summary-file also
+                               writes the summary there.
   header [--check]             Regenerate bindings/include/token_exchange.h with cbindgen, or
                                check that the committed header is up to date.
   bindgen [--check] [--lang kotlin|swift|all]
