@@ -261,15 +261,24 @@ fn build_and_run(
     Ok(status.success())
 }
 
-/// What is wrong with the README's installation snippets: each `<!-- consumer: F -->` marker
-/// must be followed by a fenced code block whose every line naming the package (`token-exchange`,
-/// `token_exchange`, `TokenExchange`) appears, word for word, as a line of the consumer file
-/// `F`; every consumer must follow at least one snippet.
+/// What is wrong with the README's installation snippets (see [`snippet_problems`]).
 fn readme_problems(ws: &Workspace, consumers: &[Consumer]) -> Vec<String> {
     let readme = match fs::read_to_string(ws.root.join(README)) {
         Ok(text) => text,
         Err(e) => return vec![format!("unreadable: {e}")],
     };
+    let names: Vec<&str> = consumers.iter().map(|c| c.name.as_str()).collect();
+    snippet_problems(&readme, &names, |target| {
+        fs::read_to_string(ws.root.join(CONSUMERS_DIR).join(target)).ok()
+    })
+}
+
+/// What is wrong with the installation snippets of `readme`: each `<!-- consumer: F -->`
+/// marker must be followed by a fenced code block whose every line naming the package
+/// (`token-exchange`, `token_exchange`, `TokenExchange`) appears, word for word, as a line of
+/// the consumer file `F` (`consumer_file(F)`: its text, `None` if missing); every consumer
+/// folder of `consumers` must follow at least one snippet.
+fn snippet_problems(readme: &str, consumers: &[&str], consumer_file: impl Fn(&str) -> Option<String>) -> Vec<String> {
     let mut problems = Vec::new();
     let mut followed = Vec::new();
     let mut lines = readme.lines();
@@ -287,8 +296,7 @@ fn readme_problems(ws: &Workspace, consumers: &[Consumer]) -> Vec<String> {
             continue;
         }
         let snippet: Vec<&str> = lines.by_ref().take_while(|l| !l.starts_with("```")).collect();
-        let path = ws.root.join(CONSUMERS_DIR).join(target);
-        let Ok(file) = fs::read_to_string(&path) else {
+        let Some(file) = consumer_file(target) else {
             problems.push(format!("{CONSUMERS_DIR}/{target} does not exist"));
             continue;
         };
@@ -301,8 +309,8 @@ fn readme_problems(ws: &Workspace, consumers: &[Consumer]) -> Vec<String> {
         followed.push(target.split('/').next().unwrap_or_default().to_owned());
     }
     for consumer in consumers {
-        if !followed.contains(&consumer.name) {
-            problems.push(format!("no snippet marked for {CONSUMERS_DIR}/{}", consumer.name));
+        if !followed.iter().any(|f| f == consumer) {
+            problems.push(format!("no snippet marked for {CONSUMERS_DIR}/{consumer}"));
         }
     }
     problems
@@ -312,4 +320,55 @@ fn names_the_package(line: &str) -> bool {
     ["token-exchange", "token_exchange", "TokenExchange"]
         .iter()
         .any(|name| line.contains(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const README_TEXT: &str = "Intro\n\n<!-- consumer: c-cmake/CMakeLists.txt -->\n```cmake\n\
+        find_package(TokenExchange 0.1.0 REQUIRED)\nadd_executable(app app.c)\n\
+        target_link_libraries(app PRIVATE TokenExchange::TokenExchange)\n```\n";
+
+    fn cmake_file(body: &'static str) -> impl Fn(&str) -> Option<String> {
+        move |target| (target == "c-cmake/CMakeLists.txt").then(|| body.to_owned())
+    }
+
+    #[test]
+    fn snippets_must_be_lines_of_their_consumer() {
+        let file = "find_package(TokenExchange 0.1.0 REQUIRED)\nadd_executable(app ../exchange.c)\n\
+                    target_link_libraries(app PRIVATE TokenExchange::TokenExchange)\n";
+        // Lines not naming the package (add_executable) may differ.
+        assert_eq!(
+            snippet_problems(README_TEXT, &["c-cmake"], cmake_file(file)),
+            Vec::<String>::new()
+        );
+
+        let drifted = "find_package(TokenExchange 0.2.0 REQUIRED)\n\
+                       target_link_libraries(app PRIVATE TokenExchange::TokenExchange)\n";
+        let problems = snippet_problems(README_TEXT, &["c-cmake"], cmake_file(drifted));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains("find_package(TokenExchange 0.1.0 REQUIRED)"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn every_consumer_needs_a_snippet_and_every_snippet_a_file() {
+        let problems = snippet_problems(README_TEXT, &["c-cmake", "c-pkg-config"], |_| None);
+        assert_eq!(
+            problems,
+            [
+                "packages/consumers/c-cmake/CMakeLists.txt does not exist",
+                "no snippet marked for packages/consumers/c-cmake",
+                "no snippet marked for packages/consumers/c-pkg-config",
+            ]
+        );
+        let unfenced = "<!-- consumer: c-cmake/CMakeLists.txt -->\nfind_package(TokenExchange)\n";
+        assert_eq!(
+            snippet_problems(unfenced, &[], |_| None),
+            ["the marker for c-cmake/CMakeLists.txt is not followed by a code block"]
+        );
+    }
 }
