@@ -153,6 +153,12 @@ async fn run_boxed(
     work: BoxedWork,
     cancellation: Option<Arc<CancellationToken>>,
 ) -> Result<Box<dyn Any + Send>, TokenExchangeError> {
+    // A call started with a cancelled token must not start its work: once spawned, the work
+    // runs on the runtime's thread at once and may send its request (spending an Apple code)
+    // before the race below sees the cancellation.
+    if cancellation.as_ref().is_some_and(|c| c.is_cancelled()) {
+        return Err(token_exchange::Error::Cancelled.into());
+    }
     let task = AbortOnDrop(runtime().spawn(work));
     let joined = match cancellation {
         None => task.await,
@@ -189,6 +195,33 @@ mod tests {
                 .unwrap()
         });
         assert_eq!(name.as_deref(), Some("token-exchange"));
+    }
+
+    #[test]
+    fn an_already_cancelled_call_never_starts_its_work() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        /// Sets its flag when dropped.
+        struct Dropped(Arc<AtomicBool>);
+        impl Drop for Dropped {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        let token = CancellationToken::new();
+        token.cancel();
+        let (polled, dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+        let (polled_flag, guard) = (polled.clone(), Dropped(dropped.clone()));
+        let work = async move {
+            let _guard = guard;
+            polled_flag.store(true, Ordering::SeqCst);
+            Ok::<_, token_exchange::Error>(())
+        };
+        let result = block_on(run(work, Some(token)));
+        assert!(matches!(result, Err(TokenExchangeError::Cancelled { .. })));
+        // Dropped by the call itself, unpolled: it never went to the runtime, where it could
+        // have sent its request before the cancellation was seen.
+        assert!(dropped.load(Ordering::SeqCst), "the work was handed to the runtime");
+        assert!(!polled.load(Ordering::SeqCst), "the work started");
     }
 
     #[test]
