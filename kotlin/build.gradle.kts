@@ -6,6 +6,13 @@ plugins {
     id("org.jetbrains.kotlin.android") version "2.1.0"
 }
 
+// Maven coordinates com.tokenexchange:token-exchange:<version> (the artifact id is the root
+// project's name, settings.gradle.kts). The version is the workspace's (Cargo.toml
+// [workspace.package]): `cargo xtask version` fails when they differ, and
+// `cargo xtask version --set X.Y.Z` changes both.
+group = "com.tokenexchange"
+version = "0.1.0"
+
 android {
     namespace = "com.tokenexchange"
     compileSdk = 35

@@ -55,6 +55,16 @@
 #include <stdint.h>
 
 /**
+ * The version of this header (the library's semantic version). te_version() returns the version
+ * of the library loaded at run time, which equals TE_VERSION_STRING when the header and the
+ * library come from the same build.
+ */
+#define TE_VERSION_MAJOR 0
+#define TE_VERSION_MINOR 1
+#define TE_VERSION_PATCH 0
+#define TE_VERSION_STRING "0.1.0"
+
+/**
  * Size of the buffer a `te_signer.public_key` callback writes into.
  */
 #define TE_SIGNER_MAX_PUBLIC_KEY_LEN 128
@@ -330,7 +340,8 @@ void te_string_free(char *s);
 void te_bytes_free(uint8_t *data, size_t len);
 
 /**
- * The library version, e.g. `"0.1.0"`. A static string: do NOT free it.
+ * The version of the library loaded at run time (`MAJOR.MINOR.PATCH`): equal to the header's
+ * `TE_VERSION_STRING` when both come from the same build. A static string: do NOT free it.
  */
 const char *te_version(void);
 

@@ -55,7 +55,7 @@ pub use runtime::CancellationToken;
 pub use token_set::TokenSet;
 pub use token_vault::{TokenVaultCache, TokenVaultExchange, TokenVaultSubjectTokenType, TokenVaultToken};
 
-/// The library version (`0.1.0`), for telemetry and diagnostics.
+/// The library version (`MAJOR.MINOR.PATCH`, the workspace version), for telemetry and diagnostics.
 #[uniffi::export]
 pub fn library_version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()

@@ -36,44 +36,53 @@ use crate::error::TokenExchangeError;
 /// biometric prompt) signs on tokio's blocking pool.
 pub(crate) fn runtime() -> &'static Handle {
     static RUNTIME: OnceLock<Handle> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        // Built on its own thread, so the caller's (a C program's main thread, say) gets none of
-        // std's or tokio's per-thread state; a mutex and condvar, not a channel, for the same
-        // reason (a channel registers the waiting thread with std).
-        let started = Arc::new((Mutex::new(None), Condvar::new()));
-        let report = started.clone();
-        std::thread::Builder::new()
-            .name("token-exchange".into())
-            .spawn(move || {
-                let built = tokio::runtime::Builder::new_current_thread()
-                    .thread_name("token-exchange-blocking")
-                    .enable_all()
-                    .build();
-                let (handle, runtime) = match built {
-                    Ok(runtime) => (Ok(runtime.handle().clone()), Some(runtime)),
-                    Err(e) => (Err(e), None),
-                };
-                let (slot, ready) = &*report;
-                *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
-                ready.notify_one();
-                // Only `Runtime::block_on` drives a current-thread runtime's I/O and timers:
-                // this thread does so for the life of the process.
-                if let Some(runtime) = runtime {
-                    runtime.block_on(std::future::pending::<()>());
-                }
-            })
-            .expect("the token-exchange runtime thread could not start");
-        let (slot, ready) = &*started;
-        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
-        loop {
-            match slot.take() {
-                Some(handle) => {
-                    break handle.expect("the token-exchange runtime could not start (no I/O driver)");
-                }
-                None => slot = ready.wait(slot).unwrap_or_else(|p| p.into_inner()),
+    RUNTIME.get_or_init(start)
+}
+
+/// Starts the runtime's thread and returns the runtime's handle.
+///
+/// Never inlined: the C tests' valgrind suppressions (`bindings/tests/c/valgrind.supp`) name
+/// this frame (`token_exchange_ffi::runtime::start`) to recognise the runtime thread's
+/// bookkeeping, and they must recognise it in the release build `cargo xtask install`
+/// installs (which the consumer projects run under valgrind) as in the debug build.
+#[inline(never)]
+fn start() -> Handle {
+    // Built on its own thread, so the caller's (a C program's main thread, say) gets none of
+    // std's or tokio's per-thread state; a mutex and condvar, not a channel, for the same
+    // reason (a channel registers the waiting thread with std).
+    let started = Arc::new((Mutex::new(None), Condvar::new()));
+    let report = started.clone();
+    std::thread::Builder::new()
+        .name("token-exchange".into())
+        .spawn(move || {
+            let built = tokio::runtime::Builder::new_current_thread()
+                .thread_name("token-exchange-blocking")
+                .enable_all()
+                .build();
+            let (handle, runtime) = match built {
+                Ok(runtime) => (Ok(runtime.handle().clone()), Some(runtime)),
+                Err(e) => (Err(e), None),
+            };
+            let (slot, ready) = &*report;
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
+            ready.notify_one();
+            // Only `Runtime::block_on` drives a current-thread runtime's I/O and timers:
+            // this thread does so for the life of the process.
+            if let Some(runtime) = runtime {
+                runtime.block_on(std::future::pending::<()>());
             }
+        })
+        .expect("the token-exchange runtime thread could not start");
+    let (slot, ready) = &*started;
+    let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+    loop {
+        match slot.take() {
+            Some(handle) => {
+                break handle.expect("the token-exchange runtime could not start (no I/O driver)");
+            }
+            None => slot = ready.wait(slot).unwrap_or_else(|p| p.into_inner()),
         }
-    })
+    }
 }
 
 /// Cancels the calls it is passed to: cancel it from another thread, a Swift
@@ -144,6 +153,12 @@ async fn run_boxed(
     work: BoxedWork,
     cancellation: Option<Arc<CancellationToken>>,
 ) -> Result<Box<dyn Any + Send>, TokenExchangeError> {
+    // A call started with a cancelled token must not start its work: once spawned, the work
+    // runs on the runtime's thread at once and may send its request (spending an Apple code)
+    // before the race below sees the cancellation.
+    if cancellation.as_ref().is_some_and(|c| c.is_cancelled()) {
+        return Err(token_exchange::Error::Cancelled.into());
+    }
     let task = AbortOnDrop(runtime().spawn(work));
     let joined = match cancellation {
         None => task.await,
@@ -180,6 +195,33 @@ mod tests {
                 .unwrap()
         });
         assert_eq!(name.as_deref(), Some("token-exchange"));
+    }
+
+    #[test]
+    fn an_already_cancelled_call_never_starts_its_work() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        /// Sets its flag when dropped.
+        struct Dropped(Arc<AtomicBool>);
+        impl Drop for Dropped {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        let token = CancellationToken::new();
+        token.cancel();
+        let (polled, dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+        let (polled_flag, guard) = (polled.clone(), Dropped(dropped.clone()));
+        let work = async move {
+            let _guard = guard;
+            polled_flag.store(true, Ordering::SeqCst);
+            Ok::<_, token_exchange::Error>(())
+        };
+        let result = block_on(run(work, Some(token)));
+        assert!(matches!(result, Err(TokenExchangeError::Cancelled { .. })));
+        // Dropped by the call itself, unpolled: it never went to the runtime, where it could
+        // have sent its request before the cancellation was seen.
+        assert!(dropped.load(Ordering::SeqCst), "the work was handed to the runtime");
+        assert!(!polled.load(Ordering::SeqCst), "the work started");
     }
 
     #[test]

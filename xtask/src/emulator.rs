@@ -2,7 +2,8 @@
 //! stopping it again whatever happens ([`Emulator`] kills it on drop).
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -19,6 +20,9 @@ pub const URL_ENV: &str = "TOKEN_EXCHANGE_EMULATOR_URL";
 pub const JSON_ENV: &str = "TOKEN_EXCHANGE_EMULATOR_JSON";
 /// Cargo package (and binary) name of the emulator.
 pub const PACKAGE: &str = "token-exchange-emulator";
+/// How long [`Emulator::control_post`] waits for an answer (the control endpoints answer at
+/// once; this only bounds a hung emulator).
+const CONTROL_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A running emulator; killed when dropped (also on error paths and panics).
 pub struct Emulator {
@@ -119,6 +123,41 @@ impl Emulator {
     /// The JSON line the emulator printed once listening.
     pub fn ready_line(&self) -> &str {
         &self.ready_line
+    }
+
+    /// POSTs `body` (JSON) to the control endpoint `path` (`/emulator/...`) with the control
+    /// secret of the readiness line, over plain HTTP/1.1 on loopback; returns the response body
+    /// of a `2xx`, else an error.
+    pub fn control_post(&self, path: &str, body: &str) -> Result<String> {
+        let line: serde_json::Value =
+            serde_json::from_str(&self.ready_line).context("the readiness line is not JSON")?;
+        let Some(secret) = line["control_secret"].as_str() else {
+            bail!("the emulator's readiness line has no control_secret");
+        };
+        let Some(authority) = self.base_url.strip_prefix("http://") else {
+            bail!("the emulator's base URL {} is not http://", self.base_url);
+        };
+        let mut stream = TcpStream::connect(authority).with_context(|| format!("connecting to {authority}"))?;
+        stream.set_read_timeout(Some(CONTROL_TIMEOUT))?;
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Bearer {secret}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )?;
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .with_context(|| format!("reading the answer to POST {path}"))?;
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        let status = head.split_whitespace().nth(1).unwrap_or_default();
+        if !status.starts_with('2') {
+            bail!(
+                "POST {path} answered `{}`: {body}",
+                head.lines().next().unwrap_or_default()
+            );
+        }
+        Ok(body.to_owned())
     }
 
     /// The last lines of the emulator's log, for error messages.

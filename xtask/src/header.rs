@@ -11,13 +11,20 @@
 //! fingerprints `RUSTC_BOOTSTRAP`, so expanding through Cargo would rebuild every dependency
 //! twice per check). The module's `crate::` paths do not resolve in that scratch crate;
 //! expansion does not need them, so rustc's resolution errors there are expected and ignored.
+//!
+//! The version macros (`TE_VERSION_MAJOR`, `_MINOR`, `_PATCH`, `TE_VERSION_STRING`) come from
+//! the bindings crate's version (the workspace version, see [`crate::version`]): xtask adds
+//! them to cbindgen's configuration as `after_includes`, so a version bump without
+//! `cargo xtask header` fails the drift check like any other change to the C API.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::cmd;
-use crate::error::{Context, Result};
+use crate::error::{Context, Error, Result};
+use crate::suites::FFI_PACKAGE;
+use crate::version::Version;
 use crate::workspace::Workspace;
 
 /// The committed header, relative to the workspace root.
@@ -68,15 +75,46 @@ fn expand_c_api(ws: &Workspace) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// The version macros of the header, for the library version `v`.
+fn version_macros(v: &Version) -> String {
+    format!(
+        "/**\n * The version of this header (the library's semantic version). te_version() returns the version\n \
+         * of the library loaded at run time, which equals TE_VERSION_STRING when the header and the\n \
+         * library come from the same build.\n */\n\
+         #define TE_VERSION_MAJOR {}\n#define TE_VERSION_MINOR {}\n#define TE_VERSION_PATCH {}\n\
+         #define TE_VERSION_STRING \"{}\"",
+        v.major, v.minor, v.patch, v.text
+    )
+}
+
+/// cbindgen's configuration with the version macros added (`after_includes`), written to the
+/// scratch directory; its path.
+fn config_with_version(ws: &Workspace) -> Result<PathBuf> {
+    let version = ws
+        .versions
+        .get(FFI_PACKAGE)
+        .ok_or_else(|| Error::msg(format!("no package `{FFI_PACKAGE}` in the workspace")))?;
+    let macros = version_macros(&Version::parse(version)?);
+    let committed = ws.root.join(CONFIG);
+    let config = fs::read_to_string(&committed).with_context(|| format!("reading {}", committed.display()))?;
+    // A top-level key, so it goes before the first table. TOML basic strings: escape `\` and `"`.
+    let escaped = macros.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+    let path = ws.scratch_dir("header").join("cbindgen.toml");
+    fs::write(&path, format!("after_includes = \"\\n{escaped}\"\n{config}"))
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
 /// Expands the C API and runs cbindgen on it; returns the header (nothing is written to the
 /// repository).
 pub fn generate(ws: &Workspace, cbindgen: &Path) -> Result<String> {
     let expanded = expand_c_api(ws)?;
+    let config = config_with_version(ws)?;
     let out = ws.scratch_dir("header").join("token_exchange.h");
     let mut c = Command::new(cbindgen);
     c.arg("--quiet")
         .arg("--config")
-        .arg(ws.root.join(CONFIG))
+        .arg(&config)
         .arg("--output")
         .arg(&out)
         .arg(&expanded)

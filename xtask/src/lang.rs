@@ -1,4 +1,5 @@
-//! The languages the project is tested in.
+//! The languages the project is tested in, and the consumer projects (`packages`), which get a
+//! suite and a summary line of their own like a language.
 
 use std::fmt;
 use std::str::FromStr;
@@ -16,14 +17,17 @@ pub enum Lang {
     Kotlin,
     /// The Swift bindings (`swift/`).
     Swift,
+    /// The consumer projects (`packages/consumers/`): programs built against the installed
+    /// packages, in any language.
+    Packages,
 }
 
 impl Lang {
     /// Every language, in the order suites run and are reported.
-    pub const ALL: [Lang; 4] = [Lang::Rust, Lang::C, Lang::Kotlin, Lang::Swift];
+    pub const ALL: [Lang; 5] = [Lang::Rust, Lang::C, Lang::Kotlin, Lang::Swift, Lang::Packages];
 
     /// Languages whose toolchains `xtask provision` can install.
-    pub const PROVISIONABLE: [Lang; 3] = [Lang::C, Lang::Kotlin, Lang::Swift];
+    pub const PROVISIONABLE: [Lang; 4] = [Lang::C, Lang::Kotlin, Lang::Swift, Lang::Packages];
 
     /// Lower-case name, as used on the command line and in reports.
     pub fn name(self) -> &'static str {
@@ -32,6 +36,7 @@ impl Lang {
             Lang::C => "c",
             Lang::Kotlin => "kotlin",
             Lang::Swift => "swift",
+            Lang::Packages => "packages",
         }
     }
 }
@@ -48,6 +53,10 @@ impl FromStr for Lang {
         Lang::ALL
             .into_iter()
             .find(|l| l.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| Error::msg(format!("unknown language `{s}` (expected rust, c, kotlin or swift)")))
+            .ok_or_else(|| {
+                Error::msg(format!(
+                    "unknown language `{s}` (expected rust, c, kotlin, swift or packages)"
+                ))
+            })
     }
 }

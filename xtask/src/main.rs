@@ -12,11 +12,13 @@ mod emulator;
 mod error;
 mod fuzz;
 mod header;
+mod install;
 mod lang;
 mod provision;
 mod report;
 mod size;
 mod suites;
+mod version;
 mod workspace;
 
 use std::io::Write;
@@ -34,19 +36,30 @@ const HELP: &str = "\
 cargo xtask <command> [options]
 
 Commands:
-  provision [--lang LANG]...   Install what the C, Kotlin and Swift suites need (idempotent).
-                               LANG: c, kotlin, swift or all (default: all).
+  provision [--lang LANG]...   Install what the C, Kotlin, Swift and packages suites need
+                               (idempotent). LANG: c, kotlin, swift, packages or all (default:
+                               all).
   test [--lang LANG]... [--skip LANG]... [--summary-file PATH]
-                               Run the test suites (rust, c, kotlin, swift; the last three
-                               when bindings/, kotlin/, swift/ exist), then print one line per
-                               language and the overall `N passed, M failed`. Exits non-zero
-                               if anything failed. --lang runs only the named suites, --skip
-                               leaves suites out; --summary-file also writes the summary there.
+                               Run the test suites (rust, c, kotlin, swift, packages: the
+                               consumer projects of packages/consumers/ built against a fresh
+                               install; all but rust when their directory exists), then print
+                               one line per suite and the overall `N passed, M failed`.
+                               Exits non-zero if anything failed. --lang runs only the
+                               named suites, --skip leaves suites out; --summary-file also
+                               writes the summary there.
   header [--check]             Regenerate bindings/include/token_exchange.h with cbindgen, or
                                check that the committed header is up to date.
   bindgen [--check] [--lang kotlin|swift|all]
                                Regenerate the uniffi Kotlin/Swift bindings with the workspace's
                                uniffi-bindgen, or check the committed ones are up to date.
+  install --prefix DIR         Build the C library in release mode and install it under DIR:
+                               lib/libtoken_exchange.so (+ SONAME links), lib/libtoken_exchange.a,
+                               include/token_exchange.h, lib/pkgconfig/token-exchange.pc and
+                               the CMake package lib/cmake/TokenExchange/.
+  version [--set X.Y.Z]        Check that every statement of the version (crates, C header,
+                               Kotlin artifact, README, consumers, git tag, CHANGELOG) agrees
+                               with the workspace version; --set changes it everywhere (and
+                               regenerates the C header).
   size                         Build the cdylib with the release-mobile profile and print its
                                stripped and gzipped size.
   bench [--rounds N] [--exchanges N] [--only PART,...] [--quick] [--callgrind]
@@ -137,6 +150,18 @@ fn run(args: &[String]) -> Result<ExitCode> {
             )?;
             bench::run(&Workspace::load()?, &options)?;
             ExitCode::SUCCESS
+        }
+        "install" => {
+            opts.only(&["--prefix"])?;
+            let prefix = opts
+                .value("--prefix")
+                .ok_or_else(|| Error::msg("install needs --prefix DIR"))?;
+            install::run(&Workspace::load()?, prefix.as_ref())?;
+            ExitCode::SUCCESS
+        }
+        "version" => {
+            opts.only(&["--set"])?;
+            version(opts.value("--set"))?
         }
         "size" => {
             opts.only(&[])?;
@@ -241,6 +266,31 @@ fn header(check: bool) -> Result<ExitCode> {
     }
 }
 
+/// `xtask version [--set X.Y.Z]`.
+fn version(set: Option<&str>) -> Result<ExitCode> {
+    let ws = Workspace::load()?;
+    if let Some(new) = set {
+        version::set(&ws, &version::Version::parse(new)?)?;
+        // Records the members' new version in Cargo.lock (and nothing else).
+        cmd::run(
+            std::process::Command::new(workspace::cargo())
+                .args(["update", "--workspace"])
+                .current_dir(&ws.root),
+        )?;
+        let ws = Workspace::load()?;
+        header::write(&ws, &Provisioner::new(workspace::cache_dir()).cbindgen()?)?;
+    }
+    let mismatches = version::check(&Workspace::load()?)?;
+    for m in &mismatches {
+        eprintln!("version: {m}");
+    }
+    Ok(if mismatches.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
 /// `xtask bindgen [--check]`.
 fn bindgen(check: bool, langs: &[Lang]) -> Result<ExitCode> {
     let ws = Workspace::load()?;
@@ -269,7 +319,9 @@ struct Args {
 }
 
 impl Args {
-    const TAKES_VALUE: [&str; 7] = [
+    const TAKES_VALUE: [&str; 9] = [
+        "--prefix",
+        "--set",
         "--lang",
         "--skip",
         "--summary-file",

@@ -100,6 +100,7 @@ impl Provisioner {
             Lang::C => self.c().map(drop),
             Lang::Kotlin => self.kotlin().map(drop),
             Lang::Swift => self.swift().map(drop),
+            Lang::Packages => crate::suites::packages::provision(self),
         }
     }
 

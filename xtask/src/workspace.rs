@@ -1,6 +1,7 @@
 //! Where things are: the workspace root, Cargo's target directory (honouring
 //! `CARGO_TARGET_DIR` and Cargo configuration) and the provisioning cache.
 
+use std::collections::BTreeMap;
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,6 +21,8 @@ pub struct Workspace {
     pub target_dir: PathBuf,
     /// Names of the workspace member packages.
     pub packages: Vec<String>,
+    /// Each member package's version, by name.
+    pub versions: BTreeMap<String, String>,
 }
 
 impl Workspace {
@@ -45,18 +48,20 @@ impl Workspace {
                 .map(PathBuf::from)
                 .ok_or_else(|| Error::msg(format!("cargo metadata has no `{key}`")))
         };
-        let packages = v["packages"]
-            .as_array()
-            .map(|ps| {
-                ps.iter()
-                    .filter_map(|p| p["name"].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let members = v["packages"].as_array().map(Vec::as_slice).unwrap_or_default();
+        let packages = members
+            .iter()
+            .filter_map(|p| p["name"].as_str().map(str::to_owned))
+            .collect();
+        let versions = members
+            .iter()
+            .filter_map(|p| Some((p["name"].as_str()?.to_owned(), p["version"].as_str()?.to_owned())))
+            .collect();
         Ok(Workspace {
             root: path("workspace_root")?,
             target_dir: path("target_directory")?,
             packages,
+            versions,
         })
     }
 
@@ -112,7 +117,7 @@ mod tests {
     #[test]
     fn parses_metadata() {
         let ws = Workspace::from_metadata(
-            r#"{"packages":[{"name":"xtask"},{"name":"token-exchange"}],
+            r#"{"packages":[{"name":"xtask","version":"0.1.0"},{"name":"token-exchange","version":"0.1.0"}],
                 "workspace_root":"/w","target_directory":"/cache/target"}"#,
         )
         .unwrap();
@@ -121,5 +126,6 @@ mod tests {
         assert!(ws.has_package("token-exchange"));
         assert!(!ws.has_package("uniffi-bindgen"));
         assert!(ws.target_outside_root());
+        assert_eq!(ws.versions["token-exchange"], "0.1.0");
     }
 }

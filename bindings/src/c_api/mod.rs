@@ -394,7 +394,8 @@ pub unsafe extern "C" fn te_bytes_free(data: *mut u8, len: usize) {
     })
 }
 
-/// The library version, e.g. `"0.1.0"`. A static string: do NOT free it.
+/// The version of the library loaded at run time (`MAJOR.MINOR.PATCH`): equal to the header's
+/// `TE_VERSION_STRING` when both come from the same build. A static string: do NOT free it.
 #[unsafe(no_mangle)]
 pub extern "C" fn te_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()

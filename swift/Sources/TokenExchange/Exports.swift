@@ -58,7 +58,7 @@ public typealias SignerError = TokenExchangeBindings.SignerError
 /// A secret string, such as the `mfaToken` of an `mfa_required` error (redacted when printed).
 public typealias Secret = TokenExchangeBindings.Secret
 
-/// The library version (`0.1.0`).
+/// The library version (`MAJOR.MINOR.PATCH`).
 public func libraryVersion() -> String {
     TokenExchangeBindings.libraryVersion()
 }

@@ -133,8 +133,10 @@ fn compile(tools: &CTools, ws: &Workspace, ffi: &Ffi, source: &Path, exe: &Path)
     cmd::run(&mut c)
 }
 
-fn run_under_valgrind(tools: &CTools, env: &Env, exe: &Path, kind: Kind) -> Result<Counts> {
-    let mut c = cmd::timed(RUN_LIMIT, &tools.valgrind, false);
+/// `valgrind` (under a [`RUN_LIMIT`] timeout) with the leak checks and suppressions every C
+/// program of the project runs under; the program and its arguments follow.
+pub fn valgrind(valgrind: &Path, ws: &Workspace) -> Command {
+    let mut c = cmd::timed(RUN_LIMIT, valgrind, false);
     c.args([
         "--quiet",
         "--leak-check=full",
@@ -142,10 +144,15 @@ fn run_under_valgrind(tools: &CTools, env: &Env, exe: &Path, kind: Kind) -> Resu
         "--errors-for-leak-kinds=definite,indirect,possible",
     ])
     .arg(format!("--error-exitcode={VALGRIND_ERROR_EXIT}"));
-    let supp: PathBuf = env.ws.root.join(SUPPRESSIONS);
+    let supp: PathBuf = ws.root.join(SUPPRESSIONS);
     if supp.is_file() {
         c.arg(format!("--suppressions={}", supp.display()));
     }
+    c
+}
+
+fn run_under_valgrind(tools: &CTools, env: &Env, exe: &Path, kind: Kind) -> Result<Counts> {
+    let mut c = valgrind(&tools.valgrind, env.ws);
     c.arg(exe).current_dir(&env.ws.root).envs(env.test_vars());
     let mut tap = Tap::default();
     let status = cmd::stream(&mut c, |stream, line| {

@@ -7,6 +7,7 @@
 
 pub mod c;
 pub mod kotlin;
+pub mod packages;
 pub mod rust;
 pub mod swift;
 
@@ -99,6 +100,7 @@ pub fn all() -> Vec<Box<dyn Suite>> {
         Box::new(c::CSuite::default()),
         Box::new(kotlin::KotlinSuite::default()),
         Box::new(swift::SwiftSuite::default()),
+        Box::new(packages::PackagesSuite::default()),
     ]
 }
 

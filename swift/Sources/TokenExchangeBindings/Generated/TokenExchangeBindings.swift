@@ -7230,7 +7230,7 @@ public func jwkThumbprint(jwkJson: String)throws  -> String  {
 })
 }
 /**
- * The library version (`0.1.0`), for telemetry and diagnostics.
+ * The library version (`MAJOR.MINOR.PATCH`, the workspace version), for telemetry and diagnostics.
  */
 public func libraryVersion() -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
@@ -7290,7 +7290,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_token_exchange_ffi_checksum_func_jwk_thumbprint() != 6151) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_token_exchange_ffi_checksum_func_library_version() != 6327) {
+    if (uniffi_token_exchange_ffi_checksum_func_library_version() != 30554) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_token_exchange_ffi_checksum_func_file_credential_store() != 48338) {

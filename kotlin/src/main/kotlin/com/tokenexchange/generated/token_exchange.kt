@@ -1208,7 +1208,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_token_exchange_ffi_checksum_func_jwk_thumbprint() and 0xFFFF) != 6151) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_token_exchange_ffi_checksum_func_library_version() and 0xFFFF) != 6327) {
+    if ((lib.uniffi_token_exchange_ffi_checksum_func_library_version() and 0xFFFF) != 30554) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_token_exchange_ffi_checksum_func_file_credential_store() and 0xFFFF) != 48338) {
@@ -9183,7 +9183,7 @@ public object FfiConverterTypeSecret: FfiConverter<Secret, RustBuffer.ByValue> {
     
 
         /**
-         * The library version (`0.1.0`), for telemetry and diagnostics.
+         * The library version (`MAJOR.MINOR.PATCH`, the workspace version), for telemetry and diagnostics.
          */ fun `libraryVersion`(): kotlin.String {
             return FfiConverterString.lift(
     uniffiRustCall() { _status ->
