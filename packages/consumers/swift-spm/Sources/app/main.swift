@@ -10,10 +10,11 @@ guard args.count == 4 else {
 }
 
 do {
-    let key = try DpopKey.generate()
-    let client = try TokenExchangeClient(domain: args[1], clientId: args[2], dpopKey: key)
+    // The defaults: the platform's DPoP key (Secure Enclave or Keychain on Apple platforms, a
+    // software key in memory on Linux) and URLSession.
+    let client = try TokenExchangeClient(domain: args[1], clientId: args[2])
     let tokens = try await client.nativeSocialExchange(.apple(authorizationCode: args[3]))
-    guard tokens.isDpopBound(), tokens.dpopJkt == key.thumbprint() else {
+    guard tokens.isDpopBound(), tokens.dpopJkt == client.dpopThumbprint() else {
         FileHandle.standardError.write("the tokens are not bound to the key\n".data(using: .utf8)!)
         exit(1)
     }

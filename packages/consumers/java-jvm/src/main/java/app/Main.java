@@ -2,7 +2,6 @@
 // them, from Java: DOMAIN CLIENT_ID APPLE_CODE (the packages suite passes the emulator's address).
 package app;
 
-import com.tokenexchange.DpopKey;
 import com.tokenexchange.TokenExchangeException;
 import com.tokenexchange.TokenExchangeFutures;
 import com.tokenexchange.TokenSet;
@@ -14,10 +13,9 @@ public final class Main {
             System.err.println("usage: app DOMAIN CLIENT_ID APPLE_CODE");
             System.exit(2);
         }
-        DpopKey key = DpopKey.Companion.generate();
-        try (TokenExchangeFutures client = TokenExchangeFutures.create(args[0], args[1], key)) {
+        try (TokenExchangeFutures client = TokenExchangeFutures.create(args[0], args[1])) {
             TokenSet tokens = client.nativeSocialExchange(TokenExchangeFutures.apple(args[2])).get();
-            if (!tokens.isDpopBound() || !key.thumbprint().equals(tokens.getDpopJkt())) {
+            if (!tokens.isDpopBound() || !tokens.getDpopJkt().equals(client.getClient().dpopThumbprint())) {
                 throw new IllegalStateException("the tokens are not bound to the key");
             }
             String claims = client.userinfo(tokens).get();

@@ -2,7 +2,6 @@
 // them: DOMAIN CLIENT_ID APPLE_CODE (the packages suite passes the emulator's address).
 package app
 
-import com.tokenexchange.DpopKey
 import com.tokenexchange.NativeSocialExchange
 import com.tokenexchange.TokenExchange
 import com.tokenexchange.TokenExchangeClient
@@ -18,11 +17,12 @@ fun main(args: Array<String>) = runBlocking {
         exitProcess(2)
     }
     val (domain, clientId, code) = args
-    val key = DpopKey.generate()
-    TokenExchangeClient.create(domain, clientId, dpopKey = key).use { client ->
+    // The defaults: the platform's DPoP key (a JCA key on the JVM, the Android Keystore on
+    // Android) and HttpURLConnection.
+    TokenExchangeClient.create(domain, clientId).use { client ->
         try {
             val tokens = client.nativeSocialExchange(NativeSocialExchange.apple(code, firstName = "Ada"))
-            check(tokens.isDpopBound() && tokens.dpopJkt == key.thumbprint()) { "the tokens are not bound to the key" }
+            check(tokens.isDpopBound() && tokens.dpopJkt == client.dpopThumbprint()) { "the tokens are not bound to the key" }
             check(client.userinfo(tokens).contains("\"sub\"")) { "userinfo has no sub" }
             println("token-exchange ${TokenExchange.version}: DPoP-bound tokens, userinfo read")
         } catch (e: TokenExchangeException) {
