@@ -133,13 +133,6 @@ impl DpopKey {
         self.signer.clone()
     }
 
-    /// Whether this is the core's software key (exportable as PKCS#8).
-    pub fn is_software(&self) -> bool {
-        #[cfg(feature = "c-api")]
-        return self.software.is_some();
-        #[cfg(not(feature = "c-api"))]
-        false
-    }
 }
 
 /// The core's software key, for C programs (and Rust tests of the wrappers): the phone library
@@ -202,6 +195,15 @@ impl DpopKey {
         let foreign = ForeignSigner::new(signer)?;
         let public = foreign.public;
         Ok(Self::around(Arc::new(foreign), public))
+    }
+
+    /// Whether this is the core's software key (exportable as PKCS#8; C programs only): false
+    /// for a key held by a platform signer, so always false in the phone library.
+    pub fn is_software(&self) -> bool {
+        #[cfg(feature = "c-api")]
+        return self.software.is_some();
+        #[cfg(not(feature = "c-api"))]
+        false
     }
 
     /// The RFC 7638 thumbprint (`jkt`) of the key: bound tokens carry it in `cnf.jkt`.
