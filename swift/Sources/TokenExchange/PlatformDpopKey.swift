@@ -39,7 +39,6 @@ import Security
 
 /// Apple platforms: Secure Enclave, else a CryptoKit key in the Keychain. Not compiled on
 /// Linux; not exercised on this project's CI.
-@available(iOS 13.0, macOS 10.15, *)
 private final class KeyStore: @unchecked Sendable {
     private let lock = NSLock()
 

@@ -7,7 +7,8 @@ import XCTest
 final class TransportTests: XCTestCase {
     let base = Emulator.baseUrl
 
-    /// Wraps a transport and records what went through it.
+    /// Wraps a transport and records what went through it to the token endpoint (the client
+    /// also fetches the tenant's JWKS before an exchange that returns an ID token).
     final class Recording: HttpTransport, @unchecked Sendable {
         let inner: HttpTransport
         let requests = Collected<HttpRequest>()
@@ -17,6 +18,7 @@ final class TransportTests: XCTestCase {
         init(_ inner: HttpTransport = URLSessionTransport.shared) { self.inner = inner }
 
         func send(request: HttpRequest) async throws -> HttpResponse {
+            guard request.url.hasSuffix("/oauth/token") else { return try await inner.send(request: request) }
             requests.append(request)
             do {
                 let response = try await inner.send(request: request)

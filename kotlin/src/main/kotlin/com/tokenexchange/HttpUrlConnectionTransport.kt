@@ -24,7 +24,9 @@ import kotlin.coroutines.resumeWithException
  * Each request: `instanceFollowRedirects = false` (the `3xx` is returned and the library refuses
  * it), no caches, the request's `timeout` as connect and read timeouts, the body read up to
  * `maxResponseBytes` (`Content-Length` first, then while reading), and cancelling the calling
- * coroutine (or the library giving up at its deadline) disconnects the connection. Cookies are
+ * coroutine (or the library giving up at its deadline) disconnects the connection. A request is
+ * never resent: on the JVM the transport sets `sun.net.http.retryPost=false` when the app has not
+ * set it (set it at startup if your app uses HttpURLConnection before any client). Cookies are
  * sent only if the app installed a process-wide `CookieHandler`; don't, or use your own transport.
  *
  * [open] makes the connection (default: `url.openConnection()`): use it for a `Proxy`, or an
@@ -75,7 +77,12 @@ class HttpUrlConnectionTransport(
         try {
             if (body != null) {
                 connection.doOutput = true
-                connection.setFixedLengthStreamingMode(body.size)
+                // Android's HttpURLConnection (OkHttp inside) never resends a POST and returns 401
+                // bodies in streaming mode. The JDK's resends a POST whose response it could not
+                // read unless streaming, but in streaming mode it drops the body of every 401
+                // (invalid_client, Token Vault's connection errors): on the JVM the body is
+                // buffered and POSTs are kept from being resent by `sun.net.http.retryPost=false`.
+                if (isAndroid) connection.setFixedLengthStreamingMode(body.size)
             }
             connection.connect()
         } catch (e: SocketTimeoutException) {
@@ -125,6 +132,18 @@ class HttpUrlConnectionTransport(
         /** The transport clients share when none is given. */
         @JvmStatic
         val shared: HttpUrlConnectionTransport by lazy { HttpUrlConnectionTransport() }
+
+        /** Android's runtime (ART) reports itself as Dalvik. */
+        private val isAndroid = System.getProperty("java.vm.name").orEmpty().contains("Dalvik", ignoreCase = true)
+
+        init {
+            // The JDK's HTTP client reads this once, when it is first used: an app that made
+            // HttpURLConnection requests before this class loaded keeps the JDK default (resend a
+            // POST once when reading its response fails); set it at startup to be sure.
+            if (!isAndroid && System.getProperty(RETRY_POST) == null) System.setProperty(RETRY_POST, "false")
+        }
+
+        private const val RETRY_POST = "sun.net.http.retryPost"
 
         /** HttpURLConnection blocks: each exchange runs on one of these daemon threads. */
         private val blockingIo: ExecutorService by lazy {
