@@ -132,7 +132,6 @@ impl DpopKey {
     pub(crate) fn signer(&self) -> Arc<dyn CoreSigner> {
         self.signer.clone()
     }
-
 }
 
 /// The core's software key, for C programs (and Rust tests of the wrappers): the phone library

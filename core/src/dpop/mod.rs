@@ -153,10 +153,15 @@ impl Dpop {
         let (this, method, url) = (self.clone(), method.to_owned(), url.clone());
         let access_token = access_token.map(|t| zeroize::Zeroizing::new(t.to_owned()));
         tokio::task::spawn_blocking(move || {
-            this.proof_with_nonce(&method, &url, nonce.as_deref(), access_token.as_deref().map(String::as_str))
+            this.proof_with_nonce(
+                &method,
+                &url,
+                nonce.as_deref(),
+                access_token.as_deref().map(String::as_str),
+            )
         })
-            .await
-            .map_err(|_| Error::Signer("the DPoP signer panicked".into()))?
+        .await
+        .map_err(|_| Error::Signer("the DPoP signer panicked".into()))?
     }
 
     /// The nonce last received from `url`'s origin.
