@@ -310,7 +310,7 @@ pub(crate) struct Challenge {
 pub(crate) fn www_authenticate_error(response: &RawResponse) -> Option<Challenge> {
     response
         .headers_named("www-authenticate")
-        .flat_map(challenges)
+        .flat_map(split_challenges)
         .find_map(parse_challenge)
 }
 
@@ -319,7 +319,7 @@ pub(crate) fn www_authenticate_error(response: &RawResponse) -> Option<Challenge
 /// comma-separated: `Bearer, DPoP algs="ES256", error="use_dpop_nonce"`. A comma-separated
 /// element outside quotes starts a new challenge when it begins with a scheme (a token not
 /// followed by `=`); otherwise it is one more parameter of the current challenge.
-fn challenges(value: &str) -> Vec<&str> {
+fn split_challenges(value: &str) -> Vec<&str> {
     let mut elements = Vec::new();
     let (mut start, mut quoted, mut escaped) = (0, false, false);
     for (i, c) in value.char_indices() {
@@ -423,17 +423,17 @@ mod tests {
         // Two challenges folded into one value (URLSession joins repeated headers).
         let folded = r#"Bearer, DPoP algs="ES256", error="use_dpop_nonce", error_description="a, b""#;
         assert_eq!(
-            challenges(folded),
+            split_challenges(folded),
             vec![
                 "Bearer",
                 r#"DPoP algs="ES256", error="use_dpop_nonce", error_description="a, b""#
             ]
         );
-        let c = challenges(folded).into_iter().find_map(parse_challenge).unwrap();
+        let c = split_challenges(folded).into_iter().find_map(parse_challenge).unwrap();
         assert_eq!(c.code, "use_dpop_nonce");
         assert_eq!(c.description.as_deref(), Some("a, b"));
         assert_eq!(
-            challenges(r#"Basic realm = "x", Negotiate abc==, DPoP error=e"#),
+            split_challenges(r#"Basic realm = "x", Negotiate abc==, DPoP error=e"#),
             vec![r#"Basic realm = "x""#, "Negotiate abc==", "DPoP error=e"]
         );
         assert!(parse_challenge(r#"DPoP algs="ES256""#).is_none());

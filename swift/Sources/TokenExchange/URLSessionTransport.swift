@@ -12,8 +12,8 @@ import TokenExchangeBindings
 /// - ephemeral configuration, no cookies, no URL cache, no credential storage;
 /// - redirects refused in the session delegate: the `3xx` comes back as the response, which
 ///   the library turns into an error (a token request is never sent to another URL);
-/// - the request's `timeout` (what is left of the client's) as the request's and the
-///   resource's timeout;
+/// - the request's `timeout` (what is left of the client's) as the `URLRequest`'s timeout; the
+///   library also cuts the call off at its deadline, which cancels the data task;
 /// - the body cap enforced while the body streams in (`Content-Length` first): reading stops
 ///   at `maxResponseBytes`;
 /// - cancelling the calling `Task` (or the library giving up at its deadline) cancels the
