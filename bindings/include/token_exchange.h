@@ -122,6 +122,20 @@ typedef enum te_code {
    * A bug in the library (a caught panic). Please report it with the message.
    */
   TE_ERROR_INTERNAL = 12,
+  /**
+   * The server's response carried an ID token that failed validation (the message names
+   * the check); the whole response was discarded. A misconfiguration (wrong domain or client
+   * id) or an attack: not retryable.
+   */
+  TE_ERROR_ID_TOKEN_INVALID = 13,
+  /**
+   * No usable credentials: sign the user in again (`te_error_is_sign_in_required`).
+   */
+  TE_ERROR_SIGN_IN_REQUIRED = 14,
+  /**
+   * The credential store failed, or holds a record this version cannot read.
+   */
+  TE_ERROR_CREDENTIAL_STORE = 15,
 } te_code;
 
 /**
@@ -228,6 +242,12 @@ typedef struct te_token_vault_exchange te_token_vault_exchange;
 typedef struct te_token_vault_token te_token_vault_token;
 
 /**
+ * The user's claims (profile data: never log them). Immutable, thread-safe to read. Free it
+ * with `te_user_claims_free`.
+ */
+typedef struct te_user_claims te_user_claims;
+
+/**
  * A P-256 key implemented by the application, through callbacks.
  *
  * The callbacks are called from the library's worker threads, possibly concurrently: they
@@ -313,6 +333,115 @@ void te_bytes_free(uint8_t *data, size_t len);
  * The library version, e.g. `"0.1.0"`. A static string: do NOT free it.
  */
 const char *te_version(void);
+
+/**
+ * The claims of the token set's ID token, which the client validated (the default), as a
+ * new handle to free with `te_user_claims_free`. NULL when there is no validated ID token
+ * (none was issued, validation is off, or the set was rebuilt with `te_token_set_new`) and
+ * for NULL.
+ *
+ * # Safety
+ * `tokens` must be NULL or a live token set.
+ */
+struct te_user_claims *te_token_set_id_token_claims(const struct te_token_set *tokens);
+
+/**
+ * Calls the tenant's `/userinfo` with `tokens` and stores the user's claims, typed, in
+ * `*claims_out` (free with `te_user_claims_free`). BLOCKS. When `tokens` carries validated ID
+ * token claims, the response must be about the same user (`sub`), or it is refused
+ * (`TE_ERROR_UNEXPECTED_RESPONSE`).
+ *
+ * # Safety
+ * Handles live; `claims_out` valid for writes.
+ */
+enum te_code te_client_userinfo_claims(const struct te_client *client,
+                                       const struct te_token_set *tokens,
+                                       struct te_user_claims **claims_out,
+                                       struct te_error **error);
+
+/**
+ * The user id (`sub`). Free it with `te_string_free`; NULL for NULL.
+ *
+ * # Safety
+ * `claims` must be NULL or a live `te_user_claims`.
+ */
+char *te_user_claims_sub(const struct te_user_claims *claims);
+
+/**
+ * The full name (`name`), or NULL. Free it with `te_string_free`.
+ *
+ * # Safety
+ * `claims` must be NULL or a live `te_user_claims`.
+ */
+char *te_user_claims_name(const struct te_user_claims *claims);
+
+/**
+ * The given name (`given_name`), or NULL. Free it with `te_string_free`.
+ *
+ * # Safety
+ * `claims` must be NULL or a live `te_user_claims`.
+ */
+char *te_user_claims_given_name(const struct te_user_claims *claims);
+
+/**
+ * The family name (`family_name`), or NULL. Free it with `te_string_free`.
+ *
+ * # Safety
+ * `claims` must be NULL or a live `te_user_claims`.
+ */
+char *te_user_claims_family_name(const struct te_user_claims *claims);
+
+/**
+ * The email address (`email`), or NULL. Free it with `te_string_free`.
+ *
+ * # Safety
+ * `claims` must be NULL or a live `te_user_claims`.
+ */
+char *te_user_claims_email(const struct te_user_claims *claims);
+
+/**
+ * The URL of the profile picture (`picture`), or NULL. Free it with `te_string_free`.
+ *
+ * # Safety
+ * `claims` must be NULL or a live `te_user_claims`.
+ */
+char *te_user_claims_picture(const struct te_user_claims *claims);
+
+/**
+ * Every other claim (`iss`, `aud`, `exp`, `org_id`, custom claims...) as a JSON object.
+ * Free it with `te_string_free`; NULL for NULL.
+ *
+ * # Safety
+ * `claims` must be NULL or a live `te_user_claims`.
+ */
+char *te_user_claims_other_json(const struct te_user_claims *claims);
+
+/**
+ * When the profile was last updated (`updated_at`), in seconds since the Unix epoch:
+ * stored in `*out`, returning true; false (and `*out` untouched) when unknown.
+ *
+ * # Safety
+ * `claims` must be NULL or a live `te_user_claims`; `out` NULL or valid for writes.
+ */
+bool te_user_claims_updated_at(const struct te_user_claims *claims, int64_t *out);
+
+/**
+ * Whether the provider verified the email address (`email_verified`): stored in
+ * `*verified_out`, returning true; false (and `*verified_out` untouched) when unknown or for
+ * NULL.
+ *
+ * # Safety
+ * `claims` must be NULL or a live `te_user_claims`; `verified_out` NULL or valid for writes.
+ */
+bool te_user_claims_email_verified(const struct te_user_claims *claims, bool *verified_out);
+
+/**
+ * Frees claims. NULL is ignored.
+ *
+ * # Safety
+ * `claims` must be NULL or a `te_user_claims` returned by this library, not freed before.
+ */
+void te_user_claims_free(struct te_user_claims *claims);
 
 /**
  * Starts client options for `domain` (`tenant.us.auth0.com`, a custom domain, or a full
@@ -865,6 +994,18 @@ bool te_error_request_may_have_reached_server(const struct te_error *error);
 bool te_error_is_network_error(const struct te_error *error);
 
 /**
+ * The user must sign in again: no usable credentials (`TE_ERROR_SIGN_IN_REQUIRED`), or the
+ * tokens are bound to a DPoP key the client no longer has (`TE_ERROR_DPOP_KEY_MISMATCH`,
+ * `TE_ERROR_DPOP_KEY_MISSING`).
+ *
+ * False for NULL and for internal errors.
+ *
+ * # Safety
+ * `error` must be NULL or a live `te_error`.
+ */
+bool te_error_is_sign_in_required(const struct te_error *error);
+
+/**
  * The user must complete MFA: continue with `te_error_mfa_token`.
  *
  * False for NULL and for internal errors.
@@ -984,6 +1125,30 @@ bool te_error_is_connection_required(const struct te_error *error);
  * `error` must be NULL or a `te_error` returned by this library, not freed before.
  */
 void te_error_free(struct te_error *error);
+
+/**
+ * Whether ID tokens are validated wherever one is returned (default true): the RS256
+ * signature against the tenant's JWKS, `iss`, `aud`, `azp`, `exp`, `iat` and the requested
+ * organization; a failure is `TE_ERROR_ID_TOKEN_INVALID`. Turn it off only when something
+ * else validates them: `te_token_set_id_token_claims` then returns NULL.
+ *
+ * # Safety
+ * `options` must be a live options object; `error` NULL or valid for writes.
+ */
+enum te_code te_client_options_set_id_token_validation(struct te_client_options *options,
+                                                       bool enabled,
+                                                       struct te_error **error);
+
+/**
+ * Allowance for clock skew when checking an ID token's `exp` and `iat`, in seconds (default
+ * 60).
+ *
+ * # Safety
+ * `options` must be a live options object; `error` NULL or valid for writes.
+ */
+enum te_code te_client_options_set_id_token_leeway_seconds(struct te_client_options *options,
+                                                           uint32_t leeway_seconds,
+                                                           struct te_error **error);
 
 /**
  * A native social token exchange of `subject_token`, whose type is the absolute URI
@@ -1122,6 +1287,31 @@ enum te_code te_client_native_social_exchange(const struct te_client *client,
                                               struct te_error **error);
 
 /**
+ * Renews `tokens` with their refresh token, optionally for a narrower `scope`
+ * (space-separated; NULL keeps the granted scopes). BLOCKS until the server answers.
+ *
+ * A fresh DPoP proof from the client's key, the nonce retry and ID token validation as for
+ * the exchange. `*tokens_out` is `tokens` merged with the answer: a rotated refresh token
+ * replaces the old one, an absent one keeps it, an ID token not reissued is kept. Save it in
+ * place of `tokens`: with rotation, the old refresh token is spent.
+ *
+ * Fails before any I/O with `TE_ERROR_INVALID_INPUT` (no refresh token, bad scope),
+ * `TE_ERROR_DPOP_KEY_MISSING` or `TE_ERROR_DPOP_KEY_MISMATCH` (the tokens are bound to a key
+ * this client does not hold: sign in again). `te_error_is_invalid_grant` means the refresh
+ * token was revoked or already rotated: sign in again. Never replayed once it may have reached
+ * the server. Free `*tokens_out` with `te_token_set_free`.
+ *
+ * # Safety
+ * `client` and `tokens` must be live handles; `scope` NULL or NUL-terminated; `tokens_out`
+ * valid for writes.
+ */
+enum te_code te_client_refresh(const struct te_client *client,
+                               const struct te_token_set *tokens,
+                               const char *scope,
+                               struct te_token_set **tokens_out,
+                               struct te_error **error);
+
+/**
  * A request for `method` (upper case: `GET`, `POST`...) on `url` (absolute; `https://`, or
  * `http://` for loopback hosts). Checked when sent.
  *
@@ -1198,6 +1388,19 @@ const uint8_t *te_response_body(const struct te_response *response, size_t *len_
 void te_response_free(struct te_response *response);
 
 /**
+ * Revokes `refresh_token` at `/oauth/revoke`, authenticating the client as at the token
+ * endpoint. BLOCKS. A token the server does not know (already revoked, expired) is a
+ * success, as RFC 7009 says. No DPoP proof is needed, so it works after the key was lost.
+ * Revoking twice is harmless: a network failure may be retried.
+ *
+ * # Safety
+ * `client` must be a live client; `refresh_token` NUL-terminated.
+ */
+enum te_code te_client_revoke(const struct te_client *client,
+                              const char *refresh_token,
+                              struct te_error **error);
+
+/**
  * Rebuilds a token set from stored values, to call your API after a restart:
  * `access_token` and `token_type` (`DPoP` or `Bearer`). For a DPoP-bound token also call
  * `te_token_set_set_dpop_jkt` so a key mismatch is detected.
@@ -1219,6 +1422,19 @@ enum te_code te_token_set_new(const char *access_token,
 enum te_code te_token_set_set_dpop_jkt(struct te_token_set *tokens,
                                        const char *dpop_jkt,
                                        struct te_error **error);
+
+/**
+ * Sets (or, with NULL, clears) the refresh token of a token set rebuilt from storage, so that
+ * `te_client_refresh` can renew it. A SECRET: the token set keeps a copy, wiped by
+ * `te_token_set_free`.
+ *
+ * # Safety
+ * `tokens` must be a live token set not read concurrently; `refresh_token` NULL or
+ * NUL-terminated.
+ */
+enum te_code te_token_set_set_refresh_token(struct te_token_set *tokens,
+                                            const char *refresh_token,
+                                            struct te_error **error);
 
 /**
  * The access token (a SECRET). Free it with `te_string_free`; NULL for NULL.

@@ -46,6 +46,15 @@ pub struct ClientConfig {
     /// secret or a private key.
     #[uniffi(default = None)]
     pub client_authentication: Option<ClientAuthentication>,
+    /// Validate ID tokens wherever one is returned (default `true`): the RS256 signature
+    /// against the tenant's JWKS, `iss`, `aud`, `azp`, `exp`, `iat` and the requested
+    /// organization. Turn it off only when something else validates them;
+    /// `TokenSet.id_token_claims` is then empty.
+    #[uniffi(default = true)]
+    pub id_token_validation: bool,
+    /// Allowance for clock skew when checking an ID token's `exp` and `iat` (default 60 s).
+    #[uniffi(default = None)]
+    pub id_token_leeway: Option<Duration>,
 }
 
 /// How a confidential client (a backend) proves its identity at the token endpoint. The
@@ -125,6 +134,8 @@ impl ClientConfig {
             unbound_token_policy: None,
             max_response_bytes: None,
             client_authentication: None,
+            id_token_validation: true,
+            id_token_leeway: None,
         }
     }
 
@@ -172,6 +183,10 @@ impl ClientConfig {
         }
         if let Some(auth) = &self.client_authentication {
             b = b.client_authentication(auth.to_core()?);
+        }
+        b = b.id_token_validation(self.id_token_validation);
+        if let Some(leeway) = self.id_token_leeway {
+            b = b.id_token_leeway(leeway);
         }
         Ok(b)
     }

@@ -117,8 +117,33 @@ pub enum TokenExchangeError {
         /// The library's message and predicates.
         info: ErrorInfo,
     },
-    /// Another failure of the library (an invalid ID token, an unusable platform HTTP client,
-    /// or a kind this version of the bindings does not know): `info.message` says which.
+    /// The server's response carried an ID token that failed validation; the whole response
+    /// was discarded. Not retryable: it points at a misconfiguration (wrong domain or client
+    /// id) or an attack. Validation can be turned off in `ClientConfig`.
+    IdTokenInvalid {
+        /// The check that failed.
+        reason: IdTokenProblem,
+        /// The library's message and predicates.
+        info: ErrorInfo,
+    },
+    /// The credentials manager has no usable credentials: show the sign-in screen
+    /// (`is_sign_in_required()`).
+    SignInRequired {
+        /// Why.
+        reason: SignInReason,
+        /// The library's message and predicates.
+        info: ErrorInfo,
+    },
+    /// The credential store failed, or holds a record this version cannot read. When saving
+    /// renewed tokens failed, the renewal itself did happen at the server.
+    CredentialStore {
+        /// What is wrong.
+        problem: CredentialStoreProblem,
+        /// The library's message and predicates.
+        info: ErrorInfo,
+    },
+    /// Another failure of the library (an unusable platform HTTP client, or a kind this
+    /// version of the bindings does not know): `info.message` says which.
     Other {
         /// The library's message and predicates.
         info: ErrorInfo,
@@ -142,7 +167,8 @@ pub struct ErrorInfo {
     pub retry_after_seconds: Option<i64>,
     /// A network failure or a timeout.
     pub is_network_error: bool,
-    /// The user must sign in again (the tokens are bound to a DPoP key the client no longer has).
+    /// The user must sign in again: the credentials manager has nothing usable
+    /// (`SignInRequired`), or the tokens are bound to a DPoP key the client no longer has.
     pub is_sign_in_required: bool,
     /// The user must complete multi-factor authentication: continue with `mfa_token`.
     pub is_mfa_required: bool,
@@ -241,6 +267,149 @@ pub enum ResponseProblem {
     },
 }
 
+/// Which check an ID token failed (`TokenExchangeError.IdTokenInvalid`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum IdTokenProblem {
+    /// Not a well-formed JWS with a JSON header and payload.
+    Malformed,
+    /// The signing algorithm is not allowed (`none`, HS256 for a public client...).
+    Algorithm {
+        /// The token's `alg`.
+        alg: String,
+    },
+    /// No key of the tenant's JWKS has the token's `kid`, even after fetching the set again.
+    UnknownKey,
+    /// The signature does not verify.
+    Signature,
+    /// A required claim is missing or has the wrong type.
+    MissingClaim {
+        /// Its name.
+        claim: String,
+    },
+    /// `iss` is not the tenant's base URL.
+    Issuer,
+    /// `aud` does not contain the client id.
+    Audience,
+    /// `azp` is missing while there are several audiences, or is not the client id.
+    AuthorizedParty,
+    /// `exp` is in the past (beyond the leeway).
+    Expired,
+    /// `iat` is in the future (beyond the leeway).
+    IssuedInFuture,
+    /// `org_id`/`org_name` is missing or not the organization that was requested.
+    Organization,
+    /// A refreshed ID token is about another user (`sub` changed).
+    Subject,
+    /// Another check (a kind this version of the bindings does not know).
+    Other {
+        /// The library's description.
+        message: String,
+    },
+}
+
+/// Why the user must sign in again (`TokenExchangeError.SignInRequired`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum SignInReason {
+    /// No credentials are stored (never signed in, signed out, or cleared).
+    NoCredentials,
+    /// The stored tokens expire within the requested time and there is no refresh token to
+    /// renew them (`offline_access` was not granted). They are left in the store.
+    NoRefreshToken,
+    /// The server refused the refresh token (`invalid_grant`: revoked, expired, or reused
+    /// after rotation). The store was cleared.
+    RefreshTokenRejected {
+        /// The OAuth error code (`invalid_grant`).
+        code: String,
+        /// The server's description, if any.
+        description: Option<String>,
+    },
+    /// Another reason (a kind this version of the bindings does not know).
+    Other {
+        /// The library's description.
+        message: String,
+    },
+}
+
+/// What is wrong with the credential store (`TokenExchangeError.CredentialStore`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum CredentialStoreProblem {
+    /// The store failed; its message.
+    Failed {
+        /// What the store reported.
+        message: String,
+    },
+    /// The record was written by a newer version of the library, in a format this one cannot
+    /// read. It is left in place; `CredentialsManager.clear()` removes it.
+    UnsupportedVersion {
+        /// The record's version.
+        version: i64,
+    },
+    /// The record cannot be read (not a record of this library, or damaged). It is left in
+    /// place; `CredentialsManager.clear()` removes it.
+    Corrupt,
+    /// Another problem (a kind this version of the bindings does not know).
+    Other {
+        /// The library's description.
+        message: String,
+    },
+}
+
+impl From<token_exchange::IdTokenProblem> for IdTokenProblem {
+    fn from(p: token_exchange::IdTokenProblem) -> Self {
+        use token_exchange::IdTokenProblem as P;
+        match p {
+            P::Malformed => IdTokenProblem::Malformed,
+            P::Algorithm(alg) => IdTokenProblem::Algorithm { alg },
+            P::UnknownKey => IdTokenProblem::UnknownKey,
+            P::Signature => IdTokenProblem::Signature,
+            P::MissingClaim(claim) => IdTokenProblem::MissingClaim { claim: claim.into() },
+            P::Issuer => IdTokenProblem::Issuer,
+            P::Audience => IdTokenProblem::Audience,
+            P::AuthorizedParty => IdTokenProblem::AuthorizedParty,
+            P::Expired => IdTokenProblem::Expired,
+            P::IssuedInFuture => IdTokenProblem::IssuedInFuture,
+            P::Organization => IdTokenProblem::Organization,
+            P::Subject => IdTokenProblem::Subject,
+            other => IdTokenProblem::Other {
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+impl From<token_exchange::SignInReason> for SignInReason {
+    fn from(r: token_exchange::SignInReason) -> Self {
+        use token_exchange::SignInReason as R;
+        match r {
+            R::NoCredentials => SignInReason::NoCredentials,
+            R::NoRefreshToken => SignInReason::NoRefreshToken,
+            R::RefreshTokenRejected(e) => SignInReason::RefreshTokenRejected {
+                code: e.code().to_owned(),
+                description: e.description().map(str::to_owned),
+            },
+            other => SignInReason::Other {
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+impl From<token_exchange::CredentialStoreProblem> for CredentialStoreProblem {
+    fn from(p: token_exchange::CredentialStoreProblem) -> Self {
+        use token_exchange::CredentialStoreProblem as P;
+        match p {
+            P::Failed(message) => CredentialStoreProblem::Failed { message },
+            P::UnsupportedVersion(version) => CredentialStoreProblem::UnsupportedVersion {
+                version: i64::try_from(version).unwrap_or(i64::MAX),
+            },
+            P::Corrupt => CredentialStoreProblem::Corrupt,
+            other => CredentialStoreProblem::Other {
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
 fn seconds(d: Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
@@ -303,6 +472,18 @@ impl From<token_exchange::Error> for TokenExchangeError {
             },
             E::DpopKeyMissing => TokenExchangeError::DpopKeyMissing { info },
             E::TokenNotBound { token_type } => TokenExchangeError::TokenNotBound { token_type, info },
+            E::IdTokenInvalid { reason } => TokenExchangeError::IdTokenInvalid {
+                reason: reason.into(),
+                info,
+            },
+            E::SignInRequired { reason } => TokenExchangeError::SignInRequired {
+                reason: reason.into(),
+                info,
+            },
+            E::CredentialStore { problem } => TokenExchangeError::CredentialStore {
+                problem: problem.into(),
+                info,
+            },
             _ => TokenExchangeError::Other { info },
         }
     }
@@ -338,6 +519,9 @@ impl TokenExchangeError {
             | TokenExchangeError::DpopKeyMismatch { info, .. }
             | TokenExchangeError::DpopKeyMissing { info }
             | TokenExchangeError::TokenNotBound { info, .. }
+            | TokenExchangeError::IdTokenInvalid { info, .. }
+            | TokenExchangeError::SignInRequired { info, .. }
+            | TokenExchangeError::CredentialStore { info, .. }
             | TokenExchangeError::Other { info } => info,
         }
     }
@@ -376,7 +560,8 @@ impl TokenExchangeError {
         self.info_ref().is_network_error
     }
 
-    /// The user must sign in again (the tokens are bound to a DPoP key the client no longer has).
+    /// The user must sign in again: the credentials manager has nothing usable
+    /// (`SignInRequired`), or the tokens are bound to a DPoP key the client no longer has.
     pub fn is_sign_in_required(&self) -> bool {
         self.info_ref().is_sign_in_required
     }

@@ -31,23 +31,34 @@ uniffi::setup_scaffolding!("token_exchange");
 
 #[cfg(feature = "c-api")]
 pub mod c_api;
+mod claims;
 mod client;
 mod config;
+mod credentials;
 mod custom_token_exchange;
 mod dpop;
 mod error;
 mod native_social;
+mod refresh;
 mod resource;
+mod revoke;
 mod runtime;
 mod token_set;
 mod token_vault;
 mod transport;
 
+pub use claims::UserClaims;
 pub use client::TokenExchangeClient;
 pub use config::{ClientAuthentication, ClientConfig, Telemetry, UnboundTokenPolicy};
+pub use credentials::{
+    CredentialStore, CredentialStoreError, CredentialsManager, Revocation, file_credential_store,
+    memory_credential_store,
+};
 pub use custom_token_exchange::{ActorToken, CustomTokenExchange};
 pub use dpop::{DpopKey, DpopSigner, SignerError};
-pub use error::{NetworkErrorKind, ResponseProblem, TokenExchangeError};
+pub use error::{
+    CredentialStoreProblem, IdTokenProblem, NetworkErrorKind, ResponseProblem, SignInReason, TokenExchangeError,
+};
 pub use native_social::{NativeSocialExchange, PersonName, SubjectTokenType, UserProfile};
 pub use resource::{AuthorizationHeaders, HttpHeader, ResourceRequest, ResourceResponse};
 pub use runtime::CancellationToken;

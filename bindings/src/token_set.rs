@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::claims::UserClaims;
+
 /// Tokens issued by an exchange. The token values are plain strings (the app stores and
 /// sends them); the description never shows them. Build one yourself from stored values to
 /// call APIs after a restart: `access_token`, `token_type` and, for DPoP, `dpop_jkt`.
@@ -37,6 +39,9 @@ pub struct TokenSet {
     /// Thumbprint of the DPoP key the tokens are bound to (`None` for bearer tokens).
     #[uniffi(default = None)]
     pub dpop_jkt: Option<String>,
+    /// The claims of the ID token, set only when the client validated it (the default).
+    #[uniffi(default = None)]
+    pub id_token_claims: Option<UserClaims>,
 }
 
 fn to_i64(v: u64) -> i64 {
@@ -56,6 +61,7 @@ impl From<token_exchange::TokenSet> for TokenSet {
             issued_token_type: t.issued_token_type.clone(),
             recovery_code: t.recovery_code.as_ref().map(|s| s.expose().to_owned()),
             dpop_jkt: t.dpop_jkt.clone(),
+            id_token_claims: t.id_token_claims.map(UserClaims::from),
         }
     }
 }
@@ -77,6 +83,7 @@ impl TokenSet {
         t.issued_token_type = self.issued_token_type.clone();
         t.recovery_code = self.recovery_code.as_deref().map(Into::into);
         t.dpop_jkt = self.dpop_jkt.clone();
+        t.id_token_claims = self.id_token_claims.as_ref().map(UserClaims::to_core);
         t
     }
 }
@@ -100,8 +107,9 @@ impl TokenSet {
         self.to_core().actor_claim().map(|act| act.to_string())
     }
 
-    /// The ID token's claims as a JSON object, decoded WITHOUT verifying the signature: for
-    /// display only, never for authorization decisions.
+    /// The ID token's claims as a JSON object, decoded WITHOUT verifying the signature. Prefer
+    /// `id_token_claims`, which the client validated; use these for display only, never for
+    /// authorization decisions.
     pub fn unverified_id_token_claims(&self) -> Option<String> {
         self.to_core()
             .unverified_id_token_claims()

@@ -36,6 +36,23 @@ pub struct UserClaims {
 }
 
 impl UserClaims {
+    /// Claims with only `sub`, every other member empty. Set the public fields that apply:
+    /// language bindings need this to hand back the claims they received, because the struct
+    /// is `#[non_exhaustive]`.
+    pub fn new(sub: impl Into<String>) -> Self {
+        UserClaims {
+            sub: sub.into(),
+            name: None,
+            given_name: None,
+            family_name: None,
+            email: None,
+            email_verified: None,
+            picture: None,
+            updated_at: None,
+            other: Map::new(),
+        }
+    }
+
     /// Reads the claims of a JSON object. `None` when `sub` is missing or not a non-empty
     /// string.
     pub(crate) fn from_map(mut map: Map<String, Value>) -> Option<Self> {

@@ -14,6 +14,7 @@ use crate::dpop::{Dpop, DpopSigner};
 use crate::error::Error;
 use crate::http::{Deadline, HttpContext, RawResponse};
 use crate::id_token::{self, IdTokenValidator, ValidatorSettings};
+use crate::parameters::Form;
 use crate::secret::Secret;
 use crate::token_set::TokenSet;
 use crate::transport::{self, HttpRequest, HttpTransport};
@@ -142,7 +143,7 @@ impl Client {
     /// ID token validated against what the form asked for.
     pub(crate) async fn token_request(
         &self,
-        form: Vec<(&'static str, String)>,
+        form: Form<'_>,
         extra: &[(String, String)],
         forwarded_for: Option<IpAddr>,
     ) -> Result<TokenSet, Error> {
@@ -156,7 +157,7 @@ impl Client {
     /// which refresh token the server issued when the client refused its answer.
     pub(crate) async fn token_request_expecting(
         &self,
-        form: Vec<(&'static str, String)>,
+        form: Form<'_>,
         extra: &[(String, String)],
         forwarded_for: Option<IpAddr>,
         expected: &id_token::Expected,
@@ -164,7 +165,7 @@ impl Client {
         if let Some(validator) = &self.inner.id_token {
             validator.prepare(expected).await?;
         }
-        let response = self.post_token_endpoint(form, extra, forwarded_for).await?;
+        let response = self.post_token_endpoint(&form, extra, forwarded_for).await?;
         let dpop_jkt = self.inner.dpop.as_ref().map(|d| d.thumbprint());
         let mut tokens = TokenSet::from_response(&response, dpop_jkt)?;
         let refused = |error| TokenRequestFailure {
@@ -193,7 +194,7 @@ impl Client {
     /// response or the server's error.
     pub(crate) async fn post_token_endpoint(
         &self,
-        form: Vec<(&'static str, String)>,
+        form: &Form<'_>,
         extra: &[(String, String)],
         forwarded_for: Option<IpAddr>,
     ) -> Result<RawResponse, Error> {
@@ -202,7 +203,7 @@ impl Client {
         let mut challenge_nonce: Option<String> = None;
         for attempt in 0..2 {
             let deadline = inner.http.deadline();
-            let mut request = self.authenticated_post(url, &form, extra)?;
+            let mut request = self.authenticated_post(url, form, extra)?;
             if let Some(ip) = forwarded_for {
                 request = request.header("auth0-forwarded-for", ip.to_string());
             }
@@ -248,23 +249,19 @@ impl Client {
     }
 
     /// A form POST to one of the tenant's OAuth endpoints with client authentication (a fresh
-    /// client assertion each time) and telemetry.
+    /// client assertion each time) and telemetry. The body is `form`, then the client's
+    /// credentials, then `extra`.
     pub(crate) fn authenticated_post(
         &self,
         url: &Url,
-        form: &[(&'static str, String)],
+        form: &Form<'_>,
         extra: &[(String, String)],
     ) -> Result<HttpRequest, Error> {
         let inner = &self.inner;
-        let mut fields = form.to_vec();
-        let basic = client_auth::apply(
-            &inner.client_auth,
-            &inner.client_id,
-            inner.base_url.as_str(),
-            &mut fields,
-        )?;
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(fields.iter().map(|(k, v)| (*k, v.as_str())))
+        let mut body = url::form_urlencoded::Serializer::new(String::new());
+        body.extend_pairs(form.iter().map(|(k, v)| (*k, &**v)));
+        let basic = client_auth::apply(&inner.client_auth, &inner.client_id, inner.base_url.as_str(), &mut body)?;
+        let body = body
             .extend_pairs(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .finish();
         let mut request = self

@@ -9,6 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+use url::form_urlencoded::Serializer;
 
 use crate::error::Error;
 use crate::secret::Secret;
@@ -119,18 +120,21 @@ impl fmt::Debug for ClientAssertionKey {
     }
 }
 
-/// The form parameters and `Authorization` header that authenticate one request.
+/// Authenticates one request: appends the form parameters to its `body` being encoded, and
+/// returns the `Authorization` header to send, if any.
 pub(crate) fn apply(
     auth: &ClientAuthentication,
     client_id: &str,
     audience: &str,
-    form: &mut Vec<(&'static str, String)>,
+    body: &mut Serializer<'_, String>,
 ) -> Result<Option<Secret>, Error> {
     match auth {
-        ClientAuthentication::None => form.push(("client_id", client_id.to_owned())),
+        ClientAuthentication::None => {
+            body.append_pair("client_id", client_id);
+        }
         ClientAuthentication::ClientSecretPost(secret) => {
-            form.push(("client_id", client_id.to_owned()));
-            form.push(("client_secret", secret.expose().to_owned()));
+            body.append_pair("client_id", client_id);
+            body.append_pair("client_secret", secret.expose());
         }
         ClientAuthentication::ClientSecretBasic(secret) => {
             let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
@@ -138,9 +142,10 @@ pub(crate) fn apply(
             return Ok(Some(Secret::new(format!("Basic {}", STANDARD.encode(pair)))));
         }
         ClientAuthentication::PrivateKeyJwt(key) => {
-            form.push(("client_id", client_id.to_owned()));
-            form.push(("client_assertion_type", CLIENT_ASSERTION_TYPE.to_owned()));
-            form.push(("client_assertion", key.assertion(client_id, audience)?));
+            let assertion = key.assertion(client_id, audience)?;
+            body.append_pair("client_id", client_id);
+            body.append_pair("client_assertion_type", CLIENT_ASSERTION_TYPE);
+            body.append_pair("client_assertion", &assertion);
         }
     }
     Ok(None)

@@ -1,12 +1,13 @@
 //! Custom Token Exchange: any subject token, validated by the Action bound to the token
 //! exchange profile whose `subject_token_type` matches. Native Google sign-in goes this way.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
 
 use crate::client::{Client, TOKEN_EXCHANGE_GRANT};
 use crate::error::Error;
-use crate::parameters::{ScopeRequest, extra_parameters, push_target};
+use crate::parameters::{Form, ScopeRequest, extra_parameters, push_target};
 use crate::secret::{Secret, names_only};
 use crate::token_set::TokenSet;
 use crate::validate;
@@ -106,32 +107,33 @@ impl CustomTokenExchange {
         self
     }
 
-    fn to_form(&self) -> Result<Vec<(&'static str, String)>, Error> {
+    fn to_form(&self) -> Result<Form<'_>, Error> {
         validate::token("subject_token", self.subject_token.expose())?;
         custom_subject_token_type("subject_token_type", &self.subject_token_type)?;
         let mut form = vec![
-            ("grant_type", TOKEN_EXCHANGE_GRANT.to_owned()),
-            ("subject_token", self.subject_token.expose().to_owned()),
-            ("subject_token_type", self.subject_token_type.clone()),
+            ("grant_type", Cow::Borrowed(TOKEN_EXCHANGE_GRANT)),
+            ("subject_token", Cow::Borrowed(self.subject_token.expose())),
+            ("subject_token_type", Cow::Borrowed(self.subject_token_type.as_str())),
         ];
         push_target(&mut form, self.audience.as_deref(), None)?;
         self.scope.push(&mut form)?;
         if let Some(org) = &self.organization {
             validate::identifier("organization", org)?;
-            form.push(("organization", org.clone()));
+            form.push(("organization", Cow::Borrowed(org.as_str())));
         }
         if let Some((token, token_type)) = &self.actor {
             validate::token("actor_token", token.expose())?;
             validate::absolute_uri("actor_token_type", token_type)?;
-            form.push(("actor_token", token.expose().to_owned()));
-            form.push(("actor_token_type", token_type.clone()));
+            form.push(("actor_token", Cow::Borrowed(token.expose())));
+            form.push(("actor_token_type", Cow::Borrowed(token_type.as_str())));
         }
         Ok(form)
     }
 
-    fn extra_form(&self, form: &[(&'static str, String)]) -> Result<Vec<(String, String)>, Error> {
+    /// The extra parameters, once checked against the form.
+    fn extra_form(&self, form: &Form<'_>) -> Result<&[(String, String)], Error> {
         extra_parameters(&self.extra, form)?;
-        Ok(self.extra.clone())
+        Ok(&self.extra)
     }
 }
 
@@ -179,7 +181,7 @@ impl Client {
         let form = request.to_form()?;
         // Extra names are caller-chosen, so they are appended after the fixed parameters.
         let extra = request.extra_form(&form)?;
-        self.token_request(form, &extra, request.forwarded_for).await
+        self.token_request(form, extra, request.forwarded_for).await
     }
 }
 
@@ -227,7 +229,7 @@ mod tests {
             .actor("actor-tok", "urn:acme:agent")
             .extra_parameter("device_id", "d-1");
         let form = r.to_form().unwrap();
-        let get = |k: &str| form.iter().find(|(n, _)| *n == k).map(|(_, v)| v.as_str());
+        let get = |k: &str| form.iter().find(|(n, _)| *n == k).map(|(_, v)| &**v);
         assert_eq!(get("grant_type"), Some(TOKEN_EXCHANGE_GRANT));
         assert_eq!(get("organization"), Some("org_123"));
         assert_eq!(get("actor_token"), Some("actor-tok"));
@@ -278,12 +280,11 @@ mod tests {
 
     #[test]
     fn scope_can_be_omitted() {
-        let form = CustomTokenExchange::new("t", "urn:acme:x")
-            .omit_scope()
-            .to_form()
-            .unwrap();
+        let omitted = CustomTokenExchange::new("t", "urn:acme:x").omit_scope();
+        let form = omitted.to_form().unwrap();
         assert!(form.iter().all(|(k, _)| *k != "scope"));
-        let form = CustomTokenExchange::new("t", "urn:acme:x").to_form().unwrap();
+        let default = CustomTokenExchange::new("t", "urn:acme:x");
+        let form = default.to_form().unwrap();
         assert!(
             form.iter()
                 .any(|(k, v)| *k == "scope" && v == "openid profile email offline_access")

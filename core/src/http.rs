@@ -86,7 +86,8 @@ impl RawResponse {
         }
     }
 
-    fn not_json_problem(&self) -> ResponseProblem {
+    /// What a body that does not parse as JSON is: an HTML page or anything else.
+    pub fn not_json_problem(&self) -> ResponseProblem {
         let html_type = self
             .header("content-type")
             .is_some_and(|t| t.to_ascii_lowercase().contains("html"));

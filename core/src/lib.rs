@@ -51,6 +51,7 @@ mod dpop;
 mod error;
 mod http;
 mod id_token;
+mod json;
 pub mod management;
 mod native_social;
 mod parameters;

@@ -1,10 +1,11 @@
 //! The native social token exchange request (Sign in with Apple, Facebook) and its parts.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use crate::client::{Client, TOKEN_EXCHANGE_GRANT};
 use crate::error::Error;
-use crate::parameters::{ScopeRequest, push_target};
+use crate::parameters::{Form, ScopeRequest, push_target};
 use crate::secret::Secret;
 use crate::token_set::TokenSet;
 use crate::validate;
@@ -101,22 +102,15 @@ impl UserProfile {
 
     /// The JSON string to send, or `None` when there is nothing to send.
     pub(crate) fn to_json_string(&self) -> Result<Option<String>, Error> {
-        let mut map = self.extra.clone();
-        if let Some(name) = &self.name {
-            let mut n = serde_json::Map::new();
-            for (key, value) in [("firstName", &name.first_name), ("lastName", &name.last_name)] {
-                if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-                    n.insert(key.into(), v.into());
-                }
-            }
-            if !n.is_empty() {
-                map.insert("name".into(), n.into());
-            }
-        }
-        if map.is_empty() {
+        let name = self.name.as_ref().and_then(NameJson::new);
+        if name.is_none() && self.extra.is_empty() {
             return Ok(None);
         }
-        let json = serde_json::Value::Object(map).to_string();
+        let json = serde_json::to_string(&ProfileJson {
+            name,
+            extra: &self.extra,
+        })
+        .expect("a JSON map with string keys serialises");
         if json.len() > MAX_USER_PROFILE_BYTES {
             return Err(Error::invalid(
                 "user_profile",
@@ -124,6 +118,59 @@ impl UserProfile {
             ));
         }
         Ok(Some(json))
+    }
+}
+
+/// The `user_profile` object, serialised straight from the profile (no copy of `extra` into a
+/// new tree): `extra`'s members in its key order, the typed name in its place among them,
+/// replacing `extra["name"]`.
+struct ProfileJson<'a> {
+    name: Option<NameJson<'a>>,
+    extra: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+impl serde::Serialize for ProfileJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(None)?;
+        let mut name = self.name.as_ref();
+        for (key, value) in self.extra {
+            if let Some(n) = name
+                && key.as_str() >= "name"
+            {
+                map.serialize_entry("name", n)?;
+                name = None;
+                if key == "name" {
+                    continue;
+                }
+            }
+            map.serialize_entry(key, value)?;
+        }
+        if let Some(n) = name {
+            map.serialize_entry("name", n)?;
+        }
+        map.end()
+    }
+}
+
+/// The typed name's non-blank parts, trimmed.
+#[derive(serde::Serialize)]
+struct NameJson<'a> {
+    #[serde(rename = "firstName", skip_serializing_if = "Option::is_none")]
+    first_name: Option<&'a str>,
+    #[serde(rename = "lastName", skip_serializing_if = "Option::is_none")]
+    last_name: Option<&'a str>,
+}
+
+impl<'a> NameJson<'a> {
+    /// `None` when no part is left to send.
+    fn new(name: &'a PersonName) -> Option<Self> {
+        let part = |v: &'a Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty());
+        let json = NameJson {
+            first_name: part(&name.first_name),
+            last_name: part(&name.last_name),
+        };
+        (json.first_name.is_some() || json.last_name.is_some()).then_some(json)
     }
 }
 
@@ -217,21 +264,23 @@ impl NativeSocialExchange {
     }
 
     /// Validates every field and returns the form parameters (before any network I/O).
-    pub(crate) fn to_form(&self) -> Result<Vec<(&'static str, String)>, Error> {
+    pub(crate) fn to_form(&self) -> Result<Form<'_>, Error> {
         validate::token("subject_token", self.subject_token.expose())?;
-        let token_type = self.subject_token_type.as_uri();
-        validate::absolute_uri("subject_token_type", token_type)?;
+        if let SubjectTokenType::Custom(uri) = &self.subject_token_type {
+            // Apple's and Facebook's are known-valid constants (a test checks).
+            validate::absolute_uri("subject_token_type", uri)?;
+        }
         let mut form = vec![
-            ("grant_type", TOKEN_EXCHANGE_GRANT.to_owned()),
-            ("subject_token", self.subject_token.expose().to_owned()),
-            ("subject_token_type", token_type.to_owned()),
+            ("grant_type", Cow::Borrowed(TOKEN_EXCHANGE_GRANT)),
+            ("subject_token", Cow::Borrowed(self.subject_token.expose())),
+            ("subject_token_type", Cow::Borrowed(self.subject_token_type.as_uri())),
         ];
         push_target(&mut form, self.audience.as_deref(), self.resource.as_deref())?;
         self.scope.push(&mut form)?;
         if let Some(profile) = &self.user_profile
             && let Some(json) = profile.to_json_string()?
         {
-            form.push(("user_profile", json));
+            form.push(("user_profile", Cow::Owned(json)));
         }
         Ok(form)
     }
@@ -255,17 +304,30 @@ mod tests {
     use super::*;
     use crate::parameters::DEFAULT_SCOPE;
 
+    /// The form a request sends, owned (the request is a temporary).
+    fn sent(request: NativeSocialExchange) -> Vec<(&'static str, String)> {
+        let form = request.to_form().unwrap();
+        form.into_iter().map(|(k, v)| (k, v.into_owned())).collect()
+    }
+
     fn get<'a>(form: &'a [(&'static str, String)], key: &str) -> Option<&'a str> {
         form.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str())
     }
 
     #[test]
+    fn the_well_known_subject_token_types_are_absolute_uris() {
+        for uri in [SubjectTokenType::APPLE_URI, SubjectTokenType::FACEBOOK_URI] {
+            assert!(validate::absolute_uri("subject_token_type", uri).is_ok(), "{uri}");
+        }
+    }
+
+    #[test]
     fn apple_request_encoding() {
-        let form = NativeSocialExchange::apple("code-123")
-            .audience("https://api.example.com")
-            .user_profile(UserProfile::with_name(Some("John".into()), Some("Smith".into())))
-            .to_form()
-            .unwrap();
+        let form = sent(
+            NativeSocialExchange::apple("code-123")
+                .audience("https://api.example.com")
+                .user_profile(UserProfile::with_name(Some("John".into()), Some("Smith".into()))),
+        );
         assert_eq!(
             get(&form, "grant_type"),
             Some("urn:ietf:params:oauth:grant-type:token-exchange")
@@ -286,11 +348,11 @@ mod tests {
 
     #[test]
     fn facebook_with_resource_and_custom_scope() {
-        let form = NativeSocialExchange::facebook("fb-token")
-            .resource("https://api.example.com")
-            .scope("email")
-            .to_form()
-            .unwrap();
+        let form = sent(
+            NativeSocialExchange::facebook("fb-token")
+                .resource("https://api.example.com")
+                .scope("email"),
+        );
         assert_eq!(
             get(&form, "subject_token_type"),
             Some("http://auth0.com/oauth/token-type/facebook-info-session-access-token")
@@ -303,39 +365,68 @@ mod tests {
     #[test]
     fn scope_is_sent_by_default_and_omitted_only_when_asked() {
         assert_eq!(
-            get(&NativeSocialExchange::apple("c").to_form().unwrap(), "scope"),
+            get(&sent(NativeSocialExchange::apple("c")), "scope"),
             Some(DEFAULT_SCOPE)
         );
-        let omitted = NativeSocialExchange::apple("c")
-            .scope("email")
-            .omit_scope()
-            .to_form()
-            .unwrap();
+        let omitted = sent(NativeSocialExchange::apple("c").scope("email").omit_scope());
         assert_eq!(get(&omitted, "scope"), None);
-        let again = NativeSocialExchange::apple("c")
-            .omit_scope()
-            .scope("email")
-            .to_form()
-            .unwrap();
+        let again = sent(NativeSocialExchange::apple("c").omit_scope().scope("email"));
         assert_eq!(get(&again, "scope"), Some("openid email"));
+    }
+
+    /// The profile as the previous code built it, through a `serde_json::Value` tree: the
+    /// reference for the direct serialisation.
+    fn profile_through_a_value_tree(profile: &UserProfile) -> Option<String> {
+        let mut map = profile.extra.clone();
+        if let Some(name) = &profile.name {
+            let mut n = serde_json::Map::new();
+            for (key, value) in [("firstName", &name.first_name), ("lastName", &name.last_name)] {
+                if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                    n.insert(key.into(), v.into());
+                }
+            }
+            if !n.is_empty() {
+                map.insert("name".into(), n.into());
+            }
+        }
+        (!map.is_empty()).then(|| serde_json::Value::Object(map).to_string())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::server_input::config())]
+
+        /// The same bytes as the value tree, wherever `name` falls among the other members and
+        /// whether `extra` has one.
+        #[test]
+        fn prop_profile_json_is_the_value_trees(
+            keys in proptest::collection::vec("[a-o]{0,3}|name|n|nam|namez|Name", 0..6),
+            first in proptest::option::of("[ a-zé\\\"]{0,4}"),
+            last in proptest::option::of("[ a-z]{0,4}"),
+            typed in proptest::bool::ANY,
+        ) {
+            let extra = keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (k.clone(), serde_json::json!({ "i": i, "s": k })))
+                .collect();
+            let profile = UserProfile {
+                name: typed.then(|| PersonName { first_name: first.clone(), last_name: last.clone() }),
+                extra,
+            };
+            proptest::prop_assert_eq!(profile.to_json_string().unwrap(), profile_through_a_value_tree(&profile));
+        }
     }
 
     #[test]
     fn empty_profile_is_omitted_and_extra_members_merge() {
-        let form = NativeSocialExchange::apple("c")
-            .user_profile(UserProfile::with_name(None, Some("  ".into())))
-            .to_form()
-            .unwrap();
+        let form = sent(NativeSocialExchange::apple("c").user_profile(UserProfile::with_name(None, Some("  ".into()))));
         assert_eq!(get(&form, "user_profile"), None);
         let mut profile = UserProfile::from_json(serde_json::json!({"locale":"fr"})).unwrap();
         profile.name = Some(PersonName {
             first_name: Some("Zoé".into()),
             last_name: None,
         });
-        let form = NativeSocialExchange::apple("c")
-            .user_profile(profile)
-            .to_form()
-            .unwrap();
+        let form = sent(NativeSocialExchange::apple("c").user_profile(profile));
         let sent: serde_json::Value = serde_json::from_str(get(&form, "user_profile").unwrap()).unwrap();
         assert_eq!(sent, serde_json::json!({"locale":"fr","name":{"firstName":"Zoé"}}));
     }

@@ -1,6 +1,7 @@
 //! Form parameters that more than one token exchange flow sends, with their one set of rules:
 //! `scope`, `audience`/`resource`, extra parameters, and the end user's IP address.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use crate::error::Error;
@@ -8,6 +9,10 @@ use crate::validate;
 
 /// Scope sent when the request names none: the official iOS SDK's default.
 pub const DEFAULT_SCOPE: &str = "openid profile email offline_access";
+
+/// The form parameters of a request, in the order sent, each value borrowed from the request
+/// it was validated from (or built for it): nothing is copied until the body is encoded.
+pub(crate) type Form<'a> = Vec<(&'static str, Cow<'a, str>)>;
 
 /// Which `scope` a token exchange sends.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,22 +28,23 @@ pub(crate) enum ScopeRequest {
 
 impl ScopeRequest {
     /// Adds the `scope` parameter, if any, after validating it.
-    pub(crate) fn push(&self, form: &mut Vec<(&'static str, String)>) -> Result<(), Error> {
-        let requested = match self {
-            ScopeRequest::Default => DEFAULT_SCOPE,
-            ScopeRequest::Custom(scope) => scope,
+    pub(crate) fn push<'a>(&'a self, form: &mut Form<'a>) -> Result<(), Error> {
+        let scope = match self {
+            // Already what `scope_with_openid` makes of it (a test checks).
+            ScopeRequest::Default => Cow::Borrowed(DEFAULT_SCOPE),
+            ScopeRequest::Custom(scope) => Cow::Owned(validate::scope_with_openid(scope)?),
             ScopeRequest::Omitted => return Ok(()),
         };
-        form.push(("scope", validate::scope_with_openid(requested)?));
+        form.push(("scope", scope));
         Ok(())
     }
 }
 
 /// `audience` or `resource`, never both.
-pub(crate) fn push_target(
-    form: &mut Vec<(&'static str, String)>,
-    audience: Option<&str>,
-    resource: Option<&str>,
+pub(crate) fn push_target<'a>(
+    form: &mut Form<'a>,
+    audience: Option<&'a str>,
+    resource: Option<&'a str>,
 ) -> Result<(), Error> {
     match (audience, resource) {
         (Some(_), Some(_)) => Err(Error::invalid(
@@ -47,12 +53,12 @@ pub(crate) fn push_target(
         )),
         (Some(a), None) => {
             validate::identifier("audience", a)?;
-            form.push(("audience", a.to_owned()));
+            form.push(("audience", Cow::Borrowed(a)));
             Ok(())
         }
         (None, Some(r)) => {
             validate::absolute_uri("resource", r)?;
-            form.push(("resource", r.to_owned()));
+            form.push(("resource", Cow::Borrowed(r)));
             Ok(())
         }
         (None, None) => Ok(()),
@@ -81,7 +87,7 @@ pub(crate) const RESERVED_PARAMETERS: &[&str] = &[
 /// a name is non-empty without whitespace, appears once, is neither a security parameter
 /// ([`RESERVED_PARAMETERS`], any case) nor a parameter the request already sends (`form`); a
 /// value has no control characters other than line breaks and tabs.
-pub(crate) fn extra_parameters(extra: &[(String, String)], form: &[(&'static str, String)]) -> Result<(), Error> {
+pub(crate) fn extra_parameters(extra: &[(String, String)], form: &Form<'_>) -> Result<(), Error> {
     const FIELD: &str = "extra_parameters";
     let mut seen = Vec::new();
     for (name, value) in extra {
@@ -130,7 +136,7 @@ mod tests {
 
     #[test]
     fn one_rule_for_extra_parameters() {
-        let form = vec![("connection", "google-oauth2".to_owned())];
+        let form: Form<'_> = vec![("connection", "google-oauth2".into())];
         assert!(extra_parameters(&extra(&[("device_id", "d-1"), ("note", "a\nb")]), &form).is_ok());
         for bad in [
             extra(&[("", "v")]),
@@ -151,6 +157,11 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_default_scope_is_sent_as_validation_would_make_it() {
+        assert_eq!(validate::scope_with_openid(DEFAULT_SCOPE).unwrap(), DEFAULT_SCOPE);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! token is bound to the DPoP key of the exchange (RFC 9449 §5): the refresh sends a fresh
 //! proof from that same key.
 
+use std::borrow::Cow;
+
 use crate::client::{Client, TokenRequestFailure};
 use crate::error::Error;
 use crate::id_token::Expected;
@@ -54,11 +56,11 @@ impl Client {
         self.check_refresh_token_binding(tokens)?;
 
         let mut form = vec![
-            ("grant_type", REFRESH_TOKEN_GRANT.to_owned()),
-            ("refresh_token", refresh_token.expose().to_owned()),
+            ("grant_type", Cow::Borrowed(REFRESH_TOKEN_GRANT)),
+            ("refresh_token", Cow::Borrowed(refresh_token.expose())),
         ];
         if let Some(scope) = &scope {
-            form.push(("scope", scope.clone()));
+            form.push(("scope", Cow::Borrowed(scope.as_str())));
         }
         let expected = expectations(tokens, scope.as_deref());
         let renewed = self.token_request_expecting(form, &[], None, &expected).await?;

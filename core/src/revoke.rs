@@ -1,6 +1,8 @@
 //! Revoking a refresh token at `POST /oauth/revoke` (RFC 7009): signing out on the server,
 //! not only on the device.
 
+use std::borrow::Cow;
+
 use crate::client::Client;
 use crate::error::Error;
 use crate::secret::Secret;
@@ -22,7 +24,7 @@ impl Client {
             .base_url()
             .join("oauth/revoke")
             .expect("a relative path joins onto an http(s) base");
-        let form = [("token", refresh_token.expose().to_owned())];
+        let form = vec![("token", Cow::Borrowed(refresh_token.expose()))];
         let request = self.authenticated_post(&url, &form, &[])?;
         let response = self.send(request, self.inner.http.deadline()).await?;
         if response.is_success() {

@@ -9,6 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use crate::claims::UserClaims;
 use crate::error::{Error, ResponseProblem};
 use crate::http::RawResponse;
+use crate::json::{self, Member, NotAnObject};
 use crate::secret::Secret;
 
 /// Tokens issued by a token exchange. `Debug` shows which tokens are present, never their values.
@@ -64,44 +65,64 @@ impl TokenSet {
     /// Reads a successful token response. `dpop_jkt` is the thumbprint of the key whose proof
     /// accompanied the request, if any; it is recorded only when the token is actually bound.
     pub(crate) fn from_response(response: &RawResponse, dpop_jkt: Option<&str>) -> Result<Self, Error> {
-        let map = response.json_object()?;
-        let text = |k: &'static str| -> Result<Option<String>, Error> {
-            match map.get(k) {
-                None | Some(serde_json::Value::Null) => Ok(None),
-                Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
-                Some(_) => Err(response.unexpected(ResponseProblem::InvalidField(k))),
+        const NAMES: [&str; 8] = [
+            "access_token",
+            "token_type",
+            "expires_in",
+            "id_token",
+            "refresh_token",
+            "scope",
+            "issued_token_type",
+            "recovery_code",
+        ];
+        let members = json::members(&response.body, NAMES).map_err(|problem| match problem {
+            NotAnObject::OtherJson => response.unexpected(ResponseProblem::NotJson),
+            NotAnObject::NotJson => response.unexpected(response.not_json_problem()),
+        })?;
+        let [
+            access_token,
+            token_type,
+            expires_in,
+            id_token,
+            refresh_token,
+            scope,
+            issued_token_type,
+            recovery_code,
+        ] = members;
+        let text = |member: Member<'_>, name: &'static str| -> Result<Option<String>, Error> {
+            match member {
+                Member::Absent => Ok(None),
+                Member::Text(text) => Ok(Some(text.into_owned())),
+                Member::Unsigned(_) | Member::Other => Err(response.unexpected(ResponseProblem::InvalidField(name))),
             }
         };
-        let access_token = text("access_token")?
+        let access_token = text(access_token, "access_token")?
             .filter(|t| !t.is_empty())
             .ok_or_else(|| response.unexpected(ResponseProblem::MissingField("access_token")))?;
-        let token_type =
-            text("token_type")?.ok_or_else(|| response.unexpected(ResponseProblem::MissingField("token_type")))?;
-        let (expires_in, expires_at) = match map.get("expires_in") {
-            None | Some(serde_json::Value::Null) => (None, None),
+        let token_type = text(token_type, "token_type")?
+            .ok_or_else(|| response.unexpected(ResponseProblem::MissingField("token_type")))?;
+        let invalid_expiry = || response.unexpected(ResponseProblem::InvalidField("expires_in"));
+        let expires_in = match expires_in {
+            Member::Absent => None,
+            Member::Unsigned(seconds) => Some(seconds),
             // Some servers send the number as a string.
-            Some(v) => {
-                let invalid = || response.unexpected(ResponseProblem::InvalidField("expires_in"));
-                let seconds = v
-                    .as_u64()
-                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-                    .ok_or_else(invalid)?;
-                (
-                    Some(seconds),
-                    Some(expiry(SystemTime::now(), seconds).ok_or_else(invalid)?),
-                )
-            }
+            Member::Text(seconds) => Some(seconds.parse().map_err(|_| invalid_expiry())?),
+            Member::Other => return Err(invalid_expiry()),
+        };
+        let expires_at = match expires_in {
+            Some(seconds) => Some(expiry(SystemTime::now(), seconds).ok_or_else(invalid_expiry)?),
+            None => None,
         };
         let bound = token_type.eq_ignore_ascii_case("DPoP");
         Ok(TokenSet {
             access_token: Secret::from(access_token),
             expires_at,
             expires_in,
-            id_token: text("id_token")?.map(Secret::from),
-            refresh_token: text("refresh_token")?.map(Secret::from),
-            scope: text("scope")?,
-            issued_token_type: text("issued_token_type")?,
-            recovery_code: text("recovery_code")?.map(Secret::from),
+            id_token: text(id_token, "id_token")?.map(Secret::from),
+            refresh_token: text(refresh_token, "refresh_token")?.map(Secret::from),
+            scope: text(scope, "scope")?,
+            issued_token_type: text(issued_token_type, "issued_token_type")?,
+            recovery_code: text(recovery_code, "recovery_code")?.map(Secret::from),
             dpop_jkt: if bound { dpop_jkt.map(str::to_owned) } else { None },
             id_token_claims: None,
             token_type,
@@ -208,6 +229,29 @@ mod tests {
             }
         }
 
+        /// The response is read as it was from a `serde_json::Value` tree (the reference
+        /// below): the same tokens, or the same problem.
+        #[test]
+        fn prop_token_responses_read_as_a_value_tree_would(response in response()) {
+            let read = TokenSet::from_response(&response, Some("jkt"));
+            let reference = from_value_tree(&response);
+            match (read, reference) {
+                (Ok(t), Ok(r)) => {
+                    prop_assert_eq!(t.access_token.expose(), r.access_token.expose());
+                    prop_assert_eq!(&t.token_type, &r.token_type);
+                    prop_assert_eq!(t.expires_in, r.expires_in);
+                    prop_assert_eq!(t.id_token.as_ref().map(Secret::expose), r.id_token.as_ref().map(Secret::expose));
+                    prop_assert_eq!(t.refresh_token.as_ref().map(Secret::expose), r.refresh_token.as_ref().map(Secret::expose));
+                    prop_assert_eq!(&t.scope, &r.scope);
+                    prop_assert_eq!(&t.issued_token_type, &r.issued_token_type);
+                    prop_assert_eq!(t.recovery_code.as_ref().map(Secret::expose), r.recovery_code.as_ref().map(Secret::expose));
+                    prop_assert_eq!(&t.dpop_jkt, &r.dpop_jkt);
+                }
+                (Err(Error::UnexpectedResponse { problem, .. }), Err(expected)) => prop_assert_eq!(problem, expected),
+                (read, reference) => prop_assert!(false, "read {:?}, reference {:?}", read, reference.map(|_| ())),
+            }
+        }
+
         #[test]
         fn prop_any_expires_in_is_a_lifetime_or_invalid(expires_in in json_value()) {
             let body = serde_json::json!({"access_token": "at", "token_type": "Bearer", "expires_in": expires_in});
@@ -237,5 +281,43 @@ mod tests {
             t.id_token = Some(Secret::new(token.as_str()));
             let _ = (t.actor_claim(), t.unverified_id_token_claims());
         }
+    }
+
+    /// How token responses were read before `json::members`: through a `serde_json::Value`
+    /// tree. The reference of the property test above.
+    fn from_value_tree(response: &RawResponse) -> Result<TokenSet, ResponseProblem> {
+        use serde_json::Value;
+        let map = match serde_json::from_slice::<Value>(&response.body) {
+            Ok(Value::Object(map)) => map,
+            Ok(_) => return Err(ResponseProblem::NotJson),
+            Err(_) => return Err(response.not_json_problem()),
+        };
+        let text = |k: &'static str| match map.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(ResponseProblem::InvalidField(k)),
+        };
+        let access_token = text("access_token")?
+            .filter(|t| !t.is_empty())
+            .ok_or(ResponseProblem::MissingField("access_token"))?;
+        let token_type = text("token_type")?.ok_or(ResponseProblem::MissingField("token_type"))?;
+        let expires_in = match map.get("expires_in") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(
+                v.as_u64()
+                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                    .filter(|s| *s <= MAX_EXPIRES_IN)
+                    .ok_or(ResponseProblem::InvalidField("expires_in"))?,
+            ),
+        };
+        let mut tokens = TokenSet::new(access_token, token_type);
+        tokens.expires_in = expires_in;
+        tokens.id_token = text("id_token")?.map(Secret::from);
+        tokens.refresh_token = text("refresh_token")?.map(Secret::from);
+        tokens.scope = text("scope")?;
+        tokens.issued_token_type = text("issued_token_type")?;
+        tokens.recovery_code = text("recovery_code")?.map(Secret::from);
+        tokens.dpop_jkt = tokens.is_dpop_bound().then(|| "jkt".to_owned());
+        Ok(tokens)
     }
 }

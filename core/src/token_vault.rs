@@ -1,6 +1,7 @@
 //! Token Vault: a backend exchanges the Auth0 access token it received from an app for the
 //! user's access token at an external provider (Google Calendar, say).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -9,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use crate::client::Client;
 use crate::error::Error;
 use crate::http::RawResponse;
-use crate::parameters::extra_parameters;
+use crate::parameters::{Form, extra_parameters};
 use crate::secret::{Secret, names_only};
 use crate::token_set::{expires_within, unverified_jwt_claims};
 use crate::validate;
@@ -21,7 +22,8 @@ pub const FEDERATED_CONNECTION_ACCESS_TOKEN_GRANT: &str =
 pub const FEDERATED_CONNECTION_ACCESS_TOKEN_TYPE: &str =
     "http://auth0.com/oauth/token-type/federated-connection-access-token";
 
-type Form = Vec<(&'static str, String)>;
+/// Extra parameters: names and values, appended after the form.
+type Extra = [(String, String)];
 
 /// What the subject token of a Token Vault exchange is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +94,8 @@ impl TokenVaultExchange {
         self
     }
 
-    fn to_form(&self) -> Result<(Form, Vec<(String, String)>), Error> {
+    /// The form and the extra parameters, checked.
+    fn to_form(&self) -> Result<(Form<'_>, &Extra), Error> {
         validate::token("subject_token", self.subject_token.expose())?;
         validate::identifier("connection", &self.connection)?;
         if self.connection.contains(char::is_whitespace) {
@@ -102,21 +105,21 @@ impl TokenVaultExchange {
             ));
         }
         let mut form = vec![
-            ("grant_type", FEDERATED_CONNECTION_ACCESS_TOKEN_GRANT.to_owned()),
-            ("subject_token", self.subject_token.expose().to_owned()),
-            ("subject_token_type", self.subject_token_type.as_uri().to_owned()),
+            ("grant_type", Cow::Borrowed(FEDERATED_CONNECTION_ACCESS_TOKEN_GRANT)),
+            ("subject_token", Cow::Borrowed(self.subject_token.expose())),
+            ("subject_token_type", Cow::Borrowed(self.subject_token_type.as_uri())),
             (
                 "requested_token_type",
-                FEDERATED_CONNECTION_ACCESS_TOKEN_TYPE.to_owned(),
+                Cow::Borrowed(FEDERATED_CONNECTION_ACCESS_TOKEN_TYPE),
             ),
-            ("connection", self.connection.clone()),
+            ("connection", Cow::Borrowed(self.connection.as_str())),
         ];
         if let Some(hint) = &self.login_hint {
             validate::identifier("login_hint", hint)?;
-            form.push(("login_hint", hint.clone()));
+            form.push(("login_hint", Cow::Borrowed(hint.as_str())));
         }
         extra_parameters(&self.extra, &form)?;
-        Ok((form, self.extra.clone()))
+        Ok((form, &self.extra))
     }
 
     /// The cache key: a SHA-256 digest of everything that decides what the server issues. The
@@ -254,7 +257,7 @@ impl Client {
     /// (for example the connection is not enabled for the application).
     pub async fn token_vault_exchange(&self, request: &TokenVaultExchange) -> Result<TokenVaultToken, Error> {
         let (form, extra) = request.to_form()?;
-        let response = self.post_token_endpoint(form, &extra, None).await?;
+        let response = self.post_token_endpoint(&form, extra, None).await?;
         TokenVaultToken::from_response(&response)
     }
 }
@@ -396,11 +399,9 @@ mod tests {
 
     #[test]
     fn encoding() {
-        let (form, extra) = TokenVaultExchange::access_token("at", "google-oauth2")
-            .login_hint("me@gmail.com")
-            .to_form()
-            .unwrap();
-        let get = |k: &str| form.iter().find(|(n, _)| *n == k).map(|(_, v)| v.as_str());
+        let request = TokenVaultExchange::access_token("at", "google-oauth2").login_hint("me@gmail.com");
+        let (form, extra) = request.to_form().unwrap();
+        let get = |k: &str| form.iter().find(|(n, _)| *n == k).map(|(_, v)| &**v);
         assert_eq!(get("grant_type"), Some(FEDERATED_CONNECTION_ACCESS_TOKEN_GRANT));
         assert_eq!(
             get("subject_token_type"),

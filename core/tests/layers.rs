@@ -20,6 +20,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "time",
             "error",
             "validate",
+            "json",
             "parameters",
             "claims",
             "config",

@@ -11,12 +11,34 @@ use std::time::{Duration, Instant};
 use crate::bail;
 use crate::error::{Context, Result};
 
-/// Renders a command line for display (program and arguments, space separated), with JWTs
-/// (the emulator's management token travels in an environment argument) redacted.
+/// Renders a command line for display (program and arguments, space separated), with secrets
+/// redacted: JWTs (the emulator's management token) and the string values of JSON members
+/// named like a secret (its `control_secret`, both travel in `TOKEN_EXCHANGE_EMULATOR_JSON`).
 pub fn display(cmd: &Command) -> String {
     let mut parts = vec![quote(cmd.get_program())];
     parts.extend(cmd.get_args().map(quote));
-    redact_jwts(&parts.join(" "))
+    redact_secret_members(&redact_jwts(&parts.join(" ")))
+}
+
+/// Replaces the string value of every JSON member whose name contains `secret` or `token`
+/// (`"control_secret":"…"`) with `<redacted>`.
+fn redact_secret_members(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(colon) = rest.find("\":\"") {
+        let name_start = rest[..colon].rfind('"').map_or(0, |i| i + 1);
+        let name = rest[name_start..colon].to_ascii_lowercase();
+        let value_start = colon + 3;
+        out.push_str(&rest[..value_start]);
+        rest = &rest[value_start..];
+        if name.contains("secret") || name.contains("token") {
+            let end = rest.find('"').unwrap_or(rest.len());
+            out.push_str("<redacted>");
+            rest = &rest[end..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Replaces every `eyJ…` run of base64url characters and dots (a JWT) with `<redacted>`.
@@ -43,6 +65,18 @@ mod redaction_tests {
         let shown = super::redact_jwts(r#"X={"management_token":"eyJhbGc.eyJzdWI.sig-_x","a":1} run"#);
         assert_eq!(shown, r#"X={"management_token":"<redacted>","a":1} run"#);
         assert_eq!(super::redact_jwts("no token"), "no token");
+    }
+
+    #[test]
+    fn secret_members_are_redacted_from_displayed_commands() {
+        let shown = super::redact_secret_members(
+            r#"X={"base_url":"http://127.0.0.1:1/","control_secret":"c0ffee","management_token":"<redacted>"} run"#,
+        );
+        assert_eq!(
+            shown,
+            r#"X={"base_url":"http://127.0.0.1:1/","control_secret":"<redacted>","management_token":"<redacted>"} run"#
+        );
+        assert_eq!(super::redact_secret_members(r#"{"a":"b"}"#), r#"{"a":"b"}"#);
     }
 }
 

@@ -19,7 +19,7 @@ const C_SDK_NAME: &str = "token-exchange-c";
 
 /// Options for `te_client_new`. Not thread-safe; free with `te_client_options_free`.
 pub struct te_client_options {
-    config: ClientConfig,
+    pub(crate) config: ClientConfig,
     dpop_key: Option<std::sync::Arc<crate::DpopKey>>,
 }
 
@@ -79,7 +79,7 @@ pub unsafe extern "C" fn te_client_options_new(
 }
 
 /// Applies `f` to the options behind `options`.
-fn with_options(
+pub(crate) fn with_options(
     options: *mut te_client_options,
     error: *mut *mut te_error,
     f: impl FnOnce(&mut te_client_options) -> Result<(), crate::TokenExchangeError>,

@@ -39,6 +39,14 @@ pub enum te_code {
     TE_ERROR_OTHER = 11,
     /// A bug in the library (a caught panic). Please report it with the message.
     TE_ERROR_INTERNAL = 12,
+    /// The server's response carried an ID token that failed validation (the message names
+    /// the check); the whole response was discarded. A misconfiguration (wrong domain or client
+    /// id) or an attack: not retryable.
+    TE_ERROR_ID_TOKEN_INVALID = 13,
+    /// No usable credentials: sign the user in again (`te_error_is_sign_in_required`).
+    TE_ERROR_SIGN_IN_REQUIRED = 14,
+    /// The credential store failed, or holds a record this version cannot read.
+    TE_ERROR_CREDENTIAL_STORE = 15,
 }
 
 /// What failed on the network (`te_error_network_kind`).
@@ -100,6 +108,9 @@ impl te_error {
             TokenExchangeError::DpopKeyMismatch { .. } => te_code::TE_ERROR_DPOP_KEY_MISMATCH,
             TokenExchangeError::DpopKeyMissing { .. } => te_code::TE_ERROR_DPOP_KEY_MISSING,
             TokenExchangeError::TokenNotBound { .. } => te_code::TE_ERROR_TOKEN_NOT_BOUND,
+            TokenExchangeError::IdTokenInvalid { .. } => te_code::TE_ERROR_ID_TOKEN_INVALID,
+            TokenExchangeError::SignInRequired { .. } => te_code::TE_ERROR_SIGN_IN_REQUIRED,
+            TokenExchangeError::CredentialStore { .. } => te_code::TE_ERROR_CREDENTIAL_STORE,
             TokenExchangeError::Other { .. } => te_code::TE_ERROR_OTHER,
         }
     }
@@ -276,6 +287,11 @@ error_predicates! {
 
     /// A network failure or a timeout.
     te_error_is_network_error => is_network_error;
+
+    /// The user must sign in again: no usable credentials (`TE_ERROR_SIGN_IN_REQUIRED`), or the
+    /// tokens are bound to a DPoP key the client no longer has (`TE_ERROR_DPOP_KEY_MISMATCH`,
+    /// `TE_ERROR_DPOP_KEY_MISSING`).
+    te_error_is_sign_in_required => is_sign_in_required;
 
     /// The user must complete MFA: continue with `te_error_mfa_token`.
     te_error_is_mfa_required => is_mfa_required;

@@ -14,12 +14,16 @@
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)] // The safety contract of every function is in its doc comment.
 
+mod claims;
 mod client;
 mod custom_token_exchange;
 mod dpop;
 mod error;
+mod id_token;
 mod native_social;
+mod refresh;
 mod resource;
+mod revoke;
 mod token_set;
 mod token_vault;
 
@@ -29,12 +33,16 @@ use std::ptr;
 
 use zeroize::Zeroize;
 
+pub use claims::*;
 pub use client::*;
 pub use custom_token_exchange::*;
 pub use dpop::*;
 pub use error::*;
+pub use id_token::*;
 pub use native_social::*;
+pub use refresh::*;
 pub use resource::*;
+pub use revoke::*;
 pub use token_set::*;
 pub use token_vault::*;
 

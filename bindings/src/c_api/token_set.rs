@@ -57,6 +57,28 @@ pub unsafe extern "C" fn te_token_set_set_dpop_jkt(
     })
 }
 
+/// Sets (or, with NULL, clears) the refresh token of a token set rebuilt from storage, so that
+/// `te_client_refresh` can renew it. A SECRET: the token set keeps a copy, wiped by
+/// `te_token_set_free`.
+///
+/// # Safety
+/// `tokens` must be a live token set not read concurrently; `refresh_token` NULL or
+/// NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn te_token_set_set_refresh_token(
+    tokens: *mut te_token_set,
+    refresh_token: *const c_char,
+    error: *mut *mut te_error,
+) -> te_code {
+    call(error, || {
+        let tokens = unsafe { mut_arg(tokens, "tokens") }?;
+        let refresh_token = unsafe { opt_str_arg(refresh_token, "refresh_token") }?.map(str::to_owned);
+        tokens.tokens.refresh_token.zeroize();
+        tokens.tokens.refresh_token = refresh_token;
+        Ok(())
+    })
+}
+
 string_getter! {
     /// The access token (a SECRET). Free it with `te_string_free`; NULL for NULL.
     te_token_set_access_token(tokens: te_token_set) => |t| Some(&t.tokens.access_token)

@@ -110,7 +110,7 @@ impl Dpop {
         let claims = Claims {
             jti: &jti,
             htm: method,
-            htu: &htu,
+            htu,
             iat,
             nonce,
             ath: ath.as_deref(),
@@ -166,12 +166,12 @@ impl Dpop {
 
     /// The nonce last received from `url`'s origin.
     pub fn nonce_for(&self, url: &Url) -> Option<String> {
-        self.inner
-            .nonces
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&origin(url))
-            .cloned()
+        let nonces = self.inner.nonces.lock().unwrap_or_else(|p| p.into_inner());
+        // Most servers never send one: then no origin string is built and hashed per proof.
+        if nonces.is_empty() {
+            return None;
+        }
+        nonces.get(&origin(url)).cloned()
     }
 
     /// Records a nonce received from `url`'s origin (from a `DPoP-Nonce` header). Proofs for
@@ -218,10 +218,10 @@ impl fmt::Debug for Dpop {
 }
 
 /// `htu`: the request URI without query and fragment (RFC 9449 §4.2).
-fn htu(url: &Url) -> String {
+fn htu(url: &Url) -> &str {
     let s = url.as_str();
     let end = s.find(['?', '#']).unwrap_or(s.len());
-    s[..end].to_owned()
+    &s[..end]
 }
 
 fn origin(url: &Url) -> String {

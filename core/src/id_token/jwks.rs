@@ -47,7 +47,8 @@ pub(crate) enum Lookup<'a> {
 
 #[derive(Default)]
 struct State {
-    keys: Arc<Vec<RsaJwk>>,
+    /// Each key shared with the validations using it: a lookup copies no modulus.
+    keys: Vec<Arc<RsaJwk>>,
     fetched_at: Option<Instant>,
     unknown_key_refetch_at: Option<Instant>,
 }
@@ -63,11 +64,11 @@ impl State {
             .is_none_or(|at| now.saturating_duration_since(at) >= UNKNOWN_KEY_REFETCH_INTERVAL)
     }
 
-    fn find(&self, lookup: &Lookup<'_>) -> Option<RsaJwk> {
+    fn find(&self, lookup: &Lookup<'_>) -> Option<Arc<RsaJwk>> {
         match lookup {
-            Lookup::Kid(kid) => self.keys.iter().find(|k| k.kid.as_deref() == Some(kid)).cloned(),
+            Lookup::Kid(kid) => self.keys.iter().find(|k| k.kid.as_deref() == Some(kid)).map(Arc::clone),
             Lookup::OnlyKey => match self.keys.as_slice() {
-                [only] => Some(only.clone()),
+                [only] => Some(Arc::clone(only)),
                 _ => None,
             },
         }
@@ -100,14 +101,14 @@ impl super::IdTokenValidator {
         }
         let keys = self.fetch_jwks().await?;
         let mut state = cache.state();
-        state.keys = Arc::new(keys);
+        state.keys = keys.into_iter().map(Arc::new).collect();
         state.fetched_at = Some(Instant::now());
         Ok(())
     }
 
     /// The key the token names; refetches the set once (rate-limited) when it is not there.
     /// `None` when no key matches.
-    pub(super) async fn jwk(&self, lookup: Lookup<'_>) -> Result<Option<RsaJwk>, Error> {
+    pub(super) async fn jwk(&self, lookup: Lookup<'_>) -> Result<Option<Arc<RsaJwk>>, Error> {
         let cache = &self.jwks;
         self.prepare_jwks().await?;
         if let Some(key) = cache.state().find(&lookup) {
@@ -127,7 +128,7 @@ impl super::IdTokenValidator {
         cache.state().unknown_key_refetch_at = Some(Instant::now());
         let keys = self.fetch_jwks().await?;
         let mut state = cache.state();
-        state.keys = Arc::new(keys);
+        state.keys = keys.into_iter().map(Arc::new).collect();
         state.fetched_at = Some(Instant::now());
         Ok(state.find(&lookup))
     }
@@ -218,14 +219,14 @@ mod tests {
             e: vec![1],
         };
         let mut state = State {
-            keys: Arc::new(vec![key("a")]),
+            keys: vec![Arc::new(key("a"))],
             ..State::default()
         };
-        assert_eq!(state.find(&Lookup::OnlyKey), Some(key("a")));
-        assert_eq!(state.find(&Lookup::Kid("a")), Some(key("a")));
+        assert_eq!(state.find(&Lookup::OnlyKey), Some(Arc::new(key("a"))));
+        assert_eq!(state.find(&Lookup::Kid("a")), Some(Arc::new(key("a"))));
         assert_eq!(state.find(&Lookup::Kid("b")), None);
-        state.keys = Arc::new(vec![key("a"), key("b")]);
+        state.keys = vec![Arc::new(key("a")), Arc::new(key("b"))];
         assert_eq!(state.find(&Lookup::OnlyKey), None);
-        assert_eq!(state.find(&Lookup::Kid("b")), Some(key("b")));
+        assert_eq!(state.find(&Lookup::Kid("b")), Some(Arc::new(key("b"))));
     }
 }

@@ -20,6 +20,7 @@ use crate::claims::UserClaims;
 use crate::client_auth::ClientAuthentication;
 use crate::error::{Error, IdTokenProblem};
 use crate::http::HttpContext;
+use crate::parameters::Form;
 use crate::secret::Secret;
 
 pub(crate) use jwks::JwksCache;
@@ -84,8 +85,8 @@ pub(crate) struct Expected {
 
 impl Expected {
     /// For a token request form: an ID token when `scope` has `openid`, the `organization`.
-    pub(crate) fn from_form(form: &[(&'static str, String)]) -> Self {
-        let value = |key: &str| form.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str());
+    pub(crate) fn from_form(form: &Form<'_>) -> Self {
+        let value = |key: &str| form.iter().find(|(k, _)| *k == key).map(|(_, v)| &**v);
         Expected {
             id_token: value("scope").is_some_and(|s| s.split(' ').any(|s| s == "openid")),
             organization: value("organization").map(str::to_owned),

@@ -6,6 +6,7 @@ mod error;
 mod resource_servers;
 mod token_exchange_profiles;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -293,14 +294,14 @@ impl Client {
     pub async fn client_credentials(&self, audience: &str, scope: Option<&str>) -> Result<crate::TokenSet, Error> {
         crate::validate::identifier("audience", audience)?;
         let mut form = vec![
-            ("grant_type", "client_credentials".to_owned()),
-            ("audience", audience.to_owned()),
+            ("grant_type", Cow::Borrowed("client_credentials")),
+            ("audience", Cow::Borrowed(audience)),
         ];
         if let Some(scope) = scope {
             for s in scope.split(' ').filter(|s| !s.is_empty()) {
                 crate::validate::scope_token(s)?;
             }
-            form.push(("scope", scope.to_owned()));
+            form.push(("scope", Cow::Borrowed(scope)));
         }
         self.token_request(form, &[], None).await
     }

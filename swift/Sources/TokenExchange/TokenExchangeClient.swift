@@ -223,8 +223,9 @@ public final class TokenExchangeClient: Sendable {
         }
     }
 
-    /// The user's claims from `/userinfo`. Task cancellation aborts the request.
-    public func userinfoClaims(_ tokens: TokenSet) async throws -> [String: Any] {
+    /// The user's claims from `/userinfo` as a JSON object, untyped (`userinfoClaims(_:)` types
+    /// them). Task cancellation aborts the request.
+    public func userinfo(_ tokens: TokenSet) async throws -> [String: Any] {
         let json = try await withTaskCancellation { token in
             try await self.bridge.userinfo(tokens: tokens, cancellation: token)
         }

@@ -12,7 +12,7 @@ final class ConcurrencyTests: XCTestCase {
             for (i, code) in codes.enumerated() {
                 group.addTask {
                     let tokens = try await client.nativeSocialExchange(.apple(authorizationCode: code, audience: Emulator.api))
-                    let sub = try await client.userinfoClaims(tokens)["sub"] as? String ?? ""
+                    let sub = try await client.userinfoClaims(tokens).sub
                     return (i + 1, tokens, sub)
                 }
             }

@@ -23,8 +23,8 @@ final class CustomTokenExchangeTests: XCTestCase {
         XCTAssertNotNil(tokens.refreshToken)
         XCTAssertNil(tokens.actorClaim())
         let claims = try await client.userinfoClaims(tokens)
-        XCTAssertEqual(claims["sub"] as? String, "google-oauth2|swift-google-user")
-        XCTAssertEqual(claims["email"] as? String, "sg@example.com")
+        XCTAssertEqual(claims.sub, "google-oauth2|swift-google-user")
+        XCTAssertEqual(claims.email, "sg@example.com")
     }
 
     func testActorTokenGivesAnActClaimAndNoRefreshToken() async throws {

@@ -107,6 +107,11 @@ enum Emulator {
         _ = try post("/emulator/token-responses", json)
     }
 
+    /// Gives the tenant a new signing key (new `kid`), keeping the previous ones published.
+    static func rotateSigningKey() throws {
+        _ = try post("/emulator/rotate-signing-key", "{\"keep_previous\":true}")
+    }
+
     /// A loopback port nothing listens on.
     static func closedPort() -> Int {
         #if canImport(Glibc)

@@ -33,9 +33,9 @@ final class NativeSocialExchangeTests: XCTestCase {
         XCTAssertGreaterThan(tokens.expiresAt ?? 0, Int64(Date().timeIntervalSince1970))
 
         let claims = try await client.userinfoClaims(tokens)
-        XCTAssertEqual(claims["sub"] as? String, "apple|swift-dpop")
-        XCTAssertEqual(claims["given_name"] as? String, "Grace")
-        XCTAssertEqual(claims["family_name"] as? String, "Hopper")
+        XCTAssertEqual(claims.sub, "apple|swift-dpop")
+        XCTAssertEqual(claims.givenName, "Grace")
+        XCTAssertEqual(claims.familyName, "Hopper")
 
         let headers = try client.authorizationHeaders(method: "GET", url: "\(base)/userinfo", tokens: tokens)
         XCTAssertTrue(headers.authorization.hasPrefix("DPoP "))
@@ -126,7 +126,7 @@ final class NativeSocialExchangeTests: XCTestCase {
         let second = try TokenExchangeClient(domain: base, clientId: Emulator.clientId)
         XCTAssertEqual(second.dpopThumbprint(), first.dpopThumbprint())
         let claims = try await second.userinfoClaims(stored)
-        XCTAssertEqual(claims["sub"] as? String, "apple|swift-relaunch")
+        XCTAssertEqual(claims.sub, "apple|swift-relaunch")
 
         // Another tag is another key.
         let other = try PlatformDpopKey.loadOrCreate(tag: "com.tokenexchange.tests.other")

@@ -18,7 +18,7 @@ final class SignerTests: XCTestCase {
         XCTAssertEqual(signer.signatures, 2, "a proof refused for lack of a nonce, then one accepted")
         // The emulator verifies every ES256 signature: /userinfo (its own nonce dance) again.
         let claims = try await client.userinfoClaims(tokens)
-        XCTAssertEqual(claims["sub"] as? String, "apple|swift-signer")
+        XCTAssertEqual(claims.sub, "apple|swift-signer")
         XCTAssertEqual(signer.signatures, 4)
     }
 

@@ -1,15 +1,16 @@
 //! The built-in transport (cargo feature `reqwest-transport`, on by default): reqwest on hyper,
-//! rustls on our ring provider ([`tls`]) with the platform's trust store. No redirects, no
-//! retries, no decompression, the body capped while it streams in.
+//! rustls on our ring provider ([`tls`]) with the platform's trust store ([`trust`], loaded at
+//! the first HTTPS handshake). No redirects, no retries, no decompression, the body capped while
+//! it streams in.
 
 mod tls;
+mod trust;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use ::reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use ::reqwest::{Method, Request};
-use rustls_platform_verifier::BuilderVerifierExt as _;
 
 use super::{HttpRequest, HttpResponse, HttpTransport, TransportError, TransportFuture, TransportUnavailable};
 
@@ -32,20 +33,15 @@ impl ReqwestTransport {
     /// the HTTP stack cannot start (it becomes [`crate::Error::TransportUnavailable`] with `?`).
     pub fn new(connect_timeout: Duration) -> Result<Self, TransportUnavailable> {
         let provider = Arc::new(tls::provider());
-        let builder = rustls::ClientConfig::builder_with_provider(provider)
+        // The trust store is loaded at the first certificate to verify, on the I/O path, not
+        // here: building a client stays cheap, and plain-HTTP loopback never pays for it.
+        let verifier = Arc::new(trust::LazyPlatformVerifier::new(provider.clone()));
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .expect("ring supports the default protocol versions");
-        // The platform verifier fails to build where the OS has no trust store at all (a bare
-        // container). Plain-HTTP loopback use (tests, the emulator) must still work there, so
-        // fall back to an empty root store: every HTTPS server is then refused as untrusted,
-        // which surfaces as a TLS network error on the request rather than a failure to build
-        // a client.
-        let tls = match builder.clone().with_platform_verifier() {
-            Ok(b) => b.with_no_client_auth(),
-            Err(_) => builder
-                .with_root_certificates(rustls::RootCertStore::empty())
-                .with_no_client_auth(),
-        };
+            .expect("ring supports the default protocol versions")
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_no_client_auth();
         let client = ::reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .connect_timeout(connect_timeout)

@@ -784,6 +784,561 @@ public func FfiConverterTypeCancellationToken_lower(_ value: CancellationToken) 
 
 
 /**
+ * Keeps the one record of a `CredentialsManager`: an opaque, versioned string holding
+ * tokens. Store it as it is, somewhere only the app can read (the Keychain, data sealed with
+ * an Android Keystore key, a `0600` file), and never log it.
+ *
+ * The manager calls the store from the library's blocking threads (never the caller's, and
+ * never twice at the same time): implementations may block, and must be thread-safe. Any
+ * error is reported to the app as `TokenExchangeError.CredentialStore`.
+ */
+public protocol CredentialStore: AnyObject, Sendable {
+    
+    /**
+     * The saved record, or none.
+     */
+    func load() throws  -> String?
+    
+    /**
+     * Replaces the record. After a failure the previous record must still be there or be
+     * gone; never a partly written one.
+     */
+    func save(record: String) throws 
+    
+    /**
+     * Removes the record. Removing a record that is not there succeeds.
+     */
+    func clear() throws 
+    
+}
+/**
+ * Keeps the one record of a `CredentialsManager`: an opaque, versioned string holding
+ * tokens. Store it as it is, somewhere only the app can read (the Keychain, data sealed with
+ * an Android Keystore key, a `0600` file), and never log it.
+ *
+ * The manager calls the store from the library's blocking threads (never the caller's, and
+ * never twice at the same time): implementations may block, and must be thread-safe. Any
+ * error is reported to the app as `TokenExchangeError.CredentialStore`.
+ */
+open class CredentialStoreImpl: CredentialStore, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_token_exchange_ffi_fn_clone_credentialstore(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_token_exchange_ffi_fn_free_credentialstore(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The saved record, or none.
+     */
+open func load()throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeCredentialStoreError_lift) {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_credentialstore_load(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Replaces the record. After a failure the previous record must still be there or be
+     * gone; never a partly written one.
+     */
+open func save(record: String)throws   {try rustCallWithError(FfiConverterTypeCredentialStoreError_lift) {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_credentialstore_save(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(record),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Removes the record. Removing a record that is not there succeeds.
+     */
+open func clear()throws   {try rustCallWithError(FfiConverterTypeCredentialStoreError_lift) {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_credentialstore_clear(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceCredentialStore {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceCredentialStore = UniffiVTableCallbackInterfaceCredentialStore(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeCredentialStore.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface CredentialStore: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeCredentialStore.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface CredentialStore: handle missing in uniffiClone")
+            }
+        },
+        load: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> String? in
+                guard let uniffiObj = try? FfiConverterTypeCredentialStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.load(
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterOptionString.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeCredentialStoreError_lower
+            )
+        },
+        save: { (
+            uniffiHandle: UInt64,
+            record: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeCredentialStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.save(
+                     record: try FfiConverterString.lift(record)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeCredentialStoreError_lower
+            )
+        },
+        clear: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeCredentialStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.clear(
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeCredentialStoreError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceCredentialStore> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceCredentialStore>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitCredentialStore() {
+    uniffi_token_exchange_ffi_fn_init_callback_vtable_credentialstore(UniffiCallbackInterfaceCredentialStore.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCredentialStore: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<CredentialStore>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = CredentialStore
+
+    public static func lift(_ handle: UInt64) throws -> CredentialStore {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return CredentialStoreImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: CredentialStore) -> UInt64 {
+         if let rustImpl = value as? CredentialStoreImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CredentialStore {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: CredentialStore, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCredentialStore_lift(_ handle: UInt64) throws -> CredentialStore {
+    return try FfiConverterTypeCredentialStore.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCredentialStore_lower(_ value: CredentialStore) -> UInt64 {
+    return FfiConverterTypeCredentialStore.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Keeps the user signed in after the exchange: stores the token set in a `CredentialStore`,
+ * hands it out while it is fresh, renews it with the refresh token when it is about to
+ * expire, and forgets it when it can no longer be used.
+ *
+ * One operation runs at a time: concurrent callers wait for the renewal in flight and share
+ * its result (fifty callers with expired tokens make one request). An operation that started
+ * finishes even when its caller is cancelled, so a rotated refresh token is saved, not lost.
+ * Use one manager per store, with the client (and DPoP key) of the exchange.
+ */
+public protocol CredentialsManagerProtocol: AnyObject, Sendable {
+    
+    /**
+     * Signs out: revokes the stored refresh token at the server, then removes the record,
+     * even when revocation failed (signing out must work offline). Says what happened to the
+     * refresh token. Fails only when the store cannot remove the record.
+     */
+    func clear(cancellation: CancellationToken?) async throws  -> Revocation
+    
+    /**
+     * The stored tokens, renewed first when they expire within `min_ttl`.
+     *
+     * `is_sign_in_required()` on the error means: show the sign-in screen (`SignInRequired`:
+     * nothing stored, no refresh token, or the refresh token was refused and the store
+     * cleared; `DpopKeyMismatch`/`DpopKeyMissing`: the tokens are bound to a key the client no
+     * longer has, the store was cleared and nothing was sent). Network and server failures
+     * leave the store as it was: the user stays signed in, try again later.
+     */
+    func credentials(minTtl: TimeInterval, cancellation: CancellationToken?) async throws  -> TokenSet
+    
+    /**
+     * Renews the stored tokens now, whatever their expiry. Errors as for `credentials`.
+     */
+    func renew(cancellation: CancellationToken?) async throws  -> TokenSet
+    
+    /**
+     * Stores `tokens` (right after the sign-in), replacing what was stored.
+     */
+    func save(tokens: TokenSet, cancellation: CancellationToken?) async throws 
+    
+}
+/**
+ * Keeps the user signed in after the exchange: stores the token set in a `CredentialStore`,
+ * hands it out while it is fresh, renews it with the refresh token when it is about to
+ * expire, and forgets it when it can no longer be used.
+ *
+ * One operation runs at a time: concurrent callers wait for the renewal in flight and share
+ * its result (fifty callers with expired tokens make one request). An operation that started
+ * finishes even when its caller is cancelled, so a rotated refresh token is saved, not lost.
+ * Use one manager per store, with the client (and DPoP key) of the exchange.
+ */
+open class CredentialsManager: CredentialsManagerProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_token_exchange_ffi_fn_clone_credentialsmanager(self.handle, $0) }
+    }
+    /**
+     * A manager that renews through `client` and keeps the tokens in `store`.
+     */
+public convenience init(client: TokenExchangeClient, store: CredentialStore) {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_constructor_credentialsmanager_new(
+        FfiConverterTypeTokenExchangeClient_lower(client),
+        FfiConverterTypeCredentialStore_lower(store),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_token_exchange_ffi_fn_free_credentialsmanager(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Signs out: revokes the stored refresh token at the server, then removes the record,
+     * even when revocation failed (signing out must work offline). Says what happened to the
+     * refresh token. Fails only when the store cannot remove the record.
+     */
+open func clear(cancellation: CancellationToken? = nil)async throws  -> Revocation  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_token_exchange_ffi_fn_method_credentialsmanager_clear(
+                        self.uniffiCloneHandle(),FfiConverterOptionTypeCancellationToken.lower(cancellation)
+                )
+            },
+            pollFunc: ffi_token_exchange_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_token_exchange_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_token_exchange_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeRevocation_lift,
+            errorHandler: FfiConverterTypeTokenExchangeError_lift
+        )
+}
+    
+    /**
+     * The stored tokens, renewed first when they expire within `min_ttl`.
+     *
+     * `is_sign_in_required()` on the error means: show the sign-in screen (`SignInRequired`:
+     * nothing stored, no refresh token, or the refresh token was refused and the store
+     * cleared; `DpopKeyMismatch`/`DpopKeyMissing`: the tokens are bound to a key the client no
+     * longer has, the store was cleared and nothing was sent). Network and server failures
+     * leave the store as it was: the user stays signed in, try again later.
+     */
+open func credentials(minTtl: TimeInterval, cancellation: CancellationToken? = nil)async throws  -> TokenSet  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_token_exchange_ffi_fn_method_credentialsmanager_credentials(
+                        self.uniffiCloneHandle(),FfiConverterDuration.lower(minTtl),FfiConverterOptionTypeCancellationToken.lower(cancellation)
+                )
+            },
+            pollFunc: ffi_token_exchange_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_token_exchange_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_token_exchange_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeTokenSet_lift,
+            errorHandler: FfiConverterTypeTokenExchangeError_lift
+        )
+}
+    
+    /**
+     * Renews the stored tokens now, whatever their expiry. Errors as for `credentials`.
+     */
+open func renew(cancellation: CancellationToken? = nil)async throws  -> TokenSet  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_token_exchange_ffi_fn_method_credentialsmanager_renew(
+                        self.uniffiCloneHandle(),FfiConverterOptionTypeCancellationToken.lower(cancellation)
+                )
+            },
+            pollFunc: ffi_token_exchange_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_token_exchange_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_token_exchange_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeTokenSet_lift,
+            errorHandler: FfiConverterTypeTokenExchangeError_lift
+        )
+}
+    
+    /**
+     * Stores `tokens` (right after the sign-in), replacing what was stored.
+     */
+open func save(tokens: TokenSet, cancellation: CancellationToken? = nil)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_token_exchange_ffi_fn_method_credentialsmanager_save(
+                        self.uniffiCloneHandle(),FfiConverterTypeTokenSet_lower(tokens),FfiConverterOptionTypeCancellationToken.lower(cancellation)
+                )
+            },
+            pollFunc: ffi_token_exchange_ffi_rust_future_poll_void,
+            completeFunc: ffi_token_exchange_ffi_rust_future_complete_void,
+            freeFunc: ffi_token_exchange_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeTokenExchangeError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCredentialsManager: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = CredentialsManager
+
+    public static func lift(_ handle: UInt64) throws -> CredentialsManager {
+        return CredentialsManager(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: CredentialsManager) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CredentialsManager {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: CredentialsManager, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCredentialsManager_lift(_ handle: UInt64) throws -> CredentialsManager {
+    return try FfiConverterTypeCredentialsManager.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCredentialsManager_lower(_ value: CredentialsManager) -> UInt64 {
+    return FfiConverterTypeCredentialsManager.lower(value)
+}
+
+
+
+
+
+
+/**
  * The DPoP key a client signs its proofs with: a platform key behind a `DpopSigner` (the
  * Swift and Kotlin layers make one by default), or, for C programs, a software key. Share one
  * key between clients freely.
@@ -1531,6 +2086,13 @@ public func FfiConverterTypeHttpTransport_lower(_ value: HttpTransport) -> UInt6
 public protocol TokenExchangeClientProtocol: AnyObject, Sendable {
     
     /**
+     * Calls the tenant's `/userinfo` and returns the user's claims, typed. When `tokens`
+     * carries validated ID token claims, the response must be about the same user (`sub`),
+     * or it is refused as `UnexpectedResponse`.
+     */
+    func userinfoClaims(tokens: TokenSet, cancellation: CancellationToken?) async throws  -> UserClaims
+    
+    /**
      * The `Authorization` (and, for a bound token, `DPoP`) header values to present
      * `tokens.access_token` on `method url` with your own HTTP stack. Each proof is valid once.
      */
@@ -1597,6 +2159,29 @@ public protocol TokenExchangeClientProtocol: AnyObject, Sendable {
      * Calls the tenant's `/userinfo` and returns the user's claims as a JSON object.
      */
     func userinfo(tokens: TokenSet, cancellation: CancellationToken?) async throws  -> String
+    
+    /**
+     * Renews `tokens` with their refresh token, optionally for a narrower `scope`
+     * (space-separated). A fresh DPoP proof from the client's key, the nonce retry and ID
+     * token validation as for the exchange. The result is merged with `tokens`: a rotated
+     * refresh token replaces the old one, an absent one keeps it, an ID token not reissued is
+     * kept with its claims.
+     *
+     * Fails before any I/O with `InvalidInput` (no refresh token, bad scope),
+     * `DpopKeyMissing` or `DpopKeyMismatch` (the tokens are bound to a key this client does
+     * not hold: sign in again). `invalid_grant` (`is_invalid_grant()`) means the refresh token
+     * was revoked or already rotated: sign in again. Never replayed once it may have reached
+     * the server. `CredentialsManager` does all this, and keeps what the server rotated.
+     */
+    func refresh(tokens: TokenSet, scope: String?, cancellation: CancellationToken?) async throws  -> TokenSet
+    
+    /**
+     * Revokes `refresh_token` at `/oauth/revoke`, authenticating the client as at the token
+     * endpoint. A token the server does not know (already revoked, expired) is a success, as
+     * RFC 7009 says. No DPoP proof is needed, so it works after the key was lost. Revoking
+     * twice is harmless: a network failure may be retried.
+     */
+    func revoke(refreshToken: String, cancellation: CancellationToken?) async throws 
     
 }
 /**
@@ -1692,6 +2277,27 @@ public static func withTransport(config: ClientConfig, dpopKey: DpopKey?, transp
 }
     
 
+    
+    /**
+     * Calls the tenant's `/userinfo` and returns the user's claims, typed. When `tokens`
+     * carries validated ID token claims, the response must be about the same user (`sub`),
+     * or it is refused as `UnexpectedResponse`.
+     */
+open func userinfoClaims(tokens: TokenSet, cancellation: CancellationToken? = nil)async throws  -> UserClaims  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_userinfo_claims(
+                        self.uniffiCloneHandle(),FfiConverterTypeTokenSet_lower(tokens),FfiConverterOptionTypeCancellationToken.lower(cancellation)
+                )
+            },
+            pollFunc: ffi_token_exchange_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_token_exchange_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_token_exchange_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeUserClaims_lift,
+            errorHandler: FfiConverterTypeTokenExchangeError_lift
+        )
+}
     
     /**
      * The `Authorization` (and, for a bound token, `DPoP`) header values to present
@@ -1875,6 +2481,57 @@ open func userinfo(tokens: TokenSet, cancellation: CancellationToken? = nil)asyn
             completeFunc: ffi_token_exchange_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_token_exchange_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeTokenExchangeError_lift
+        )
+}
+    
+    /**
+     * Renews `tokens` with their refresh token, optionally for a narrower `scope`
+     * (space-separated). A fresh DPoP proof from the client's key, the nonce retry and ID
+     * token validation as for the exchange. The result is merged with `tokens`: a rotated
+     * refresh token replaces the old one, an absent one keeps it, an ID token not reissued is
+     * kept with its claims.
+     *
+     * Fails before any I/O with `InvalidInput` (no refresh token, bad scope),
+     * `DpopKeyMissing` or `DpopKeyMismatch` (the tokens are bound to a key this client does
+     * not hold: sign in again). `invalid_grant` (`is_invalid_grant()`) means the refresh token
+     * was revoked or already rotated: sign in again. Never replayed once it may have reached
+     * the server. `CredentialsManager` does all this, and keeps what the server rotated.
+     */
+open func refresh(tokens: TokenSet, scope: String? = nil, cancellation: CancellationToken? = nil)async throws  -> TokenSet  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_refresh(
+                        self.uniffiCloneHandle(),FfiConverterTypeTokenSet_lower(tokens),FfiConverterOptionString.lower(scope),FfiConverterOptionTypeCancellationToken.lower(cancellation)
+                )
+            },
+            pollFunc: ffi_token_exchange_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_token_exchange_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_token_exchange_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeTokenSet_lift,
+            errorHandler: FfiConverterTypeTokenExchangeError_lift
+        )
+}
+    
+    /**
+     * Revokes `refresh_token` at `/oauth/revoke`, authenticating the client as at the token
+     * endpoint. A token the server does not know (already revoked, expired) is a success, as
+     * RFC 7009 says. No DPoP proof is needed, so it works after the key was lost. Revoking
+     * twice is harmless: a network failure may be retried.
+     */
+open func revoke(refreshToken: String, cancellation: CancellationToken? = nil)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_revoke(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(refreshToken),FfiConverterOptionTypeCancellationToken.lower(cancellation)
+                )
+            },
+            pollFunc: ffi_token_exchange_ffi_rust_future_poll_void,
+            completeFunc: ffi_token_exchange_ffi_rust_future_complete_void,
+            freeFunc: ffi_token_exchange_ffi_rust_future_free_void,
+            liftFunc: { $0 },
             errorHandler: FfiConverterTypeTokenExchangeError_lift
         )
 }
@@ -2344,6 +3001,17 @@ public struct ClientConfig: Equatable, Hashable {
      * secret or a private key.
      */
     public var clientAuthentication: ClientAuthentication?
+    /**
+     * Validate ID tokens wherever one is returned (default `true`): the RS256 signature
+     * against the tenant's JWKS, `iss`, `aud`, `azp`, `exp`, `iat` and the requested
+     * organization. Turn it off only when something else validates them;
+     * `TokenSet.id_token_claims` is then empty.
+     */
+    public var idTokenValidation: Bool
+    /**
+     * Allowance for clock skew when checking an ID token's `exp` and `iat` (default 60 s).
+     */
+    public var idTokenLeeway: TimeInterval?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2383,7 +3051,16 @@ public struct ClientConfig: Equatable, Hashable {
          * How the application authenticates at the token endpoint (default `None`: a public
          * client, which mobile apps are). Backends (a Token Vault Custom API Client) set a
          * secret or a private key.
-         */clientAuthentication: ClientAuthentication? = nil) {
+         */clientAuthentication: ClientAuthentication? = nil, 
+        /**
+         * Validate ID tokens wherever one is returned (default `true`): the RS256 signature
+         * against the tenant's JWKS, `iss`, `aud`, `azp`, `exp`, `iat` and the requested
+         * organization. Turn it off only when something else validates them;
+         * `TokenSet.id_token_claims` is then empty.
+         */idTokenValidation: Bool = true, 
+        /**
+         * Allowance for clock skew when checking an ID token's `exp` and `iat` (default 60 s).
+         */idTokenLeeway: TimeInterval? = nil) {
         self.domain = domain
         self.clientId = clientId
         self.timeout = timeout
@@ -2394,6 +3071,8 @@ public struct ClientConfig: Equatable, Hashable {
         self.unboundTokenPolicy = unboundTokenPolicy
         self.maxResponseBytes = maxResponseBytes
         self.clientAuthentication = clientAuthentication
+        self.idTokenValidation = idTokenValidation
+        self.idTokenLeeway = idTokenLeeway
     }
 
     
@@ -2421,7 +3100,9 @@ public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
                 telemetry: FfiConverterOptionTypeTelemetry.read(from: &buf), 
                 unboundTokenPolicy: FfiConverterOptionTypeUnboundTokenPolicy.read(from: &buf), 
                 maxResponseBytes: FfiConverterOptionInt64.read(from: &buf), 
-                clientAuthentication: FfiConverterOptionTypeClientAuthentication.read(from: &buf)
+                clientAuthentication: FfiConverterOptionTypeClientAuthentication.read(from: &buf), 
+                idTokenValidation: FfiConverterBool.read(from: &buf), 
+                idTokenLeeway: FfiConverterOptionDuration.read(from: &buf)
         )
     }
 
@@ -2436,6 +3117,8 @@ public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
         FfiConverterOptionTypeUnboundTokenPolicy.write(value.unboundTokenPolicy, into: &buf)
         FfiConverterOptionInt64.write(value.maxResponseBytes, into: &buf)
         FfiConverterOptionTypeClientAuthentication.write(value.clientAuthentication, into: &buf)
+        FfiConverterBool.write(value.idTokenValidation, into: &buf)
+        FfiConverterOptionDuration.write(value.idTokenLeeway, into: &buf)
     }
 }
 
@@ -2661,7 +3344,8 @@ public struct ErrorInfo: Equatable, Hashable {
      */
     public var isNetworkError: Bool
     /**
-     * The user must sign in again (the tokens are bound to a DPoP key the client no longer has).
+     * The user must sign in again: the credentials manager has nothing usable
+     * (`SignInRequired`), or the tokens are bound to a DPoP key the client no longer has.
      */
     public var isSignInRequired: Bool
     /**
@@ -2732,7 +3416,8 @@ public struct ErrorInfo: Equatable, Hashable {
          * A network failure or a timeout.
          */isNetworkError: Bool, 
         /**
-         * The user must sign in again (the tokens are bound to a DPoP key the client no longer has).
+         * The user must sign in again: the credentials manager has nothing usable
+         * (`SignInRequired`), or the tokens are bound to a DPoP key the client no longer has.
          */isSignInRequired: Bool, 
         /**
          * The user must complete multi-factor authentication: continue with `mfa_token`.
@@ -3812,6 +4497,10 @@ public struct TokenSet: Equatable, Hashable, CustomDebugStringConvertible, Custo
      * Thumbprint of the DPoP key the tokens are bound to (`None` for bearer tokens).
      */
     public var dpopJkt: String?
+    /**
+     * The claims of the ID token, set only when the client validated it (the default).
+     */
+    public var idTokenClaims: UserClaims?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3845,7 +4534,10 @@ public struct TokenSet: Equatable, Hashable, CustomDebugStringConvertible, Custo
          */recoveryCode: String? = nil, 
         /**
          * Thumbprint of the DPoP key the tokens are bound to (`None` for bearer tokens).
-         */dpopJkt: String? = nil) {
+         */dpopJkt: String? = nil, 
+        /**
+         * The claims of the ID token, set only when the client validated it (the default).
+         */idTokenClaims: UserClaims? = nil) {
         self.accessToken = accessToken
         self.tokenType = tokenType
         self.expiresIn = expiresIn
@@ -3856,6 +4548,7 @@ public struct TokenSet: Equatable, Hashable, CustomDebugStringConvertible, Custo
         self.issuedTokenType = issuedTokenType
         self.recoveryCode = recoveryCode
         self.dpopJkt = dpopJkt
+        self.idTokenClaims = idTokenClaims
     }
 
     
@@ -3899,8 +4592,9 @@ public func isDpopBound() -> Bool  {
 }
     
     /**
-     * The ID token's claims as a JSON object, decoded WITHOUT verifying the signature: for
-     * display only, never for authorization decisions.
+     * The ID token's claims as a JSON object, decoded WITHOUT verifying the signature. Prefer
+     * `id_token_claims`, which the client validated; use these for display only, never for
+     * authorization decisions.
      */
 public func unverifiedIdTokenClaims() -> String?  {
     return try!  FfiConverterOptionString.lift(try! rustCall() {
@@ -3957,7 +4651,8 @@ public struct FfiConverterTypeTokenSet: FfiConverterRustBuffer {
                 scope: FfiConverterOptionString.read(from: &buf), 
                 issuedTokenType: FfiConverterOptionString.read(from: &buf), 
                 recoveryCode: FfiConverterOptionString.read(from: &buf), 
-                dpopJkt: FfiConverterOptionString.read(from: &buf)
+                dpopJkt: FfiConverterOptionString.read(from: &buf), 
+                idTokenClaims: FfiConverterOptionTypeUserClaims.read(from: &buf)
         )
     }
 
@@ -3972,6 +4667,7 @@ public struct FfiConverterTypeTokenSet: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.issuedTokenType, into: &buf)
         FfiConverterOptionString.write(value.recoveryCode, into: &buf)
         FfiConverterOptionString.write(value.dpopJkt, into: &buf)
+        FfiConverterOptionTypeUserClaims.write(value.idTokenClaims, into: &buf)
     }
 }
 
@@ -4260,6 +4956,170 @@ public func FfiConverterTypeTokenVaultToken_lower(_ value: TokenVaultToken) -> R
 
 
 /**
+ * The OpenID Connect standard claims an app shows, and every other claim as a JSON object.
+ * Profile data: the description says which claims are present, never their values.
+ */
+public struct UserClaims: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
+    /**
+     * The user id (`sub`), such as `apple|001234.abcd`.
+     */
+    public var sub: String
+    /**
+     * Full name.
+     */
+    public var name: String?
+    /**
+     * Given name.
+     */
+    public var givenName: String?
+    /**
+     * Family name.
+     */
+    public var familyName: String?
+    /**
+     * Email address.
+     */
+    public var email: String?
+    /**
+     * Whether the provider verified the email address.
+     */
+    public var emailVerified: Bool?
+    /**
+     * URL of the profile picture.
+     */
+    public var picture: String?
+    /**
+     * When the profile was last updated, in seconds since the Unix epoch.
+     */
+    public var updatedAt: Int64?
+    /**
+     * Every other claim (`iss`, `aud`, `exp`, `org_id`, custom claims...), and any of the
+     * above whose value has an unexpected type, as received: a JSON object.
+     */
+    public var other: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The user id (`sub`), such as `apple|001234.abcd`.
+         */sub: String, 
+        /**
+         * Full name.
+         */name: String? = nil, 
+        /**
+         * Given name.
+         */givenName: String? = nil, 
+        /**
+         * Family name.
+         */familyName: String? = nil, 
+        /**
+         * Email address.
+         */email: String? = nil, 
+        /**
+         * Whether the provider verified the email address.
+         */emailVerified: Bool? = nil, 
+        /**
+         * URL of the profile picture.
+         */picture: String? = nil, 
+        /**
+         * When the profile was last updated, in seconds since the Unix epoch.
+         */updatedAt: Int64? = nil, 
+        /**
+         * Every other claim (`iss`, `aud`, `exp`, `org_id`, custom claims...), and any of the
+         * above whose value has an unexpected type, as received: a JSON object.
+         */other: String = "{}") {
+        self.sub = sub
+        self.name = name
+        self.givenName = givenName
+        self.familyName = familyName
+        self.email = email
+        self.emailVerified = emailVerified
+        self.picture = picture
+        self.updatedAt = updatedAt
+        self.other = other
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_userclaims_uniffi_trait_debug(
+            FfiConverterTypeUserClaims_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_userclaims_uniffi_trait_display(
+            FfiConverterTypeUserClaims_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension UserClaims: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUserClaims: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UserClaims {
+        return
+            try UserClaims(
+                sub: FfiConverterString.read(from: &buf), 
+                name: FfiConverterOptionString.read(from: &buf), 
+                givenName: FfiConverterOptionString.read(from: &buf), 
+                familyName: FfiConverterOptionString.read(from: &buf), 
+                email: FfiConverterOptionString.read(from: &buf), 
+                emailVerified: FfiConverterOptionBool.read(from: &buf), 
+                picture: FfiConverterOptionString.read(from: &buf), 
+                updatedAt: FfiConverterOptionInt64.read(from: &buf), 
+                other: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UserClaims, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.sub, into: &buf)
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.givenName, into: &buf)
+        FfiConverterOptionString.write(value.familyName, into: &buf)
+        FfiConverterOptionString.write(value.email, into: &buf)
+        FfiConverterOptionBool.write(value.emailVerified, into: &buf)
+        FfiConverterOptionString.write(value.picture, into: &buf)
+        FfiConverterOptionInt64.write(value.updatedAt, into: &buf)
+        FfiConverterString.write(value.other, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUserClaims_lift(_ buf: RustBuffer) throws -> UserClaims {
+    return try FfiConverterTypeUserClaims.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUserClaims_lower(_ value: UserClaims) -> RustBuffer {
+    return FfiConverterTypeUserClaims.lower(value)
+}
+
+
+/**
  * Profile data sent as `user_profile`: a typed name and/or other members as a JSON object.
  * Personal data: its description is redacted.
  */
@@ -4469,6 +5329,408 @@ public func FfiConverterTypeClientAuthentication_lift(_ buf: RustBuffer) throws 
 #endif
 public func FfiConverterTypeClientAuthentication_lower(_ value: ClientAuthentication) -> RustBuffer {
     return FfiConverterTypeClientAuthentication.lower(value)
+}
+
+
+
+/**
+ * What a `CredentialStore` throws when it cannot do its job.
+ */
+public 
+enum CredentialStoreError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * The store failed (I/O error, Keychain locked, key invalidated...).
+     */
+    case Failed(
+        /**
+         * For developers; never put the record or a token in it.
+         */message: String
+    )
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension CredentialStoreError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCredentialStoreError: FfiConverterRustBuffer {
+    typealias SwiftType = CredentialStoreError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CredentialStoreError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .Failed(
+            message: try FfiConverterString.read(from: &buf)
+            )
+
+         default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CredentialStoreError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        
+        case let .Failed(message):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(message, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCredentialStoreError_lift(_ buf: RustBuffer) throws -> CredentialStoreError {
+    return try FfiConverterTypeCredentialStoreError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCredentialStoreError_lower(_ value: CredentialStoreError) -> RustBuffer {
+    return FfiConverterTypeCredentialStoreError.lower(value)
+}
+
+
+/**
+ * What is wrong with the credential store (`TokenExchangeError.CredentialStore`).
+ */
+
+public enum CredentialStoreProblem: Equatable, Hashable {
+    
+    /**
+     * The store failed; its message.
+     */
+    case failed(
+        /**
+         * What the store reported.
+         */message: String
+    )
+    /**
+     * The record was written by a newer version of the library, in a format this one cannot
+     * read. It is left in place; `CredentialsManager.clear()` removes it.
+     */
+    case unsupportedVersion(
+        /**
+         * The record's version.
+         */version: Int64
+    )
+    /**
+     * The record cannot be read (not a record of this library, or damaged). It is left in
+     * place; `CredentialsManager.clear()` removes it.
+     */
+    case corrupt
+    /**
+     * Another problem (a kind this version of the bindings does not know).
+     */
+    case other(
+        /**
+         * The library's description.
+         */message: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension CredentialStoreProblem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCredentialStoreProblem: FfiConverterRustBuffer {
+    typealias SwiftType = CredentialStoreProblem
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CredentialStoreProblem {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .failed(message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .unsupportedVersion(version: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 3: return .corrupt
+        
+        case 4: return .other(message: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CredentialStoreProblem, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .failed(message):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .unsupportedVersion(version):
+            writeInt(&buf, Int32(2))
+            FfiConverterInt64.write(version, into: &buf)
+            
+        
+        case .corrupt:
+            writeInt(&buf, Int32(3))
+        
+        
+        case let .other(message):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(message, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCredentialStoreProblem_lift(_ buf: RustBuffer) throws -> CredentialStoreProblem {
+    return try FfiConverterTypeCredentialStoreProblem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCredentialStoreProblem_lower(_ value: CredentialStoreProblem) -> RustBuffer {
+    return FfiConverterTypeCredentialStoreProblem.lower(value)
+}
+
+
+
+/**
+ * Which check an ID token failed (`TokenExchangeError.IdTokenInvalid`).
+ */
+
+public enum IdTokenProblem: Equatable, Hashable {
+    
+    /**
+     * Not a well-formed JWS with a JSON header and payload.
+     */
+    case malformed
+    /**
+     * The signing algorithm is not allowed (`none`, HS256 for a public client...).
+     */
+    case algorithm(
+        /**
+         * The token's `alg`.
+         */alg: String
+    )
+    /**
+     * No key of the tenant's JWKS has the token's `kid`, even after fetching the set again.
+     */
+    case unknownKey
+    /**
+     * The signature does not verify.
+     */
+    case signature
+    /**
+     * A required claim is missing or has the wrong type.
+     */
+    case missingClaim(
+        /**
+         * Its name.
+         */claim: String
+    )
+    /**
+     * `iss` is not the tenant's base URL.
+     */
+    case issuer
+    /**
+     * `aud` does not contain the client id.
+     */
+    case audience
+    /**
+     * `azp` is missing while there are several audiences, or is not the client id.
+     */
+    case authorizedParty
+    /**
+     * `exp` is in the past (beyond the leeway).
+     */
+    case expired
+    /**
+     * `iat` is in the future (beyond the leeway).
+     */
+    case issuedInFuture
+    /**
+     * `org_id`/`org_name` is missing or not the organization that was requested.
+     */
+    case organization
+    /**
+     * A refreshed ID token is about another user (`sub` changed).
+     */
+    case subject
+    /**
+     * Another check (a kind this version of the bindings does not know).
+     */
+    case other(
+        /**
+         * The library's description.
+         */message: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension IdTokenProblem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIdTokenProblem: FfiConverterRustBuffer {
+    typealias SwiftType = IdTokenProblem
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IdTokenProblem {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .malformed
+        
+        case 2: return .algorithm(alg: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .unknownKey
+        
+        case 4: return .signature
+        
+        case 5: return .missingClaim(claim: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 6: return .issuer
+        
+        case 7: return .audience
+        
+        case 8: return .authorizedParty
+        
+        case 9: return .expired
+        
+        case 10: return .issuedInFuture
+        
+        case 11: return .organization
+        
+        case 12: return .subject
+        
+        case 13: return .other(message: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: IdTokenProblem, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .malformed:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .algorithm(alg):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(alg, into: &buf)
+            
+        
+        case .unknownKey:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .signature:
+            writeInt(&buf, Int32(4))
+        
+        
+        case let .missingClaim(claim):
+            writeInt(&buf, Int32(5))
+            FfiConverterString.write(claim, into: &buf)
+            
+        
+        case .issuer:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .audience:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .authorizedParty:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .expired:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .issuedInFuture:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .organization:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .subject:
+            writeInt(&buf, Int32(12))
+        
+        
+        case let .other(message):
+            writeInt(&buf, Int32(13))
+            FfiConverterString.write(message, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIdTokenProblem_lift(_ buf: RustBuffer) throws -> IdTokenProblem {
+    return try FfiConverterTypeIdTokenProblem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIdTokenProblem_lower(_ value: IdTokenProblem) -> RustBuffer {
+    return FfiConverterTypeIdTokenProblem.lower(value)
 }
 
 
@@ -4723,6 +5985,211 @@ public func FfiConverterTypeResponseProblem_lift(_ buf: RustBuffer) throws -> Re
 #endif
 public func FfiConverterTypeResponseProblem_lower(_ value: ResponseProblem) -> RustBuffer {
     return FfiConverterTypeResponseProblem.lower(value)
+}
+
+
+
+/**
+ * What happened to the refresh token when `CredentialsManager.clear()` signed out.
+ */
+
+public enum Revocation: Equatable, Hashable {
+    
+    /**
+     * The server revoked it (or did not know it).
+     */
+    case revoked
+    /**
+     * There was nothing to revoke: no record, no refresh token, or an unreadable record.
+     */
+    case nothingToRevoke
+    /**
+     * Revocation failed (offline, server error): the refresh token stays valid on the server
+     * until it expires. The local record was removed all the same.
+     */
+    case failed(
+        /**
+         * Why.
+         */error: TokenExchangeError
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Revocation: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRevocation: FfiConverterRustBuffer {
+    typealias SwiftType = Revocation
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Revocation {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .revoked
+        
+        case 2: return .nothingToRevoke
+        
+        case 3: return .failed(error: try FfiConverterTypeTokenExchangeError.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Revocation, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .revoked:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .nothingToRevoke:
+            writeInt(&buf, Int32(2))
+        
+        
+        case let .failed(error):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeTokenExchangeError.write(error, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRevocation_lift(_ buf: RustBuffer) throws -> Revocation {
+    return try FfiConverterTypeRevocation.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRevocation_lower(_ value: Revocation) -> RustBuffer {
+    return FfiConverterTypeRevocation.lower(value)
+}
+
+
+
+/**
+ * Why the user must sign in again (`TokenExchangeError.SignInRequired`).
+ */
+
+public enum SignInReason: Equatable, Hashable {
+    
+    /**
+     * No credentials are stored (never signed in, signed out, or cleared).
+     */
+    case noCredentials
+    /**
+     * The stored tokens expire within the requested time and there is no refresh token to
+     * renew them (`offline_access` was not granted). They are left in the store.
+     */
+    case noRefreshToken
+    /**
+     * The server refused the refresh token (`invalid_grant`: revoked, expired, or reused
+     * after rotation). The store was cleared.
+     */
+    case refreshTokenRejected(
+        /**
+         * The OAuth error code (`invalid_grant`).
+         */code: String, 
+        /**
+         * The server's description, if any.
+         */description: String?
+    )
+    /**
+     * Another reason (a kind this version of the bindings does not know).
+     */
+    case other(
+        /**
+         * The library's description.
+         */message: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SignInReason: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSignInReason: FfiConverterRustBuffer {
+    typealias SwiftType = SignInReason
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SignInReason {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .noCredentials
+        
+        case 2: return .noRefreshToken
+        
+        case 3: return .refreshTokenRejected(code: try FfiConverterString.read(from: &buf), description: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 4: return .other(message: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SignInReason, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .noCredentials:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .noRefreshToken:
+            writeInt(&buf, Int32(2))
+        
+        
+        case let .refreshTokenRejected(code,description):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(code, into: &buf)
+            FfiConverterOptionString.write(description, into: &buf)
+            
+        
+        case let .other(message):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(message, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignInReason_lift(_ buf: RustBuffer) throws -> SignInReason {
+    return try FfiConverterTypeSignInReason.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignInReason_lower(_ value: SignInReason) -> RustBuffer {
+    return FfiConverterTypeSignInReason.lower(value)
 }
 
 
@@ -5058,8 +6525,45 @@ enum TokenExchangeError: Swift.Error, Equatable, Hashable, Foundation.LocalizedE
          */info: ErrorInfo
     )
     /**
-     * Another failure of the library (an invalid ID token, an unusable platform HTTP client,
-     * or a kind this version of the bindings does not know): `info.message` says which.
+     * The server's response carried an ID token that failed validation; the whole response
+     * was discarded. Not retryable: it points at a misconfiguration (wrong domain or client
+     * id) or an attack. Validation can be turned off in `ClientConfig`.
+     */
+    case IdTokenInvalid(
+        /**
+         * The check that failed.
+         */reason: IdTokenProblem, 
+        /**
+         * The library's message and predicates.
+         */info: ErrorInfo
+    )
+    /**
+     * The credentials manager has no usable credentials: show the sign-in screen
+     * (`is_sign_in_required()`).
+     */
+    case SignInRequired(
+        /**
+         * Why.
+         */reason: SignInReason, 
+        /**
+         * The library's message and predicates.
+         */info: ErrorInfo
+    )
+    /**
+     * The credential store failed, or holds a record this version cannot read. When saving
+     * renewed tokens failed, the renewal itself did happen at the server.
+     */
+    case CredentialStore(
+        /**
+         * What is wrong.
+         */problem: CredentialStoreProblem, 
+        /**
+         * The library's message and predicates.
+         */info: ErrorInfo
+    )
+    /**
+     * Another failure of the library (an unusable platform HTTP client, or a kind this
+     * version of the bindings does not know): `info.message` says which.
      */
     case Other(
         /**
@@ -5216,7 +6720,8 @@ public func isServerError() -> Bool  {
 }
     
     /**
-     * The user must sign in again (the tokens are bound to a DPoP key the client no longer has).
+     * The user must sign in again: the credentials manager has nothing usable
+     * (`SignInRequired`), or the tokens are bound to a DPoP key the client no longer has.
      */
 public func isSignInRequired() -> Bool  {
     return try!  FfiConverterBool.lift(try! rustCall() {
@@ -5371,7 +6876,19 @@ public struct FfiConverterTypeTokenExchangeError: FfiConverterRustBuffer {
             tokenType: try FfiConverterString.read(from: &buf), 
             info: try FfiConverterTypeErrorInfo.read(from: &buf)
             )
-        case 11: return .Other(
+        case 11: return .IdTokenInvalid(
+            reason: try FfiConverterTypeIdTokenProblem.read(from: &buf), 
+            info: try FfiConverterTypeErrorInfo.read(from: &buf)
+            )
+        case 12: return .SignInRequired(
+            reason: try FfiConverterTypeSignInReason.read(from: &buf), 
+            info: try FfiConverterTypeErrorInfo.read(from: &buf)
+            )
+        case 13: return .CredentialStore(
+            problem: try FfiConverterTypeCredentialStoreProblem.read(from: &buf), 
+            info: try FfiConverterTypeErrorInfo.read(from: &buf)
+            )
+        case 14: return .Other(
             info: try FfiConverterTypeErrorInfo.read(from: &buf)
             )
 
@@ -5452,8 +6969,26 @@ public struct FfiConverterTypeTokenExchangeError: FfiConverterRustBuffer {
             FfiConverterTypeErrorInfo.write(info, into: &buf)
             
         
-        case let .Other(info):
+        case let .IdTokenInvalid(reason,info):
             writeInt(&buf, Int32(11))
+            FfiConverterTypeIdTokenProblem.write(reason, into: &buf)
+            FfiConverterTypeErrorInfo.write(info, into: &buf)
+            
+        
+        case let .SignInRequired(reason,info):
+            writeInt(&buf, Int32(12))
+            FfiConverterTypeSignInReason.write(reason, into: &buf)
+            FfiConverterTypeErrorInfo.write(info, into: &buf)
+            
+        
+        case let .CredentialStore(problem,info):
+            writeInt(&buf, Int32(13))
+            FfiConverterTypeCredentialStoreProblem.write(problem, into: &buf)
+            FfiConverterTypeErrorInfo.write(info, into: &buf)
+            
+        
+        case let .Other(info):
+            writeInt(&buf, Int32(14))
             FfiConverterTypeErrorInfo.write(info, into: &buf)
             
         }
@@ -5820,6 +7355,30 @@ fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionBool: FfiConverterRustBuffer {
+    typealias SwiftType = Bool?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterBool.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterBool.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
     typealias SwiftType = String?
 
@@ -6004,6 +7563,30 @@ fileprivate struct FfiConverterOptionTypeTelemetry: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeTelemetry.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeUserClaims: FfiConverterRustBuffer {
+    typealias SwiftType = UserClaims?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeUserClaims.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeUserClaims.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -6406,6 +7989,32 @@ public func libraryVersion() -> String  {
     )
 })
 }
+/**
+ * A store that keeps the record in the file at `path`, readable only by its owner (mode
+ * `0600` on Unix; missing directories are created `0700`). Saving writes a new file and
+ * renames it over the old one, so a crash leaves the old record or the new one; a symbolic
+ * link at `path` is never followed. For command-line tools, backends and JVM apps; on a phone
+ * prefer the Keychain or the Android Keystore store.
+ */
+public func fileCredentialStore(path: String) -> CredentialStore  {
+    return try!  FfiConverterTypeCredentialStore_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_func_file_credential_store(
+        FfiConverterString.lower(path),uniffiCallStatus
+    )
+})
+}
+/**
+ * A store that keeps the record in memory, wiped when replaced or dropped: for tests, and for
+ * a session that ends with the process.
+ */
+public func memoryCredentialStore() -> CredentialStore  {
+    return try!  FfiConverterTypeCredentialStore_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_func_memory_credential_store(uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -6432,6 +8041,15 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_token_exchange_ffi_checksum_func_library_version() != 6327) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_token_exchange_ffi_checksum_func_file_credential_store() != 48338) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_token_exchange_ffi_checksum_func_memory_credential_store() != 12198) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_userinfo_claims() != 8848) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_authorization_headers() != 54975) {
@@ -6465,6 +8083,33 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_userinfo() != 58026) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_refresh() != 32920) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_revoke() != 45311) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_token_exchange_ffi_checksum_method_credentialstore_load() != 63156) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_token_exchange_ffi_checksum_method_credentialstore_save() != 25453) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_token_exchange_ffi_checksum_method_credentialstore_clear() != 59832) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_token_exchange_ffi_checksum_method_credentialsmanager_clear() != 5399) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_token_exchange_ffi_checksum_method_credentialsmanager_credentials() != 15800) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_token_exchange_ffi_checksum_method_credentialsmanager_renew() != 56854) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_token_exchange_ffi_checksum_method_credentialsmanager_save() != 15616) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_token_exchange_ffi_checksum_method_dpopkey_is_software() != 7577) {
@@ -6503,6 +8148,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_token_exchange_ffi_checksum_constructor_tokenexchangeclient_with_transport() != 12626) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_token_exchange_ffi_checksum_constructor_credentialsmanager_new() != 1938) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_token_exchange_ffi_checksum_constructor_dpopkey_from_signer() != 20471) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6513,6 +8161,7 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitCredentialStore()
     uniffiCallbackInitDpopSigner()
     uniffiCallbackInitHttpTransport()
     return InitializationResult.ok

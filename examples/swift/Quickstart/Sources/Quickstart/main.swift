@@ -72,7 +72,7 @@ do {
 
     // 3. Use the tokens.
     let claims = try await client.userinfoClaims(tokens)
-    print("userinfo: sub=\(claims["sub"] ?? "?"), name=\(claims["name"] ?? "?")")
+    print("userinfo: sub=\(claims.sub), name=\(claims.name ?? "?")")
 } catch let error as TokenExchangeError {
     FileHandle.standardError.write(Data("exchange failed: \(error)\n".utf8))
     if error.isMfaRequired() {

@@ -657,6 +657,15 @@ internal open class UniffiForeignFutureResultVoid(
 internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
     fun callback(`callbackData`: Long,`result`: UniffiForeignFutureResultVoid.UniffiByValue,)
 }
+internal interface UniffiCallbackInterfaceCredentialStoreMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceCredentialStoreMethod1 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`record`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceCredentialStoreMethod2 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 internal interface UniffiCallbackInterfaceDpopSignerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
 }
@@ -665,6 +674,31 @@ internal interface UniffiCallbackInterfaceDpopSignerMethod1 : com.sun.jna.Callba
 }
 internal interface UniffiCallbackInterfaceHttpTransportMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "load", "save", "clear")
+internal open class UniffiVTableCallbackInterfaceCredentialStore(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `load`: UniffiCallbackInterfaceCredentialStoreMethod0? = null,
+    @JvmField internal var `save`: UniffiCallbackInterfaceCredentialStoreMethod1? = null,
+    @JvmField internal var `clear`: UniffiCallbackInterfaceCredentialStoreMethod2? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `load`: UniffiCallbackInterfaceCredentialStoreMethod0? = null,
+        `save`: UniffiCallbackInterfaceCredentialStoreMethod1? = null,
+        `clear`: UniffiCallbackInterfaceCredentialStoreMethod2? = null,
+    ): UniffiVTableCallbackInterfaceCredentialStore(`uniffiFree`,`uniffiClone`,`load`,`save`,`clear`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceCredentialStore) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `load` = other.`load`
+        `save` = other.`save`
+        `clear` = other.`clear`
+    }
+
 }
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "publicKey", "sign")
 internal open class UniffiVTableCallbackInterfaceDpopSigner(
@@ -740,6 +774,12 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_token_exchange_ffi_checksum_func_library_version(
     ): Int
+    external fun uniffi_token_exchange_ffi_checksum_func_file_credential_store(
+    ): Int
+    external fun uniffi_token_exchange_ffi_checksum_func_memory_credential_store(
+    ): Int
+    external fun uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_userinfo_claims(
+    ): Int
     external fun uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_authorization_headers(
     ): Int
     external fun uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_base_url(
@@ -761,6 +801,24 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_token_vault_exchange(
     ): Int
     external fun uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_userinfo(
+    ): Int
+    external fun uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_refresh(
+    ): Int
+    external fun uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_revoke(
+    ): Int
+    external fun uniffi_token_exchange_ffi_checksum_method_credentialstore_load(
+    ): Int
+    external fun uniffi_token_exchange_ffi_checksum_method_credentialstore_save(
+    ): Int
+    external fun uniffi_token_exchange_ffi_checksum_method_credentialstore_clear(
+    ): Int
+    external fun uniffi_token_exchange_ffi_checksum_method_credentialsmanager_clear(
+    ): Int
+    external fun uniffi_token_exchange_ffi_checksum_method_credentialsmanager_credentials(
+    ): Int
+    external fun uniffi_token_exchange_ffi_checksum_method_credentialsmanager_renew(
+    ): Int
+    external fun uniffi_token_exchange_ffi_checksum_method_credentialsmanager_save(
     ): Int
     external fun uniffi_token_exchange_ffi_checksum_method_dpopkey_is_software(
     ): Int
@@ -786,6 +844,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_token_exchange_ffi_checksum_constructor_tokenexchangeclient_with_transport(
     ): Int
+    external fun uniffi_token_exchange_ffi_checksum_constructor_credentialsmanager_new(
+    ): Int
     external fun uniffi_token_exchange_ffi_checksum_constructor_dpopkey_from_signer(
     ): Int
     external fun uniffi_token_exchange_ffi_checksum_constructor_cancellationtoken_new(
@@ -808,6 +868,7 @@ internal object UniffiLib {
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "token_exchange"))
+        uniffiCallbackInterfaceCredentialStore.register(this)
         uniffiCallbackInterfaceDpopSigner.register(this)
         uniffiCallbackInterfaceHttpTransport.register(this)
         
@@ -821,6 +882,8 @@ internal object UniffiLib {
     external fun uniffi_token_exchange_ffi_fn_constructor_tokenexchangeclient_new(`config`: RustBuffer.ByValue,`dpopKey`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_token_exchange_ffi_fn_constructor_tokenexchangeclient_with_transport(`config`: RustBuffer.ByValue,`dpopKey`: RustBuffer.ByValue,`transport`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_userinfo_claims(`ptr`: Long,`tokens`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_authorization_headers(`ptr`: Long,`method`: RustBuffer.ByValue,`url`: RustBuffer.ByValue,`tokens`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -843,6 +906,36 @@ internal object UniffiLib {
     external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_token_vault_exchange(`ptr`: Long,`request`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_userinfo(`ptr`: Long,`tokens`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_refresh(`ptr`: Long,`tokens`: RustBuffer.ByValue,`scope`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_revoke(`ptr`: Long,`refreshToken`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_token_exchange_ffi_fn_clone_credentialstore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_token_exchange_ffi_fn_free_credentialstore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_token_exchange_ffi_fn_init_callback_vtable_credentialstore(`vtable`: UniffiVTableCallbackInterfaceCredentialStore,
+    ): Unit
+    external fun uniffi_token_exchange_ffi_fn_method_credentialstore_load(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_credentialstore_save(`ptr`: Long,`record`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_token_exchange_ffi_fn_method_credentialstore_clear(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_token_exchange_ffi_fn_clone_credentialsmanager(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_token_exchange_ffi_fn_free_credentialsmanager(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_token_exchange_ffi_fn_constructor_credentialsmanager_new(`client`: Long,`store`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_token_exchange_ffi_fn_method_credentialsmanager_clear(`ptr`: Long,`cancellation`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_token_exchange_ffi_fn_method_credentialsmanager_credentials(`ptr`: Long,`minTtl`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_token_exchange_ffi_fn_method_credentialsmanager_renew(`ptr`: Long,`cancellation`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_token_exchange_ffi_fn_method_credentialsmanager_save(`ptr`: Long,`tokens`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_token_exchange_ffi_fn_clone_dpopkey(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -934,6 +1027,10 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_method_subjecttokentype_uri(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_userclaims_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_userclaims_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_method_actortoken_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_method_actortoken_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1012,6 +1109,10 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_func_library_version(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_func_file_credential_store(`path`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_token_exchange_ffi_fn_func_memory_credential_store(uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun ffi_token_exchange_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_token_exchange_ffi_rustbuffer_from_bytes(`bytes`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1143,6 +1244,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_token_exchange_ffi_checksum_func_library_version() and 0xFFFF) != 6327) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_token_exchange_ffi_checksum_func_file_credential_store() and 0xFFFF) != 48338) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_token_exchange_ffi_checksum_func_memory_credential_store() and 0xFFFF) != 12198) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_userinfo_claims() and 0xFFFF) != 8848) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_authorization_headers() and 0xFFFF) != 54975) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1174,6 +1284,33 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_userinfo() and 0xFFFF) != 58026) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_refresh() and 0xFFFF) != 32920) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenexchangeclient_revoke() and 0xFFFF) != 45311) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_token_exchange_ffi_checksum_method_credentialstore_load() and 0xFFFF) != 63156) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_token_exchange_ffi_checksum_method_credentialstore_save() and 0xFFFF) != 25453) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_token_exchange_ffi_checksum_method_credentialstore_clear() and 0xFFFF) != 59832) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_token_exchange_ffi_checksum_method_credentialsmanager_clear() and 0xFFFF) != 5399) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_token_exchange_ffi_checksum_method_credentialsmanager_credentials() and 0xFFFF) != 15800) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_token_exchange_ffi_checksum_method_credentialsmanager_renew() and 0xFFFF) != 56854) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_token_exchange_ffi_checksum_method_credentialsmanager_save() and 0xFFFF) != 15616) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_token_exchange_ffi_checksum_method_dpopkey_is_software() and 0xFFFF) != 7577) {
@@ -1210,6 +1347,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_token_exchange_ffi_checksum_constructor_tokenexchangeclient_with_transport() and 0xFFFF) != 12626) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_token_exchange_ffi_checksum_constructor_credentialsmanager_new() and 0xFFFF) != 1938) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_token_exchange_ffi_checksum_constructor_dpopkey_from_signer() and 0xFFFF) != 20471) {
@@ -2026,6 +2166,838 @@ public object FfiConverterTypeCancellationToken: FfiConverter<CancellationToken,
     override fun allocationSize(value: CancellationToken) = 8UL
 
     override fun write(value: CancellationToken, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Keeps the one record of a `CredentialsManager`: an opaque, versioned string holding
+ * tokens. Store it as it is, somewhere only the app can read (the Keychain, data sealed with
+ * an Android Keystore key, a `0600` file), and never log it.
+ *
+ * The manager calls the store from the library's blocking threads (never the caller's, and
+ * never twice at the same time): implementations may block, and must be thread-safe. Any
+ * error is reported to the app as `TokenExchangeError.CredentialStore`.
+ */
+public interface CredentialStore {
+    
+    /**
+     * The saved record, or none.
+     */
+    fun `load`(): kotlin.String?
+    
+    /**
+     * Replaces the record. After a failure the previous record must still be there or be
+     * gone; never a partly written one.
+     */
+    fun `save`(`record`: kotlin.String)
+    
+    /**
+     * Removes the record. Removing a record that is not there succeeds.
+     */
+    fun `clear`()
+    
+    companion object
+}
+
+/**
+ * Keeps the one record of a `CredentialsManager`: an opaque, versioned string holding
+ * tokens. Store it as it is, somewhere only the app can read (the Keychain, data sealed with
+ * an Android Keystore key, a `0600` file), and never log it.
+ *
+ * The manager calls the store from the library's blocking threads (never the caller's, and
+ * never twice at the same time): implementations may block, and must be thread-safe. Any
+ * error is reported to the app as `TokenExchangeError.CredentialStore`.
+ */
+open class CredentialStoreImpl: Disposable, AutoCloseable, CredentialStore
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_token_exchange_ffi_fn_free_credentialstore(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_token_exchange_ffi_fn_clone_credentialstore(handle, status)
+        }
+    }
+
+    
+    /**
+     * The saved record, or none.
+     */
+    @Throws(CredentialStoreException::class)override fun `load`(): kotlin.String? {
+            return FfiConverterOptionalString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CredentialStoreException) { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_method_credentialstore_load(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Replaces the record. After a failure the previous record must still be there or be
+     * gone; never a partly written one.
+     */
+    @Throws(CredentialStoreException::class)override fun `save`(`record`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(CredentialStoreException) { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_method_credentialstore_save(
+        it,
+        
+        FfiConverterString.lower(`record`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Removes the record. Removing a record that is not there succeeds.
+     */
+    @Throws(CredentialStoreException::class)override fun `clear`()
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(CredentialStoreException) { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_method_credentialstore_clear(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceCredentialStore {
+    internal object `load`: UniffiCallbackInterfaceCredentialStoreMethod0 {
+        override fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeCredentialStore.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`load`(
+                )
+            }
+            val writeReturn = { value: kotlin.String? -> uniffiOutReturn.setValue(FfiConverterOptionalString.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: CredentialStoreException -> FfiConverterTypeCredentialStoreError.lower(e) }
+            )
+        }
+    }
+    internal object `save`: UniffiCallbackInterfaceCredentialStoreMethod1 {
+        override fun callback(`uniffiHandle`: Long,`record`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeCredentialStore.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`save`(
+                    FfiConverterString.lift(`record`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: CredentialStoreException -> FfiConverterTypeCredentialStoreError.lower(e) }
+            )
+        }
+    }
+    internal object `clear`: UniffiCallbackInterfaceCredentialStoreMethod2 {
+        override fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeCredentialStore.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`clear`(
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: CredentialStoreException -> FfiConverterTypeCredentialStoreError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeCredentialStore.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeCredentialStore.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceCredentialStore.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `load`,
+        `save`,
+        `clear`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_token_exchange_ffi_fn_init_callback_vtable_credentialstore(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCredentialStore: FfiConverter<CredentialStore, Long> {
+    internal val handleMap = UniffiHandleMap<CredentialStore>()
+
+    override fun lower(value: CredentialStore): Long {
+        if (value is CredentialStoreImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): CredentialStore {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return CredentialStoreImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): CredentialStore {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: CredentialStore) = 8UL
+
+    override fun write(value: CredentialStore, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Keeps the user signed in after the exchange: stores the token set in a `CredentialStore`,
+ * hands it out while it is fresh, renews it with the refresh token when it is about to
+ * expire, and forgets it when it can no longer be used.
+ *
+ * One operation runs at a time: concurrent callers wait for the renewal in flight and share
+ * its result (fifty callers with expired tokens make one request). An operation that started
+ * finishes even when its caller is cancelled, so a rotated refresh token is saved, not lost.
+ * Use one manager per store, with the client (and DPoP key) of the exchange.
+ */
+public interface CredentialsManagerInterface {
+    
+    /**
+     * Signs out: revokes the stored refresh token at the server, then removes the record,
+     * even when revocation failed (signing out must work offline). Says what happened to the
+     * refresh token. Fails only when the store cannot remove the record.
+     */
+    suspend fun `clear`(`cancellation`: CancellationToken? = null): Revocation
+    
+    /**
+     * The stored tokens, renewed first when they expire within `min_ttl`.
+     *
+     * `is_sign_in_required()` on the error means: show the sign-in screen (`SignInRequired`:
+     * nothing stored, no refresh token, or the refresh token was refused and the store
+     * cleared; `DpopKeyMismatch`/`DpopKeyMissing`: the tokens are bound to a key the client no
+     * longer has, the store was cleared and nothing was sent). Network and server failures
+     * leave the store as it was: the user stays signed in, try again later.
+     */
+    suspend fun `credentials`(`minTtl`: java.time.Duration, `cancellation`: CancellationToken? = null): TokenSet
+    
+    /**
+     * Renews the stored tokens now, whatever their expiry. Errors as for `credentials`.
+     */
+    suspend fun `renew`(`cancellation`: CancellationToken? = null): TokenSet
+    
+    /**
+     * Stores `tokens` (right after the sign-in), replacing what was stored.
+     */
+    suspend fun `save`(`tokens`: TokenSet, `cancellation`: CancellationToken? = null)
+    
+    companion object
+}
+
+/**
+ * Keeps the user signed in after the exchange: stores the token set in a `CredentialStore`,
+ * hands it out while it is fresh, renews it with the refresh token when it is about to
+ * expire, and forgets it when it can no longer be used.
+ *
+ * One operation runs at a time: concurrent callers wait for the renewal in flight and share
+ * its result (fifty callers with expired tokens make one request). An operation that started
+ * finishes even when its caller is cancelled, so a rotated refresh token is saved, not lost.
+ * Use one manager per store, with the client (and DPoP key) of the exchange.
+ */
+open class CredentialsManager: Disposable, AutoCloseable, CredentialsManagerInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * A manager that renews through `client` and keeps the tokens in `store`.
+     */
+    constructor(`client`: TokenExchangeClient, `store`: CredentialStore) :
+        this(UniffiWithHandle, 
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_constructor_credentialsmanager_new(
+    
+        
+        FfiConverterTypeTokenExchangeClient.lower(`client`),
+        FfiConverterTypeCredentialStore.lower(`store`),_status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_token_exchange_ffi_fn_free_credentialsmanager(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_token_exchange_ffi_fn_clone_credentialsmanager(handle, status)
+        }
+    }
+
+    
+    /**
+     * Signs out: revokes the stored refresh token at the server, then removes the record,
+     * even when revocation failed (signing out must work offline). Says what happened to the
+     * refresh token. Fails only when the store cannot remove the record.
+     */
+    @Throws(TokenExchangeException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `clear`(`cancellation`: CancellationToken?) : Revocation {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_token_exchange_ffi_fn_method_credentialsmanager_clear(
+                uniffiHandle,
+                
+        FfiConverterOptionalTypeCancellationToken.lower(`cancellation`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_token_exchange_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeRevocation.lift(it) },
+        // Error FFI converter
+        TokenExchangeException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The stored tokens, renewed first when they expire within `min_ttl`.
+     *
+     * `is_sign_in_required()` on the error means: show the sign-in screen (`SignInRequired`:
+     * nothing stored, no refresh token, or the refresh token was refused and the store
+     * cleared; `DpopKeyMismatch`/`DpopKeyMissing`: the tokens are bound to a key the client no
+     * longer has, the store was cleared and nothing was sent). Network and server failures
+     * leave the store as it was: the user stays signed in, try again later.
+     */
+    @Throws(TokenExchangeException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `credentials`(`minTtl`: java.time.Duration, `cancellation`: CancellationToken?) : TokenSet {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_token_exchange_ffi_fn_method_credentialsmanager_credentials(
+                uniffiHandle,
+                
+        FfiConverterDuration.lower(`minTtl`),
+        FfiConverterOptionalTypeCancellationToken.lower(`cancellation`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_token_exchange_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeTokenSet.lift(it) },
+        // Error FFI converter
+        TokenExchangeException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Renews the stored tokens now, whatever their expiry. Errors as for `credentials`.
+     */
+    @Throws(TokenExchangeException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `renew`(`cancellation`: CancellationToken?) : TokenSet {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_token_exchange_ffi_fn_method_credentialsmanager_renew(
+                uniffiHandle,
+                
+        FfiConverterOptionalTypeCancellationToken.lower(`cancellation`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_token_exchange_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeTokenSet.lift(it) },
+        // Error FFI converter
+        TokenExchangeException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Stores `tokens` (right after the sign-in), replacing what was stored.
+     */
+    @Throws(TokenExchangeException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `save`(`tokens`: TokenSet, `cancellation`: CancellationToken?) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_token_exchange_ffi_fn_method_credentialsmanager_save(
+                uniffiHandle,
+                
+        FfiConverterTypeTokenSet.lower(`tokens`),
+        FfiConverterOptionalTypeCancellationToken.lower(`cancellation`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_token_exchange_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        TokenExchangeException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCredentialsManager: FfiConverter<CredentialsManager, Long> {
+    override fun lower(value: CredentialsManager): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): CredentialsManager {
+        return CredentialsManager(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): CredentialsManager {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: CredentialsManager) = 8UL
+
+    override fun write(value: CredentialsManager, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -3257,6 +4229,13 @@ public object FfiConverterTypeHttpTransport: FfiConverter<HttpTransport, Long> {
 public interface TokenExchangeClientInterface {
     
     /**
+     * Calls the tenant's `/userinfo` and returns the user's claims, typed. When `tokens`
+     * carries validated ID token claims, the response must be about the same user (`sub`),
+     * or it is refused as `UnexpectedResponse`.
+     */
+    suspend fun `userinfoClaims`(`tokens`: TokenSet, `cancellation`: CancellationToken? = null): UserClaims
+    
+    /**
      * The `Authorization` (and, for a bound token, `DPoP`) header values to present
      * `tokens.access_token` on `method url` with your own HTTP stack. Each proof is valid once.
      */
@@ -3323,6 +4302,29 @@ public interface TokenExchangeClientInterface {
      * Calls the tenant's `/userinfo` and returns the user's claims as a JSON object.
      */
     suspend fun `userinfo`(`tokens`: TokenSet, `cancellation`: CancellationToken? = null): kotlin.String
+    
+    /**
+     * Renews `tokens` with their refresh token, optionally for a narrower `scope`
+     * (space-separated). A fresh DPoP proof from the client's key, the nonce retry and ID
+     * token validation as for the exchange. The result is merged with `tokens`: a rotated
+     * refresh token replaces the old one, an absent one keeps it, an ID token not reissued is
+     * kept with its claims.
+     *
+     * Fails before any I/O with `InvalidInput` (no refresh token, bad scope),
+     * `DpopKeyMissing` or `DpopKeyMismatch` (the tokens are bound to a key this client does
+     * not hold: sign in again). `invalid_grant` (`is_invalid_grant()`) means the refresh token
+     * was revoked or already rotated: sign in again. Never replayed once it may have reached
+     * the server. `CredentialsManager` does all this, and keeps what the server rotated.
+     */
+    suspend fun `refresh`(`tokens`: TokenSet, `scope`: kotlin.String? = null, `cancellation`: CancellationToken? = null): TokenSet
+    
+    /**
+     * Revokes `refresh_token` at `/oauth/revoke`, authenticating the client as at the token
+     * endpoint. A token the server does not know (already revoked, expired) is a success, as
+     * RFC 7009 says. No DPoP proof is needed, so it works after the key was lost. Revoking
+     * twice is harmless: a network failure may be retried.
+     */
+    suspend fun `revoke`(`refreshToken`: kotlin.String, `cancellation`: CancellationToken? = null)
     
     companion object
 }
@@ -3451,6 +4453,34 @@ open class TokenExchangeClient: Disposable, AutoCloseable, TokenExchangeClientIn
         return uniffiRustCall() { status ->
             UniffiLib.uniffi_token_exchange_ffi_fn_clone_tokenexchangeclient(handle, status)
         }
+    }
+
+    
+    /**
+     * Calls the tenant's `/userinfo` and returns the user's claims, typed. When `tokens`
+     * carries validated ID token claims, the response must be about the same user (`sub`),
+     * or it is refused as `UnexpectedResponse`.
+     */
+    @Throws(TokenExchangeException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `userinfoClaims`(`tokens`: TokenSet, `cancellation`: CancellationToken?) : UserClaims {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_userinfo_claims(
+                uniffiHandle,
+                
+        FfiConverterTypeTokenSet.lower(`tokens`),
+        FfiConverterOptionalTypeCancellationToken.lower(`cancellation`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_token_exchange_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeUserClaims.lift(it) },
+        // Error FFI converter
+        TokenExchangeException.ErrorHandler,
+    )
     }
 
     
@@ -3696,6 +4726,73 @@ open class TokenExchangeClient: Disposable, AutoCloseable, TokenExchangeClientIn
         { future -> UniffiLib.ffi_token_exchange_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterString.lift(it) },
+        // Error FFI converter
+        TokenExchangeException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Renews `tokens` with their refresh token, optionally for a narrower `scope`
+     * (space-separated). A fresh DPoP proof from the client's key, the nonce retry and ID
+     * token validation as for the exchange. The result is merged with `tokens`: a rotated
+     * refresh token replaces the old one, an absent one keeps it, an ID token not reissued is
+     * kept with its claims.
+     *
+     * Fails before any I/O with `InvalidInput` (no refresh token, bad scope),
+     * `DpopKeyMissing` or `DpopKeyMismatch` (the tokens are bound to a key this client does
+     * not hold: sign in again). `invalid_grant` (`is_invalid_grant()`) means the refresh token
+     * was revoked or already rotated: sign in again. Never replayed once it may have reached
+     * the server. `CredentialsManager` does all this, and keeps what the server rotated.
+     */
+    @Throws(TokenExchangeException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `refresh`(`tokens`: TokenSet, `scope`: kotlin.String?, `cancellation`: CancellationToken?) : TokenSet {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_refresh(
+                uniffiHandle,
+                
+        FfiConverterTypeTokenSet.lower(`tokens`),
+        FfiConverterOptionalString.lower(`scope`),
+        FfiConverterOptionalTypeCancellationToken.lower(`cancellation`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_token_exchange_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeTokenSet.lift(it) },
+        // Error FFI converter
+        TokenExchangeException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Revokes `refresh_token` at `/oauth/revoke`, authenticating the client as at the token
+     * endpoint. A token the server does not know (already revoked, expired) is a success, as
+     * RFC 7009 says. No DPoP proof is needed, so it works after the key was lost. Revoking
+     * twice is harmless: a network failure may be retried.
+     */
+    @Throws(TokenExchangeException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `revoke`(`refreshToken`: kotlin.String, `cancellation`: CancellationToken?) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_revoke(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`refreshToken`),
+        FfiConverterOptionalTypeCancellationToken.lower(`cancellation`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_token_exchange_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
         // Error FFI converter
         TokenExchangeException.ErrorHandler,
     )
@@ -4260,6 +5357,19 @@ data class ClientConfig (
      * secret or a private key.
      */
     var `clientAuthentication`: ClientAuthentication? = null 
+    , 
+    /**
+     * Validate ID tokens wherever one is returned (default `true`): the RS256 signature
+     * against the tenant's JWKS, `iss`, `aud`, `azp`, `exp`, `iat` and the requested
+     * organization. Turn it off only when something else validates them;
+     * `TokenSet.id_token_claims` is then empty.
+     */
+    var `idTokenValidation`: kotlin.Boolean = true 
+    , 
+    /**
+     * Allowance for clock skew when checking an ID token's `exp` and `iat` (default 60 s).
+     */
+    var `idTokenLeeway`: java.time.Duration? = null 
     
 ){
     
@@ -4286,6 +5396,8 @@ public object FfiConverterTypeClientConfig: FfiConverterRustBuffer<ClientConfig>
             FfiConverterOptionalTypeUnboundTokenPolicy.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalTypeClientAuthentication.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalDuration.read(buf),
         )
     }
 
@@ -4299,7 +5411,9 @@ public object FfiConverterTypeClientConfig: FfiConverterRustBuffer<ClientConfig>
             FfiConverterOptionalTypeTelemetry.allocationSize(value.`telemetry`) +
             FfiConverterOptionalTypeUnboundTokenPolicy.allocationSize(value.`unboundTokenPolicy`) +
             FfiConverterOptionalLong.allocationSize(value.`maxResponseBytes`) +
-            FfiConverterOptionalTypeClientAuthentication.allocationSize(value.`clientAuthentication`)
+            FfiConverterOptionalTypeClientAuthentication.allocationSize(value.`clientAuthentication`) +
+            FfiConverterBoolean.allocationSize(value.`idTokenValidation`) +
+            FfiConverterOptionalDuration.allocationSize(value.`idTokenLeeway`)
     )
 
     override fun write(value: ClientConfig, buf: ByteBuffer) {
@@ -4313,6 +5427,8 @@ public object FfiConverterTypeClientConfig: FfiConverterRustBuffer<ClientConfig>
             FfiConverterOptionalTypeUnboundTokenPolicy.write(value.`unboundTokenPolicy`, buf)
             FfiConverterOptionalLong.write(value.`maxResponseBytes`, buf)
             FfiConverterOptionalTypeClientAuthentication.write(value.`clientAuthentication`, buf)
+            FfiConverterBoolean.write(value.`idTokenValidation`, buf)
+            FfiConverterOptionalDuration.write(value.`idTokenLeeway`, buf)
     }
 }
 
@@ -4473,7 +5589,8 @@ data class ErrorInfo (
     var `isNetworkError`: kotlin.Boolean
     , 
     /**
-     * The user must sign in again (the tokens are bound to a DPoP key the client no longer has).
+     * The user must sign in again: the credentials manager has nothing usable
+     * (`SignInRequired`), or the tokens are bound to a DPoP key the client no longer has.
      */
     var `isSignInRequired`: kotlin.Boolean
     , 
@@ -5269,6 +6386,11 @@ data class TokenSet (
      * Thumbprint of the DPoP key the tokens are bound to (`None` for bearer tokens).
      */
     var `dpopJkt`: kotlin.String? = null 
+    , 
+    /**
+     * The claims of the ID token, set only when the client validated it (the default).
+     */
+    var `idTokenClaims`: UserClaims? = null 
     
 ){
     
@@ -5315,8 +6437,9 @@ data class TokenSet (
 
     
     /**
-     * The ID token's claims as a JSON object, decoded WITHOUT verifying the signature: for
-     * display only, never for authorization decisions.
+     * The ID token's claims as a JSON object, decoded WITHOUT verifying the signature. Prefer
+     * `id_token_claims`, which the client validated; use these for display only, never for
+     * authorization decisions.
      */ fun `unverifiedIdTokenClaims`(): kotlin.String? {
             return FfiConverterOptionalString.lift(
     uniffiRustCall() { _status ->
@@ -5360,6 +6483,7 @@ public object FfiConverterTypeTokenSet: FfiConverterRustBuffer<TokenSet> {
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeUserClaims.read(buf),
         )
     }
 
@@ -5373,7 +6497,8 @@ public object FfiConverterTypeTokenSet: FfiConverterRustBuffer<TokenSet> {
             FfiConverterOptionalString.allocationSize(value.`scope`) +
             FfiConverterOptionalString.allocationSize(value.`issuedTokenType`) +
             FfiConverterOptionalString.allocationSize(value.`recoveryCode`) +
-            FfiConverterOptionalString.allocationSize(value.`dpopJkt`)
+            FfiConverterOptionalString.allocationSize(value.`dpopJkt`) +
+            FfiConverterOptionalTypeUserClaims.allocationSize(value.`idTokenClaims`)
     )
 
     override fun write(value: TokenSet, buf: ByteBuffer) {
@@ -5387,6 +6512,7 @@ public object FfiConverterTypeTokenSet: FfiConverterRustBuffer<TokenSet> {
             FfiConverterOptionalString.write(value.`issuedTokenType`, buf)
             FfiConverterOptionalString.write(value.`recoveryCode`, buf)
             FfiConverterOptionalString.write(value.`dpopJkt`, buf)
+            FfiConverterOptionalTypeUserClaims.write(value.`idTokenClaims`, buf)
     }
 }
 
@@ -5571,6 +6697,120 @@ public object FfiConverterTypeTokenVaultToken: FfiConverterRustBuffer<TokenVault
             FfiConverterOptionalLong.write(value.`expiresAt`, buf)
             FfiConverterOptionalString.write(value.`scope`, buf)
             FfiConverterOptionalString.write(value.`issuedTokenType`, buf)
+    }
+}
+
+
+
+/**
+ * The OpenID Connect standard claims an app shows, and every other claim as a JSON object.
+ * Profile data: the description says which claims are present, never their values.
+ */
+data class UserClaims (
+    /**
+     * The user id (`sub`), such as `apple|001234.abcd`.
+     */
+    var `sub`: kotlin.String
+    , 
+    /**
+     * Full name.
+     */
+    var `name`: kotlin.String? = null 
+    , 
+    /**
+     * Given name.
+     */
+    var `givenName`: kotlin.String? = null 
+    , 
+    /**
+     * Family name.
+     */
+    var `familyName`: kotlin.String? = null 
+    , 
+    /**
+     * Email address.
+     */
+    var `email`: kotlin.String? = null 
+    , 
+    /**
+     * Whether the provider verified the email address.
+     */
+    var `emailVerified`: kotlin.Boolean? = null 
+    , 
+    /**
+     * URL of the profile picture.
+     */
+    var `picture`: kotlin.String? = null 
+    , 
+    /**
+     * When the profile was last updated, in seconds since the Unix epoch.
+     */
+    var `updatedAt`: kotlin.Long? = null 
+    , 
+    /**
+     * Every other claim (`iss`, `aud`, `exp`, `org_id`, custom claims...), and any of the
+     * above whose value has an unexpected type, as received: a JSON object.
+     */
+    var `other`: kotlin.String = "{}" 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_method_userclaims_uniffi_trait_display(FfiConverterTypeUserClaims.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeUserClaims: FfiConverterRustBuffer<UserClaims> {
+    override fun read(buf: ByteBuffer): UserClaims {
+        return UserClaims(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: UserClaims) = (
+            FfiConverterString.allocationSize(value.`sub`) +
+            FfiConverterOptionalString.allocationSize(value.`name`) +
+            FfiConverterOptionalString.allocationSize(value.`givenName`) +
+            FfiConverterOptionalString.allocationSize(value.`familyName`) +
+            FfiConverterOptionalString.allocationSize(value.`email`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`emailVerified`) +
+            FfiConverterOptionalString.allocationSize(value.`picture`) +
+            FfiConverterOptionalLong.allocationSize(value.`updatedAt`) +
+            FfiConverterString.allocationSize(value.`other`)
+    )
+
+    override fun write(value: UserClaims, buf: ByteBuffer) {
+            FfiConverterString.write(value.`sub`, buf)
+            FfiConverterOptionalString.write(value.`name`, buf)
+            FfiConverterOptionalString.write(value.`givenName`, buf)
+            FfiConverterOptionalString.write(value.`familyName`, buf)
+            FfiConverterOptionalString.write(value.`email`, buf)
+            FfiConverterOptionalBoolean.write(value.`emailVerified`, buf)
+            FfiConverterOptionalString.write(value.`picture`, buf)
+            FfiConverterOptionalLong.write(value.`updatedAt`, buf)
+            FfiConverterString.write(value.`other`, buf)
     }
 }
 
@@ -5779,6 +7019,522 @@ public object FfiConverterTypeClientAuthentication : FfiConverterRustBuffer<Clie
                 buf.putInt(4)
                 FfiConverterTypeSecret.write(value.`pkcs8Pem`, buf)
                 FfiConverterOptionalString.write(value.`kid`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+
+
+/**
+ * What a `CredentialStore` throws when it cannot do its job.
+ */
+sealed class CredentialStoreException: kotlin.Exception() {
+    
+    /**
+     * The store failed (I/O error, Keychain locked, key invalidated...).
+     */
+    class Failed(
+        
+        /**
+         * For developers; never put the record or a token in it.
+         */
+        val `reason`: kotlin.String
+        ) : CredentialStoreException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+
+    
+
+
+    companion object ErrorHandler : UniffiRustCallStatusErrorHandler<CredentialStoreException> {
+        override fun lift(error_buf: RustBuffer.ByValue): CredentialStoreException = FfiConverterTypeCredentialStoreError.lift(error_buf)
+    }
+
+    
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCredentialStoreError : FfiConverterRustBuffer<CredentialStoreException> {
+    override fun read(buf: ByteBuffer): CredentialStoreException {
+        
+
+        return when(buf.getInt()) {
+            1 -> CredentialStoreException.Failed(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: CredentialStoreException): ULong {
+        return when(value) {
+            is CredentialStoreException.Failed -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+        }
+    }
+
+    override fun write(value: CredentialStoreException, buf: ByteBuffer) {
+        when(value) {
+            is CredentialStoreException.Failed -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+
+}
+
+
+
+/**
+ * What is wrong with the credential store (`TokenExchangeError.CredentialStore`).
+ */
+sealed class CredentialStoreProblem {
+    
+    /**
+     * The store failed; its message.
+     */
+    data class Failed(
+        /**
+         * What the store reported.
+         */
+        val `message`: kotlin.String) : CredentialStoreProblem()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The record was written by a newer version of the library, in a format this one cannot
+     * read. It is left in place; `CredentialsManager.clear()` removes it.
+     */
+    data class UnsupportedVersion(
+        /**
+         * The record's version.
+         */
+        val `version`: kotlin.Long) : CredentialStoreProblem()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The record cannot be read (not a record of this library, or damaged). It is left in
+     * place; `CredentialsManager.clear()` removes it.
+     */
+    object Corrupt : CredentialStoreProblem()
+    
+    
+    /**
+     * Another problem (a kind this version of the bindings does not know).
+     */
+    data class Other(
+        /**
+         * The library's description.
+         */
+        val `message`: kotlin.String) : CredentialStoreProblem()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCredentialStoreProblem : FfiConverterRustBuffer<CredentialStoreProblem>{
+    override fun read(buf: ByteBuffer): CredentialStoreProblem {
+        return when(buf.getInt()) {
+            1 -> CredentialStoreProblem.Failed(
+                FfiConverterString.read(buf),
+                )
+            2 -> CredentialStoreProblem.UnsupportedVersion(
+                FfiConverterLong.read(buf),
+                )
+            3 -> CredentialStoreProblem.Corrupt
+            4 -> CredentialStoreProblem.Other(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: CredentialStoreProblem): ULong = when(value) {
+        is CredentialStoreProblem.Failed -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`message`)
+            )
+        }
+        is CredentialStoreProblem.UnsupportedVersion -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterLong.allocationSize(value.`version`)
+            )
+        }
+        is CredentialStoreProblem.Corrupt -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is CredentialStoreProblem.Other -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`message`)
+            )
+        }
+    }
+
+    override fun write(value: CredentialStoreProblem, buf: ByteBuffer) {
+        when(value) {
+            is CredentialStoreProblem.Failed -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`message`, buf)
+                Unit
+            }
+            is CredentialStoreProblem.UnsupportedVersion -> {
+                buf.putInt(2)
+                FfiConverterLong.write(value.`version`, buf)
+                Unit
+            }
+            is CredentialStoreProblem.Corrupt -> {
+                buf.putInt(3)
+                Unit
+            }
+            is CredentialStoreProblem.Other -> {
+                buf.putInt(4)
+                FfiConverterString.write(value.`message`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * Which check an ID token failed (`TokenExchangeError.IdTokenInvalid`).
+ */
+sealed class IdTokenProblem {
+    
+    /**
+     * Not a well-formed JWS with a JSON header and payload.
+     */
+    object Malformed : IdTokenProblem()
+    
+    
+    /**
+     * The signing algorithm is not allowed (`none`, HS256 for a public client...).
+     */
+    data class Algorithm(
+        /**
+         * The token's `alg`.
+         */
+        val `alg`: kotlin.String) : IdTokenProblem()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * No key of the tenant's JWKS has the token's `kid`, even after fetching the set again.
+     */
+    object UnknownKey : IdTokenProblem()
+    
+    
+    /**
+     * The signature does not verify.
+     */
+    object Signature : IdTokenProblem()
+    
+    
+    /**
+     * A required claim is missing or has the wrong type.
+     */
+    data class MissingClaim(
+        /**
+         * Its name.
+         */
+        val `claim`: kotlin.String) : IdTokenProblem()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * `iss` is not the tenant's base URL.
+     */
+    object Issuer : IdTokenProblem()
+    
+    
+    /**
+     * `aud` does not contain the client id.
+     */
+    object Audience : IdTokenProblem()
+    
+    
+    /**
+     * `azp` is missing while there are several audiences, or is not the client id.
+     */
+    object AuthorizedParty : IdTokenProblem()
+    
+    
+    /**
+     * `exp` is in the past (beyond the leeway).
+     */
+    object Expired : IdTokenProblem()
+    
+    
+    /**
+     * `iat` is in the future (beyond the leeway).
+     */
+    object IssuedInFuture : IdTokenProblem()
+    
+    
+    /**
+     * `org_id`/`org_name` is missing or not the organization that was requested.
+     */
+    object Organization : IdTokenProblem()
+    
+    
+    /**
+     * A refreshed ID token is about another user (`sub` changed).
+     */
+    object Subject : IdTokenProblem()
+    
+    
+    /**
+     * Another check (a kind this version of the bindings does not know).
+     */
+    data class Other(
+        /**
+         * The library's description.
+         */
+        val `message`: kotlin.String) : IdTokenProblem()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeIdTokenProblem : FfiConverterRustBuffer<IdTokenProblem>{
+    override fun read(buf: ByteBuffer): IdTokenProblem {
+        return when(buf.getInt()) {
+            1 -> IdTokenProblem.Malformed
+            2 -> IdTokenProblem.Algorithm(
+                FfiConverterString.read(buf),
+                )
+            3 -> IdTokenProblem.UnknownKey
+            4 -> IdTokenProblem.Signature
+            5 -> IdTokenProblem.MissingClaim(
+                FfiConverterString.read(buf),
+                )
+            6 -> IdTokenProblem.Issuer
+            7 -> IdTokenProblem.Audience
+            8 -> IdTokenProblem.AuthorizedParty
+            9 -> IdTokenProblem.Expired
+            10 -> IdTokenProblem.IssuedInFuture
+            11 -> IdTokenProblem.Organization
+            12 -> IdTokenProblem.Subject
+            13 -> IdTokenProblem.Other(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: IdTokenProblem): ULong = when(value) {
+        is IdTokenProblem.Malformed -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is IdTokenProblem.Algorithm -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`alg`)
+            )
+        }
+        is IdTokenProblem.UnknownKey -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is IdTokenProblem.Signature -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is IdTokenProblem.MissingClaim -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`claim`)
+            )
+        }
+        is IdTokenProblem.Issuer -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is IdTokenProblem.Audience -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is IdTokenProblem.AuthorizedParty -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is IdTokenProblem.Expired -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is IdTokenProblem.IssuedInFuture -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is IdTokenProblem.Organization -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is IdTokenProblem.Subject -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is IdTokenProblem.Other -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`message`)
+            )
+        }
+    }
+
+    override fun write(value: IdTokenProblem, buf: ByteBuffer) {
+        when(value) {
+            is IdTokenProblem.Malformed -> {
+                buf.putInt(1)
+                Unit
+            }
+            is IdTokenProblem.Algorithm -> {
+                buf.putInt(2)
+                FfiConverterString.write(value.`alg`, buf)
+                Unit
+            }
+            is IdTokenProblem.UnknownKey -> {
+                buf.putInt(3)
+                Unit
+            }
+            is IdTokenProblem.Signature -> {
+                buf.putInt(4)
+                Unit
+            }
+            is IdTokenProblem.MissingClaim -> {
+                buf.putInt(5)
+                FfiConverterString.write(value.`claim`, buf)
+                Unit
+            }
+            is IdTokenProblem.Issuer -> {
+                buf.putInt(6)
+                Unit
+            }
+            is IdTokenProblem.Audience -> {
+                buf.putInt(7)
+                Unit
+            }
+            is IdTokenProblem.AuthorizedParty -> {
+                buf.putInt(8)
+                Unit
+            }
+            is IdTokenProblem.Expired -> {
+                buf.putInt(9)
+                Unit
+            }
+            is IdTokenProblem.IssuedInFuture -> {
+                buf.putInt(10)
+                Unit
+            }
+            is IdTokenProblem.Organization -> {
+                buf.putInt(11)
+                Unit
+            }
+            is IdTokenProblem.Subject -> {
+                buf.putInt(12)
+                Unit
+            }
+            is IdTokenProblem.Other -> {
+                buf.putInt(13)
+                FfiConverterString.write(value.`message`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -6055,6 +7811,250 @@ public object FfiConverterTypeResponseProblem : FfiConverterRustBuffer<ResponseP
             }
             is ResponseProblem.Other -> {
                 buf.putInt(8)
+                FfiConverterString.write(value.`message`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * What happened to the refresh token when `CredentialsManager.clear()` signed out.
+ */
+sealed class Revocation {
+    
+    /**
+     * The server revoked it (or did not know it).
+     */
+    object Revoked : Revocation()
+    
+    
+    /**
+     * There was nothing to revoke: no record, no refresh token, or an unreadable record.
+     */
+    object NothingToRevoke : Revocation()
+    
+    
+    /**
+     * Revocation failed (offline, server error): the refresh token stays valid on the server
+     * until it expires. The local record was removed all the same.
+     */
+    data class Failed(
+        /**
+         * Why.
+         */
+        val `error`: com.tokenexchange.TokenExchangeException) : Revocation()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRevocation : FfiConverterRustBuffer<Revocation>{
+    override fun read(buf: ByteBuffer): Revocation {
+        return when(buf.getInt()) {
+            1 -> Revocation.Revoked
+            2 -> Revocation.NothingToRevoke
+            3 -> Revocation.Failed(
+                FfiConverterTypeTokenExchangeError.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: Revocation): ULong = when(value) {
+        is Revocation.Revoked -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is Revocation.NothingToRevoke -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is Revocation.Failed -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeTokenExchangeError.allocationSize(value.`error`)
+            )
+        }
+    }
+
+    override fun write(value: Revocation, buf: ByteBuffer) {
+        when(value) {
+            is Revocation.Revoked -> {
+                buf.putInt(1)
+                Unit
+            }
+            is Revocation.NothingToRevoke -> {
+                buf.putInt(2)
+                Unit
+            }
+            is Revocation.Failed -> {
+                buf.putInt(3)
+                FfiConverterTypeTokenExchangeError.write(value.`error`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * Why the user must sign in again (`TokenExchangeError.SignInRequired`).
+ */
+sealed class SignInReason {
+    
+    /**
+     * No credentials are stored (never signed in, signed out, or cleared).
+     */
+    object NoCredentials : SignInReason()
+    
+    
+    /**
+     * The stored tokens expire within the requested time and there is no refresh token to
+     * renew them (`offline_access` was not granted). They are left in the store.
+     */
+    object NoRefreshToken : SignInReason()
+    
+    
+    /**
+     * The server refused the refresh token (`invalid_grant`: revoked, expired, or reused
+     * after rotation). The store was cleared.
+     */
+    data class RefreshTokenRejected(
+        /**
+         * The OAuth error code (`invalid_grant`).
+         */
+        val `code`: kotlin.String, 
+        /**
+         * The server's description, if any.
+         */
+        val `description`: kotlin.String?) : SignInReason()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Another reason (a kind this version of the bindings does not know).
+     */
+    data class Other(
+        /**
+         * The library's description.
+         */
+        val `message`: kotlin.String) : SignInReason()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSignInReason : FfiConverterRustBuffer<SignInReason>{
+    override fun read(buf: ByteBuffer): SignInReason {
+        return when(buf.getInt()) {
+            1 -> SignInReason.NoCredentials
+            2 -> SignInReason.NoRefreshToken
+            3 -> SignInReason.RefreshTokenRejected(
+                FfiConverterString.read(buf),
+                FfiConverterOptionalString.read(buf),
+                )
+            4 -> SignInReason.Other(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: SignInReason): ULong = when(value) {
+        is SignInReason.NoCredentials -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is SignInReason.NoRefreshToken -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is SignInReason.RefreshTokenRejected -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`code`)
+                + FfiConverterOptionalString.allocationSize(value.`description`)
+            )
+        }
+        is SignInReason.Other -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`message`)
+            )
+        }
+    }
+
+    override fun write(value: SignInReason, buf: ByteBuffer) {
+        when(value) {
+            is SignInReason.NoCredentials -> {
+                buf.putInt(1)
+                Unit
+            }
+            is SignInReason.NoRefreshToken -> {
+                buf.putInt(2)
+                Unit
+            }
+            is SignInReason.RefreshTokenRejected -> {
+                buf.putInt(3)
+                FfiConverterString.write(value.`code`, buf)
+                FfiConverterOptionalString.write(value.`description`, buf)
+                Unit
+            }
+            is SignInReason.Other -> {
+                buf.putInt(4)
                 FfiConverterString.write(value.`message`, buf)
                 Unit
             }
@@ -6487,8 +8487,69 @@ sealed class TokenExchangeException: kotlin.Exception() {
     }
     
     /**
-     * Another failure of the library (an invalid ID token, an unusable platform HTTP client,
-     * or a kind this version of the bindings does not know): `info.message` says which.
+     * The server's response carried an ID token that failed validation; the whole response
+     * was discarded. Not retryable: it points at a misconfiguration (wrong domain or client
+     * id) or an attack. Validation can be turned off in `ClientConfig`.
+     */
+    class IdTokenInvalid(
+        
+        /**
+         * The check that failed.
+         */
+        val `reason`: IdTokenProblem, 
+        
+        /**
+         * The library's message and predicates.
+         */
+        val `info`: ErrorInfo
+        ) : TokenExchangeException() {
+        override val message
+            get() = "reason=${ `reason` }, info=${ `info` }"
+    }
+    
+    /**
+     * The credentials manager has no usable credentials: show the sign-in screen
+     * (`is_sign_in_required()`).
+     */
+    class SignInRequired(
+        
+        /**
+         * Why.
+         */
+        val `reason`: SignInReason, 
+        
+        /**
+         * The library's message and predicates.
+         */
+        val `info`: ErrorInfo
+        ) : TokenExchangeException() {
+        override val message
+            get() = "reason=${ `reason` }, info=${ `info` }"
+    }
+    
+    /**
+     * The credential store failed, or holds a record this version cannot read. When saving
+     * renewed tokens failed, the renewal itself did happen at the server.
+     */
+    class CredentialStore(
+        
+        /**
+         * What is wrong.
+         */
+        val `problem`: CredentialStoreProblem, 
+        
+        /**
+         * The library's message and predicates.
+         */
+        val `info`: ErrorInfo
+        ) : TokenExchangeException() {
+        override val message
+            get() = "problem=${ `problem` }, info=${ `info` }"
+    }
+    
+    /**
+     * Another failure of the library (an unusable platform HTTP client, or a kind this
+     * version of the bindings does not know): `info.message` says which.
      */
     class Other(
         
@@ -6663,7 +8724,8 @@ sealed class TokenExchangeException: kotlin.Exception() {
 
     
         /**
-         * The user must sign in again (the tokens are bound to a DPoP key the client no longer has).
+         * The user must sign in again: the credentials manager has nothing usable
+         * (`SignInRequired`), or the tokens are bound to a DPoP key the client no longer has.
          */ fun `isSignInRequired`(): kotlin.Boolean {
             return FfiConverterBoolean.lift(
     uniffiRustCall() { _status ->
@@ -6800,7 +8862,19 @@ public object FfiConverterTypeTokenExchangeError : FfiConverterRustBuffer<TokenE
                 FfiConverterString.read(buf),
                 FfiConverterTypeErrorInfo.read(buf),
                 )
-            11 -> TokenExchangeException.Other(
+            11 -> TokenExchangeException.IdTokenInvalid(
+                FfiConverterTypeIdTokenProblem.read(buf),
+                FfiConverterTypeErrorInfo.read(buf),
+                )
+            12 -> TokenExchangeException.SignInRequired(
+                FfiConverterTypeSignInReason.read(buf),
+                FfiConverterTypeErrorInfo.read(buf),
+                )
+            13 -> TokenExchangeException.CredentialStore(
+                FfiConverterTypeCredentialStoreProblem.read(buf),
+                FfiConverterTypeErrorInfo.read(buf),
+                )
+            14 -> TokenExchangeException.Other(
                 FfiConverterTypeErrorInfo.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -6873,6 +8947,24 @@ public object FfiConverterTypeTokenExchangeError : FfiConverterRustBuffer<TokenE
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`tokenType`)
+                + FfiConverterTypeErrorInfo.allocationSize(value.`info`)
+            )
+            is TokenExchangeException.IdTokenInvalid -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterTypeIdTokenProblem.allocationSize(value.`reason`)
+                + FfiConverterTypeErrorInfo.allocationSize(value.`info`)
+            )
+            is TokenExchangeException.SignInRequired -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterTypeSignInReason.allocationSize(value.`reason`)
+                + FfiConverterTypeErrorInfo.allocationSize(value.`info`)
+            )
+            is TokenExchangeException.CredentialStore -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterTypeCredentialStoreProblem.allocationSize(value.`problem`)
                 + FfiConverterTypeErrorInfo.allocationSize(value.`info`)
             )
             is TokenExchangeException.Other -> (
@@ -6951,8 +9043,26 @@ public object FfiConverterTypeTokenExchangeError : FfiConverterRustBuffer<TokenE
                 FfiConverterTypeErrorInfo.write(value.`info`, buf)
                 Unit
             }
-            is TokenExchangeException.Other -> {
+            is TokenExchangeException.IdTokenInvalid -> {
                 buf.putInt(11)
+                FfiConverterTypeIdTokenProblem.write(value.`reason`, buf)
+                FfiConverterTypeErrorInfo.write(value.`info`, buf)
+                Unit
+            }
+            is TokenExchangeException.SignInRequired -> {
+                buf.putInt(12)
+                FfiConverterTypeSignInReason.write(value.`reason`, buf)
+                FfiConverterTypeErrorInfo.write(value.`info`, buf)
+                Unit
+            }
+            is TokenExchangeException.CredentialStore -> {
+                buf.putInt(13)
+                FfiConverterTypeCredentialStoreProblem.write(value.`problem`, buf)
+                FfiConverterTypeErrorInfo.write(value.`info`, buf)
+                Unit
+            }
+            is TokenExchangeException.Other -> {
+                buf.putInt(14)
                 FfiConverterTypeErrorInfo.write(value.`info`, buf)
                 Unit
             }
@@ -7303,6 +9413,38 @@ public object FfiConverterOptionalLong: FfiConverterRustBuffer<kotlin.Long?> {
 /**
  * @suppress
  */
+public object FfiConverterOptionalBoolean: FfiConverterRustBuffer<kotlin.Boolean?> {
+    override fun read(buf: ByteBuffer): kotlin.Boolean? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterBoolean.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.Boolean?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterBoolean.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.Boolean?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterBoolean.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?> {
     override fun read(buf: ByteBuffer): kotlin.String? {
         if (buf.get().toInt() == 0) {
@@ -7549,6 +9691,38 @@ public object FfiConverterOptionalTypeTelemetry: FfiConverterRustBuffer<Telemetr
         } else {
             buf.put(1)
             FfiConverterTypeTelemetry.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeUserClaims: FfiConverterRustBuffer<UserClaims?> {
+    override fun read(buf: ByteBuffer): UserClaims? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeUserClaims.read(buf)
+    }
+
+    override fun allocationSize(value: UserClaims?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeUserClaims.allocationSize(value)
+        }
+    }
+
+    override fun write(value: UserClaims?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeUserClaims.write(value, buf)
         }
     }
 }
@@ -7866,6 +10040,38 @@ public object FfiConverterTypeSecret: FfiConverter<Secret, RustBuffer.ByValue> {
             return FfiConverterString.lift(
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_token_exchange_ffi_fn_func_library_version(
+    
+        _status)
+}
+    )
+    }
+    
+
+        /**
+         * A store that keeps the record in the file at `path`, readable only by its owner (mode
+         * `0600` on Unix; missing directories are created `0700`). Saving writes a new file and
+         * renames it over the old one, so a crash leaves the old record or the new one; a symbolic
+         * link at `path` is never followed. For command-line tools, backends and JVM apps; on a phone
+         * prefer the Keychain or the Android Keystore store.
+         */ fun `fileCredentialStore`(`path`: kotlin.String): CredentialStore {
+            return FfiConverterTypeCredentialStore.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_func_file_credential_store(
+    
+        
+        FfiConverterString.lower(`path`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * A store that keeps the record in memory, wiped when replaced or dropped: for tests, and for
+         * a session that ends with the process.
+         */ fun `memoryCredentialStore`(): CredentialStore {
+            return FfiConverterTypeCredentialStore.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_func_memory_credential_store(
     
         _status)
 }

@@ -16,24 +16,12 @@ import org.junit.Assert.assertFalse
 import org.junit.Assert.assertNotNull
 import org.junit.Assert.assertNull
 import org.junit.Assert.assertTrue
-import org.junit.Assert.fail
 import org.junit.Test
 
 /** Custom Token Exchange: native Google sign-in through the sample tenant's profile and Action. */
 class CustomTokenExchangeTest {
     private val base = Emulator.baseUrl
     private val client = TokenExchangeClient.create(base, Emulator.CLIENT_ID)
-
-    private inline fun <reified E : TokenExchangeException> failure(block: () -> Unit): E {
-        try {
-            block()
-        } catch (e: TokenExchangeException) {
-            if (e is E) return e
-            fail("expected ${E::class.simpleName}, got $e")
-        }
-        fail("expected ${E::class.simpleName}, the call succeeded")
-        throw AssertionError()
-    }
 
     @Test
     fun googleSignInEndToEnd() = runBlocking<Unit> {

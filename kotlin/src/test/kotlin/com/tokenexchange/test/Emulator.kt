@@ -83,6 +83,11 @@ object Emulator {
         )
     }
 
+    /** Gives the tenant a new signing key (new `kid`), keeping the previous ones published. */
+    fun rotateSigningKey() {
+        post("/emulator/rotate-signing-key", "{\"keep_previous\":true}")
+    }
+
     /** A loopback port nothing listens on. */
     fun closedPort(): Int = ServerSocket(0).use { it.localPort }
 }

@@ -18,23 +18,11 @@ import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
 import org.junit.Assert.assertNotNull
 import org.junit.Assert.assertTrue
-import org.junit.Assert.fail
 import org.junit.Test
 
 class ErrorTest {
     private val base = Emulator.baseUrl
     private val client = TokenExchangeClient.create(base, Emulator.CLIENT_ID)
-
-    private inline fun <reified E : TokenExchangeException> failure(block: () -> Unit): E {
-        try {
-            block()
-        } catch (e: TokenExchangeException) {
-            if (e is E) return e
-            fail("expected ${E::class.simpleName}, got $e")
-        }
-        fail("expected ${E::class.simpleName}, the call succeeded")
-        throw AssertionError()
-    }
 
     @Test
     fun reusedAppleCodeIsInvalidGrant() = runBlocking<Unit> {
@@ -135,8 +123,9 @@ class ErrorTest {
         assertEquals(Duration.ofSeconds(15), e.retryAfter())
         assertEquals(15L, e.info.retryAfterSeconds)
         // toString() (what loggers and stack traces print) is the library's text; the generated
-        // message lists the fields.
+        // message lists the fields, the library's text among them.
         assertTrue(e.toString(), e.toString().endsWith("(retry after 15 s)"))
+        assertTrue(e.message, e.message.contains("(retry after 15 s)"))
         assertTrue(e.message, e.message.contains("retryAfterSeconds=15"))
     }
 
@@ -147,12 +136,14 @@ class ErrorTest {
             client.nativeSocialExchange(NativeSocialExchange.facebook(Emulator.facebookToken()))
         }
         assertTrue(oauth.toString(), oauth.toString().endsWith("(retry after 5 s)"))
+        assertTrue(oauth.message, oauth.message.contains("(retry after 5 s)"))
         assertTrue(oauth.message, oauth.message.contains("retryAfterSeconds=5"))
         Emulator.queueTokenResponse(503, "text/html", "<html>down</html>", mapOf("Retry-After" to "5"))
         val html = failure<TokenExchangeException.UnexpectedResponse> {
             client.nativeSocialExchange(NativeSocialExchange.facebook(Emulator.facebookToken()))
         }
         assertTrue(html.toString(), html.toString().endsWith("(retry after 5 s)"))
+        assertTrue(html.message, html.message.contains("(retry after 5 s)"))
         assertTrue(html.message, html.message.contains("retryAfterSeconds=5"))
     }
 
