@@ -1,6 +1,8 @@
 // swift-tools-version:5.9
 //
-// token-exchange for Swift, over the Rust library `libtoken_exchange_ffi`, in three modules:
+// token-exchange for Swift, over the phone Rust library `libtoken_exchange_mobile` (no Rust HTTP
+// or TLS stack: requests go through URLSession, DPoP keys live in the Secure Enclave or the
+// Keychain), in three modules:
 //  * TokenExchangeFFI: the C declarations of the uniffi scaffolding
 //    (Sources/TokenExchangeFFI/Generated/TokenExchangeFFI.h);
 //  * TokenExchangeBindings: the uniffi-generated Swift
@@ -13,7 +15,7 @@
 // Two ways to get the Rust library:
 //  * Apple platforms: build TokenExchangeFFI.xcframework with ./build-xcframework.sh; when it
 //    exists next to this file, it is used as a binary target.
-//  * Linux / development: the cdylib from `cargo build -p token-exchange-ffi`, found in
+//  * Linux / development: the cdylib from `cargo build -p token-exchange-mobile`, found in
 //    $TOKEN_EXCHANGE_LIB_DIR, else $CARGO_TARGET_DIR/debug, else <repository>/target/debug
 //    (linked with an rpath, so tests run without LD_LIBRARY_PATH).
 import Foundation
@@ -37,7 +39,7 @@ let ffiTarget: Target = useXCFramework
     : .systemLibrary(name: "TokenExchangeFFI", path: "Sources/TokenExchangeFFI")
 
 let linkerSettings: [LinkerSetting] = useXCFramework
-    ? [.linkedFramework("Security"), .linkedFramework("SystemConfiguration")]
+    ? [.linkedFramework("Security")]
     : [.unsafeFlags(["-L", libDir, "-Xlinker", "-rpath", "-Xlinker", libDir])]
 
 let package = Package(

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds TokenExchangeFFI.xcframework next to Package.swift: the Rust library
-# (libtoken_exchange_ffi.a, release-mobile profile) for iOS devices, the iOS simulator
+# Builds TokenExchangeFFI.xcframework next to Package.swift: the phone library
+# (libtoken_exchange_mobile.a from bindings/mobile, release-mobile profile: no Rust HTTP or TLS
+# stack, no rustls-platform-verifier, no C API; Swift supplies URLSession and the DPoP key) for iOS devices, the iOS simulator
 # (arm64 + x86_64) and macOS (arm64 + x86_64), with the uniffi C header and a module map
 # declaring the `TokenExchangeFFI` module. When the XCFramework exists, Package.swift uses it
 # as a binary target instead of the development cdylib.
@@ -16,7 +17,7 @@ SWIFT_DIR="$(pwd)"
 REPO="$(cd .. && pwd)"
 PROFILE="${PROFILE:-release-mobile}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
-LIB=libtoken_exchange_ffi.a
+LIB=libtoken_exchange_mobile.a
 OUT="$SWIFT_DIR/TokenExchangeFFI.xcframework"
 WORK="$TARGET_DIR/xcframework"
 
@@ -45,7 +46,7 @@ export RUSTFLAGS="${RUSTFLAGS:-}$REMAP --remap-path-prefix=$REPO/="
 
 for target in "${IOS_DEVICE[@]}" "${IOS_SIMULATOR[@]}" "${MACOS[@]}"; do
     echo "==> cargo build --target $target --profile $PROFILE"
-    cargo build --manifest-path "$REPO/bindings/Cargo.toml" -p token-exchange-ffi \
+    cargo build --manifest-path "$REPO/bindings/mobile/Cargo.toml" -p token-exchange-mobile \
         --lib --target "$target" --profile "$PROFILE"
 done
 
@@ -75,4 +76,4 @@ xcodebuild -create-xcframework \
     -output "$OUT"
 
 echo "wrote $OUT"
-echo "Package.swift now links it; the Rust code needs Security and SystemConfiguration (declared there)."
+echo "Package.swift now links it."
