@@ -2,7 +2,8 @@
 //
 // token-exchange for Swift: the one package definition (SwiftPM only reads a Package.swift at the
 // root of a repository). The sources stay under swift/ (see swift/README.md):
-//  * TokenExchangeFFI: the Rust library and the C declarations of its uniffi scaffolding;
+//  * TokenExchangeFFI: the phone Rust library (`libtoken_exchange_mobile`: no Rust HTTP or TLS
+//    stack, URLSession carries the requests) and the C declarations of its uniffi scaffolding;
 //  * TokenExchangeBindings: the uniffi-generated Swift (not a product);
 //  * TokenExchange, the one product: the hand-written public API, with PrivacyInfo.xcprivacy.
 //

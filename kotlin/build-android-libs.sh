@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds libtoken_exchange_ffi.so for the Android ABIs into src/main/jniLibs/, with the
-# size-optimised profile. Needs the Android NDK (ANDROID_NDK_HOME), cargo-ndk
+# Builds the phone library, libtoken_exchange_mobile.so (package bindings/mobile: no Rust
+# HTTP or TLS stack, no rustls-platform-verifier, no C API; Kotlin supplies the transport and the
+# DPoP key), for the Android ABIs into src/main/jniLibs/, with the size-optimised profile. Needs the Android NDK (ANDROID_NDK_HOME), cargo-ndk
 # (`cargo install cargo-ndk`) and the Rust targets
 # (`rustup target add aarch64-linux-android armv7-linux-androideabi x86_64-linux-android`).
 set -euo pipefail
@@ -18,4 +19,4 @@ cargo ndk \
     --target arm64-v8a --target armeabi-v7a --target x86_64 \
     --platform 26 \
     --output-dir src/main/jniLibs \
-    -- build --manifest-path ../bindings/Cargo.toml --profile release-mobile
+    -- build --manifest-path ../bindings/mobile/Cargo.toml -p token-exchange-mobile --lib --profile release-mobile

@@ -1,6 +1,6 @@
 // Android library: the uniffi-generated bindings (src/main/kotlin/com/tokenexchange/token_exchange.kt),
 // the idiomatic layer beside them, Android-only helpers (src/android/kotlin) and the Rust library
-// for each ABI (src/main/jniLibs/<abi>/libtoken_exchange_ffi.so, built by build-android-libs.sh).
+// for each ABI (src/main/jniLibs/<abi>/libtoken_exchange_mobile.so, the phone library, built by build-android-libs.sh).
 plugins {
     id("com.android.library") version "8.7.3"
     id("org.jetbrains.kotlin.android") version "2.1.0"
@@ -29,7 +29,7 @@ android {
         jniLibs.srcDirs("src/main/jniLibs")
     }
     // The JUnit tests run on the host JVM against the host build of the library
-    // (cargo build -p token-exchange-ffi) and a running emulator (TOKEN_EXCHANGE_EMULATOR_URL).
+    // (cargo build -p token-exchange-mobile) and a running emulator (TOKEN_EXCHANGE_EMULATOR_URL).
     sourceSets["test"].java.srcDirs("src/test/kotlin")
 
     compileOptions {

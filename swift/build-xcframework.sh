@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds swift/TokenExchangeFFI.xcframework: the Rust library
-# (libtoken_exchange_ffi.a, release-mobile profile) for iOS devices, the iOS simulator
+# Builds swift/TokenExchangeFFI.xcframework: the phone library
+# (libtoken_exchange_mobile.a from bindings/mobile, release-mobile profile: no Rust HTTP or TLS
+# stack, no rustls-platform-verifier, no C API; Swift supplies URLSession and the DPoP key) for iOS devices, the iOS simulator
 # (arm64 + x86_64) and macOS (arm64 + x86_64), with the uniffi C header and a module map
 # declaring the `TokenExchangeFFI` module. When it exists, the root Package.swift uses it as
 # its binary target instead of the release download; release-xcframework.sh zips it for a
@@ -21,7 +22,7 @@ SWIFT_DIR="$(pwd)"
 REPO="$(cd .. && pwd)"
 PROFILE="${PROFILE:-release-mobile}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
-LIB=libtoken_exchange_ffi.a
+LIB=libtoken_exchange_mobile.a
 OUT="$SWIFT_DIR/TokenExchangeFFI.xcframework"
 WORK="$TARGET_DIR/xcframework"
 
@@ -50,7 +51,7 @@ export RUSTFLAGS="${RUSTFLAGS:-}$REMAP --remap-path-prefix=$REPO/="
 
 for target in "${IOS_DEVICE[@]}" "${IOS_SIMULATOR[@]}" "${MACOS[@]}"; do
     echo "==> cargo build --target $target --profile $PROFILE"
-    cargo build --manifest-path "$REPO/bindings/Cargo.toml" -p token-exchange-ffi \
+    cargo build --manifest-path "$REPO/bindings/mobile/Cargo.toml" -p token-exchange-mobile \
         --lib --target "$target" --profile "$PROFILE"
 done
 
@@ -81,4 +82,4 @@ xcodebuild -create-xcframework \
     -output "$OUT"
 
 echo "wrote $OUT"
-echo "Package.swift now links it; the Rust code needs Security and SystemConfiguration (declared there)."
+echo "Package.swift now links it."

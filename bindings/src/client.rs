@@ -11,6 +11,7 @@ use crate::resource::{AuthorizationHeaders, ResourceRequest, ResourceResponse};
 use crate::runtime::{CancellationToken, run};
 use crate::token_set::TokenSet;
 use crate::token_vault::{TokenVaultExchange, TokenVaultToken};
+use crate::transport::{ForeignTransport, HttpTransport};
 
 /// A client for one Auth0 application. Create one per application and share it: it is
 /// thread-safe, and every call on it uses one connection pool and one DPoP nonce store.
@@ -35,10 +36,17 @@ impl TokenExchangeClient {
         &self.client
     }
 
-    pub(crate) fn build(config: &ClientConfig, dpop_key: Option<Arc<DpopKey>>) -> Result<Self, TokenExchangeError> {
+    pub(crate) fn build(
+        config: &ClientConfig,
+        dpop_key: Option<Arc<DpopKey>>,
+        transport: Option<Arc<dyn HttpTransport>>,
+    ) -> Result<Self, TokenExchangeError> {
         let mut builder = config.to_builder()?;
         if let Some(key) = &dpop_key {
             builder = builder.dpop(key.signer());
+        }
+        if let Some(transport) = transport {
+            builder = builder.transport(Arc::new(ForeignTransport(transport)));
         }
         Ok(TokenExchangeClient {
             client: builder.build()?,
@@ -86,13 +94,27 @@ impl TokenExchangeClient {
 
 #[uniffi::export]
 impl TokenExchangeClient {
-    /// Validates the configuration (nothing is sent) and creates the client. With a
-    /// `dpop_key`, every request is sender-constrained with DPoP proofs signed by it; without
-    /// one, tokens are bearer tokens. Fails with `InvalidInput` naming the bad field, or
-    /// `Signer` if a platform key is unusable.
+    /// Validates the configuration (nothing is sent) and creates the client, which sends its
+    /// requests with the library's built-in transport. With a `dpop_key`, every request is
+    /// sender-constrained with DPoP proofs signed by it; without one, tokens are bearer tokens.
+    /// Fails with `InvalidInput` naming the bad field, or `Signer` if a platform key is
+    /// unusable. The phone library has no built-in transport: there, use `with_transport`
+    /// (what the Swift and Kotlin layers do), or this fails with `Other`.
     #[uniffi::constructor(default(dpop_key = None))]
     pub fn new(config: ClientConfig, dpop_key: Option<Arc<DpopKey>>) -> Result<Arc<Self>, TokenExchangeError> {
-        Ok(Arc::new(Self::build(&config, dpop_key)?))
+        Ok(Arc::new(Self::build(&config, dpop_key, None)?))
+    }
+
+    /// Like `new`, with every request sent through `transport`: the platform's networking
+    /// (`URLSessionTransport`, `HttpUrlConnectionTransport`) or the app's own. Share one
+    /// transport between clients freely.
+    #[uniffi::constructor]
+    pub fn with_transport(
+        config: ClientConfig,
+        dpop_key: Option<Arc<DpopKey>>,
+        transport: Arc<dyn HttpTransport>,
+    ) -> Result<Arc<Self>, TokenExchangeError> {
+        Ok(Arc::new(Self::build(&config, dpop_key, Some(transport))?))
     }
 
     /// The base URL every endpoint is resolved against (ends with `/`).

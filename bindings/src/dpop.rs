@@ -1,10 +1,14 @@
-//! DPoP keys: the built-in software key, or a key that lives on the platform (Secure Enclave,
-//! Android Keystore) behind a [`DpopSigner`] implemented in Swift, Kotlin or C.
+//! DPoP keys: a key that lives on the platform (Secure Enclave, Keychain, Android Keystore)
+//! behind a [`DpopSigner`] implemented in Swift, Kotlin or C, or, for C programs, the core's
+//! software key (cargo feature `c-api`). Swift and Kotlin have no software key of the library's:
+//! the phone library links no ECDSA signing code, their platforms sign.
 
 use std::fmt;
 use std::sync::Arc;
 
-use token_exchange::{DpopSigner as CoreSigner, EcPublicKey, SignerError as CoreSignerError, SoftwareKey};
+#[cfg(feature = "c-api")]
+use token_exchange::SoftwareKey;
+use token_exchange::{DpopSigner as CoreSigner, EcPublicKey, SignerError as CoreSignerError};
 
 use crate::error::TokenExchangeError;
 
@@ -91,11 +95,13 @@ impl CoreSigner for ForeignSigner {
     }
 }
 
-/// The DPoP key a client signs its proofs with: a software key (generated, or imported from
-/// PKCS#8) or a platform key behind a `DpopSigner`. Share one key between clients freely.
+/// The DPoP key a client signs its proofs with: a platform key behind a `DpopSigner` (the
+/// Swift and Kotlin layers make one by default), or, for C programs, a software key. Share one
+/// key between clients freely.
 #[derive(uniffi::Object)]
 pub struct DpopKey {
     signer: Arc<dyn CoreSigner>,
+    #[cfg(feature = "c-api")]
     software: Option<Arc<SoftwareKey>>,
     public: EcPublicKey,
 }
@@ -106,11 +112,31 @@ impl fmt::Debug for DpopKey {
             f,
             "DpopKey(jkt={}, {})",
             self.public.thumbprint(),
-            if self.software.is_some() { "software" } else { "foreign" }
+            if self.is_software() { "software" } else { "foreign" }
         )
     }
 }
 
+impl DpopKey {
+    /// A key around any signer of the library.
+    fn around(signer: Arc<dyn CoreSigner>, public: EcPublicKey) -> Arc<Self> {
+        Arc::new(DpopKey {
+            signer,
+            #[cfg(feature = "c-api")]
+            software: None,
+            public,
+        })
+    }
+
+    /// The signer to give the library's client builder.
+    pub(crate) fn signer(&self) -> Arc<dyn CoreSigner> {
+        self.signer.clone()
+    }
+}
+
+/// The core's software key, for C programs (and Rust tests of the wrappers): the phone library
+/// has none, its platforms sign.
+#[cfg(feature = "c-api")]
 impl DpopKey {
     fn software(key: SoftwareKey) -> Arc<Self> {
         let key = Arc::new(key);
@@ -126,16 +152,7 @@ impl DpopKey {
         let public = signer
             .public_key()
             .map_err(|e| TokenExchangeError::signer(format!("could not read the public key: {}", e.message())))?;
-        Ok(Arc::new(DpopKey {
-            signer,
-            software: None,
-            public,
-        }))
-    }
-
-    /// The signer to give the library's client builder.
-    pub(crate) fn signer(&self) -> Arc<dyn CoreSigner> {
-        self.signer.clone()
+        Ok(Self::around(signer, public))
     }
 
     /// The PKCS#8 document of a software key, wiped when dropped.
@@ -148,48 +165,44 @@ impl DpopKey {
             )),
         }
     }
-}
 
-#[uniffi::export]
-impl DpopKey {
-    /// A new random software key (P-256). Persist it with `to_pkcs8` if tokens must
-    /// stay usable after the app restarts.
-    #[uniffi::constructor]
+    /// A new random software key (P-256).
     pub fn generate() -> Result<Arc<Self>, TokenExchangeError> {
         let key = SoftwareKey::generate().map_err(|e| TokenExchangeError::signer(e.message().to_owned()))?;
         Ok(Self::software(key))
     }
 
     /// A software key imported from PKCS#8 DER (what `to_pkcs8` exported).
-    #[uniffi::constructor]
     pub fn from_pkcs8(pkcs8: Vec<u8>) -> Result<Arc<Self>, TokenExchangeError> {
         let key = SoftwareKey::from_pkcs8(&pkcs8).map_err(|e| TokenExchangeError::invalid("pkcs8", e.message()))?;
         Ok(Self::software(key))
     }
 
+    /// The private key as PKCS#8 DER. Only software keys can be exported (`InvalidInput`
+    /// otherwise). The bytes are the private key: never log them.
+    pub fn to_pkcs8(&self) -> Result<Vec<u8>, TokenExchangeError> {
+        Ok(self.pkcs8()?.to_vec())
+    }
+}
+
+#[uniffi::export]
+impl DpopKey {
     /// A key held by a platform signer. Reads its public key now: a signer that throws or
     /// returns an unusable key fails here with `Signer`.
     #[uniffi::constructor]
     pub fn from_signer(signer: Arc<dyn DpopSigner>) -> Result<Arc<Self>, TokenExchangeError> {
         let foreign = ForeignSigner::new(signer)?;
         let public = foreign.public;
-        Ok(Arc::new(DpopKey {
-            signer: Arc::new(foreign),
-            software: None,
-            public,
-        }))
+        Ok(Self::around(Arc::new(foreign), public))
     }
 
-    /// The private key as PKCS#8 DER, to store in the Keychain / an encrypted store. Only
-    /// software keys can be exported (`InvalidInput` otherwise). The bytes are the private
-    /// key: never log them, and overwrite them after storing if your language allows.
-    pub fn to_pkcs8(&self) -> Result<Vec<u8>, TokenExchangeError> {
-        Ok(self.pkcs8()?.to_vec())
-    }
-
-    /// Whether this is a software key (exportable with `to_pkcs8`).
+    /// Whether this is the core's software key (exportable as PKCS#8; C programs only): false
+    /// for a key held by a platform signer, so always false in the phone library.
     pub fn is_software(&self) -> bool {
-        self.software.is_some()
+        #[cfg(feature = "c-api")]
+        return self.software.is_some();
+        #[cfg(not(feature = "c-api"))]
+        false
     }
 
     /// The RFC 7638 thumbprint (`jkt`) of the key: bound tokens carry it in `cnf.jkt`.
@@ -206,6 +219,7 @@ impl DpopKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use token_exchange::SoftwareKey;
 
     struct Wrapped(SoftwareKey, bool);
     impl DpopSigner for Wrapped {
@@ -238,6 +252,7 @@ mod tests {
             let key = DpopKey::from_signer(Arc::new(Wrapped(soft, spki))).unwrap();
             assert_eq!(key.thumbprint(), jkt);
             assert!(!key.is_software());
+            #[cfg(feature = "c-api")]
             assert!(matches!(key.to_pkcs8(), Err(TokenExchangeError::InvalidInput { .. })));
         }
     }
@@ -260,6 +275,7 @@ mod tests {
         ));
     }
 
+    #[cfg(feature = "c-api")]
     #[test]
     fn pkcs8_round_trip() {
         let key = DpopKey::generate().unwrap();

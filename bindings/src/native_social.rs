@@ -148,6 +148,7 @@ pub(crate) enum ScopeChoice<'a> {
 
 /// What the C API's `te_*_set_omit_scope` does to a request's two scope fields: omitting
 /// clears a scope set before (the last call wins, as with the Rust builder).
+#[cfg(feature = "c-api")]
 pub(crate) fn set_omit_scope(scope: &mut Option<String>, omit_scope: &mut bool, omit: bool) {
     *omit_scope = omit;
     if omit {

@@ -107,7 +107,8 @@ impl From<token_exchange::ResourceResponse> for ResourceResponse {
     }
 }
 
-fn header_names(headers: &[HttpHeader]) -> String {
+/// The names of `headers`, for descriptions that must not show values.
+pub(crate) fn header_names(headers: &[HttpHeader]) -> String {
     headers.iter().map(|h| h.name.as_str()).collect::<Vec<_>>().join(", ")
 }
 

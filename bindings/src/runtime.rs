@@ -177,6 +177,7 @@ async fn run_boxed(
 
 /// Blocks the calling (foreign, non-runtime) thread until `future` completes: the C API's
 /// blocking calls. Work spawned inside `future` runs on the runtime's thread.
+#[cfg(any(feature = "c-api", test))]
 pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     runtime().block_on(future)
 }

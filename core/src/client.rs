@@ -200,6 +200,7 @@ impl Client {
     ) -> Result<RawResponse, Error> {
         let inner = &self.inner;
         let url = &inner.token_endpoint;
+        let mut challenge_nonce: Option<String> = None;
         for attempt in 0..2 {
             let deadline = inner.http.deadline();
             let mut request = self.authenticated_post(url, form, extra)?;
@@ -207,7 +208,9 @@ impl Client {
                 request = request.header("auth0-forwarded-for", ip.to_string());
             }
             if let Some(dpop) = &inner.dpop {
-                let proof = deadline.bound(dpop.proof_for_request("POST", url, None)).await?;
+                let proof = deadline
+                    .bound(dpop.proof_for_request("POST", url, None, challenge_nonce.as_deref()))
+                    .await?;
                 request = request.header("dpop", proof);
             }
             let response = self.send(request, deadline).await?;
@@ -221,6 +224,7 @@ impl Client {
             let error = response.into_error();
             let nonce_challenge = error.oauth().is_some_and(|e| e.is_dpop_nonce_required());
             if attempt == 0 && nonce_challenge && fresh_nonce.is_some() {
+                challenge_nonce = fresh_nonce;
                 continue;
             }
             return Err(error);

@@ -197,6 +197,7 @@ impl Client {
                 ));
             }
         }
+        let mut challenge_nonce: Option<String> = None;
         for attempt in 0..2 {
             let deadline = self.inner.http.deadline();
             let mut req = self.request(&request.method, &url);
@@ -207,7 +208,7 @@ impl Client {
                 None => req.header("authorization", format!("Bearer {token}")),
                 Some(dpop) => {
                     let proof = deadline
-                        .bound(dpop.proof_for_request(&request.method, &url, Some(token)))
+                        .bound(dpop.proof_for_request(&request.method, &url, Some(token), challenge_nonce.as_deref()))
                         .await?;
                     req.header("authorization", format!("DPoP {token}"))
                         .header("dpop", proof)
@@ -226,6 +227,7 @@ impl Client {
                 && tokens.is_dpop_bound()
             {
                 if attempt == 0 && fresh_nonce.is_some() {
+                    challenge_nonce = fresh_nonce;
                     continue;
                 }
                 let c = challenge.expect("checked above");
@@ -306,7 +308,46 @@ pub(crate) struct Challenge {
 }
 
 pub(crate) fn www_authenticate_error(response: &RawResponse) -> Option<Challenge> {
-    response.headers_named("www-authenticate").find_map(parse_challenge)
+    response
+        .headers_named("www-authenticate")
+        .flat_map(split_challenges)
+        .find_map(parse_challenge)
+}
+
+/// The challenges of one `WWW-Authenticate` value. RFC 9110 §11.6.1 lets a server (or an HTTP
+/// stack folding repeated headers, as `URLSession` does) send several in one value,
+/// comma-separated: `Bearer, DPoP algs="ES256", error="use_dpop_nonce"`. A comma-separated
+/// element outside quotes starts a new challenge when it begins with a scheme (a token not
+/// followed by `=`); otherwise it is one more parameter of the current challenge.
+fn split_challenges(value: &str) -> Vec<&str> {
+    let mut elements = Vec::new();
+    let (mut start, mut quoted, mut escaped) = (0, false, false);
+    for (i, c) in value.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                elements.push((start, i));
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    elements.push((start, value.len()));
+    let starts_challenge = |element: &str| {
+        let element = element.trim_start();
+        let token_end = element.find([' ', '\t', '=']).unwrap_or(element.len());
+        token_end > 0 && !element[token_end..].trim_start().starts_with('=')
+    };
+    let mut found: Vec<(usize, usize)> = Vec::new();
+    for (from, to) in elements {
+        match found.last_mut() {
+            Some(last) if !starts_challenge(&value[from..to]) => last.1 = to,
+            _ => found.push((from, to)),
+        }
+    }
+    found.into_iter().map(|(from, to)| value[from..to].trim()).collect()
 }
 
 fn parse_challenge(value: &str) -> Option<Challenge> {
@@ -379,6 +420,22 @@ mod tests {
         let c = parse_challenge(r#"DPoP algs="ES256 PS256", error=invalid_dpop_proof"#).unwrap();
         assert_eq!(c.code, "invalid_dpop_proof");
         assert!(parse_challenge(r#"Basic realm="x""#).is_none());
+        // Two challenges folded into one value (URLSession joins repeated headers).
+        let folded = r#"Bearer, DPoP algs="ES256", error="use_dpop_nonce", error_description="a, b""#;
+        assert_eq!(
+            split_challenges(folded),
+            vec![
+                "Bearer",
+                r#"DPoP algs="ES256", error="use_dpop_nonce", error_description="a, b""#
+            ]
+        );
+        let c = split_challenges(folded).into_iter().find_map(parse_challenge).unwrap();
+        assert_eq!(c.code, "use_dpop_nonce");
+        assert_eq!(c.description.as_deref(), Some("a, b"));
+        assert_eq!(
+            split_challenges(r#"Basic realm = "x", Negotiate abc==, DPoP error=e"#),
+            vec![r#"Basic realm = "x""#, "Negotiate abc==", "DPoP error=e"]
+        );
         assert!(parse_challenge(r#"DPoP algs="ES256""#).is_none());
     }
 

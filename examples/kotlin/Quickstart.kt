@@ -29,10 +29,10 @@ fun main(args: Array<String>) = runBlocking {
     val code = args.getOrNull(2) ?: emulator?.let(::mintAppleCode) ?: usage()
     println("token-exchange ${TokenExchange.version}")
 
-    // 1. One client per application. The DPoP key: a software key here; on Android use
-    //    AndroidKeystore.dpopKey() so the private key stays in secure hardware.
-    val key = DpopKey.generate()
-    val client = TokenExchangeClient.create(domain, clientId, dpopKey = key)
+    // 1. One client per application. By default it signs DPoP proofs with the platform's key
+    //    (PlatformDpopKey: the Android Keystore on Android) and sends its requests with
+    //    HttpURLConnection (HttpUrlConnectionTransport).
+    val client = TokenExchangeClient.create(domain, clientId)
 
     try {
         // 2. The exchange (Apple gives the user's name on the first sign-in only).
@@ -40,7 +40,7 @@ fun main(args: Array<String>) = runBlocking {
             NativeSocialExchange.apple(code, firstName = "John", lastName = "Smith", audience = "https://api.example.com")
         )
         println("got $tokens") // redacted: no token value is printed
-        check(tokens.isDpopBound() && tokens.dpopJkt == key.thumbprint())
+        check(tokens.isDpopBound() && tokens.dpopJkt == client.dpopThumbprint())
 
         // 3. Use the tokens.
         println("userinfo: ${client.userinfoJson(tokens)}")

@@ -28,14 +28,16 @@ use crate::error::{Context, Result};
 use crate::install::LibraryBuild;
 use crate::provision::KotlinTools;
 use crate::suites::kotlin::MAIN_DIR;
-use crate::suites::{FFI_LIB, FFI_PACKAGE};
+use crate::suites::{MOBILE_LIB, MOBILE_PACKAGE};
 use crate::version;
 use crate::workspace::{self, Workspace};
 
-/// The Rust library the jar carries: the one place that names it.
+/// The Rust library the jar carries, the phone library (the AAR's too: no Rust HTTP or TLS
+/// stack, the Kotlin layer supplies `HttpURLConnection` and the DPoP key): the one place that
+/// names it.
 pub const NATIVE: LibraryBuild = LibraryBuild {
-    package: FFI_PACKAGE,
-    crate_name: FFI_LIB,
+    package: MOBILE_PACKAGE,
+    crate_name: MOBILE_LIB,
     features: &[],
 };
 /// Maven group id.

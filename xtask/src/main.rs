@@ -329,7 +329,8 @@ fn bindgen(check: bool, langs: &[Lang]) -> Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let ffi = suites::build_bindings(&ws, false)?;
+    // The uniffi API is the same in both libraries; Swift and Kotlin load the phone one.
+    let ffi = suites::build_library(&ws, suites::Library::Mobile, false)?;
     let mut fresh = true;
     for &lang in langs {
         if check {

@@ -13,7 +13,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use crate::error::{Context, Error, Result};
-use crate::suites::{self, Ffi};
+use crate::suites::{self, Ffi, Library};
 use crate::version;
 use crate::workspace::Workspace;
 
@@ -51,8 +51,8 @@ pub fn dev_setup(ws: &Workspace, ffi: &Ffi) -> Result<Vec<(String, String)>> {
     ])
 }
 
-/// Builds the debug library the Swift package links (the one the XCFramework carries), with the
-/// emulator as `cargo xtask test` builds them, so that neither is rebuilt.
+/// Builds the debug library the Swift package links: the phone library, which the XCFramework
+/// carries (alone, as `cargo xtask test` builds it after the desktop library and the emulator).
 pub fn build_library(ws: &Workspace) -> Result<Ffi> {
-    suites::build_bindings(ws, true)
+    suites::build_library(ws, Library::Mobile, false)
 }

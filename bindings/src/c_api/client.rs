@@ -330,7 +330,7 @@ pub unsafe extern "C" fn te_client_new(
     call(error, || {
         let out = unsafe { out_arg(client_out, "client_out") }?;
         let options = unsafe { ref_arg(options, "options") }?;
-        let client = TokenExchangeClient::build(&options.config, options.dpop_key.clone())?;
+        let client = TokenExchangeClient::build(&options.config, options.dpop_key.clone(), None)?;
         *out = into_handle(te_client {
             client,
             calls: Arc::default(),

@@ -135,22 +135,33 @@ impl Dpop {
 
     /// [`Dpop::proof`] for use inside the client's requests: a signer that may block (see
     /// [`DpopSigner::may_block`]) signs on tokio's blocking pool, so a biometric prompt does
-    /// not hold the thread that drives every other request.
+    /// not hold the thread that drives every other request. `challenge_nonce` is the nonce of
+    /// the `use_dpop_nonce` answer being retried: the retry carries it even if a concurrent
+    /// response from the same origin (another endpoint's realm) replaced the stored one.
     pub(crate) async fn proof_for_request(
         &self,
         method: &str,
         url: &Url,
         access_token: Option<&str>,
+        challenge_nonce: Option<&str>,
     ) -> Result<String, Error> {
+        let nonce = challenge_nonce.map(str::to_owned).or_else(|| self.nonce_for(url));
         let off_thread = self.inner.signer.may_block() && tokio::runtime::Handle::try_current().is_ok();
         if !off_thread {
-            return self.proof(method, url, access_token);
+            return self.proof_with_nonce(method, url, nonce.as_deref(), access_token);
         }
         let (this, method, url) = (self.clone(), method.to_owned(), url.clone());
         let access_token = access_token.map(|t| zeroize::Zeroizing::new(t.to_owned()));
-        tokio::task::spawn_blocking(move || this.proof(&method, &url, access_token.as_deref().map(String::as_str)))
-            .await
-            .map_err(|_| Error::Signer("the DPoP signer panicked".into()))?
+        tokio::task::spawn_blocking(move || {
+            this.proof_with_nonce(
+                &method,
+                &url,
+                nonce.as_deref(),
+                access_token.as_deref().map(String::as_str),
+            )
+        })
+        .await
+        .map_err(|_| Error::Signer("the DPoP signer panicked".into()))?
     }
 
     /// The nonce last received from `url`'s origin.

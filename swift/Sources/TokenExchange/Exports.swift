@@ -49,12 +49,20 @@ public typealias ErrorInfo = TokenExchangeBindings.ErrorInfo
 public typealias NetworkErrorKind = TokenExchangeBindings.NetworkErrorKind
 /// Why a response could not be used.
 public typealias ResponseProblem = TokenExchangeBindings.ResponseProblem
-/// A DPoP key: software (generated, PKCS#8) or any `DpopSigner` (Secure Enclave...).
+/// A DPoP key held by a `DpopSigner` (`PlatformDpopKey`, Secure Enclave, your own).
 public typealias DpopKey = TokenExchangeBindings.DpopKey
 /// A DPoP signer implemented in Swift (Secure Enclave, your own HSM...).
 public typealias DpopSigner = TokenExchangeBindings.DpopSigner
 /// The error a `DpopSigner` throws.
 public typealias SignerError = TokenExchangeBindings.SignerError
+/// Sends the library's HTTP requests: `URLSessionTransport` by default, or your own.
+public typealias HttpTransport = TokenExchangeBindings.HttpTransport
+/// One HTTP request of the library, with the limits a transport must apply (redacted when printed).
+public typealias HttpRequest = TokenExchangeBindings.HttpRequest
+/// The response a transport read, whatever its status (redacted when printed).
+public typealias HttpResponse = TokenExchangeBindings.HttpResponse
+/// Why a transport could not deliver a response, and whether the request may have reached the server.
+public typealias TransportError = TokenExchangeBindings.TransportError
 /// A secret string, such as the `mfaToken` of an `mfa_required` error (redacted when printed).
 public typealias Secret = TokenExchangeBindings.Secret
 

@@ -38,14 +38,23 @@ public final class TokenExchangeClient: Sendable {
 
     /// Validates `config` (nothing is sent) and creates the client. With a `dpopKey`, every
     /// request is sender-constrained with DPoP proofs signed by it; without one, tokens are
-    /// bearer tokens. Throws `InvalidInput` naming the bad field, or `Signer` if a platform key
-    /// is unusable.
-    public init(config: ClientConfig, dpopKey: DpopKey? = nil) throws {
-        bridge = try TokenExchangeBindings.TokenExchangeClient(config: config, dpopKey: dpopKey)
+    /// bearer tokens. Requests go through `transport`: by default the platform's `URLSession`
+    /// (`URLSessionTransport.shared`); pass a `URLSessionTransport` on your own configuration
+    /// (proxies, certificate pinning) or your own `HttpTransport`. Throws `InvalidInput`
+    /// naming the bad field, or `Signer` if a platform key is unusable.
+    public init(
+        config: ClientConfig,
+        dpopKey: DpopKey? = nil,
+        transport: HttpTransport = URLSessionTransport.shared
+    ) throws {
+        bridge = try TokenExchangeBindings.TokenExchangeClient.withTransport(
+            config: config, dpopKey: dpopKey, transport: transport
+        )
     }
 
     /// Creates a client for one Auth0 application, identified in telemetry as
-    /// `token-exchange-swift`, with DPoP proofs signed by `dpopKey` (`nil`: bearer tokens).
+    /// `token-exchange-swift`, with DPoP proofs signed by `dpopKey` (`nil`: bearer tokens),
+    /// sending its requests through `transport` (default: the platform's `URLSession`).
     ///
     /// `configure` adjusts the configuration (timeouts, user agent, `telemetryEnabled`...).
     /// Throws `TokenExchangeError.InvalidInput` for a bad domain or client id; nothing is sent.
@@ -53,22 +62,31 @@ public final class TokenExchangeClient: Sendable {
         domain: String,
         clientId: String,
         dpopKey: DpopKey?,
+        transport: HttpTransport = URLSessionTransport.shared,
         configure: (inout ClientConfig) -> Void = { _ in }
     ) throws {
         var config = ClientConfig(domain: domain, clientId: clientId, telemetry: Self.swiftTelemetry())
         configure(&config)
-        try self.init(config: config, dpopKey: dpopKey)
+        try self.init(config: config, dpopKey: dpopKey, transport: transport)
     }
 
-    /// Creates a client whose DPoP key is a new software key (the default). Persist it with
-    /// `dpopKey()?.toPkcs8()` to use the tokens after a relaunch, or pass a
-    /// `SecureEnclaveSigner`-backed key to `init(domain:clientId:dpopKey:configure:)`.
+    /// Creates a client whose DPoP key is the platform's default key
+    /// (`PlatformDpopKey.loadOrCreate()`: Secure Enclave, else a Keychain key, kept across
+    /// relaunches), sending its requests through `transport` (default: the platform's
+    /// `URLSession`).
     public convenience init(
         domain: String,
         clientId: String,
+        transport: HttpTransport = URLSessionTransport.shared,
         configure: (inout ClientConfig) -> Void = { _ in }
     ) throws {
-        try self.init(domain: domain, clientId: clientId, dpopKey: try DpopKey.generate(), configure: configure)
+        try self.init(
+            domain: domain,
+            clientId: clientId,
+            dpopKey: try PlatformDpopKey.loadOrCreate(),
+            transport: transport,
+            configure: configure
+        )
     }
 
     /// Creates a client for a backend (a Token Vault Custom API Client, a server exchanging
@@ -78,9 +96,10 @@ public final class TokenExchangeClient: Sendable {
         domain: String,
         clientId: String,
         clientAuthentication: ClientAuthentication,
+        transport: HttpTransport = URLSessionTransport.shared,
         configure: (inout ClientConfig) -> Void = { _ in }
     ) throws {
-        try self.init(domain: domain, clientId: clientId, dpopKey: nil) { config in
+        try self.init(domain: domain, clientId: clientId, dpopKey: nil, transport: transport) { config in
             config.clientAuthentication = clientAuthentication
             configure(&config)
         }

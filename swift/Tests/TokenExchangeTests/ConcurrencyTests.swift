@@ -5,7 +5,7 @@ import XCTest
 /// One client shared by many tasks and threads at once.
 final class ConcurrencyTests: XCTestCase {
     func testManyTasksShareOneClient() async throws {
-        let key = try DpopKey.generate()
+        let key = try DpopKey.fromSigner(signer: PlatformP256Signer())
         let client = try TokenExchangeClient(domain: Emulator.baseUrl, clientId: Emulator.clientId, dpopKey: key)
         let codes = try (1...12).map { try Emulator.appleCode(sub: "apple|swift-task-\($0)") }
         let results = try await withThrowingTaskGroup(of: (Int, TokenSet, String).self) { group in
@@ -29,7 +29,7 @@ final class ConcurrencyTests: XCTestCase {
     }
 
     func testManyThreadsShareOneClient() throws {
-        let key = try DpopKey.generate()
+        let key = try DpopKey.fromSigner(signer: PlatformP256Signer())
         let client = try TokenExchangeClient(domain: Emulator.baseUrl, clientId: Emulator.clientId, dpopKey: key)
         let codes = try (1...6).map { try Emulator.appleCode(sub: "apple|swift-thread-\($0)") }
         let bound = Collected<String?>()

@@ -150,7 +150,9 @@ final class CredentialsManagerTests: XCTestCase {
         let (_, _, _, tokens) = try await signedIn("apple|swift-lost-key")
         // Another key, and nothing listens: a request sent would be a network error.
         let nowhere = "http://127.0.0.1:\(Emulator.closedPort())"
-        let otherKey = try TokenExchangeClient(domain: nowhere, clientId: RefreshTests.rotatingClientId)
+        let otherKey = try TokenExchangeClient(
+            domain: nowhere, clientId: RefreshTests.rotatingClientId, dpopKey: try DpopKey.fromSigner(signer: PlatformP256Signer())
+        )
         let store = SwiftStore()
         let manager = CredentialsManager(client: otherKey, store: store)
         try await manager.save(tokens)

@@ -15,7 +15,7 @@ final class NativeSocialExchangeTests: XCTestCase {
     }
 
     func testDpopBoundExchangeThroughTheNonceChallenge() async throws {
-        let key = try DpopKey.generate()
+        let key = try DpopKey.fromSigner(signer: PlatformP256Signer())
         let client = try TokenExchangeClient(domain: base, clientId: Emulator.clientId, dpopKey: key)
         var name = PersonNameComponents()
         name.givenName = "Grace"
@@ -113,21 +113,27 @@ final class NativeSocialExchangeTests: XCTestCase {
         XCTAssertTrue(request.description.contains("X-Api-Key"), request.description)
     }
 
-    func testExportedKeyPresentsStoredTokensAfterARelaunch() async throws {
-        let key = try DpopKey.generate()
-        let tokens = try await TokenExchangeClient(domain: base, clientId: Emulator.clientId, dpopKey: key)
-            .nativeSocialExchange(.apple(authorizationCode: try Emulator.appleCode(sub: "apple|swift-relaunch")))
-        let pkcs8 = try key.toPkcs8()
-        XCTAssertTrue(key.isSoftware())
-        XCTAssertGreaterThan(pkcs8.count, 100)
+    func testTheDefaultKeyIsThePlatformKeyAndOutlivesTheClient() async throws {
+        // Without a key, a client signs with the platform's key under the default tag (on
+        // Linux, the in-memory libcrypto key; on Apple platforms, the Secure Enclave or the
+        // Keychain), so a second client, as after a relaunch, presents the first one's tokens.
+        let first = try TokenExchangeClient(domain: base, clientId: Emulator.clientId)
+        let tokens = try await first.nativeSocialExchange(.apple(authorizationCode: try Emulator.appleCode(sub: "apple|swift-relaunch")))
+        XCTAssertEqual(tokens.dpopJkt, first.dpopThumbprint())
+        XCTAssertFalse(try XCTUnwrap(first.dpopKey()).isSoftware(), "the platform signs, not the Rust library")
 
-        // "Relaunch": only the PKCS#8 bytes and the token strings survive.
-        let restored = try DpopKey.fromPkcs8(pkcs8: pkcs8)
-        XCTAssertEqual(restored.thumbprint(), key.thumbprint())
         let stored = TokenSet(accessToken: tokens.accessToken, tokenType: tokens.tokenType, dpopJkt: tokens.dpopJkt)
-        let claims = try await TokenExchangeClient(domain: base, clientId: Emulator.clientId, dpopKey: restored)
-            .userinfoClaims(stored)
+        let second = try TokenExchangeClient(domain: base, clientId: Emulator.clientId)
+        XCTAssertEqual(second.dpopThumbprint(), first.dpopThumbprint())
+        let claims = try await second.userinfoClaims(stored)
         XCTAssertEqual(claims.sub, "apple|swift-relaunch")
+
+        // Another tag is another key.
+        let other = try PlatformDpopKey.loadOrCreate(tag: "com.tokenexchange.tests.other")
+        XCTAssertNotEqual(other.thumbprint(), first.dpopThumbprint())
+        PlatformDpopKey.delete(tag: "com.tokenexchange.tests.other")
+        XCTAssertNotEqual(try PlatformDpopKey.loadOrCreate(tag: "com.tokenexchange.tests.other").thumbprint(), other.thumbprint())
+        PlatformDpopKey.delete(tag: "com.tokenexchange.tests.other")
     }
 
     func testTelemetryNamesTheSwiftSDK() throws {

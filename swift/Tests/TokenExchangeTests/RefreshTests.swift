@@ -59,7 +59,10 @@ final class RefreshTests: XCTestCase {
         let tokens = try await Self.signIn(client, sub: "apple|swift-key-mismatch")
         // Nothing listens there: had a request been sent, the error would be a network error.
         let nowhere = "http://127.0.0.1:\(Emulator.closedPort())"
-        let otherKey = try TokenExchangeClient(domain: nowhere, clientId: Self.rotatingClientId)
+        // (Not the default key: every client of the process shares that one.)
+        let otherKey = try TokenExchangeClient(
+            domain: nowhere, clientId: Self.rotatingClientId, dpopKey: try DpopKey.fromSigner(signer: PlatformP256Signer())
+        )
         let mismatch = await expectError { try await otherKey.refresh(tokens) }
         guard case .DpopKeyMismatch(let tokenJkt, _, _)? = mismatch else {
             return XCTFail("expected DpopKeyMismatch, got \(String(describing: mismatch))")

@@ -14,7 +14,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{Env, Suite, files_with_ext_recursive, number_before};
+use super::{Env, Library, Suite, files_with_ext_recursive, number_before};
 use crate::bindgen;
 use crate::cmd::{self, Stream};
 use crate::error::{Error, Result};
@@ -53,6 +53,10 @@ impl Suite for KotlinSuite {
 
     fn uses_bindings(&self) -> bool {
         true
+    }
+
+    fn library(&self) -> Library {
+        Library::Mobile
     }
 
     fn prepare(&mut self, prov: &mut Provisioner) -> Result<()> {

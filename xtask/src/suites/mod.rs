@@ -2,8 +2,9 @@
 //!
 //! Each suite implements [`Suite`]: it says whether its sources exist, provisions its
 //! toolchain in [`Suite::prepare`], and returns its pass/fail [`Counts`] from [`Suite::run`].
-//! Suites that exercise the bindings ([`Suite::uses_bindings`]) get the debug cdylib of
-//! `token-exchange-ffi` and the URL of a running emulator through [`Env`].
+//! Suites that exercise the bindings ([`Suite::uses_bindings`]) get the debug cdylib of the
+//! [`Library`] they test (the desktop library for C, the phone library for Swift and Kotlin)
+//! and the URL of a running emulator through [`Env`].
 
 pub mod c;
 pub mod kotlin;
@@ -24,18 +25,52 @@ use crate::provision::Provisioner;
 use crate::report::{Counts, Outcome, Report};
 use crate::workspace::{self, Workspace};
 
-/// Cargo package of the C API and uniffi scaffolding.
+/// Cargo package of the desktop/backend library: the C API, the uniffi scaffolding and the
+/// reqwest transport.
 pub const FFI_PACKAGE: &str = "token-exchange-ffi";
 /// Library (crate) name of [`FFI_PACKAGE`]; its cdylib is `lib<FFI_LIB>.so`.
 pub const FFI_LIB: &str = "token_exchange_ffi";
+/// Cargo package of the phone library: the same uniffi scaffolding without Rust HTTP, TLS, C
+/// API or ECDSA signing code (Swift and Kotlin supply the transport and the key).
+pub const MOBILE_PACKAGE: &str = "token-exchange-mobile";
+/// Library (crate) name of [`MOBILE_PACKAGE`].
+pub const MOBILE_LIB: &str = "token_exchange_mobile";
+
+/// The two builds of the bindings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Library {
+    /// `libtoken_exchange_ffi`: C programs and Rust, on the core's reqwest transport.
+    Desktop,
+    /// `libtoken_exchange_mobile`: what the XCFramework and the AAR carry; every Swift and
+    /// Kotlin test runs on a host build of it, so through the platform's transport.
+    Mobile,
+}
+
+impl Library {
+    /// The Cargo package.
+    pub fn package(self) -> &'static str {
+        match self {
+            Library::Desktop => FFI_PACKAGE,
+            Library::Mobile => MOBILE_PACKAGE,
+        }
+    }
+
+    /// The library (crate) name: the cdylib is `lib<name>.so`.
+    pub fn lib_name(self) -> &'static str {
+        match self {
+            Library::Desktop => FFI_LIB,
+            Library::Mobile => MOBILE_LIB,
+        }
+    }
+}
 /// Environment variable holding the directory of the cdylib, for foreign build scripts
-/// (e.g. `Package.swift`) that need to link against it.
+/// and test programs that need to find it.
 pub const LIB_DIR_ENV: &str = "TOKEN_EXCHANGE_LIB_DIR";
 
-/// The debug build of the bindings library.
+/// The debug build of a bindings library.
 #[derive(Debug, Clone)]
 pub struct Ffi {
-    /// Path of `libtoken_exchange_ffi.so`.
+    /// Path of `libtoken_exchange_ffi.so` or `libtoken_exchange_mobile.so`.
     pub lib: PathBuf,
     /// Its directory (for `-L`, rpath and `jna.library.path`).
     pub lib_dir: PathBuf,
@@ -82,8 +117,13 @@ pub trait Suite {
     /// `swift/` directory").
     fn absent(&self, ws: &Workspace) -> Option<String>;
 
-    /// True if the suite needs the `token-exchange-ffi` cdylib and the emulator.
+    /// True if the suite needs a bindings cdylib and the emulator.
     fn uses_bindings(&self) -> bool;
+
+    /// Which bindings library the suite tests (when it [uses them](Suite::uses_bindings)).
+    fn library(&self) -> Library {
+        Library::Desktop
+    }
 
     /// Provisions (idempotently) and remembers the toolchain. An error means the toolchain is
     /// unavailable, which counts as a failure.
@@ -149,26 +189,30 @@ pub fn run_all(ws: &Workspace, opts: &TestOptions) -> Report {
         ready.push(suite);
     }
 
-    // The bindings suites share one build of the cdylib and one emulator, made when the
-    // first of them is about to run (so the Rust suite runs without them).
-    let mut bindings: Option<Result<(Ffi, Option<Emulator>), String>> = None;
+    // The bindings suites share one emulator and one build of each library, made when the
+    // first suite needing them is about to run (so the Rust suite runs without them).
+    let mut emulator: Option<Result<Option<Emulator>, String>> = None;
+    let mut libraries: Vec<(Library, Result<Ffi, String>)> = Vec::new();
     let mut outcomes = pending;
     for mut suite in ready {
         let lang = suite.lang();
         eprintln!("\n==> {lang} suite");
         let result = if suite.uses_bindings() {
-            let shared = bindings.get_or_insert_with(|| {
-                build_bindings(ws, true)
-                    .and_then(|f| start_emulator(ws).map(|e| (f, e)))
-                    .map_err(|e| e.to_string())
-            });
-            match shared {
-                Ok((ffi, emulator)) => suite.run(&Env {
+            let library = suite.library();
+            if !libraries.iter().any(|(l, _)| *l == library) {
+                // The emulator is built in the same cargo call as the first library.
+                let built = build_library(ws, library, emulator.is_none()).map_err(|e| e.to_string());
+                libraries.push((library, built));
+            }
+            let ffi = &libraries.iter().find(|(l, _)| *l == library).expect("built above").1;
+            let emulator = emulator.get_or_insert_with(|| start_emulator(ws).map_err(|e| e.to_string()));
+            match (ffi, &*emulator) {
+                (Ok(ffi), Ok(emulator)) => suite.run(&Env {
                     ws,
                     ffi: Some(ffi),
                     emulator: emulator.as_ref(),
                 }),
-                Err(e) => Err(Error::msg(format!(
+                (Err(e), _) | (_, Err(e)) => Err(Error::msg(format!(
                     "cannot build the bindings or start the emulator: {e}"
                 ))),
             }
@@ -188,7 +232,7 @@ pub fn run_all(ws: &Workspace, opts: &TestOptions) -> Report {
         eprintln!("==> {lang}: {counts}");
         outcomes.push((lang, Outcome::Ran(counts)));
     }
-    drop(bindings); // stops the emulator
+    drop(emulator); // stops it
 
     outcomes.sort_by_key(|(lang, _)| *lang);
     for (lang, outcome) in outcomes {
@@ -197,32 +241,34 @@ pub fn run_all(ws: &Workspace, opts: &TestOptions) -> Report {
     report
 }
 
-/// Builds the debug cdylib of [`FFI_PACKAGE`] (and, if asked and present, the emulator in the
-/// same cargo call).
-pub fn build_bindings(ws: &Workspace, with_emulator: bool) -> Result<Ffi> {
-    if !ws.has_package(FFI_PACKAGE) {
+/// Builds the debug cdylib of `library` (and, if asked and present, the emulator in the same
+/// cargo call: the phone library's packages select no default features of the bindings, and
+/// the emulator does not depend on them, so its configuration stays the one that ships).
+pub fn build_library(ws: &Workspace, library: Library, with_emulator: bool) -> Result<Ffi> {
+    let (package, name) = (library.package(), library.lib_name());
+    if !ws.has_package(package) {
         return Err(Error::msg(format!(
-            "no package `{FFI_PACKAGE}` in the workspace (expected in bindings/)"
+            "no package `{package}` in the workspace (expected in bindings/)"
         )));
     }
     let mut build = Command::new(workspace::cargo());
-    build.args(["build", "-p", FFI_PACKAGE]).current_dir(&ws.root);
+    build.args(["build", "-p", package]).current_dir(&ws.root);
     if with_emulator && ws.has_package(emulator::PACKAGE) {
         build.args(["-p", emulator::PACKAGE]);
     }
     cmd::run(&mut build)?;
     let lib_dir = ws.debug_dir();
-    let lib = lib_dir.join(format!("lib{FFI_LIB}.so"));
+    let lib = lib_dir.join(format!("lib{name}.so"));
     if !lib.is_file() {
         return Err(Error::msg(format!(
-            "{} was not produced: does {FFI_PACKAGE} have crate-type cdylib and lib name {FFI_LIB}?",
+            "{} was not produced: does {package} have crate-type cdylib and lib name {name}?",
             lib.display()
         )));
     }
     Ok(Ffi { lib, lib_dir })
 }
 
-/// Starts the emulator built by [`build_bindings`]; `None` if the workspace has none.
+/// Starts the emulator built by [`build_library`]; `None` if the workspace has none.
 fn start_emulator(ws: &Workspace) -> Result<Option<Emulator>> {
     if !ws.has_package(emulator::PACKAGE) {
         loud(&format!(

@@ -1,5 +1,7 @@
 //! The Rust suite: `cargo test --workspace --all-targets`, then the doctests
-//! (`--all-targets` leaves them out), summing cargo's `test result:` lines.
+//! (`--all-targets` leaves them out), then the core's tests without its default features (no
+//! reqwest transport: what the phone library links, proving the core works without an HTTP
+//! stack of its own), summing cargo's `test result:` lines.
 
 use std::process::Command;
 
@@ -13,6 +15,16 @@ use crate::workspace::{self, Workspace};
 
 /// `cargo test` over the whole workspace.
 pub struct RustSuite;
+
+/// The `cargo test` runs: what each is, and its arguments.
+const RUNS: &[(&str, &[&str])] = &[
+    ("tests", &["--workspace", "--all-targets"]),
+    ("doctests", &["--workspace", "--doc"]),
+    (
+        "core without default features",
+        &["-p", "token-exchange", "--no-default-features", "--lib", "--tests"],
+    ),
+];
 
 impl Suite for RustSuite {
     fn lang(&self) -> Lang {
@@ -33,12 +45,14 @@ impl Suite for RustSuite {
 
     fn run(&mut self, env: &Env) -> Result<Counts> {
         let mut total = Counts::default();
-        for (what, extra) in [("tests", "--all-targets"), ("doctests", "--doc")] {
+        for (what, args) in RUNS {
             let mut counts = Counts::default();
             let mut no_library = false;
             let status = cmd::stream(
                 Command::new(workspace::cargo())
-                    .args(["test", "--workspace", extra, "--no-fail-fast"])
+                    .arg("test")
+                    .args(*args)
+                    .arg("--no-fail-fast")
                     .current_dir(&env.ws.root),
                 |stream, line| {
                     if stream == Stream::Stdout

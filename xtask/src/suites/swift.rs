@@ -15,7 +15,7 @@
 //! `main.swift` is taken to be an executable target of that name, run with `swift run <name>`
 //! (one test each, passed if it exits 0).
 
-use super::{Env, Suite, number_before};
+use super::{Env, Library, Suite, number_before};
 use crate::bindgen;
 use crate::chroot::{Chroot, Invocation};
 use std::path::Path;
@@ -57,6 +57,10 @@ impl Suite for SwiftSuite {
 
     fn uses_bindings(&self) -> bool {
         true
+    }
+
+    fn library(&self) -> Library {
+        Library::Mobile
     }
 
     fn prepare(&mut self, prov: &mut Provisioner) -> Result<()> {

@@ -1339,13 +1339,15 @@ public func FfiConverterTypeCredentialsManager_lower(_ value: CredentialsManager
 
 
 /**
- * The DPoP key a client signs its proofs with: a software key (generated, or imported from
- * PKCS#8) or a platform key behind a `DpopSigner`. Share one key between clients freely.
+ * The DPoP key a client signs its proofs with: a platform key behind a `DpopSigner` (the
+ * Swift and Kotlin layers make one by default), or, for C programs, a software key. Share one
+ * key between clients freely.
  */
 public protocol DpopKeyProtocol: AnyObject, Sendable {
     
     /**
-     * Whether this is a software key (exportable with `to_pkcs8`).
+     * Whether this is the core's software key (exportable as PKCS#8; C programs only): false
+     * for a key held by a platform signer, so always false in the phone library.
      */
     func isSoftware()  -> Bool
     
@@ -1359,17 +1361,11 @@ public protocol DpopKeyProtocol: AnyObject, Sendable {
      */
     func thumbprint()  -> String
     
-    /**
-     * The private key as PKCS#8 DER, to store in the Keychain / an encrypted store. Only
-     * software keys can be exported (`InvalidInput` otherwise). The bytes are the private
-     * key: never log them, and overwrite them after storing if your language allows.
-     */
-    func toPkcs8() throws  -> Data
-    
 }
 /**
- * The DPoP key a client signs its proofs with: a software key (generated, or imported from
- * PKCS#8) or a platform key behind a `DpopSigner`. Share one key between clients freely.
+ * The DPoP key a client signs its proofs with: a platform key behind a `DpopSigner` (the
+ * Swift and Kotlin layers make one by default), or, for C programs, a software key. Share one
+ * key between clients freely.
  */
 open class DpopKey: DpopKeyProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1423,18 +1419,6 @@ open class DpopKey: DpopKeyProtocol, @unchecked Sendable {
 
     
     /**
-     * A software key imported from PKCS#8 DER (what `to_pkcs8` exported).
-     */
-public static func fromPkcs8(pkcs8: Data)throws  -> DpopKey  {
-    return try  FfiConverterTypeDpopKey_lift(try rustCallWithError(FfiConverterTypeTokenExchangeError_lift) {
-        uniffiCallStatus in
-    uniffi_token_exchange_ffi_fn_constructor_dpopkey_from_pkcs8(
-        FfiConverterData.lower(pkcs8),uniffiCallStatus
-    )
-})
-}
-    
-    /**
      * A key held by a platform signer. Reads its public key now: a signer that throws or
      * returns an unusable key fails here with `Signer`.
      */
@@ -1447,22 +1431,11 @@ public static func fromSigner(signer: DpopSigner)throws  -> DpopKey  {
 })
 }
     
-    /**
-     * A new random software key (P-256). Persist it with `to_pkcs8` if tokens must
-     * stay usable after the app restarts.
-     */
-public static func generate()throws  -> DpopKey  {
-    return try  FfiConverterTypeDpopKey_lift(try rustCallWithError(FfiConverterTypeTokenExchangeError_lift) {
-        uniffiCallStatus in
-    uniffi_token_exchange_ffi_fn_constructor_dpopkey_generate(uniffiCallStatus
-    )
-})
-}
-    
 
     
     /**
-     * Whether this is a software key (exportable with `to_pkcs8`).
+     * Whether this is the core's software key (exportable as PKCS#8; C programs only): false
+     * for a key held by a platform signer, so always false in the phone library.
      */
 open func isSoftware() -> Bool  {
     return try!  FfiConverterBool.lift(try! rustCall() {
@@ -1492,20 +1465,6 @@ open func thumbprint() -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_token_exchange_ffi_fn_method_dpopkey_thumbprint(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * The private key as PKCS#8 DER, to store in the Keychain / an encrypted store. Only
-     * software keys can be exported (`InvalidInput` otherwise). The bytes are the private
-     * key: never log them, and overwrite them after storing if your language allows.
-     */
-open func toPkcs8()throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeTokenExchangeError_lift) {
-        uniffiCallStatus in
-    uniffi_token_exchange_ffi_fn_method_dpopkey_to_pkcs8(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -1846,6 +1805,278 @@ public func FfiConverterTypeDpopSigner_lower(_ value: DpopSigner) -> UInt64 {
 
 
 /**
+ * Sends the library's HTTP requests through the app's networking. The Swift package
+ * implements it with `URLSession` (`URLSessionTransport`), the Kotlin library with
+ * `HttpURLConnection` (`HttpUrlConnectionTransport`); implement it yourself to use another
+ * client (OkHttp with your interceptors, a pinned session...).
+ *
+ * `send` must honour the contract of the Rust trait it stands for:
+ *
+ * - send the request exactly as given, once: no cookies, no cached answers, no added
+ * credentials, and never a replay of a request that may have reached the server;
+ * - never follow a redirect: return the `3xx` response (the library refuses it);
+ * - give up after `request.timeout` (throw `Timeout`);
+ * - read at most `request.max_response_bytes` of body (throw `BodyTooLarge` beyond it);
+ * - stop when cancelled (a Swift `Task`, a Kotlin coroutine): the library cancels the call
+ * when the client's call is cancelled or its timeout runs out;
+ * - log no header value and no body: they carry tokens and authorization codes.
+ *
+ * Throw a `TransportError` saying whether the request may have reached the server: the
+ * caller is told, and a single-use Apple authorization code is spent if it may have. Any
+ * other error counts as a lost connection after the request may have been received.
+ */
+public protocol HttpTransport: AnyObject, Sendable {
+    
+    /**
+     * Sends `request` and reads the whole response, whatever its status.
+     */
+    func send(request: HttpRequest) async throws  -> HttpResponse
+    
+}
+/**
+ * Sends the library's HTTP requests through the app's networking. The Swift package
+ * implements it with `URLSession` (`URLSessionTransport`), the Kotlin library with
+ * `HttpURLConnection` (`HttpUrlConnectionTransport`); implement it yourself to use another
+ * client (OkHttp with your interceptors, a pinned session...).
+ *
+ * `send` must honour the contract of the Rust trait it stands for:
+ *
+ * - send the request exactly as given, once: no cookies, no cached answers, no added
+ * credentials, and never a replay of a request that may have reached the server;
+ * - never follow a redirect: return the `3xx` response (the library refuses it);
+ * - give up after `request.timeout` (throw `Timeout`);
+ * - read at most `request.max_response_bytes` of body (throw `BodyTooLarge` beyond it);
+ * - stop when cancelled (a Swift `Task`, a Kotlin coroutine): the library cancels the call
+ * when the client's call is cancelled or its timeout runs out;
+ * - log no header value and no body: they carry tokens and authorization codes.
+ *
+ * Throw a `TransportError` saying whether the request may have reached the server: the
+ * caller is told, and a single-use Apple authorization code is spent if it may have. Any
+ * other error counts as a lost connection after the request may have been received.
+ */
+open class HttpTransportImpl: HttpTransport, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_token_exchange_ffi_fn_clone_httptransport(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_token_exchange_ffi_fn_free_httptransport(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Sends `request` and reads the whole response, whatever its status.
+     */
+open func send(request: HttpRequest)async throws  -> HttpResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_token_exchange_ffi_fn_method_httptransport_send(
+                        self.uniffiCloneHandle(),FfiConverterTypeHttpRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_token_exchange_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_token_exchange_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_token_exchange_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeHttpResponse_lift,
+            errorHandler: FfiConverterTypeTransportError_lift
+        )
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceHttpTransport {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceHttpTransport = UniffiVTableCallbackInterfaceHttpTransport(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeHttpTransport.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface HttpTransport: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeHttpTransport.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface HttpTransport: handle missing in uniffiClone")
+            }
+        },
+        send: { (
+            uniffiHandle: UInt64,
+            request: RustBuffer,
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+        ) in
+            let makeCall = {
+                () async throws -> HttpResponse in
+                guard let uniffiObj = try? FfiConverterTypeHttpTransport.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try await uniffiObj.send(
+                     request: try FfiConverterTypeHttpRequest_lift(request)
+                )
+            }
+
+            let uniffiHandleSuccess = { (returnValue: HttpResponse) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterTypeHttpResponse_lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall: makeCall,
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypeTransportError_lower,
+                droppedCallback: uniffiOutDroppedCallback
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceHttpTransport> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceHttpTransport>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitHttpTransport() {
+    uniffi_token_exchange_ffi_fn_init_callback_vtable_httptransport(UniffiCallbackInterfaceHttpTransport.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpTransport: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<HttpTransport>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = HttpTransport
+
+    public static func lift(_ handle: UInt64) throws -> HttpTransport {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return HttpTransportImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: HttpTransport) -> UInt64 {
+         if let rustImpl = value as? HttpTransportImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpTransport {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: HttpTransport, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpTransport_lift(_ handle: UInt64) throws -> HttpTransport {
+    return try FfiConverterTypeHttpTransport.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpTransport_lower(_ value: HttpTransport) -> UInt64 {
+    return FfiConverterTypeHttpTransport.lower(value)
+}
+
+
+
+
+
+
+/**
  * A client for one Auth0 application. Create one per application and share it: it is
  * thread-safe, and every call on it uses one connection pool and one DPoP nonce store.
  *
@@ -2000,10 +2231,12 @@ open class TokenExchangeClient: TokenExchangeClientProtocol, @unchecked Sendable
         return try! rustCall { uniffi_token_exchange_ffi_fn_clone_tokenexchangeclient(self.handle, $0) }
     }
     /**
-     * Validates the configuration (nothing is sent) and creates the client. With a
-     * `dpop_key`, every request is sender-constrained with DPoP proofs signed by it; without
-     * one, tokens are bearer tokens. Fails with `InvalidInput` naming the bad field, or
-     * `Signer` if a platform key is unusable.
+     * Validates the configuration (nothing is sent) and creates the client, which sends its
+     * requests with the library's built-in transport. With a `dpop_key`, every request is
+     * sender-constrained with DPoP proofs signed by it; without one, tokens are bearer tokens.
+     * Fails with `InvalidInput` naming the bad field, or `Signer` if a platform key is
+     * unusable. The phone library has no built-in transport: there, use `with_transport`
+     * (what the Swift and Kotlin layers do), or this fails with `Other`.
      */
 public convenience init(config: ClientConfig, dpopKey: DpopKey? = nil)throws  {
     let handle =
@@ -2026,6 +2259,22 @@ public convenience init(config: ClientConfig, dpopKey: DpopKey? = nil)throws  {
         try! rustCall { uniffi_token_exchange_ffi_fn_free_tokenexchangeclient(handle, $0) }
     }
 
+    
+    /**
+     * Like `new`, with every request sent through `transport`: the platform's networking
+     * (`URLSessionTransport`, `HttpUrlConnectionTransport`) or the app's own. Share one
+     * transport between clients freely.
+     */
+public static func withTransport(config: ClientConfig, dpopKey: DpopKey?, transport: HttpTransport)throws  -> TokenExchangeClient  {
+    return try  FfiConverterTypeTokenExchangeClient_lift(try rustCallWithError(FfiConverterTypeTokenExchangeError_lift) {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_constructor_tokenexchangeclient_with_transport(
+        FfiConverterTypeClientConfig_lower(config),
+        FfiConverterOptionTypeDpopKey.lower(dpopKey),
+        FfiConverterTypeHttpTransport_lower(transport),uniffiCallStatus
+    )
+})
+}
     
 
     
@@ -3385,6 +3634,249 @@ public func FfiConverterTypeHttpHeader_lift(_ buf: RustBuffer) throws -> HttpHea
 #endif
 public func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer {
     return FfiConverterTypeHttpHeader.lower(value)
+}
+
+
+/**
+ * One HTTP request of the library, with the limits the transport must apply. Its header
+ * values and body carry secrets: the description shows the method, the URL without its query,
+ * the header names and the body's size.
+ */
+public struct HttpRequest: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
+    /**
+     * The method, upper case (`POST`, `GET`).
+     */
+    public var method: String
+    /**
+     * The absolute URL: `https://`, or `http://` for a loopback host.
+     */
+    public var url: String
+    /**
+     * Header names (lower case) and values, in order; a name may repeat. The library has
+     * checked them (RFC 9110 tokens, no control characters in values).
+     */
+    public var headers: [HttpHeader]
+    /**
+     * The body (`None`: no body).
+     */
+    public var body: Data?
+    /**
+     * How long the whole exchange may take, connecting included: what is left of the
+     * client's timeout. Use it as the platform's timeout; the library also stops waiting then.
+     */
+    public var timeout: TimeInterval
+    /**
+     * The most body bytes the library accepts: stop reading and throw `BodyTooLarge` when
+     * `Content-Length` says more or more arrives.
+     */
+    public var maxResponseBytes: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The method, upper case (`POST`, `GET`).
+         */method: String, 
+        /**
+         * The absolute URL: `https://`, or `http://` for a loopback host.
+         */url: String, 
+        /**
+         * Header names (lower case) and values, in order; a name may repeat. The library has
+         * checked them (RFC 9110 tokens, no control characters in values).
+         */headers: [HttpHeader], 
+        /**
+         * The body (`None`: no body).
+         */body: Data?, 
+        /**
+         * How long the whole exchange may take, connecting included: what is left of the
+         * client's timeout. Use it as the platform's timeout; the library also stops waiting then.
+         */timeout: TimeInterval, 
+        /**
+         * The most body bytes the library accepts: stop reading and throw `BodyTooLarge` when
+         * `Content-Length` says more or more arrives.
+         */maxResponseBytes: Int64) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+        self.maxResponseBytes = maxResponseBytes
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_httprequest_uniffi_trait_debug(
+            FfiConverterTypeHttpRequest_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_httprequest_uniffi_trait_display(
+            FfiConverterTypeHttpRequest_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension HttpRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpRequest {
+        return
+            try HttpRequest(
+                method: FfiConverterString.read(from: &buf), 
+                url: FfiConverterString.read(from: &buf), 
+                headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
+                body: FfiConverterOptionData.read(from: &buf), 
+                timeout: FfiConverterDuration.read(from: &buf), 
+                maxResponseBytes: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.method, into: &buf)
+        FfiConverterString.write(value.url, into: &buf)
+        FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
+        FfiConverterOptionData.write(value.body, into: &buf)
+        FfiConverterDuration.write(value.timeout, into: &buf)
+        FfiConverterInt64.write(value.maxResponseBytes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpRequest_lift(_ buf: RustBuffer) throws -> HttpRequest {
+    return try FfiConverterTypeHttpRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpRequest_lower(_ value: HttpRequest) -> RustBuffer {
+    return FfiConverterTypeHttpRequest.lower(value)
+}
+
+
+/**
+ * The response the transport read, whatever its status (`3xx` included: the library refuses
+ * redirects itself). The description shows the status, the header names and the body's size.
+ */
+public struct HttpResponse: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
+    /**
+     * The HTTP status. A value that is not one (outside 0-65535) is reported as status 0, an
+     * unexpected response.
+     */
+    public var status: Int32
+    /**
+     * Header names (any case) and values, in the order received.
+     */
+    public var headers: [HttpHeader]
+    /**
+     * The body, at most `max_response_bytes` of it.
+     */
+    public var body: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The HTTP status. A value that is not one (outside 0-65535) is reported as status 0, an
+         * unexpected response.
+         */status: Int32, 
+        /**
+         * Header names (any case) and values, in the order received.
+         */headers: [HttpHeader], 
+        /**
+         * The body, at most `max_response_bytes` of it.
+         */body: Data) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_httpresponse_uniffi_trait_debug(
+            FfiConverterTypeHttpResponse_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_token_exchange_ffi_fn_method_httpresponse_uniffi_trait_display(
+            FfiConverterTypeHttpResponse_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension HttpResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpResponse {
+        return
+            try HttpResponse(
+                status: FfiConverterInt32.read(from: &buf), 
+                headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
+                body: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpResponse, into buf: inout [UInt8]) {
+        FfiConverterInt32.write(value.status, into: &buf)
+        FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
+        FfiConverterData.write(value.body, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpResponse_lift(_ buf: RustBuffer) throws -> HttpResponse {
+    return try FfiConverterTypeHttpResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuffer {
+    return FfiConverterTypeHttpResponse.lower(value)
 }
 
 
@@ -6595,6 +7087,174 @@ public func FfiConverterTypeTokenVaultSubjectTokenType_lower(_ value: TokenVault
 
 
 /**
+ * Why a transport could not deliver a response; each case says whether the request may have
+ * reached the server (report `false` only when certain: the library then lets the caller
+ * resend a single-use credential).
+ */
+public 
+enum TransportError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * The platform refused to express the request (a method, header or URL it does not
+     * accept). Nothing was sent.
+     */
+    case InvalidRequest
+    /**
+     * No connection could be made (DNS, refused, unreachable, offline). Nothing was sent.
+     */
+    case Connect
+    /**
+     * TLS failed: during the handshake (nothing sent) or on an established connection.
+     */
+    case Tls(
+        /**
+         * `false` when the handshake failed.
+         */requestMayHaveReachedServer: Bool
+    )
+    /**
+     * `request.timeout` ran out.
+     */
+    case Timeout(
+        /**
+         * `false` when it ran out while connecting.
+         */requestMayHaveReachedServer: Bool
+    )
+    /**
+     * The connection broke while the request or the response was in flight.
+     */
+    case ConnectionLost(
+        /**
+         * `false` only when no byte of the request was written.
+         */requestMayHaveReachedServer: Bool
+    )
+    /**
+     * The body is longer than `request.max_response_bytes`; reading stopped.
+     */
+    case BodyTooLarge(
+        /**
+         * The response's status.
+         */status: Int32, 
+        /**
+         * The response's headers (the library reads `Retry-After`).
+         */headers: [HttpHeader]
+    )
+    /**
+     * The platform cancelled the request on its own (the session was invalidated...). The
+     * server may have received it.
+     */
+    case Cancelled
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension TransportError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTransportError: FfiConverterRustBuffer {
+    typealias SwiftType = TransportError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TransportError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .InvalidRequest
+        case 2: return .Connect
+        case 3: return .Tls(
+            requestMayHaveReachedServer: try FfiConverterBool.read(from: &buf)
+            )
+        case 4: return .Timeout(
+            requestMayHaveReachedServer: try FfiConverterBool.read(from: &buf)
+            )
+        case 5: return .ConnectionLost(
+            requestMayHaveReachedServer: try FfiConverterBool.read(from: &buf)
+            )
+        case 6: return .BodyTooLarge(
+            status: try FfiConverterInt32.read(from: &buf), 
+            headers: try FfiConverterSequenceTypeHttpHeader.read(from: &buf)
+            )
+        case 7: return .Cancelled
+
+         default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TransportError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        
+        case .InvalidRequest:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .Connect:
+            writeInt(&buf, Int32(2))
+        
+        
+        case let .Tls(requestMayHaveReachedServer):
+            writeInt(&buf, Int32(3))
+            FfiConverterBool.write(requestMayHaveReachedServer, into: &buf)
+            
+        
+        case let .Timeout(requestMayHaveReachedServer):
+            writeInt(&buf, Int32(4))
+            FfiConverterBool.write(requestMayHaveReachedServer, into: &buf)
+            
+        
+        case let .ConnectionLost(requestMayHaveReachedServer):
+            writeInt(&buf, Int32(5))
+            FfiConverterBool.write(requestMayHaveReachedServer, into: &buf)
+            
+        
+        case let .BodyTooLarge(status,headers):
+            writeInt(&buf, Int32(6))
+            FfiConverterInt32.write(status, into: &buf)
+            FfiConverterSequenceTypeHttpHeader.write(headers, into: &buf)
+            
+        
+        case .Cancelled:
+            writeInt(&buf, Int32(7))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransportError_lift(_ buf: RustBuffer) throws -> TransportError {
+    return try FfiConverterTypeTransportError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransportError_lower(_ value: TransportError) -> RustBuffer {
+    return FfiConverterTypeTransportError.lower(value)
+}
+
+
+/**
  * What to do when DPoP was used but the server issued a `Bearer` token.
  */
 
@@ -7197,6 +7857,96 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
         print("uniffiFutureContinuationCallback invalid handle")
     }
 }
+private func uniffiTraitInterfaceCallAsync<T>(
+    makeCall: @escaping () async throws -> T,
+    handleSuccess: @escaping (T) -> (),
+    handleError: @escaping (Int8, RustBuffer) -> (),
+    droppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+) {
+    let task = Task {
+        // Note: it's important we call either `handleSuccess` or `handleError` exactly once.  Each
+        // call consumes an Arc reference, which means there should be no possibility of a double
+        // call.  The following code is structured so that will will never call both `handleSuccess`
+        // and `handleError`, even in the face of weird errors.
+        //
+        // On platforms that need extra machinery to make C-ABI calls, like JNA or ctypes, it's
+        // possible that we fail to make either call.  However, it doesn't seem like this is
+        // possible on Swift since swift can just make the C call directly.
+        var callResult: T
+        do {
+            callResult = try await makeCall()
+        } catch {
+            handleError(CALL_UNEXPECTED_ERROR, FfiConverterString.lower(String(describing: error)))
+            return
+        }
+        handleSuccess(callResult)
+    }
+    let handle = UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.insert(obj: task)
+    droppedCallback.pointee = UniffiForeignFutureDroppedCallbackStruct(
+        handle: handle,
+        free: uniffiForeignFutureDroppedCallback
+    )
+}
+
+private func uniffiTraitInterfaceCallAsyncWithError<T, E>(
+    makeCall: @escaping () async throws -> T,
+    handleSuccess: @escaping (T) -> (),
+    handleError: @escaping (Int8, RustBuffer) -> (),
+    lowerError: @escaping (E) -> RustBuffer,
+    droppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+) {
+    let task = Task {
+        // See the note in uniffiTraitInterfaceCallAsync for details on `handleSuccess` and
+        // `handleError`.
+        var callResult: T
+        do {
+            callResult = try await makeCall()
+        } catch let error as E {
+            handleError(CALL_ERROR, lowerError(error))
+            return
+        } catch {
+            handleError(CALL_UNEXPECTED_ERROR, FfiConverterString.lower(String(describing: error)))
+            return
+        }
+        handleSuccess(callResult)
+    }
+    let handle = UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.insert(obj: task)
+    droppedCallback.pointee = UniffiForeignFutureDroppedCallbackStruct(
+        handle: handle,
+        free: uniffiForeignFutureDroppedCallback
+    )
+}
+
+// Borrow the callback handle map implementation to store foreign future handles
+// TODO: consolidate the handle-map code (https://github.com/mozilla/uniffi-rs/pull/1823)
+fileprivate let UNIFFI_FOREIGN_FUTURE_HANDLE_MAP = UniffiHandleMap<UniffiForeignFutureTask>()
+
+// Protocol for tasks that handle foreign futures.
+//
+// Defining a protocol allows all tasks to be stored in the same handle map.  This can't be done
+// with the task object itself, since has generic parameters.
+fileprivate protocol UniffiForeignFutureTask {
+    func cancel()
+}
+
+extension Task: UniffiForeignFutureTask {}
+
+private func uniffiForeignFutureDroppedCallback(handle: UInt64) {
+    do {
+        let task = try UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.remove(handle: handle)
+        // Set the cancellation flag on the task.  If it's still running, the code can check the
+        // cancellation flag or call `Task.checkCancellation()`.  If the task has completed, this is
+        // a no-op.
+        task.cancel()
+    } catch {
+        print("uniffiForeignFutureDroppedCallback: handle missing from handlemap")
+    }
+}
+
+// For testing
+public func uniffiForeignFutureHandleCountTokenExchange() -> Int {
+    UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.count
+}
 /**
  * The DPoP `ath` of an access token: base64url(SHA-256(token)).
  */
@@ -7362,16 +8112,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_token_exchange_ffi_checksum_method_credentialsmanager_save() != 15616) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_token_exchange_ffi_checksum_method_dpopkey_is_software() != 44671) {
+    if (uniffi_token_exchange_ffi_checksum_method_dpopkey_is_software() != 7577) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_token_exchange_ffi_checksum_method_dpopkey_public_jwk() != 8972) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_token_exchange_ffi_checksum_method_dpopkey_thumbprint() != 46709) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_token_exchange_ffi_checksum_method_dpopkey_to_pkcs8() != 3503) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_token_exchange_ffi_checksum_method_dpopsigner_public_key() != 26244) {
@@ -7392,19 +8139,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_token_exchange_ffi_checksum_method_tokenvaultcache_invalidate() != 28736) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_token_exchange_ffi_checksum_constructor_tokenexchangeclient_new() != 5191) {
+    if (uniffi_token_exchange_ffi_checksum_method_httptransport_send() != 63159) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_token_exchange_ffi_checksum_constructor_tokenexchangeclient_new() != 26356) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_token_exchange_ffi_checksum_constructor_tokenexchangeclient_with_transport() != 12626) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_token_exchange_ffi_checksum_constructor_credentialsmanager_new() != 1938) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_token_exchange_ffi_checksum_constructor_dpopkey_from_pkcs8() != 49173) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_token_exchange_ffi_checksum_constructor_dpopkey_from_signer() != 20471) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_token_exchange_ffi_checksum_constructor_dpopkey_generate() != 12919) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_token_exchange_ffi_checksum_constructor_cancellationtoken_new() != 17449) {
@@ -7416,6 +8163,7 @@ private let initializationResult: InitializationResult = {
 
     uniffiCallbackInitCredentialStore()
     uniffiCallbackInitDpopSigner()
+    uniffiCallbackInitHttpTransport()
     return InitializationResult.ok
 }()
 

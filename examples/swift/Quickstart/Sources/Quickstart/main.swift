@@ -6,7 +6,7 @@
 //   cd examples/swift/Quickstart && swift run Quickstart tenant.us.auth0.com CLIENT_ID APPLE_AUTHORIZATION_CODE
 //
 // In an app the code comes from ASAuthorizationAppleIDCredential: use
-// `NativeSocialExchange.apple(credential:)` and a `SecureEnclaveSigner` key.
+// `NativeSocialExchange.apple(credential:)`; the client keeps its DPoP key in the Secure Enclave.
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -55,10 +55,10 @@ if arguments.count > 2 {
 print("token-exchange \(libraryVersion())")
 
 do {
-    // 1. One client per application. The DPoP key: a software key here; on a device use
-    //    `DpopKey.fromSigner(signer: SecureEnclaveSigner.loadOrCreate())`.
-    let key = try DpopKey.generate()
-    let client = try TokenExchangeClient(domain: domain, clientId: clientId, dpopKey: key)
+    // 1. One client per application. By default it signs DPoP proofs with the platform's key
+    //    (`PlatformDpopKey`: Secure Enclave, else the Keychain) and sends its requests with
+    //    `URLSession` (`URLSessionTransport`).
+    let client = try TokenExchangeClient(domain: domain, clientId: clientId)
 
     // 2. The exchange (Apple gives the user's name on the first sign-in only).
     var name = PersonNameComponents()
@@ -68,7 +68,7 @@ do {
         .apple(authorizationCode: code, fullName: name, audience: "https://api.example.com")
     )
     print("got \(tokens)") // redacted: no token value is printed
-    guard tokens.isDpopBound(), tokens.dpopJkt == key.thumbprint() else { exit(1) }
+    guard tokens.isDpopBound(), tokens.dpopJkt == client.dpopThumbprint() else { exit(1) }
 
     // 3. Use the tokens.
     let claims = try await client.userinfoClaims(tokens)

@@ -3,21 +3,21 @@ package com.tokenexchange
 import android.os.Build
 import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyProperties
-import android.security.keystore.StrongBoxUnavailableException
 import java.security.KeyPairGenerator
 import java.security.KeyStore
 import java.security.spec.ECGenParameterSpec
 
 /**
  * DPoP keys kept in the Android Keystore: the private key is generated in secure hardware and
- * never leaves it, so tokens bound to it cannot be used from another device. Android only
- * (compiled by the Gradle build, not by the JVM test suite).
+ * never leaves it, so tokens bound to it cannot be used from another device. It is what
+ * [PlatformDpopKey] (every client's default key) uses on Android. Android only: compiled by the
+ * Gradle build, not by the JVM test suite, and not exercised on this project's CI.
  *
  * ```kotlin
  * val client = TokenExchangeClient.create(domain, clientId, dpopKey = AndroidKeystore.dpopKey())
  * ```
  */
-object AndroidKeystore {
+object AndroidKeystore : DpopKeyStore {
     private const val PROVIDER = "AndroidKeyStore"
 
     /** The default alias of the DPoP key. */
@@ -37,13 +37,13 @@ object AndroidKeystore {
         return DpopKey.fromSigner(JcaDpopSigner.fromKeyStore(store, alias))
     }
 
+    override fun loadOrCreate(alias: String): DpopKey = dpopKey(alias)
+
     /**
      * Deletes the key. Do this when the app signs the user out for good, or after a
      * `DpopKeyMismatch` error, then sign the user in again with a new key.
      */
-    @JvmStatic
-    @JvmOverloads
-    fun delete(alias: String = DEFAULT_ALIAS) {
+    override fun delete(alias: String) {
         KeyStore.getInstance(PROVIDER).apply { load(null) }.deleteEntry(alias)
     }
 
@@ -56,7 +56,9 @@ object AndroidKeystore {
                 builder.setIsStrongBoxBacked(true)
                 keyPairGenerator().apply { initialize(builder.build()) }.generateKeyPair()
                 return
-            } catch (e: StrongBoxUnavailableException) {
+            } catch (e: Exception) {
+                // Not only StrongBoxUnavailableException: some devices advertise StrongBox and
+                // then fail with a ProviderException or a KeyStoreException. The TEE it is.
                 builder.setIsStrongBoxBacked(false)
             }
         }

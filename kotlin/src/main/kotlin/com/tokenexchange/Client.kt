@@ -44,22 +44,24 @@ object TokenExchange {
 /**
  * Creates a client for one Auth0 application, identified in telemetry as `token-exchange-kotlin`.
  *
- * [dpopKey] defaults to a new software key: tokens are DPoP-bound to it. Persist it with
- * `dpopKey.toPkcs8()` (encrypted) to use the tokens after a restart, or pass a key from
- * `DpopKey.fromSigner(JcaDpopSigner.fromKeyStore(...))` to keep it in the Android Keystore.
- * Pass `null` for bearer tokens. [configure] adjusts the [ClientConfig] (timeouts, user agent,
+ * [dpopKey] defaults to the platform's key ([PlatformDpopKey]: the Android Keystore on Android,
+ * kept across restarts; a JCA key shared by the process on the JVM): tokens are DPoP-bound to
+ * it. Pass `null` for bearer tokens. Requests go through [transport]: by default
+ * `HttpURLConnection` ([HttpUrlConnectionTransport]); pass your own (OkHttp with your
+ * interceptors...). [configure] adjusts the [ClientConfig] (timeouts, user agent,
  * `telemetryEnabled = false`...). Throws [TokenExchangeException.InvalidInput] for a bad domain or
  * client id (nothing is sent).
  */
 fun TokenExchangeClient.Companion.create(
     domain: String,
     clientId: String,
-    dpopKey: DpopKey? = DpopKey.generate(),
+    dpopKey: DpopKey? = PlatformDpopKey.loadOrCreate(),
+    transport: HttpTransport = HttpUrlConnectionTransport.shared,
     configure: ClientConfig.() -> Unit = {},
 ): TokenExchangeClient {
     val config = ClientConfig(domain = domain, clientId = clientId, telemetry = TokenExchange.telemetry())
     config.configure()
-    return TokenExchangeClient(config, dpopKey)
+    return TokenExchangeClient.withTransport(config, dpopKey, transport)
 }
 
 /** The `mfa_token` to continue with Auth0's MFA API, when [TokenExchangeException.isMfaRequired]. */
@@ -81,8 +83,9 @@ fun TokenExchangeClient.Companion.backend(
     domain: String,
     clientId: String,
     clientAuthentication: ClientAuthentication,
+    transport: HttpTransport = HttpUrlConnectionTransport.shared,
     configure: ClientConfig.() -> Unit = {},
-): TokenExchangeClient = create(domain, clientId, dpopKey = null) {
+): TokenExchangeClient = create(domain, clientId, dpopKey = null, transport = transport) {
     this.clientAuthentication = clientAuthentication
     configure()
 }

@@ -73,10 +73,19 @@ class TokenExchangeFutures(
         fun create(domain: String, clientId: String): TokenExchangeFutures =
             TokenExchangeFutures(TokenExchangeClient.create(domain, clientId))
 
-        /** [TokenExchangeClient.create] with the DPoP key [dpopKey] (`null`: bearer tokens), wrapped. */
+        /**
+         * [TokenExchangeClient.create] with the DPoP key [dpopKey] (`null`: bearer tokens) and,
+         * when given, the [transport] (yours: OkHttp, a proxy, pinning), wrapped.
+         */
         @JvmStatic
-        fun create(domain: String, clientId: String, dpopKey: DpopKey?): TokenExchangeFutures =
-            TokenExchangeFutures(TokenExchangeClient.create(domain, clientId, dpopKey = dpopKey))
+        @JvmOverloads
+        fun create(
+            domain: String,
+            clientId: String,
+            dpopKey: DpopKey?,
+            transport: HttpTransport = HttpUrlConnectionTransport.shared,
+        ): TokenExchangeFutures =
+            TokenExchangeFutures(TokenExchangeClient.create(domain, clientId, dpopKey = dpopKey, transport = transport))
 
         /** [NativeSocialExchange.Companion.apple]: a Sign in with Apple exchange. */
         @JvmStatic

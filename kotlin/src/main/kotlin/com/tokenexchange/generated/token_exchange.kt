@@ -399,7 +399,7 @@ private fun findLibraryName(componentName: String): String {
     if (libOverride != null) {
         return libOverride
     }
-    return "token_exchange_ffi"
+    return "token_exchange_mobile"
 }
 
 // Define FFI callback types
@@ -672,6 +672,9 @@ internal interface UniffiCallbackInterfaceDpopSignerMethod0 : com.sun.jna.Callba
 internal interface UniffiCallbackInterfaceDpopSignerMethod1 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`message`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfaceHttpTransportMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
+}
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "load", "save", "clear")
 internal open class UniffiVTableCallbackInterfaceCredentialStore(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
@@ -716,6 +719,25 @@ internal open class UniffiVTableCallbackInterfaceDpopSigner(
         `uniffiClone` = other.`uniffiClone`
         `publicKey` = other.`publicKey`
         `sign` = other.`sign`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "send")
+internal open class UniffiVTableCallbackInterfaceHttpTransport(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `send`: UniffiCallbackInterfaceHttpTransportMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `send`: UniffiCallbackInterfaceHttpTransportMethod0? = null,
+    ): UniffiVTableCallbackInterfaceHttpTransport(`uniffiFree`,`uniffiClone`,`send`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceHttpTransport) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `send` = other.`send`
     }
 
 }
@@ -804,8 +826,6 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_token_exchange_ffi_checksum_method_dpopkey_thumbprint(
     ): Int
-    external fun uniffi_token_exchange_ffi_checksum_method_dpopkey_to_pkcs8(
-    ): Int
     external fun uniffi_token_exchange_ffi_checksum_method_dpopsigner_public_key(
     ): Int
     external fun uniffi_token_exchange_ffi_checksum_method_dpopsigner_sign(
@@ -818,15 +838,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_token_exchange_ffi_checksum_method_tokenvaultcache_invalidate(
     ): Int
+    external fun uniffi_token_exchange_ffi_checksum_method_httptransport_send(
+    ): Int
     external fun uniffi_token_exchange_ffi_checksum_constructor_tokenexchangeclient_new(
+    ): Int
+    external fun uniffi_token_exchange_ffi_checksum_constructor_tokenexchangeclient_with_transport(
     ): Int
     external fun uniffi_token_exchange_ffi_checksum_constructor_credentialsmanager_new(
     ): Int
-    external fun uniffi_token_exchange_ffi_checksum_constructor_dpopkey_from_pkcs8(
-    ): Int
     external fun uniffi_token_exchange_ffi_checksum_constructor_dpopkey_from_signer(
-    ): Int
-    external fun uniffi_token_exchange_ffi_checksum_constructor_dpopkey_generate(
     ): Int
     external fun uniffi_token_exchange_ffi_checksum_constructor_cancellationtoken_new(
     ): Int
@@ -850,6 +870,7 @@ internal object UniffiLib {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "token_exchange"))
         uniffiCallbackInterfaceCredentialStore.register(this)
         uniffiCallbackInterfaceDpopSigner.register(this)
+        uniffiCallbackInterfaceHttpTransport.register(this)
         
     }
 
@@ -859,6 +880,8 @@ internal object UniffiLib {
     external fun uniffi_token_exchange_ffi_fn_free_tokenexchangeclient(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_token_exchange_ffi_fn_constructor_tokenexchangeclient_new(`config`: RustBuffer.ByValue,`dpopKey`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_token_exchange_ffi_fn_constructor_tokenexchangeclient_with_transport(`config`: RustBuffer.ByValue,`dpopKey`: RustBuffer.ByValue,`transport`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeclient_userinfo_claims(`ptr`: Long,`tokens`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
     ): Long
@@ -918,19 +941,13 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_token_exchange_ffi_fn_free_dpopkey(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_token_exchange_ffi_fn_constructor_dpopkey_from_pkcs8(`pkcs8`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
     external fun uniffi_token_exchange_ffi_fn_constructor_dpopkey_from_signer(`signer`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
-    external fun uniffi_token_exchange_ffi_fn_constructor_dpopkey_generate(uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_token_exchange_ffi_fn_method_dpopkey_is_software(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
     external fun uniffi_token_exchange_ffi_fn_method_dpopkey_public_jwk(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_method_dpopkey_thumbprint(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_token_exchange_ffi_fn_method_dpopkey_to_pkcs8(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_clone_dpopsigner(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -962,6 +979,14 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_token_exchange_ffi_fn_method_tokenvaultcache_invalidate(`ptr`: Long,`request`: RustBuffer.ByValue,`requiredScopes`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_token_exchange_ffi_fn_clone_httptransport(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_token_exchange_ffi_fn_free_httptransport(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_token_exchange_ffi_fn_init_callback_vtable_httptransport(`vtable`: UniffiVTableCallbackInterfaceHttpTransport,
+    ): Unit
+    external fun uniffi_token_exchange_ffi_fn_method_httptransport_send(`ptr`: Long,`request`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeerror_info(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_method_tokenexchangeerror_is_access_denied(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1067,6 +1092,14 @@ internal object UniffiLib {
     external fun uniffi_token_exchange_ffi_fn_method_tokenvaulttoken_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_method_tokenvaulttoken_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_httprequest_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_httprequest_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_httpresponse_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_token_exchange_ffi_fn_method_httpresponse_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_token_exchange_ffi_fn_func_access_token_hash(`accessToken`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1280,16 +1313,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_token_exchange_ffi_checksum_method_credentialsmanager_save() and 0xFFFF) != 15616) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_token_exchange_ffi_checksum_method_dpopkey_is_software() and 0xFFFF) != 44671) {
+    if ((lib.uniffi_token_exchange_ffi_checksum_method_dpopkey_is_software() and 0xFFFF) != 7577) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_token_exchange_ffi_checksum_method_dpopkey_public_jwk() and 0xFFFF) != 8972) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_token_exchange_ffi_checksum_method_dpopkey_thumbprint() and 0xFFFF) != 46709) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_token_exchange_ffi_checksum_method_dpopkey_to_pkcs8() and 0xFFFF) != 3503) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_token_exchange_ffi_checksum_method_dpopsigner_public_key() and 0xFFFF) != 26244) {
@@ -1310,19 +1340,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_token_exchange_ffi_checksum_method_tokenvaultcache_invalidate() and 0xFFFF) != 28736) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_token_exchange_ffi_checksum_constructor_tokenexchangeclient_new() and 0xFFFF) != 5191) {
+    if ((lib.uniffi_token_exchange_ffi_checksum_method_httptransport_send() and 0xFFFF) != 63159) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_token_exchange_ffi_checksum_constructor_tokenexchangeclient_new() and 0xFFFF) != 26356) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_token_exchange_ffi_checksum_constructor_tokenexchangeclient_with_transport() and 0xFFFF) != 12626) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_token_exchange_ffi_checksum_constructor_credentialsmanager_new() and 0xFFFF) != 1938) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_token_exchange_ffi_checksum_constructor_dpopkey_from_pkcs8() and 0xFFFF) != 49173) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
     if ((lib.uniffi_token_exchange_ffi_checksum_constructor_dpopkey_from_signer() and 0xFFFF) != 20471) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_token_exchange_ffi_checksum_constructor_dpopkey_generate() and 0xFFFF) != 12919) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_token_exchange_ffi_checksum_constructor_cancellationtoken_new() and 0xFFFF) != 17449) {
@@ -1384,6 +1414,95 @@ internal suspend fun<T, F, E: kotlin.Exception> uniffiRustCallAsync(
         freeFunc(rustFuture)
     }
 }
+internal inline fun<T> uniffiTraitInterfaceCallAsync(
+    crossinline makeCall: suspend () -> T,
+    crossinline handleSuccess: (T) -> Unit,
+    crossinline handleError: (UniffiRustCallStatus.ByValue) -> Unit,
+    uniffiOutDroppedCallback: UniffiForeignFutureDroppedCallbackStruct,
+) {
+    // Using `GlobalScope` is labeled as a "delicate API" and generally discouraged in Kotlin programs, since it breaks structured concurrency.
+    // However, our parent task is a Rust future, so we're going to need to break structure concurrency in any case.
+    //
+    // Uniffi does its best to support structured concurrency across the FFI.
+    // If the Rust future is dropped, `uniffiForeignFutureDroppedCallbackImpl` is called, which will cancel the Kotlin coroutine if it's still running.
+    @OptIn(DelicateCoroutinesApi::class)
+    val job = GlobalScope.launch coroutineBlock@ {
+        // Note: it's important we call either `handleSuccess` or `handleError` exactly once.  Each
+        // call consumes an Arc reference, which means there should be no possibility of a double
+        // call.  The following code is structured so that will will never call both `handleSuccess`
+        // and `handleError`, even in the face of weird exceptions.
+        //
+        // In extreme circumstances we may not call either, for example if we fail to make the JNA
+        // call to `handleSuccess`.  This means we will leak the Arc reference, which is better than
+        // double-freeing it.
+        val callResult = try {
+            makeCall()
+        } catch(e: kotlin.Exception) {
+            handleError(
+                UniffiRustCallStatus.create(
+                    UNIFFI_CALL_UNEXPECTED_ERROR,
+                    FfiConverterString.lower(e.toString()),
+                )
+            )
+            return@coroutineBlock
+        }
+        handleSuccess(callResult)
+    }
+    val handle = uniffiForeignFutureHandleMap.insert(job)
+    uniffiOutDroppedCallback.uniffiSetValue(UniffiForeignFutureDroppedCallbackStruct(handle, uniffiForeignFutureDroppedCallbackImpl))
+}
+
+internal inline fun<T, reified E: Throwable> uniffiTraitInterfaceCallAsyncWithError(
+    crossinline makeCall: suspend () -> T,
+    crossinline handleSuccess: (T) -> Unit,
+    crossinline handleError: (UniffiRustCallStatus.ByValue) -> Unit,
+    crossinline lowerError: (E) -> RustBuffer.ByValue,
+    uniffiOutDroppedCallback: UniffiForeignFutureDroppedCallbackStruct,
+) {
+    // See uniffiTraitInterfaceCallAsync for details on `DelicateCoroutinesApi`
+    @OptIn(DelicateCoroutinesApi::class)
+    val job = GlobalScope.launch coroutineBlock@ {
+        // See the note in uniffiTraitInterfaceCallAsync for details on `handleSuccess` and
+        // `handleError`.
+        val callResult = try {
+            makeCall()
+        } catch(e: kotlin.Exception) {
+            if (e is E) {
+                handleError(
+                    UniffiRustCallStatus.create(
+                        UNIFFI_CALL_ERROR,
+                        lowerError(e),
+                    )
+                )
+            } else {
+                handleError(
+                    UniffiRustCallStatus.create(
+                        UNIFFI_CALL_UNEXPECTED_ERROR,
+                        FfiConverterString.lower(e.toString()),
+                    )
+                )
+            }
+            return@coroutineBlock
+        }
+        handleSuccess(callResult)
+    }
+    val handle = uniffiForeignFutureHandleMap.insert(job)
+    uniffiOutDroppedCallback.uniffiSetValue(UniffiForeignFutureDroppedCallbackStruct(handle, uniffiForeignFutureDroppedCallbackImpl))
+}
+
+internal val uniffiForeignFutureHandleMap = UniffiHandleMap<Job>()
+
+internal object uniffiForeignFutureDroppedCallbackImpl: UniffiForeignFutureDroppedCallback {
+    override fun callback(handle: Long) {
+        val job = uniffiForeignFutureHandleMap.remove(handle)
+        if (!job.isCompleted) {
+            job.cancel()
+        }
+    }
+}
+
+// For testing
+public fun uniffiForeignFutureHandleCount() = uniffiForeignFutureHandleMap.size
 
 // Public interface members begin here.
 
@@ -2980,13 +3099,15 @@ public object FfiConverterTypeCredentialsManager: FfiConverter<CredentialsManage
 
 
 /**
- * The DPoP key a client signs its proofs with: a software key (generated, or imported from
- * PKCS#8) or a platform key behind a `DpopSigner`. Share one key between clients freely.
+ * The DPoP key a client signs its proofs with: a platform key behind a `DpopSigner` (the
+ * Swift and Kotlin layers make one by default), or, for C programs, a software key. Share one
+ * key between clients freely.
  */
 public interface DpopKeyInterface {
     
     /**
-     * Whether this is a software key (exportable with `to_pkcs8`).
+     * Whether this is the core's software key (exportable as PKCS#8; C programs only): false
+     * for a key held by a platform signer, so always false in the phone library.
      */
     fun `isSoftware`(): kotlin.Boolean
     
@@ -3000,19 +3121,13 @@ public interface DpopKeyInterface {
      */
     fun `thumbprint`(): kotlin.String
     
-    /**
-     * The private key as PKCS#8 DER, to store in the Keychain / an encrypted store. Only
-     * software keys can be exported (`InvalidInput` otherwise). The bytes are the private
-     * key: never log them, and overwrite them after storing if your language allows.
-     */
-    fun `toPkcs8`(): kotlin.ByteArray
-    
     companion object
 }
 
 /**
- * The DPoP key a client signs its proofs with: a software key (generated, or imported from
- * PKCS#8) or a platform key behind a `DpopSigner`. Share one key between clients freely.
+ * The DPoP key a client signs its proofs with: a platform key behind a `DpopSigner` (the
+ * Swift and Kotlin layers make one by default), or, for C programs, a software key. Share one
+ * key between clients freely.
  */
 open class DpopKey: Disposable, AutoCloseable, DpopKeyInterface
 {
@@ -3117,7 +3232,8 @@ open class DpopKey: Disposable, AutoCloseable, DpopKeyInterface
 
     
     /**
-     * Whether this is a software key (exportable with `to_pkcs8`).
+     * Whether this is the core's software key (exportable as PKCS#8; C programs only): false
+     * for a key held by a platform signer, so always false in the phone library.
      */override fun `isSoftware`(): kotlin.Boolean {
             return FfiConverterBoolean.lift(
     callWithHandle {
@@ -3164,47 +3280,12 @@ open class DpopKey: Disposable, AutoCloseable, DpopKeyInterface
     
 
     
-    /**
-     * The private key as PKCS#8 DER, to store in the Keychain / an encrypted store. Only
-     * software keys can be exported (`InvalidInput` otherwise). The bytes are the private
-     * key: never log them, and overwrite them after storing if your language allows.
-     */
-    @Throws(TokenExchangeException::class)override fun `toPkcs8`(): kotlin.ByteArray {
-            return FfiConverterByteArray.lift(
-    callWithHandle {
-    uniffiRustCallWithError(TokenExchangeException) { _status ->
-    UniffiLib.uniffi_token_exchange_ffi_fn_method_dpopkey_to_pkcs8(
-        it,
-        _status)
-}
-    }
-    )
-    }
-    
-
-    
 
     
 
 
     
     companion object {
-        
-    /**
-     * A software key imported from PKCS#8 DER (what `to_pkcs8` exported).
-     */
-    @Throws(TokenExchangeException::class) fun `fromPkcs8`(`pkcs8`: kotlin.ByteArray): DpopKey {
-            return FfiConverterTypeDpopKey.lift(
-    uniffiRustCallWithError(TokenExchangeException) { _status ->
-    UniffiLib.uniffi_token_exchange_ffi_fn_constructor_dpopkey_from_pkcs8(
-    
-        
-        FfiConverterByteArray.lower(`pkcs8`),_status)
-}
-    )
-    }
-    
-
         
     /**
      * A key held by a platform signer. Reads its public key now: a signer that throws or
@@ -3217,22 +3298,6 @@ open class DpopKey: Disposable, AutoCloseable, DpopKeyInterface
     
         
         FfiConverterTypeDpopSigner.lower(`signer`),_status)
-}
-    )
-    }
-    
-
-        
-    /**
-     * A new random software key (P-256). Persist it with `to_pkcs8` if tokens must
-     * stay usable after the app restarts.
-     */
-    @Throws(TokenExchangeException::class) fun `generate`(): DpopKey {
-            return FfiConverterTypeDpopKey.lift(
-    uniffiRustCallWithError(TokenExchangeException) { _status ->
-    UniffiLib.uniffi_token_exchange_ffi_fn_constructor_dpopkey_generate(
-    
-        _status)
 }
     )
     }
@@ -3765,6 +3830,396 @@ public object FfiConverterTypeDpopSigner: FfiConverter<DpopSigner, Long> {
 
 
 /**
+ * Sends the library's HTTP requests through the app's networking. The Swift package
+ * implements it with `URLSession` (`URLSessionTransport`), the Kotlin library with
+ * `HttpURLConnection` (`HttpUrlConnectionTransport`); implement it yourself to use another
+ * client (OkHttp with your interceptors, a pinned session...).
+ *
+ * `send` must honour the contract of the Rust trait it stands for:
+ *
+ * - send the request exactly as given, once: no cookies, no cached answers, no added
+ * credentials, and never a replay of a request that may have reached the server;
+ * - never follow a redirect: return the `3xx` response (the library refuses it);
+ * - give up after `request.timeout` (throw `Timeout`);
+ * - read at most `request.max_response_bytes` of body (throw `BodyTooLarge` beyond it);
+ * - stop when cancelled (a Swift `Task`, a Kotlin coroutine): the library cancels the call
+ * when the client's call is cancelled or its timeout runs out;
+ * - log no header value and no body: they carry tokens and authorization codes.
+ *
+ * Throw a `TransportError` saying whether the request may have reached the server: the
+ * caller is told, and a single-use Apple authorization code is spent if it may have. Any
+ * other error counts as a lost connection after the request may have been received.
+ */
+public interface HttpTransport {
+    
+    /**
+     * Sends `request` and reads the whole response, whatever its status.
+     */
+    suspend fun `send`(`request`: HttpRequest): HttpResponse
+    
+    companion object
+}
+
+/**
+ * Sends the library's HTTP requests through the app's networking. The Swift package
+ * implements it with `URLSession` (`URLSessionTransport`), the Kotlin library with
+ * `HttpURLConnection` (`HttpUrlConnectionTransport`); implement it yourself to use another
+ * client (OkHttp with your interceptors, a pinned session...).
+ *
+ * `send` must honour the contract of the Rust trait it stands for:
+ *
+ * - send the request exactly as given, once: no cookies, no cached answers, no added
+ * credentials, and never a replay of a request that may have reached the server;
+ * - never follow a redirect: return the `3xx` response (the library refuses it);
+ * - give up after `request.timeout` (throw `Timeout`);
+ * - read at most `request.max_response_bytes` of body (throw `BodyTooLarge` beyond it);
+ * - stop when cancelled (a Swift `Task`, a Kotlin coroutine): the library cancels the call
+ * when the client's call is cancelled or its timeout runs out;
+ * - log no header value and no body: they carry tokens and authorization codes.
+ *
+ * Throw a `TransportError` saying whether the request may have reached the server: the
+ * caller is told, and a single-use Apple authorization code is spent if it may have. Any
+ * other error counts as a lost connection after the request may have been received.
+ */
+open class HttpTransportImpl: Disposable, AutoCloseable, HttpTransport
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_token_exchange_ffi_fn_free_httptransport(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_token_exchange_ffi_fn_clone_httptransport(handle, status)
+        }
+    }
+
+    
+    /**
+     * Sends `request` and reads the whole response, whatever its status.
+     */
+    @Throws(TransportException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `send`(`request`: HttpRequest) : HttpResponse {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_token_exchange_ffi_fn_method_httptransport_send(
+                uniffiHandle,
+                
+        FfiConverterTypeHttpRequest.lower(`request`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_token_exchange_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_token_exchange_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeHttpResponse.lift(it) },
+        // Error FFI converter
+        TransportException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceHttpTransport {
+    internal object `send`: UniffiCallbackInterfaceHttpTransportMethod0 {
+        override fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,) {
+            val uniffiObj = FfiConverterTypeHttpTransport.handleMap.get(uniffiHandle)
+            val makeCall = suspend { ->
+                uniffiObj.`send`(
+                    FfiConverterTypeHttpRequest.lift(`request`),
+                )
+            }
+            val uniffiHandleSuccess = { returnValue: HttpResponse ->
+                val uniffiResult = UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                    FfiConverterTypeHttpResponse.lower(returnValue),
+                    UniffiRustCallStatus.ByValue()
+                )
+                uniffiResult.write()
+                uniffiFutureCallback.callback(uniffiCallbackData, uniffiResult)
+            }
+            val uniffiHandleError = { callStatus: UniffiRustCallStatus.ByValue ->
+                uniffiFutureCallback.callback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                        RustBuffer.ByValue(),
+                        callStatus,
+                    ),
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall,
+                uniffiHandleSuccess,
+                uniffiHandleError,
+                { e: TransportException -> FfiConverterTypeTransportError.lower(e) },
+                uniffiOutDroppedCallback
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeHttpTransport.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeHttpTransport.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceHttpTransport.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `send`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_token_exchange_ffi_fn_init_callback_vtable_httptransport(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHttpTransport: FfiConverter<HttpTransport, Long> {
+    internal val handleMap = UniffiHandleMap<HttpTransport>()
+
+    override fun lower(value: HttpTransport): Long {
+        if (value is HttpTransportImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): HttpTransport {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return HttpTransportImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): HttpTransport {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: HttpTransport) = 8UL
+
+    override fun write(value: HttpTransport, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * A client for one Auth0 application. Create one per application and share it: it is
  * thread-safe, and every call on it uses one connection pool and one DPoP nonce store.
  *
@@ -3906,10 +4361,12 @@ open class TokenExchangeClient: Disposable, AutoCloseable, TokenExchangeClientIn
         this.cleanable = null
     }
     /**
-     * Validates the configuration (nothing is sent) and creates the client. With a
-     * `dpop_key`, every request is sender-constrained with DPoP proofs signed by it; without
-     * one, tokens are bearer tokens. Fails with `InvalidInput` naming the bad field, or
-     * `Signer` if a platform key is unusable.
+     * Validates the configuration (nothing is sent) and creates the client, which sends its
+     * requests with the library's built-in transport. With a `dpop_key`, every request is
+     * sender-constrained with DPoP proofs signed by it; without one, tokens are bearer tokens.
+     * Fails with `InvalidInput` naming the bad field, or `Signer` if a platform key is
+     * unusable. The phone library has no built-in transport: there, use `with_transport`
+     * (what the Swift and Kotlin layers do), or this fails with `Other`.
      */
     constructor(`config`: ClientConfig, `dpopKey`: DpopKey? = null) :
         this(UniffiWithHandle, 
@@ -4347,11 +4804,29 @@ open class TokenExchangeClient: Disposable, AutoCloseable, TokenExchangeClientIn
 
 
     
-    
+    companion object {
+        
     /**
-     * @suppress
+     * Like `new`, with every request sent through `transport`: the platform's networking
+     * (`URLSessionTransport`, `HttpUrlConnectionTransport`) or the app's own. Share one
+     * transport between clients freely.
      */
-    companion object
+    @Throws(TokenExchangeException::class) fun `withTransport`(`config`: ClientConfig, `dpopKey`: DpopKey?, `transport`: HttpTransport): TokenExchangeClient {
+            return FfiConverterTypeTokenExchangeClient.lift(
+    uniffiRustCallWithError(TokenExchangeException) { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_constructor_tokenexchangeclient_with_transport(
+    
+        
+        FfiConverterTypeClientConfig.lower(`config`),
+        FfiConverterOptionalTypeDpopKey.lower(`dpopKey`),
+        FfiConverterTypeHttpTransport.lower(`transport`),_status)
+}
+    )
+    }
+    
+
+        
+    }
     
 }
 
@@ -5305,6 +5780,165 @@ public object FfiConverterTypeHttpHeader: FfiConverterRustBuffer<HttpHeader> {
     override fun write(value: HttpHeader, buf: ByteBuffer) {
             FfiConverterString.write(value.`name`, buf)
             FfiConverterString.write(value.`value`, buf)
+    }
+}
+
+
+
+/**
+ * One HTTP request of the library, with the limits the transport must apply. Its header
+ * values and body carry secrets: the description shows the method, the URL without its query,
+ * the header names and the body's size.
+ */
+data class HttpRequest (
+    /**
+     * The method, upper case (`POST`, `GET`).
+     */
+    var `method`: kotlin.String
+    , 
+    /**
+     * The absolute URL: `https://`, or `http://` for a loopback host.
+     */
+    var `url`: kotlin.String
+    , 
+    /**
+     * Header names (lower case) and values, in order; a name may repeat. The library has
+     * checked them (RFC 9110 tokens, no control characters in values).
+     */
+    var `headers`: List<HttpHeader>
+    , 
+    /**
+     * The body (`None`: no body).
+     */
+    var `body`: kotlin.ByteArray?
+    , 
+    /**
+     * How long the whole exchange may take, connecting included: what is left of the
+     * client's timeout. Use it as the platform's timeout; the library also stops waiting then.
+     */
+    var `timeout`: java.time.Duration
+    , 
+    /**
+     * The most body bytes the library accepts: stop reading and throw `BodyTooLarge` when
+     * `Content-Length` says more or more arrives.
+     */
+    var `maxResponseBytes`: kotlin.Long
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_method_httprequest_uniffi_trait_display(FfiConverterTypeHttpRequest.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
+    override fun read(buf: ByteBuffer): HttpRequest {
+        return HttpRequest(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeHttpHeader.read(buf),
+            FfiConverterOptionalByteArray.read(buf),
+            FfiConverterDuration.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: HttpRequest) = (
+            FfiConverterString.allocationSize(value.`method`) +
+            FfiConverterString.allocationSize(value.`url`) +
+            FfiConverterSequenceTypeHttpHeader.allocationSize(value.`headers`) +
+            FfiConverterOptionalByteArray.allocationSize(value.`body`) +
+            FfiConverterDuration.allocationSize(value.`timeout`) +
+            FfiConverterLong.allocationSize(value.`maxResponseBytes`)
+    )
+
+    override fun write(value: HttpRequest, buf: ByteBuffer) {
+            FfiConverterString.write(value.`method`, buf)
+            FfiConverterString.write(value.`url`, buf)
+            FfiConverterSequenceTypeHttpHeader.write(value.`headers`, buf)
+            FfiConverterOptionalByteArray.write(value.`body`, buf)
+            FfiConverterDuration.write(value.`timeout`, buf)
+            FfiConverterLong.write(value.`maxResponseBytes`, buf)
+    }
+}
+
+
+
+/**
+ * The response the transport read, whatever its status (`3xx` included: the library refuses
+ * redirects itself). The description shows the status, the header names and the body's size.
+ */
+data class HttpResponse (
+    /**
+     * The HTTP status. A value that is not one (outside 0-65535) is reported as status 0, an
+     * unexpected response.
+     */
+    var `status`: kotlin.Int
+    , 
+    /**
+     * Header names (any case) and values, in the order received.
+     */
+    var `headers`: List<HttpHeader>
+    , 
+    /**
+     * The body, at most `max_response_bytes` of it.
+     */
+    var `body`: kotlin.ByteArray
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_token_exchange_ffi_fn_method_httpresponse_uniffi_trait_display(FfiConverterTypeHttpResponse.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHttpResponse: FfiConverterRustBuffer<HttpResponse> {
+    override fun read(buf: ByteBuffer): HttpResponse {
+        return HttpResponse(
+            FfiConverterInt.read(buf),
+            FfiConverterSequenceTypeHttpHeader.read(buf),
+            FfiConverterByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: HttpResponse) = (
+            FfiConverterInt.allocationSize(value.`status`) +
+            FfiConverterSequenceTypeHttpHeader.allocationSize(value.`headers`) +
+            FfiConverterByteArray.allocationSize(value.`body`)
+    )
+
+    override fun write(value: HttpResponse, buf: ByteBuffer) {
+            FfiConverterInt.write(value.`status`, buf)
+            FfiConverterSequenceTypeHttpHeader.write(value.`headers`, buf)
+            FfiConverterByteArray.write(value.`body`, buf)
     }
 }
 
@@ -8479,6 +9113,224 @@ public object FfiConverterTypeTokenVaultSubjectTokenType: FfiConverterRustBuffer
 }
 
 
+
+
+
+
+
+/**
+ * Why a transport could not deliver a response; each case says whether the request may have
+ * reached the server (report `false` only when certain: the library then lets the caller
+ * resend a single-use credential).
+ */
+sealed class TransportException: kotlin.Exception() {
+    
+    /**
+     * The platform refused to express the request (a method, header or URL it does not
+     * accept). Nothing was sent.
+     */
+    class InvalidRequest(
+        ) : TransportException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * No connection could be made (DNS, refused, unreachable, offline). Nothing was sent.
+     */
+    class Connect(
+        ) : TransportException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * TLS failed: during the handshake (nothing sent) or on an established connection.
+     */
+    class Tls(
+        
+        /**
+         * `false` when the handshake failed.
+         */
+        val `requestMayHaveReachedServer`: kotlin.Boolean
+        ) : TransportException() {
+        override val message
+            get() = "requestMayHaveReachedServer=${ `requestMayHaveReachedServer` }"
+    }
+    
+    /**
+     * `request.timeout` ran out.
+     */
+    class Timeout(
+        
+        /**
+         * `false` when it ran out while connecting.
+         */
+        val `requestMayHaveReachedServer`: kotlin.Boolean
+        ) : TransportException() {
+        override val message
+            get() = "requestMayHaveReachedServer=${ `requestMayHaveReachedServer` }"
+    }
+    
+    /**
+     * The connection broke while the request or the response was in flight.
+     */
+    class ConnectionLost(
+        
+        /**
+         * `false` only when no byte of the request was written.
+         */
+        val `requestMayHaveReachedServer`: kotlin.Boolean
+        ) : TransportException() {
+        override val message
+            get() = "requestMayHaveReachedServer=${ `requestMayHaveReachedServer` }"
+    }
+    
+    /**
+     * The body is longer than `request.max_response_bytes`; reading stopped.
+     */
+    class BodyTooLarge(
+        
+        /**
+         * The response's status.
+         */
+        val `status`: kotlin.Int, 
+        
+        /**
+         * The response's headers (the library reads `Retry-After`).
+         */
+        val `headers`: List<HttpHeader>
+        ) : TransportException() {
+        override val message
+            get() = "status=${ `status` }, headers=${ `headers` }"
+    }
+    
+    /**
+     * The platform cancelled the request on its own (the session was invalidated...). The
+     * server may have received it.
+     */
+    class Cancelled(
+        ) : TransportException() {
+        override val message
+            get() = ""
+    }
+    
+
+    
+
+
+    companion object ErrorHandler : UniffiRustCallStatusErrorHandler<TransportException> {
+        override fun lift(error_buf: RustBuffer.ByValue): TransportException = FfiConverterTypeTransportError.lift(error_buf)
+    }
+
+    
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTransportError : FfiConverterRustBuffer<TransportException> {
+    override fun read(buf: ByteBuffer): TransportException {
+        
+
+        return when(buf.getInt()) {
+            1 -> TransportException.InvalidRequest()
+            2 -> TransportException.Connect()
+            3 -> TransportException.Tls(
+                FfiConverterBoolean.read(buf),
+                )
+            4 -> TransportException.Timeout(
+                FfiConverterBoolean.read(buf),
+                )
+            5 -> TransportException.ConnectionLost(
+                FfiConverterBoolean.read(buf),
+                )
+            6 -> TransportException.BodyTooLarge(
+                FfiConverterInt.read(buf),
+                FfiConverterSequenceTypeHttpHeader.read(buf),
+                )
+            7 -> TransportException.Cancelled()
+            else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: TransportException): ULong {
+        return when(value) {
+            is TransportException.InvalidRequest -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is TransportException.Connect -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is TransportException.Tls -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterBoolean.allocationSize(value.`requestMayHaveReachedServer`)
+            )
+            is TransportException.Timeout -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterBoolean.allocationSize(value.`requestMayHaveReachedServer`)
+            )
+            is TransportException.ConnectionLost -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterBoolean.allocationSize(value.`requestMayHaveReachedServer`)
+            )
+            is TransportException.BodyTooLarge -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterInt.allocationSize(value.`status`)
+                + FfiConverterSequenceTypeHttpHeader.allocationSize(value.`headers`)
+            )
+            is TransportException.Cancelled -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+        }
+    }
+
+    override fun write(value: TransportException, buf: ByteBuffer) {
+        when(value) {
+            is TransportException.InvalidRequest -> {
+                buf.putInt(1)
+                Unit
+            }
+            is TransportException.Connect -> {
+                buf.putInt(2)
+                Unit
+            }
+            is TransportException.Tls -> {
+                buf.putInt(3)
+                FfiConverterBoolean.write(value.`requestMayHaveReachedServer`, buf)
+                Unit
+            }
+            is TransportException.Timeout -> {
+                buf.putInt(4)
+                FfiConverterBoolean.write(value.`requestMayHaveReachedServer`, buf)
+                Unit
+            }
+            is TransportException.ConnectionLost -> {
+                buf.putInt(5)
+                FfiConverterBoolean.write(value.`requestMayHaveReachedServer`, buf)
+                Unit
+            }
+            is TransportException.BodyTooLarge -> {
+                buf.putInt(6)
+                FfiConverterInt.write(value.`status`, buf)
+                FfiConverterSequenceTypeHttpHeader.write(value.`headers`, buf)
+                Unit
+            }
+            is TransportException.Cancelled -> {
+                buf.putInt(7)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+
+}
 
 
 

@@ -1,6 +1,5 @@
 package com.tokenexchange.test
 
-import com.tokenexchange.DpopKey
 import com.tokenexchange.NativeSocialExchange
 import com.tokenexchange.TokenExchangeClient
 import com.tokenexchange.apple
@@ -18,7 +17,7 @@ import org.junit.Test
 
 /** One client shared by many coroutines and threads at once. */
 class ConcurrencyTest {
-    private val key = DpopKey.generate()
+    private val key = jcaKey()
     private val client = TokenExchangeClient.create(Emulator.baseUrl, Emulator.CLIENT_ID, dpopKey = key)
 
     @Test

@@ -153,7 +153,7 @@ class CredentialsManagerTest {
     fun aKeyMismatchClearsTheStoreWithoutSendingAnything() = runBlocking<Unit> {
         val s = signedIn("apple|kotlin-lost-key")
         // Another key, and nothing listens: a request sent would be a network error.
-        val otherKey = TokenExchangeClient.create("http://127.0.0.1:${Emulator.closedPort()}", ROTATING_CLIENT_ID)
+        val otherKey = TokenExchangeClient.create("http://127.0.0.1:${Emulator.closedPort()}", ROTATING_CLIENT_ID, dpopKey = jcaKey())
         val store = KotlinStore()
         val manager = CredentialsManager(otherKey, store)
         manager.save(s.tokens)

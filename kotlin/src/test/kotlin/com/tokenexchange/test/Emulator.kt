@@ -1,5 +1,10 @@
 package com.tokenexchange.test
 
+import com.tokenexchange.DpopKey
+import com.tokenexchange.JcaDpopSigner
+import java.security.KeyPair
+import java.security.KeyPairGenerator
+import java.security.spec.ECGenParameterSpec
 import java.net.HttpURLConnection
 import java.net.ServerSocket
 import java.net.URI
@@ -86,3 +91,10 @@ object Emulator {
     /** A loopback port nothing listens on. */
     fun closedPort(): Int = ServerSocket(0).use { it.localPort }
 }
+
+/** A new P-256 key held by Kotlin code (JCA), as the Android Keystore would hold it. */
+fun p256(): KeyPair =
+    KeyPairGenerator.getInstance("EC").apply { initialize(ECGenParameterSpec("secp256r1")) }.generateKeyPair()
+
+/** A DPoP key around a new [p256] key pair. */
+fun jcaKey(): DpopKey = p256().let { DpopKey.fromSigner(JcaDpopSigner(it.private, it.public)) }

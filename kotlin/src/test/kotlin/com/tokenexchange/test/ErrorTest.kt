@@ -1,6 +1,5 @@
 package com.tokenexchange.test
 
-import com.tokenexchange.ClientConfig
 import com.tokenexchange.NativeSocialExchange
 import com.tokenexchange.NetworkErrorKind
 import com.tokenexchange.ResourceRequest
@@ -63,7 +62,7 @@ class ErrorTest {
         }
         assertEquals("domain", domain.field)
         val timeout = failure<TokenExchangeException.InvalidInput> {
-            TokenExchangeClient(ClientConfig(domain = base, clientId = "x", timeout = Duration.ZERO))
+            TokenExchangeClient.create(base, "x") { timeout = Duration.ZERO }
         }
         assertEquals("timeout", timeout.field)
     }

@@ -1,9 +1,9 @@
 package com.tokenexchange.test
 
 import com.tokenexchange.AuthorizationHeaders
-import com.tokenexchange.DpopKey
 import com.tokenexchange.HttpHeader
 import com.tokenexchange.NativeSocialExchange
+import com.tokenexchange.PlatformDpopKey
 import com.tokenexchange.ResourceRequest
 import com.tokenexchange.TokenExchange
 import com.tokenexchange.TokenExchangeClient
@@ -16,6 +16,7 @@ import com.tokenexchange.userinfoJson
 import kotlinx.coroutines.runBlocking
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
+import org.junit.Assert.assertNotEquals
 import org.junit.Assert.assertNotNull
 import org.junit.Assert.assertNull
 import org.junit.Assert.assertTrue
@@ -37,7 +38,7 @@ class NativeSocialExchangeTest {
 
     @Test
     fun dpopBoundExchangeThroughTheNonceChallenge() = runBlocking<Unit> {
-        val key = DpopKey.generate()
+        val key = jcaKey()
         val client = TokenExchangeClient.create(base, Emulator.CLIENT_ID, dpopKey = key)
         val request = NativeSocialExchange.apple(
             Emulator.appleCode("apple|kotlin-dpop", email = "k@example.com"),
@@ -99,19 +100,26 @@ class NativeSocialExchangeTest {
     }
 
     @Test
-    fun exportedKeysPresentStoredTokensAfterARestart() = runBlocking<Unit> {
-        val key = DpopKey.generate()
-        val tokens = TokenExchangeClient.create(base, Emulator.CLIENT_ID, dpopKey = key)
-            .nativeSocialExchange(NativeSocialExchange.apple(Emulator.appleCode("apple|kotlin-restart")))
-        val pkcs8 = key.toPkcs8()
-        assertTrue(key.isSoftware() && pkcs8.size > 100)
+    fun theDefaultKeyIsThePlatformKeyAndOutlivesTheClient() = runBlocking<Unit> {
+        // Without a key, a client signs with the platform's key under the default alias (on the
+        // JVM, a JCA key the process keeps; on Android, the Keystore), so a second client
+        // presents the first one's tokens.
+        val first = TokenExchangeClient.create(base, Emulator.CLIENT_ID)
+        val tokens = first.nativeSocialExchange(NativeSocialExchange.apple(Emulator.appleCode("apple|kotlin-restart")))
+        assertEquals(first.dpopThumbprint(), tokens.dpopJkt)
+        assertFalse("the platform signs, not the Rust library", first.dpopKey()!!.isSoftware())
 
-        // "Restart": only the PKCS#8 bytes and the token strings survive.
-        val restored = DpopKey.fromPkcs8(pkcs8)
-        assertEquals(key.thumbprint(), restored.thumbprint())
         val stored = TokenSet(accessToken = tokens.accessToken, tokenType = tokens.tokenType, dpopJkt = tokens.dpopJkt)
-        val claims = TokenExchangeClient.create(base, Emulator.CLIENT_ID, dpopKey = restored).userinfoJson(stored)
-        assertTrue(claims.contains("apple|kotlin-restart"))
+        val second = TokenExchangeClient.create(base, Emulator.CLIENT_ID)
+        assertEquals(first.dpopThumbprint(), second.dpopThumbprint())
+        assertTrue(second.userinfoJson(stored).contains("apple|kotlin-restart"))
+
+        // Another alias is another key; a deleted key is replaced by a new one.
+        val other = PlatformDpopKey.loadOrCreate("token-exchange-tests-other")
+        assertNotEquals(first.dpopThumbprint(), other.thumbprint())
+        PlatformDpopKey.delete("token-exchange-tests-other")
+        assertNotEquals(other.thumbprint(), PlatformDpopKey.loadOrCreate("token-exchange-tests-other").thumbprint())
+        PlatformDpopKey.delete("token-exchange-tests-other")
     }
 
     @Test

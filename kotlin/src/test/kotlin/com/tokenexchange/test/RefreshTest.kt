@@ -78,7 +78,8 @@ class RefreshTest {
         val tokens = signIn(client, "apple|kotlin-key-mismatch")
         // Nothing listens there: had a request been sent, the error would be a network error.
         val nowhere = "http://127.0.0.1:${Emulator.closedPort()}"
-        val otherKey = TokenExchangeClient.create(nowhere, ROTATING_CLIENT_ID)
+        // (Not the default key: every client of the process shares that one.)
+        val otherKey = TokenExchangeClient.create(nowhere, ROTATING_CLIENT_ID, dpopKey = jcaKey())
         val mismatch = failure<TokenExchangeException.DpopKeyMismatch> { otherKey.refresh(tokens) }
         assertEquals(tokens.dpopJkt, mismatch.tokenJkt)
         assertTrue(mismatch.isSignInRequired())

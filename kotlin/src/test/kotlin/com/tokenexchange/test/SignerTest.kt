@@ -34,9 +34,6 @@ import org.junit.Test
 class SignerTest {
     private val base = Emulator.baseUrl
 
-    private fun p256(): KeyPair =
-        KeyPairGenerator.getInstance("EC").apply { initialize(ECGenParameterSpec("secp256r1")) }.generateKeyPair()
-
     /** Counts signatures, to show the library asked this key (twice: the nonce challenge). */
     private class Counting(private val inner: DpopSigner) : DpopSigner {
         val signatures = AtomicInteger()
