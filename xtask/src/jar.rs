@@ -6,7 +6,7 @@
 //! | entry | what |
 //! | --- | --- |
 //! | `com/tokenexchange/**.class` | the Kotlin library (`kotlin/src/main/kotlin`: the generated bindings and the idiomatic layer, `TokenExchangeFutures` for Java), compiled by kotlinc |
-//! | `<jna-prefix>/lib<name>.so` | the Rust library [`NATIVE`] in release mode, in JNA's resource layout |
+//! | `<jna-prefix>/lib<name>.so` | the Rust library [`NATIVE`] built with [`PROFILE`], in JNA's resource layout |
 //! | `META-INF/maven/com.tokenexchange/token-exchange/pom.xml` | the POM ([`POM`]: coordinates, metadata, the JNA and kotlinx-coroutines dependencies) |
 //!
 //! JNA looks for a library it cannot find on `jna.library.path` or the system paths in the
@@ -40,6 +40,8 @@ pub const NATIVE: LibraryBuild = LibraryBuild {
     crate_name: MOBILE_LIB,
     features: &[],
 };
+/// The Cargo profile of [`NATIVE`]: the AAR's (size-optimised, stripped, panics unwind).
+pub const PROFILE: &str = "release-mobile";
 /// Maven group id.
 pub const GROUP: &str = "com.tokenexchange";
 /// Maven artifact id (also the jar's file name: `<ARTIFACT>-<version>.jar`).
@@ -114,16 +116,16 @@ pub fn build(ws: &Workspace, tools: &KotlinTools, out_dir: &Path) -> Result<Path
     Ok(jar)
 }
 
-/// Builds [`NATIVE`] in release mode; the path of its shared library `file`.
+/// Builds [`NATIVE`] with [`PROFILE`]; the path of its shared library `file`.
 fn build_native(ws: &Workspace, file: &str) -> Result<PathBuf> {
     let mut c = Command::new(workspace::cargo());
-    c.args(["build", "--release", "--lib", "-p", NATIVE.package])
+    c.args(["build", "--profile", PROFILE, "--lib", "-p", NATIVE.package])
         .current_dir(&ws.root);
     if !NATIVE.features.is_empty() {
         c.arg("--features").arg(NATIVE.features.join(","));
     }
     cmd::run(&mut c)?;
-    let lib = ws.target_dir.join("release").join(file);
+    let lib = ws.target_dir.join(PROFILE).join(file);
     if !lib.is_file() {
         bail!("{} was not produced", lib.display());
     }
