@@ -42,7 +42,10 @@ rustup target add "${IOS_DEVICE[@]}" "${IOS_SIMULATOR[@]}" "${MACOS[@]}"
 
 # The release flags of `cargo xtask size` (xtask/src/size.rs) that apply to Apple targets: no
 # build-machine paths in panic locations. (ld64 packs relocations as chained fixups itself and
-# has no identical code folding.)
+# has no identical code folding. uniffi's `UNIFFI_META_*` statics, which the ELF builds hide with
+# a version script, need nothing here: the XCFramework is a static library, and ld64's
+# `-dead_strip` (Xcode's default for apps, DEAD_CODE_STRIPPING) drops them from the app, which
+# exports none of its symbols.)
 REMAP=""
 for dir in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
     REMAP="$REMAP --remap-path-prefix=$dir="
