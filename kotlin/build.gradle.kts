@@ -4,6 +4,7 @@
 plugins {
     id("com.android.library") version "8.7.3"
     id("org.jetbrains.kotlin.android") version "2.1.0"
+    `maven-publish`
 }
 
 // Maven coordinates com.tokenexchange:token-exchange:<version> (the artifact id is the root
@@ -59,4 +60,64 @@ dependencies {
     testImplementation("junit:junit:4.13.2")
     // Host unit tests load the desktop JNA (the AAR has no host native part).
     testImplementation("net.java.dev.jna:jna:5.15.0")
+}
+
+// The AAR's Maven publication (`./gradlew publishReleasePublicationToMavenLocal`, or a repository
+// of yours): coordinates from group/version above and the artifact id of pom.xml, metadata
+// (name, description, url, licenses, developers, scm) read from pom.xml, the one place they are
+// written (the JVM jar of `cargo xtask jar` carries the same file). Not run on the Linux CI
+// machine (no Gradle or Android SDK there).
+android {
+    publishing {
+        singleVariant("release") {
+            withSourcesJar()
+        }
+    }
+}
+
+val pomXml: org.w3c.dom.Document = javax.xml.parsers.DocumentBuilderFactory.newInstance()
+    .newDocumentBuilder()
+    .parse(file("pom.xml"))
+
+/** The text of the first `<tag>` inside the first `<within>` of pom.xml. */
+fun pomText(tag: String, within: String = "project"): String =
+    (pomXml.getElementsByTagName(within).item(0) as org.w3c.dom.Element)
+        .getElementsByTagName(tag).item(0).textContent.trim()
+
+afterEvaluate {
+    publishing {
+        publications {
+            create<MavenPublication>("release") {
+                from(components["release"])
+                artifactId = pomText("artifactId")
+                pom {
+                    name.set(pomText("name"))
+                    description.set(pomText("description"))
+                    url.set(pomText("url"))
+                    licenses {
+                        val all = pomXml.getElementsByTagName("license")
+                        for (i in 0 until all.length) {
+                            val element = all.item(i) as org.w3c.dom.Element
+                            license {
+                                name.set(element.getElementsByTagName("name").item(0).textContent)
+                                url.set(element.getElementsByTagName("url").item(0).textContent)
+                            }
+                        }
+                    }
+                    developers {
+                        developer {
+                            id.set(pomText("id", within = "developer"))
+                            name.set(pomText("name", within = "developer"))
+                            url.set(pomText("url", within = "developer"))
+                        }
+                    }
+                    scm {
+                        connection.set(pomText("connection"))
+                        developerConnection.set(pomText("developerConnection"))
+                        url.set(pomText("url", within = "scm"))
+                    }
+                }
+            }
+        }
+    }
 }

@@ -13,11 +13,13 @@ mod error;
 mod fuzz;
 mod header;
 mod install;
+mod jar;
 mod lang;
 mod provision;
 mod report;
 mod size;
 mod suites;
+mod swiftpm;
 mod version;
 mod workspace;
 
@@ -56,6 +58,13 @@ Commands:
                                lib/libtoken_exchange.so (+ SONAME links), lib/libtoken_exchange.a,
                                include/token_exchange.h, lib/pkgconfig/token-exchange.pc and
                                the CMake package lib/cmake/TokenExchange/.
+  jar [--out DIR]              Build the JVM jar com.tokenexchange:token-exchange into DIR
+                               (default: <target>/jar): the Kotlin classes, the Rust library
+                               in JNA's resource layout (linux-x86-64/...) and the POM.
+  swift-dev                    Build the debug library the Swift package links on Linux and
+                               write its pkg-config file; prints the PKG_CONFIG_PATH and
+                               LD_LIBRARY_PATH to export before `swift build` / `swift test` /
+                               `swift run` (at the root or in a package depending on it).
   version [--set X.Y.Z]        Check that every statement of the version (crates, C header,
                                Kotlin artifact, README, consumers, git tag, CHANGELOG) agrees
                                with the workspace version; --set changes it everywhere (and
@@ -157,6 +166,25 @@ fn run(args: &[String]) -> Result<ExitCode> {
                 .value("--prefix")
                 .ok_or_else(|| Error::msg("install needs --prefix DIR"))?;
             install::run(&Workspace::load()?, prefix.as_ref())?;
+            ExitCode::SUCCESS
+        }
+        "jar" => {
+            opts.only(&["--out"])?;
+            let ws = Workspace::load()?;
+            let out = opts
+                .value("--out")
+                .map_or_else(|| ws.target_dir.join("jar"), PathBuf::from);
+            let tools = Provisioner::new(workspace::cache_dir()).kotlin()?;
+            jar::build(&ws, &tools, &out)?;
+            ExitCode::SUCCESS
+        }
+        "swift-dev" => {
+            opts.only(&[])?;
+            let ws = Workspace::load()?;
+            let ffi = swiftpm::build_library(&ws)?;
+            for (name, value) in swiftpm::dev_setup(&ws, &ffi)? {
+                println!("export {name}={value}");
+            }
             ExitCode::SUCCESS
         }
         "version" => {

@@ -64,7 +64,7 @@ impl Library {
     }
 }
 /// Environment variable holding the directory of the cdylib, for foreign build scripts
-/// (e.g. `Package.swift`) that need to link against it.
+/// and test programs that need to find it.
 pub const LIB_DIR_ENV: &str = "TOKEN_EXCHANGE_LIB_DIR";
 
 /// The debug build of a bindings library.
@@ -268,7 +268,7 @@ pub fn build_library(ws: &Workspace, library: Library, with_emulator: bool) -> R
     Ok(Ffi { lib, lib_dir })
 }
 
-/// Starts the emulator built by [`build_bindings`]; `None` if the workspace has none.
+/// Starts the emulator built by [`build_library`]; `None` if the workspace has none.
 fn start_emulator(ws: &Workspace) -> Result<Option<Emulator>> {
     if !ws.has_package(emulator::PACKAGE) {
         loud(&format!(

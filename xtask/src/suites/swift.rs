@@ -1,9 +1,9 @@
 //! The Swift suite: the bindings drift check, then `swift build --build-tests` and
-//! `swift test --disable-swift-testing` in `swift/`, inside the Debian trixie chroot (see
-//! [`crate::chroot`]) with the repository (and the target directory, when it lies outside)
-//! bind-mounted at the same path. `Package.swift` finds the cdylib through
-//! `TOKEN_EXCHANGE_LIB_DIR`. Counts come from XCTest's last
-//! `Executed N tests, with M failures` line.
+//! `swift test --disable-swift-testing` of the root package (`Package.swift`, sources in
+//! `swift/`), inside the Debian trixie chroot (see [`crate::chroot`]) with the repository (and
+//! the target directory, when it lies outside) bind-mounted at the same path. The package finds
+//! the library through the pkg-config file of [`swiftpm::dev_setup`]. Counts come from XCTest's
+//! last `Executed N tests, with M failures` line.
 //!
 //! After the build, a consumer check (one test): a file that imports only the public
 //! `TokenExchange` module must type-check when it calls the client's idiomatic
@@ -26,10 +26,13 @@ use crate::error::{Error, Result};
 use crate::lang::Lang;
 use crate::provision::Provisioner;
 use crate::report::Counts;
+use crate::swiftpm;
 use crate::workspace::Workspace;
 
-/// The Swift package directory.
-pub const PACKAGE_DIR: &str = "swift";
+/// The Swift package directory: the repository root (SwiftPM reads only a root manifest).
+pub const PACKAGE_DIR: &str = ".";
+/// The Swift sources (the package's targets point there).
+pub const SOURCES_DIR: &str = "swift";
 /// Time limit of `swift build --build-tests`.
 pub const BUILD_LIMIT: Duration = Duration::from_secs(1200);
 /// Time limit of `swift test`.
@@ -49,7 +52,7 @@ impl Suite for SwiftSuite {
     }
 
     fn absent(&self, ws: &Workspace) -> Option<String> {
-        (!ws.root.join(PACKAGE_DIR).is_dir()).then(|| "no swift/ directory".to_owned())
+        (!ws.root.join(SOURCES_DIR).is_dir()).then(|| "no swift/ directory".to_owned())
     }
 
     fn uses_bindings(&self) -> bool {
@@ -83,10 +86,12 @@ impl Suite for SwiftSuite {
         if ws.target_outside_root() {
             binds.push(ws.target_dir.clone());
         }
+        let mut vars = env.test_vars();
+        vars.extend(swiftpm::dev_setup(ws, ffi)?);
         let invocation_in = |dir: &str, args: &[&str], limit: Duration| Invocation {
             argv: args.iter().map(|s| s.to_string()).collect(),
             cwd: ws.root.join(dir),
-            env: env.test_vars(),
+            env: vars.clone(),
             binds: binds.clone(),
             timeout: Some(limit),
         };
@@ -158,7 +163,7 @@ fn consumer_check(
     std::fs::create_dir_all(&dir)?;
     let package = ws.root.join(PACKAGE_DIR);
     let modules = package.join(".build/debug/Modules");
-    let ffi = package.join("Sources/TokenExchangeFFI");
+    let ffi = ws.root.join(SOURCES_DIR).join("Sources/TokenExchangeFFI");
     let mut as_expected = true;
     for (i, (call, allowed)) in CONSUMER_CALLS.iter().enumerate() {
         let file = dir.join(format!("consumer{i}.swift"));

@@ -13,12 +13,15 @@
 //!
 //! **Adding a consumer.** A consumer is a folder of `packages/consumers/` whose build file
 //! says what [`Kind`] it is (`Makefile`: a C program built with pkg-config; `CMakeLists.txt`:
-//! CMake `find_package`); add a folder, nothing else. A new kind (a Swift package, a Kotlin
-//! program run against the jar) is one [`Kind`] implementation added to [`kinds`]: the files
-//! it is recognised by, its toolchain, how to build and how to run. The README marks each
+//! CMake `find_package`; `build.gradle.kts`: a Kotlin or Java program on the jar, [`jvm`];
+//! `Package.swift`: a Swift package depending on the root package, [`swift`]); add a folder,
+//! nothing else. A new kind is one [`Kind`] implementation added to [`kinds`]: the file it is
+//! recognised by, its toolchain, how to build and how to run. The README marks each
 //! installation snippet a consumer follows with `<!-- consumer: <folder>/<file> -->`.
 
 mod c;
+mod jvm;
+mod swift;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -66,7 +69,12 @@ pub trait Kind {
 
 /// Every kind of consumer.
 fn kinds() -> Vec<Box<dyn Kind>> {
-    vec![Box::new(c::PkgConfig::default()), Box::new(c::CMake::default())]
+    vec![
+        Box::new(c::PkgConfig::default()),
+        Box::new(c::CMake::default()),
+        Box::new(jvm::Jvm::default()),
+        Box::new(swift::SwiftPm::default()),
+    ]
 }
 
 /// `xtask provision --lang packages`: the toolchain of every kind.
