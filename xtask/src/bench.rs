@@ -53,7 +53,7 @@ const KOTLIN_DRIVER: &str = "bench/kotlin/Driver.kt";
 /// Its main class.
 const KOTLIN_MAIN: &str = "bench.DriverKt";
 /// The Swift driver's package (a SwiftPM executable over `swift/`).
-const SWIFT_DRIVER: &str = "bench/swift";
+const SWIFT_DRIVER: &str = "bench/swift/TeBenchSwift";
 /// Its product.
 const SWIFT_PRODUCT: &str = "TeBenchSwift";
 /// Unmeasured exchanges before a JVM driver's measured ones, at least: the JIT compiles the
@@ -218,6 +218,11 @@ impl Who {
         }
     }
 
+    /// Whether this is a platform's HTTP alone (a reference, with no goal of its own).
+    fn is_floor(self) -> bool {
+        matches!(self, Who::KotlinHttp | Who::SwiftHttp)
+    }
+
     /// Unmeasured exchanges before the measured ones, given the run's.
     fn warmup(self, warmup: u64) -> u64 {
         match self {
@@ -291,7 +296,11 @@ pub fn run(ws: &Workspace, options: &Options) -> Result<()> {
         let mobile_dir = ws.target_dir.join(MOBILE_PROFILE);
         (
             Some(compile_kotlin_driver(ws, &out_dir)?),
-            Some(build_swift_driver(ws, &mobile_dir)?),
+            // The chroot is shared and Swift's toolchain is the least dependable part: without
+            // it the other crossings are still measured, and the report says why Swift is not.
+            build_swift_driver(ws, &mobile_dir)
+                .map_err(|e| eprintln!("bench: Swift not measured: {e}"))
+                .ok(),
         )
     } else {
         (None, None)
@@ -342,7 +351,12 @@ pub fn run(ws: &Workspace, options: &Options) -> Result<()> {
     }
     if options.runs(Part::Crossing) {
         let mut results = Vec::new();
+        let mut missing = Vec::new();
         for crossing in Crossing::ALL {
+            if matches!(crossing, Crossing::Swift) && runner.swift.is_none() {
+                missing.push("Swift: not measured (its driver did not build; the error is above)");
+                continue;
+            }
             for &who in crossing.drivers() {
                 for (in_flight, dpop) in [(1, false), (1, true), (32, true)] {
                     let comparison = Comparison {
@@ -359,11 +373,14 @@ pub fn run(ws: &Workspace, options: &Options) -> Result<()> {
         }
         report.push_str(
             "\nCrossing the boundary: CPU time per exchange against the Rust SDK (goal <= 1.5x; \
-             the C API with 32 in flight is 32 threads sharing one client, Kotlin 32 coroutines; \
-             the Kotlin floor is the JVM's HTTP alone, no goal):\n\n",
+             the C API with 32 in flight is 32 threads sharing one client, Kotlin 32 coroutines, Swift 32 \
+             child tasks; a floor is the platform's HTTP alone, the same request without the library):\n\n",
         );
         report.push_str(&comparison_table(&results));
         report.push_str(&floor_lines(&results));
+        for why in missing {
+            report.push_str(&format!("\n{why}\n"));
+        }
         raw["crossing"] = raw_comparisons(&results);
     }
     if options.runs(Part::Cold) {
@@ -1107,8 +1124,13 @@ fn comparison_table(results: &[Compared]) -> String {
             .collect();
         let ratio = median(&ratios);
         let (lo, hi) = min_max(&ratios);
+        let goal = if c.measured.is_floor() {
+            "(platform HTTP: no goal)".to_owned()
+        } else {
+            format!("<= {}x: {}", c.goal, if ratio <= c.goal { "met" } else { "NOT met" })
+        };
         out.push_str(&format!(
-            "| {} / {} | {} | {} | {} | {} | {} | **{ratio:.3}x** | {lo:.3}-{hi:.3} | <= {}x: {} | {:.0} + {:.0} / {:.0} + {:.0} \
+            "| {} / {} | {} | {} | {} | {} | {} | **{ratio:.3}x** | {lo:.3}-{hi:.3} | {goal} | {:.0} + {:.0} / {:.0} + {:.0} \
              | {:.0} / {:.0} |\n",
             c.measured.label(),
             c.against.label(),
@@ -1117,8 +1139,6 @@ fn comparison_table(results: &[Compared]) -> String {
             if c.id_token_validation { "yes" } else { "no" },
             spread(column(&r.measured, "cpu_us")),
             spread(column(&r.against, "cpu_us")),
-            c.goal,
-            if ratio <= c.goal { "met" } else { "NOT met" },
             median(&column(&r.measured, "user_us")),
             median(&column(&r.measured, "system_us")),
             median(&column(&r.against, "user_us")),

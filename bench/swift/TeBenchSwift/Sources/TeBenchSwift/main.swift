@@ -107,84 +107,97 @@ func micros(_ t: timeval) -> Int64 { Int64(t.tv_sec) * 1_000_000 + Int64(t.tv_us
 
 func cpuUsage() -> rusage {
     var r = rusage()
-    getrusage(RUSAGE_SELF, &r)
+    getrusage(RUSAGE_SELF.rawValue, &r)
     return r
 }
 
 /// The file the phone library was mapped from.
 func libraryPath() -> String {
-    let maps = (try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? ""
+    // Read to the end: /proc files report a size of 0, which `String(contentsOfFile:)` trusts.
+    let data = FileHandle(forReadingAtPath: "/proc/self/maps")?.readDataToEndOfFile() ?? Data()
+    let maps = String(decoding: data, as: UTF8.self)
     for line in maps.split(separator: "\n") {
         if let slash = line.firstIndex(of: "/"), line.contains("libtoken_exchange") { return String(line[slash...]) }
     }
     return "?"
 }
 
-var baseUrl: String?
-var dpop = false
-var mode = "exchange"
-var inFlight = 1
-var warmup: UInt64 = 1000
-var exchanges: UInt64 = 10000
-var arguments = CommandLine.arguments.dropFirst().makeIterator()
-while let flag = arguments.next() {
-    if flag == "--dpop" { dpop = true; continue }
-    guard let value = arguments.next() else { usage() }
-    switch flag {
-    case "--base-url": baseUrl = value
-    case "--mode": mode = value
-    case "--in-flight": inFlight = Int(value) ?? usage()
-    case "--warmup": warmup = UInt64(value) ?? usage()
-    case "--exchanges": exchanges = UInt64(value) ?? usage()
-    default: usage()
-    }
-}
-guard let baseUrl, ["exchange", "http"].contains(mode) else { usage() }
-
-let recording = Recording()
-let domain = baseUrl.hasSuffix("/") ? String(baseUrl.dropLast()) : baseUrl
-let client = try TokenExchangeClient(
-    domain: domain,
-    clientId: clientId,
-    dpopKey: dpop ? try PlatformDpopKey.loadOrCreate() : nil,
-    transport: mode == "http" ? recording : URLSessionTransport.shared
-)
-let one: @Sendable (UInt64) async throws -> Void
-if mode == "exchange" {
-    let expectBound = dpop
-    one = { i in
-        let tokens = try await client.nativeSocialExchange(request(i))
-        guard tokens.isDpopBound() == expectBound else {
-            FileHandle.standardError.write(Data("te-bench-swift: the tokens are not bound as expected\n".utf8))
-            exit(1)
-        }
-    }
-} else {
-    _ = try await client.nativeSocialExchange(request(0))
-    guard let post = recording.post else { fatalError("the exchange sent no POST") }
-    let session = URLSession(configuration: .ephemeral)
-    one = { _ in
-        let status = try await barePost(session, post)
-        guard status == 200 else {
-            FileHandle.standardError.write(Data("te-bench-swift: the bare POST got status \(status)\n".utf8))
-            exit(1)
-        }
-    }
+func number<T: FixedWidthInteger>(_ value: String) -> T {
+    guard let n = T(value) else { usage() }
+    return n
 }
 
-try await run(1, warmup, inFlight, one)
-let before = cpuUsage()
-var start = timespec()
-clock_gettime(CLOCK_MONOTONIC, &start)
-try await run(1 + warmup, exchanges, inFlight, one)
-var end = timespec()
-clock_gettime(CLOCK_MONOTONIC, &end)
-let after = cpuUsage()
-let wall = (Int64(end.tv_sec) - Int64(start.tv_sec)) * 1_000_000 + (Int64(end.tv_nsec) - Int64(start.tv_nsec)) / 1000
-let user = micros(after.ru_utime) - micros(before.ru_utime)
-let system = micros(after.ru_stime) - micros(before.ru_stime)
-print(
-    "{\"client\":\"swift\",\"library\":\"\(libraryPath())\",\"dpop\":\(dpop),\"mode\":\"\(mode)\",\"in_flight\":\(inFlight),"
-        + "\"exchanges\":\(exchanges),\"cpu_us\":\(user + system),\"user_us\":\(user),\"system_us\":\(system),\"wall_us\":\(wall)}"
-)
+/// The driver (in a function: top-level variables captured by the closures crash Swift 6.0.3's
+/// SIL lowering).
+func driver() async throws {
+    var baseUrl: String?
+    var dpop = false
+    var mode = "exchange"
+    var inFlight = 1
+    var warmup: UInt64 = 1000
+    var exchanges: UInt64 = 10000
+    var arguments = CommandLine.arguments.dropFirst().makeIterator()
+    while let flag = arguments.next() {
+        if flag == "--dpop" { dpop = true; continue }
+        guard let value = arguments.next() else { usage() }
+        switch flag {
+        case "--base-url": baseUrl = value
+        case "--mode": mode = value
+        case "--in-flight": inFlight = number(value)
+        case "--warmup": warmup = number(value)
+        case "--exchanges": exchanges = number(value)
+        default: usage()
+        }
+    }
+    guard let baseUrl, ["exchange", "http"].contains(mode) else { usage() }
+
+    let recording = Recording()
+    let domain = baseUrl.hasSuffix("/") ? String(baseUrl.dropLast()) : baseUrl
+    let client = try TokenExchangeClient(
+        domain: domain,
+        clientId: clientId,
+        dpopKey: dpop ? try PlatformDpopKey.loadOrCreate() : nil,
+        transport: mode == "http" ? recording : URLSessionTransport.shared
+    )
+    let one: @Sendable (UInt64) async throws -> Void
+    if mode == "exchange" {
+        let expectBound = dpop
+        one = { i in
+            let tokens = try await client.nativeSocialExchange(request(i))
+            guard tokens.isDpopBound() == expectBound else {
+                FileHandle.standardError.write(Data("te-bench-swift: the tokens are not bound as expected\n".utf8))
+                exit(1)
+            }
+        }
+    } else {
+        _ = try await client.nativeSocialExchange(request(0))
+        guard let post = recording.post else { fatalError("the exchange sent no POST") }
+        let session = URLSession(configuration: .ephemeral)
+        one = { _ in
+            let status = try await barePost(session, post)
+            guard status == 200 else {
+                FileHandle.standardError.write(Data("te-bench-swift: the bare POST got status \(status)\n".utf8))
+                exit(1)
+            }
+        }
+    }
+
+    try await run(1, warmup, inFlight, one)
+    let before = cpuUsage()
+    var start = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &start)
+    try await run(1 + warmup, exchanges, inFlight, one)
+    var end = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &end)
+    let after = cpuUsage()
+    let wall = (Int64(end.tv_sec) - Int64(start.tv_sec)) * 1_000_000 + (Int64(end.tv_nsec) - Int64(start.tv_nsec)) / 1000
+    let user = micros(after.ru_utime) - micros(before.ru_utime)
+    let system = micros(after.ru_stime) - micros(before.ru_stime)
+    print(
+        "{\"client\":\"swift\",\"library\":\"\(libraryPath())\",\"dpop\":\(dpop),\"mode\":\"\(mode)\",\"in_flight\":\(inFlight),"
+            + "\"exchanges\":\(exchanges),\"cpu_us\":\(user + system),\"user_us\":\(user),\"system_us\":\(system),\"wall_us\":\(wall)}"
+    )
+}
+
+try await driver()
 exit(0)
