@@ -9,8 +9,11 @@
 //! - **throughput**: client CPU time per exchange, SDK against the bare reqwest + ring
 //!   baseline, sequential and 32 in flight, with and without DPoP (goal ≤ 1.15x); with ID token
 //!   validation (the default) and, to see past its RSA signature check, without it in both;
-//! - **crossing**: the C API's blocking exchange against the Rust SDK (goal ≤ 1.5x); Kotlin
-//!   and Swift are hooks ([`Crossing`]) until their platform transports exist;
+//! - **crossing**: the C API's blocking exchange, and Kotlin's and Swift's async exchanges (the
+//!   phone library, built with the `release-mobile` profile, through `HttpURLConnection` and
+//!   `URLSession`) against the Rust SDK (goal ≤ 1.5x), with each platform's own HTTP floor (a
+//!   bare `HttpURLConnection` POST, a bare `URLSession` request, of the same request) measured
+//!   alongside ([`Crossing`]); Swift runs in the Swift chroot;
 //! - **cold**: building a client and completing its first exchange, SDK and baseline;
 //! - **memory**: RSS after 100,000 exchanges against after the first 10,000, Rust and C API
 //!   (goal: growth ≤ 1 MB), with the baseline for reference.
@@ -30,10 +33,13 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use crate::bail;
-use crate::cmd;
+use crate::chroot::{Chroot, Invocation};
+use crate::cmd::{self, Stream};
 use crate::error::{Context, Error, Result};
 use crate::header::HEADER;
-use crate::suites::{FFI_LIB, FFI_PACKAGE};
+use crate::provision::{KotlinTools, Provisioner};
+use crate::size::PROFILE as MOBILE_PROFILE;
+use crate::suites::{FFI_LIB, FFI_PACKAGE, MOBILE_LIB, MOBILE_PACKAGE};
 use crate::workspace::{self, Workspace};
 
 /// The benchmark crate.
@@ -42,6 +48,17 @@ const ENDPOINT_BIN: &str = "te-bench-endpoint";
 const CLIENT_BIN: &str = "te-bench-client";
 /// The C API driver's source.
 const C_DRIVER: &str = "bench/c/driver.c";
+/// The Kotlin driver's source, compiled with the Kotlin layer (`kotlin/src/main/kotlin`).
+const KOTLIN_DRIVER: &str = "bench/kotlin/Driver.kt";
+/// Its main class.
+const KOTLIN_MAIN: &str = "bench.DriverKt";
+/// The Swift driver's package (a SwiftPM executable over `swift/`).
+const SWIFT_DRIVER: &str = "bench/swift/TeBenchSwift";
+/// Its product.
+const SWIFT_PRODUCT: &str = "TeBenchSwift";
+/// Unmeasured exchanges before a JVM driver's measured ones, at least: the JIT compiles the
+/// hot paths (the bindings, the transport, coroutines) during the first few thousand.
+const JVM_WARMUP: u64 = 5_000;
 
 /// Issue 15's goals.
 const CPU_GOAL: f64 = 1.15;
@@ -53,7 +70,7 @@ const MEMORY_GOAL_BYTES: u64 = 1_000_000;
 pub enum Part {
     /// SDK against baseline, CPU per exchange.
     Throughput,
-    /// The C API (and, later, Kotlin and Swift) against the Rust SDK.
+    /// The C API, Kotlin and Swift against the Rust SDK.
     Crossing,
     /// First exchange of a fresh process.
     Cold,
@@ -163,6 +180,17 @@ enum Who {
     Baseline,
     /// The C API's blocking call, from `bench/c/driver.c`.
     C,
+    /// Kotlin's suspend exchange through the phone library and `HttpURLConnection`, from
+    /// `bench/kotlin/Driver.kt`.
+    Kotlin,
+    /// The same Kotlin driver's HTTP floor: a bare `HttpURLConnection` POST of the request the
+    /// library sent, in the same loop, no library call.
+    KotlinHttp,
+    /// Swift's async exchange through the phone library and `URLSession`, from `bench/swift/`.
+    Swift,
+    /// The same Swift driver's HTTP floor: a bare `URLSession` request of the request the
+    /// library sent, in the same loop, no library call.
+    SwiftHttp,
 }
 
 impl Who {
@@ -171,6 +199,10 @@ impl Who {
             Who::Sdk => "SDK (Rust)",
             Who::Baseline => "baseline (reqwest + ring)",
             Who::C => "C API",
+            Who::Kotlin => "Kotlin (phone library, HttpURLConnection)",
+            Who::KotlinHttp => "Kotlin floor: bare HttpURLConnection POST",
+            Who::Swift => "Swift (phone library, URLSession)",
+            Who::SwiftHttp => "Swift floor: bare URLSession request",
         }
     }
 
@@ -179,18 +211,33 @@ impl Who {
             Who::Sdk => "sdk",
             Who::Baseline => "baseline",
             Who::C => "c",
+            Who::Kotlin => "kotlin",
+            Who::KotlinHttp => "kotlin-http",
+            Who::Swift => "swift",
+            Who::SwiftHttp => "swift-http",
+        }
+    }
+
+    /// Whether this is a platform's HTTP alone (a reference, with no goal of its own).
+    fn is_floor(self) -> bool {
+        matches!(self, Who::KotlinHttp | Who::SwiftHttp)
+    }
+
+    /// Unmeasured exchanges before the measured ones, given the run's.
+    fn warmup(self, warmup: u64) -> u64 {
+        match self {
+            Who::Kotlin | Who::KotlinHttp => warmup.max(JVM_WARMUP),
+            _ => warmup,
         }
     }
 }
 
 /// Foreign callers whose crossing into the library is compared with the Rust client.
 ///
-/// HOOK (issue 15 point 3): Kotlin and Swift call the async exchange through uniffi, and will
-/// be measured through the platform transports of the phone issue, which do not exist yet. Each
-/// needs a driver like `bench/c/driver.c` (same exchange, same options, one JSON line with
-/// `cpu_us` and `exchanges`), run with the same pinning; the design is in BENCHMARKS.md
-/// ("Kotlin and Swift crossing"). Give [`Crossing::driver`] its command line and the crossing
-/// part measures it like the C API.
+/// Each has a driver following the contract of `bench/c/driver.c` (same exchange, same
+/// options, one JSON line with `cpu_us` and `exchanges`), run with the same pinning; Kotlin's and
+/// Swift's also measure their platform's HTTP alone (BENCHMARKS.md, "Kotlin and Swift
+/// crossing").
 #[derive(Debug, Clone, Copy)]
 enum Crossing {
     C,
@@ -201,12 +248,13 @@ enum Crossing {
 impl Crossing {
     const ALL: [Crossing; 3] = [Crossing::C, Crossing::Kotlin, Crossing::Swift];
 
-    /// Who runs the driver, or why there is none yet.
-    fn driver(self) -> std::result::Result<Who, &'static str> {
+    /// Who is measured: the crossing itself, then the platform's HTTP floor when it has its
+    /// own HTTP stack.
+    fn drivers(self) -> &'static [Who] {
         match self {
-            Crossing::C => Ok(Who::C),
-            Crossing::Kotlin => Err("Kotlin: not measured yet (hook: a JVM driver through the platform transport)"),
-            Crossing::Swift => Err("Swift: not measured yet (hook: a SwiftPM driver through the platform transport)"),
+            Crossing::C => &[Who::C],
+            Crossing::Kotlin => &[Who::Kotlin, Who::KotlinHttp],
+            Crossing::Swift => &[Who::Swift, Who::SwiftHttp],
         }
     }
 }
@@ -244,6 +292,19 @@ pub fn run(ws: &Workspace, options: &Options) -> Result<()> {
     } else {
         None
     };
+    let (kotlin, swift) = if options.runs(Part::Crossing) {
+        let mobile_dir = ws.target_dir.join(MOBILE_PROFILE);
+        (
+            Some(compile_kotlin_driver(ws, &out_dir)?),
+            // The chroot is shared and Swift's toolchain is the least dependable part: without
+            // it the other crossings are still measured, and the report says why Swift is not.
+            build_swift_driver(ws, &mobile_dir)
+                .map_err(|e| eprintln!("bench: Swift not measured: {e}"))
+                .ok(),
+        )
+    } else {
+        (None, None)
+    };
 
     let cpus = allowed_cpus();
     let placement = Placement::choose(&cpus);
@@ -255,6 +316,9 @@ pub fn run(ws: &Workspace, options: &Options) -> Result<()> {
         client: release.join(CLIENT_BIN),
         c_driver,
         c_library: release.join(format!("lib{FFI_LIB}.so")),
+        kotlin,
+        swift,
+        mobile_library: ws.target_dir.join(MOBILE_PROFILE).join(format!("lib{MOBILE_LIB}.so")),
         base_url: endpoint.base_url.clone(),
         placement,
     };
@@ -287,36 +351,36 @@ pub fn run(ws: &Workspace, options: &Options) -> Result<()> {
     }
     if options.runs(Part::Crossing) {
         let mut results = Vec::new();
-        let mut hooks = Vec::new();
+        let mut missing = Vec::new();
         for crossing in Crossing::ALL {
-            let who = match crossing.driver() {
-                Ok(who) => who,
-                Err(why) => {
-                    hooks.push(why);
-                    continue;
+            if matches!(crossing, Crossing::Swift) && runner.swift.is_none() {
+                missing.push("Swift: not measured (its driver did not build; the error is above)");
+                continue;
+            }
+            for &who in crossing.drivers() {
+                for (in_flight, dpop) in [(1, false), (1, true), (32, true)] {
+                    let comparison = Comparison {
+                        measured: who,
+                        against: Who::Sdk,
+                        in_flight,
+                        dpop,
+                        id_token_validation: true,
+                        goal: CROSSING_GOAL,
+                    };
+                    results.push(runner.compare(comparison, options)?);
                 }
-            };
-            for (in_flight, dpop) in [(1, false), (1, true), (32, true)] {
-                let comparison = Comparison {
-                    measured: who,
-                    against: Who::Sdk,
-                    in_flight,
-                    dpop,
-                    id_token_validation: true,
-                    goal: CROSSING_GOAL,
-                };
-                results.push(runner.compare(comparison, options)?);
             }
         }
         report.push_str(
             "\nCrossing the boundary: CPU time per exchange against the Rust SDK (goal <= 1.5x; \
-             the C API with 32 in flight is 32 threads sharing one client):\n\n",
+             the C API with 32 in flight is 32 threads sharing one client, Kotlin 32 coroutines, Swift 32 \
+             child tasks; a floor is the platform's HTTP alone, the same request without the library):\n\n",
         );
         report.push_str(&comparison_table(&results));
-        for hook in hooks {
-            report.push_str(&format!("\n{hook}; see BENCHMARKS.md, \"Kotlin and Swift crossing\"."));
+        report.push_str(&floor_lines(&results));
+        for why in missing {
+            report.push_str(&format!("\n{why}\n"));
         }
-        report.push('\n');
         raw["crossing"] = raw_comparisons(&results);
     }
     if options.runs(Part::Cold) {
@@ -359,8 +423,9 @@ pub fn run(ws: &Workspace, options: &Options) -> Result<()> {
     Ok(())
 }
 
-/// Release builds: the bench binaries, then the C API's cdylib on its own, exactly as users
-/// build it (one invocation would unify the bench crate's dependency features into it).
+/// Release builds: the bench binaries, then the C API's cdylib and the phone library each on
+/// its own, exactly as users build them (one invocation would unify the bench crate's
+/// dependency features into them).
 fn build(ws: &Workspace, options: &Options) -> Result<()> {
     let cargo = || {
         let mut c = Command::new(workspace::cargo());
@@ -371,7 +436,83 @@ fn build(ws: &Workspace, options: &Options) -> Result<()> {
     if options.runs(Part::Crossing) || options.runs(Part::Memory) || options.callgrind {
         cmd::run(cargo().args(["build", "--release", "-p", FFI_PACKAGE, "--lib"]))?;
     }
+    if options.runs(Part::Crossing) {
+        // The phone library as the size report builds it (without its link flags), for Kotlin.
+        cmd::run(cargo().args(["build", "--profile", MOBILE_PROFILE, "-p", MOBILE_PACKAGE, "--lib"]))?;
+    }
     Ok(())
+}
+
+/// The Kotlin driver's jar and how to run it.
+struct KotlinDriver {
+    java: PathBuf,
+    classpath: String,
+}
+
+/// `kotlinc` (the Kotlin suite's) of the driver with the Kotlin layer and its generated
+/// bindings into one jar.
+fn compile_kotlin_driver(ws: &Workspace, out_dir: &Path) -> Result<KotlinDriver> {
+    let tools: KotlinTools = Provisioner::new(workspace::cache_dir()).kotlin()?;
+    let jar = out_dir.join("te-bench-kotlin.jar");
+    let compile_classpath = [tools.jna.as_path(), tools.coroutines.as_path()];
+    cmd::run(
+        Command::new(&tools.kotlinc)
+            .arg("-cp")
+            .arg(join_paths(&compile_classpath))
+            .arg("-d")
+            .arg(&jar)
+            .arg(ws.root.join(crate::suites::kotlin::MAIN_DIR))
+            .arg(ws.root.join(KOTLIN_DRIVER)),
+    )?;
+    let classpath = join_paths(&[jar.as_path(), &tools.jna, &tools.coroutines, &tools.stdlib]);
+    Ok(KotlinDriver {
+        java: tools.java,
+        classpath,
+    })
+}
+
+/// The Swift driver, built in the Swift chroot, and what it needs mounted there.
+struct SwiftDriver {
+    chroot: Chroot,
+    exe: PathBuf,
+    binds: Vec<PathBuf>,
+}
+
+/// `swift build -c release` of the driver's package in the Swift chroot, linked to the phone
+/// library in `mobile_dir` (`TOKEN_EXCHANGE_LIB_DIR`, read by `swift/Package.swift`).
+fn build_swift_driver(ws: &Workspace, mobile_dir: &Path) -> Result<SwiftDriver> {
+    let chroot = Provisioner::new(workspace::cache_dir()).swift()?;
+    let mut binds = vec![ws.root.clone()];
+    if ws.target_outside_root() {
+        binds.push(ws.target_dir.clone());
+    }
+    let package = ws.root.join(SWIFT_DRIVER);
+    let invocation = Invocation {
+        argv: ["swift", "build", "-c", "release", "--product", SWIFT_PRODUCT]
+            .map(str::to_owned)
+            .to_vec(),
+        cwd: package.clone(),
+        env: vec![("TOKEN_EXCHANGE_LIB_DIR".to_owned(), mobile_dir.display().to_string())],
+        binds: binds.clone(),
+        timeout: Some(crate::suites::swift::BUILD_LIMIT),
+    };
+    let status = chroot.run(&invocation, |_, line| eprintln!("{line}"))?;
+    if !status.success() {
+        bail!("bench: `swift build` of {SWIFT_DRIVER} failed ({status})");
+    }
+    Ok(SwiftDriver {
+        chroot,
+        exe: package.join(".build/release").join(SWIFT_PRODUCT),
+        binds,
+    })
+}
+
+fn join_paths(paths: &[&Path]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// `gcc -O2` of the C driver against the committed header and the release cdylib.
@@ -549,6 +690,10 @@ struct Runner {
     c_driver: Option<PathBuf>,
     /// The cdylib the C driver must have loaded.
     c_library: PathBuf,
+    kotlin: Option<KotlinDriver>,
+    swift: Option<SwiftDriver>,
+    /// The phone library (`release-mobile`), which the Kotlin driver must have loaded.
+    mobile_library: PathBuf,
     base_url: String,
     placement: Placement,
 }
@@ -566,6 +711,33 @@ impl Runner {
                 .c_driver
                 .clone()
                 .ok_or_else(|| Error::msg("the C driver was not built"))?,
+            Who::Kotlin | Who::KotlinHttp => {
+                let kotlin = self
+                    .kotlin
+                    .as_ref()
+                    .ok_or_else(|| Error::msg("the Kotlin driver was not built"))?;
+                let lib_dir = self.mobile_library.parent().unwrap_or(Path::new("."));
+                args.extend([
+                    format!("-Djna.library.path={}", lib_dir.display()),
+                    "-cp".to_owned(),
+                    kotlin.classpath.clone(),
+                    KOTLIN_MAIN.to_owned(),
+                    "--mode".to_owned(),
+                    if who == Who::Kotlin { "exchange" } else { "http" }.to_owned(),
+                ]);
+                kotlin.java.clone()
+            }
+            Who::Swift | Who::SwiftHttp => {
+                let swift = self
+                    .swift
+                    .as_ref()
+                    .ok_or_else(|| Error::msg("the Swift driver was not built"))?;
+                args.extend([
+                    "--mode".to_owned(),
+                    if who == Who::Swift { "exchange" } else { "http" }.to_owned(),
+                ]);
+                swift.exe.clone()
+            }
         };
         args.extend(["--base-url".to_owned(), self.base_url.clone()]);
         Ok((program, args))
@@ -581,18 +753,23 @@ impl Runner {
         Ok(command)
     }
 
-    /// The JSON line a client printed last, after checking that a C driver measured the
-    /// release cdylib.
-    fn sample(&self, command: &Command, stdout: &str) -> Result<Value> {
+    /// The JSON line a client printed last, after checking that a foreign driver measured the
+    /// library it was meant to (the release C API, the `release-mobile` phone library).
+    fn sample(&self, who: Who, command: &Command, stdout: &str) -> Result<Value> {
         let line = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default();
         let sample: Value =
             serde_json::from_str(line).with_context(|| format!("`{}` printed {line:?}", cmd::display(command)))?;
         if let Some(library) = sample["library"].as_str() {
             let loaded = fs::canonicalize(library).unwrap_or_else(|_| PathBuf::from(library));
-            let expected = fs::canonicalize(&self.c_library).unwrap_or_else(|_| self.c_library.clone());
+            let expected = match who {
+                Who::Kotlin | Who::KotlinHttp | Who::Swift | Who::SwiftHttp => &self.mobile_library,
+                _ => &self.c_library,
+            };
+            let expected = fs::canonicalize(expected).unwrap_or_else(|_| expected.clone());
             if loaded != expected {
                 bail!(
-                    "the C driver loaded {} instead of {}",
+                    "the {} driver loaded {} instead of {}",
+                    who.key(),
                     loaded.display(),
                     expected.display()
                 );
@@ -603,18 +780,54 @@ impl Runner {
 
     /// One measurement process; its JSON line.
     fn measure(&self, who: Who, args: &[String]) -> Result<Value> {
+        if let (Who::Swift | Who::SwiftHttp, Some(swift)) = (who, &self.swift) {
+            return self.measure_in_chroot(who, swift, args);
+        }
         let mut command = self.command(who)?;
         command.args(args);
         let out = cmd::read(&mut command)?;
-        self.sample(&command, &out)
+        self.sample(who, &command, &out)
+    }
+
+    /// [`Runner::measure`] for a driver in the Swift chroot: `taskset` inside it pins the
+    /// driver to the clients' core (the endpoint on loopback is reachable: same network
+    /// namespace).
+    fn measure_in_chroot(&self, who: Who, swift: &SwiftDriver, args: &[String]) -> Result<Value> {
+        let (program, first) = self.invocation(who)?;
+        let mut argv = Vec::new();
+        if let Some(cpu) = self.placement.client {
+            argv.extend(["taskset".to_owned(), "-c".to_owned(), cpu.to_string()]);
+        }
+        argv.push(program.display().to_string());
+        argv.extend(first);
+        argv.extend(args.iter().cloned());
+        let invocation = Invocation {
+            cwd: self.mobile_library.parent().unwrap_or(Path::new("/")).to_path_buf(),
+            argv,
+            env: Vec::new(),
+            binds: swift.binds.clone(),
+            timeout: None,
+        };
+        let mut stdout = String::new();
+        let status = swift.chroot.run(&invocation, |stream, line| {
+            if stream == Stream::Stdout {
+                stdout.push_str(line);
+                stdout.push('\n');
+            } else {
+                eprintln!("{line}");
+            }
+        })?;
+        let described = Command::new(invocation.argv.join(" "));
+        if !status.success() {
+            bail!("`{}` in the Swift chroot failed ({status})", cmd::display(&described));
+        }
+        self.sample(who, &described, &stdout)
     }
 
     fn compare(&self, comparison: Comparison, options: &Options) -> Result<Compared> {
         let mut args = vec![
             "--in-flight".to_owned(),
             comparison.in_flight.to_string(),
-            "--warmup".to_owned(),
-            options.warmup.to_string(),
             "--exchanges".to_owned(),
             options.exchanges.to_string(),
         ];
@@ -635,7 +848,8 @@ impl Runner {
             // A B, then B A: neither client always runs first.
             let order = if round % 2 == 0 { [a, b] } else { [b, a] };
             for who in order {
-                let sample = self.measure(who, &args)?;
+                let warmup = ["--warmup".to_owned(), who.warmup(options.warmup).to_string()];
+                let sample = self.measure(who, &[&args[..], &warmup[..]].concat())?;
                 if who == a {
                     result.measured.push(sample);
                 } else {
@@ -813,7 +1027,7 @@ impl Runner {
                     .env_remove("LD_LIBRARY_PATH");
                 eprintln!("bench: callgrind, {name} with {exchanges} measured exchanges");
                 let stdout = cmd::read(&mut command)?;
-                self.sample(&command, &stdout)?;
+                self.sample(who, &command, &stdout)?;
                 instructions[slot] = callgrind_total(&out)?;
             }
             let per_exchange = instructions[1].saturating_sub(instructions[0]) / n.max(1);
@@ -910,8 +1124,13 @@ fn comparison_table(results: &[Compared]) -> String {
             .collect();
         let ratio = median(&ratios);
         let (lo, hi) = min_max(&ratios);
+        let goal = if c.measured.is_floor() {
+            "(platform HTTP: no goal)".to_owned()
+        } else {
+            format!("<= {}x: {}", c.goal, if ratio <= c.goal { "met" } else { "NOT met" })
+        };
         out.push_str(&format!(
-            "| {} / {} | {} | {} | {} | {} | {} | **{ratio:.3}x** | {lo:.3}-{hi:.3} | <= {}x: {} | {:.0} + {:.0} / {:.0} + {:.0} \
+            "| {} / {} | {} | {} | {} | {} | {} | **{ratio:.3}x** | {lo:.3}-{hi:.3} | {goal} | {:.0} + {:.0} / {:.0} + {:.0} \
              | {:.0} / {:.0} |\n",
             c.measured.label(),
             c.against.label(),
@@ -920,8 +1139,6 @@ fn comparison_table(results: &[Compared]) -> String {
             if c.id_token_validation { "yes" } else { "no" },
             spread(column(&r.measured, "cpu_us")),
             spread(column(&r.against, "cpu_us")),
-            c.goal,
-            if ratio <= c.goal { "met" } else { "NOT met" },
             median(&column(&r.measured, "user_us")),
             median(&column(&r.measured, "system_us")),
             median(&column(&r.against, "user_us")),
@@ -929,6 +1146,37 @@ fn comparison_table(results: &[Compared]) -> String {
             median(&column(&r.measured, "wall_us")),
             median(&column(&r.against, "wall_us")),
         ));
+    }
+    out
+}
+
+/// For each crossing measured with its platform's HTTP floor: what is left once the floor is
+/// taken away (the crossing and the library), per exchange and against the Rust SDK.
+fn floor_lines(results: &[Compared]) -> String {
+    let mut out = String::new();
+    let cpu = |samples: &[Value]| median(&samples.iter().map(|s| per_exchange(s, "cpu_us")).collect::<Vec<_>>());
+    for (crossing, floor) in [(Who::Kotlin, Who::KotlinHttp), (Who::Swift, Who::SwiftHttp)] {
+        for r in results.iter().filter(|r| r.comparison.measured == crossing) {
+            let c = &r.comparison;
+            let Some(f) = results.iter().find(|f| {
+                f.comparison.measured == floor && f.comparison.in_flight == c.in_flight && f.comparison.dpop == c.dpop
+            }) else {
+                continue;
+            };
+            let (whole, http, sdk) = (cpu(&r.measured), cpu(&f.measured), cpu(&r.against));
+            out.push_str(&format!(
+                "\n{}, {} in flight, {}: {whole:.1} µs per exchange = HTTP floor {http:.1} + crossing and library {:.1} \
+                 ({:.3}x the Rust SDK's {sdk:.1})",
+                crossing.label(),
+                c.in_flight,
+                if c.dpop { "DPoP" } else { "no DPoP" },
+                whole - http,
+                (whole - http) / sdk,
+            ));
+        }
+    }
+    if !out.is_empty() {
+        out.push('\n');
     }
     out
 }
