@@ -476,10 +476,13 @@ struct SwiftDriver {
     chroot: Chroot,
     exe: PathBuf,
     binds: Vec<PathBuf>,
+    /// `PKG_CONFIG_PATH` and `LD_LIBRARY_PATH` of the phone library it links.
+    env: Vec<(String, String)>,
 }
 
 /// `swift build -c release` of the driver's package in the Swift chroot, linked to the phone
-/// library in `mobile_dir` (`TOKEN_EXCHANGE_LIB_DIR`, read by `swift/Package.swift`).
+/// library in `mobile_dir` through the root package's pkg-config module (written by
+/// [`crate::swiftpm::dev_setup`] for that library; the driver runs with the same environment).
 fn build_swift_driver(ws: &Workspace, mobile_dir: &Path) -> Result<SwiftDriver> {
     let chroot = Provisioner::new(workspace::cache_dir()).swift()?;
     let mut binds = vec![ws.root.clone()];
@@ -487,12 +490,17 @@ fn build_swift_driver(ws: &Workspace, mobile_dir: &Path) -> Result<SwiftDriver> 
         binds.push(ws.target_dir.clone());
     }
     let package = ws.root.join(SWIFT_DRIVER);
+    let ffi = crate::suites::Ffi {
+        lib: mobile_dir.join(format!("lib{MOBILE_LIB}.so")),
+        lib_dir: mobile_dir.to_path_buf(),
+    };
+    let env = crate::swiftpm::dev_setup(ws, &ffi)?;
     let invocation = Invocation {
         argv: ["swift", "build", "-c", "release", "--product", SWIFT_PRODUCT]
             .map(str::to_owned)
             .to_vec(),
         cwd: package.clone(),
-        env: vec![("TOKEN_EXCHANGE_LIB_DIR".to_owned(), mobile_dir.display().to_string())],
+        env: env.clone(),
         binds: binds.clone(),
         timeout: Some(crate::suites::swift::BUILD_LIMIT),
     };
@@ -504,6 +512,7 @@ fn build_swift_driver(ws: &Workspace, mobile_dir: &Path) -> Result<SwiftDriver> 
         chroot,
         exe: package.join(".build/release").join(SWIFT_PRODUCT),
         binds,
+        env,
     })
 }
 
@@ -804,7 +813,7 @@ impl Runner {
         let invocation = Invocation {
             cwd: self.mobile_library.parent().unwrap_or(Path::new("/")).to_path_buf(),
             argv,
-            env: Vec::new(),
+            env: swift.env.clone(),
             binds: swift.binds.clone(),
             timeout: None,
         };
