@@ -82,11 +82,7 @@ impl fmt::Display for UserClaims {
     }
 }
 
-impl fmt::Debug for UserClaims {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
+debug_is_display!(UserClaims);
 
 #[uniffi::export]
 impl TokenExchangeClient {

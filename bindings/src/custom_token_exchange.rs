@@ -112,12 +112,6 @@ impl fmt::Display for ActorToken {
     }
 }
 
-impl fmt::Debug for ActorToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
 impl fmt::Display for CustomTokenExchange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -153,11 +147,7 @@ impl fmt::Display for CustomTokenExchange {
     }
 }
 
-impl fmt::Debug for CustomTokenExchange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
+debug_is_display!(ActorToken, CustomTokenExchange);
 
 #[cfg(test)]
 mod tests {

@@ -29,6 +29,18 @@
 
 uniffi::setup_scaffolding!("token_exchange");
 
+/// `Debug` is the redacted `Display` (what Swift's `debugDescription` shows), for the records
+/// that carry secrets or profile data. Defined before the modules that use it.
+macro_rules! debug_is_display {
+    ($($t:ty),* $(,)?) => {$(
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Display::fmt(self, f)
+            }
+        }
+    )*};
+}
+
 #[cfg(feature = "c-api")]
 pub mod c_api;
 mod claims;

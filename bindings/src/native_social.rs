@@ -191,21 +191,9 @@ impl fmt::Display for PersonName {
     }
 }
 
-impl fmt::Debug for PersonName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
 impl fmt::Display for UserProfile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("UserProfile(<redacted>)")
-    }
-}
-
-impl fmt::Debug for UserProfile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
     }
 }
 
@@ -238,11 +226,7 @@ impl fmt::Display for NativeSocialExchange {
     }
 }
 
-impl fmt::Debug for NativeSocialExchange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
+debug_is_display!(PersonName, UserProfile, NativeSocialExchange);
 
 #[cfg(test)]
 mod tests {

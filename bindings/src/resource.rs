@@ -145,18 +145,6 @@ impl fmt::Display for ResourceResponse {
     }
 }
 
-/// `Debug` is the redacted `Display` (what Swift's `debugDescription` shows).
-macro_rules! debug_is_display {
-    ($($t:ty),*) => {$(
-        impl fmt::Debug for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Display::fmt(self, f)
-            }
-        }
-    )*};
-}
-debug_is_display!(HttpHeader, ResourceRequest, ResourceResponse);
-
 impl fmt::Display for AuthorizationHeaders {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let scheme = self.authorization.split(' ').next().unwrap_or("");
@@ -168,11 +156,7 @@ impl fmt::Display for AuthorizationHeaders {
     }
 }
 
-impl fmt::Debug for AuthorizationHeaders {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
+debug_is_display!(HttpHeader, ResourceRequest, ResourceResponse, AuthorizationHeaders);
 
 #[cfg(test)]
 mod tests {

@@ -134,11 +134,7 @@ impl fmt::Display for TokenSet {
     }
 }
 
-impl fmt::Debug for TokenSet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
+debug_is_display!(TokenSet);
 
 #[cfg(test)]
 mod tests {

@@ -142,12 +142,6 @@ impl fmt::Display for TokenVaultToken {
     }
 }
 
-impl fmt::Debug for TokenVaultToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
 impl fmt::Display for TokenVaultExchange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -164,12 +158,6 @@ impl fmt::Display for TokenVaultExchange {
             write!(f, ", extra_parameters=[{}]", names.join(", "))?;
         }
         f.write_str(")")
-    }
-}
-
-impl fmt::Debug for TokenVaultExchange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
     }
 }
 
@@ -234,6 +222,8 @@ impl TokenVaultCache {
         self.cache.invalidate(&request.to_core(), &required_scopes);
     }
 }
+
+debug_is_display!(TokenVaultToken, TokenVaultExchange);
 
 #[cfg(test)]
 mod tests {
