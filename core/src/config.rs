@@ -83,6 +83,7 @@ pub(crate) fn parse_base_url(input: &str) -> Result<Url, Error> {
             "must be a host name like `tenant.us.auth0.com` or a full URL like `https://login.example.com`",
         ));
     }
+    check_ascii_host(FIELD, input)?;
     let candidate = if with_scheme {
         input.to_owned()
     } else {
@@ -104,6 +105,26 @@ pub(crate) fn parse_base_url(input: &str) -> Result<Url, Error> {
         url.set_path(&path);
     }
     Ok(url)
+}
+
+/// Host names must be ASCII; an internationalized domain name is given in its Punycode form
+/// (`xn--…`), as DNS and TLS certificates carry it.
+///
+/// Checked before parsing so that the answer does not depend on the IDNA back end of the build:
+/// the shipped libraries pin `idna_adapter` to its table-free version (bindings/Cargo.toml),
+/// which would otherwise reject such hosts with a less helpful error, while a Rust application
+/// on the default back end would accept them.
+pub(crate) fn check_ascii_host(field: &'static str, input: &str) -> Result<(), Error> {
+    let after_scheme = input.split_once("://").map_or(input, |(_, rest)| rest);
+    let authority = after_scheme.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.is_ascii() {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            field,
+            "has a non-ASCII host name: give an internationalized domain name in its Punycode form (`xn--…`)",
+        ))
+    }
 }
 
 /// HTTPS everywhere, plain HTTP only to a loopback host.
@@ -170,12 +191,33 @@ mod tests {
             "https://tenant.auth0.com/?x=1",
             "https://",
             "ten ant.com",
+            "münchen.example",
+            "https://bücher.example/auth",
         ] {
             match parse_base_url(bad) {
                 Err(Error::InvalidInput { field: "domain", .. }) => {}
                 other => panic!("{bad:?} gave {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn internationalized_domains_are_given_in_punycode() {
+        let err = parse_base_url("tenant.münchen.example").unwrap_err();
+        assert!(err.to_string().contains("Punycode"), "{err}");
+        // Non-ASCII outside the host is the URL parser's business (percent-encoded), not refused.
+        assert_eq!(
+            parse_base_url("https://login.example.com/ä").unwrap().as_str(),
+            "https://login.example.com/%C3%A4/"
+        );
+        assert_eq!(
+            parse_base_url("xn--mnchen-3ya.example").unwrap().as_str(),
+            "https://xn--mnchen-3ya.example/"
+        );
+        assert_eq!(
+            parse_base_url("HTTPS://Tenant.US.Auth0.COM").unwrap().as_str(),
+            "https://tenant.us.auth0.com/"
+        );
     }
 
     #[test]
