@@ -13,7 +13,8 @@ use crate::error::TokenExchangeError;
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct ClientConfig {
     /// `tenant.us.auth0.com`, a custom domain, or a full base URL (`http://127.0.0.1:port`
-    /// for a local emulator: plain HTTP is accepted for loopback hosts only).
+    /// for a local emulator: plain HTTP is accepted for loopback hosts only). Host names are
+    /// ASCII: an internationalized domain is given in its Punycode form (`xn--…`).
     pub domain: String,
     /// The application's client id.
     pub client_id: String,

@@ -77,7 +77,8 @@ impl std::fmt::Debug for Client {
 impl Client {
     /// Starts configuring a client for `domain` (`tenant.us.auth0.com`, a custom domain, or a
     /// full base URL such as the emulator's `http://127.0.0.1:8787`) and the application's
-    /// `client_id`.
+    /// `client_id`. Host names are ASCII: give an internationalized domain in its Punycode
+    /// form (`xn--…`).
     pub fn builder(domain: impl Into<String>, client_id: impl Into<String>) -> ClientBuilder {
         ClientBuilder::new(domain, client_id)
     }

@@ -83,6 +83,7 @@ pub(crate) fn parse_base_url(input: &str) -> Result<Url, Error> {
             "must be a host name like `tenant.us.auth0.com` or a full URL like `https://login.example.com`",
         ));
     }
+    check_ascii_host(FIELD, input)?;
     let candidate = if with_scheme {
         input.to_owned()
     } else {
@@ -104,6 +105,26 @@ pub(crate) fn parse_base_url(input: &str) -> Result<Url, Error> {
         url.set_path(&path);
     }
     Ok(url)
+}
+
+/// Host names must be ASCII; an internationalized domain name is given in its Punycode form
+/// (`xn--…`), as DNS and TLS certificates carry it.
+///
+/// Checked before parsing so that the answer does not depend on the IDNA back end of the build:
+/// the shipped libraries pin `idna_adapter` to its table-free version (bindings/Cargo.toml),
+/// which would otherwise reject such hosts with a less helpful error, while a Rust application
+/// on the default back end would accept them.
+pub(crate) fn check_ascii_host(field: &'static str, input: &str) -> Result<(), Error> {
+    let after_scheme = input.split_once("://").map_or(input, |(_, rest)| rest);
+    let authority = after_scheme.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.is_ascii() {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            field,
+            "has a non-ASCII host name: give an internationalized domain name in its Punycode form (`xn--…`)",
+        ))
+    }
 }
 
 /// HTTPS everywhere, plain HTTP only to a loopback host.
@@ -134,27 +155,21 @@ mod tests {
 
     #[test]
     fn domains_and_base_urls() {
-        assert_eq!(
-            parse_base_url("tenant.us.auth0.com").unwrap().as_str(),
-            "https://tenant.us.auth0.com/"
-        );
-        assert_eq!(
-            parse_base_url("https://login.example.com").unwrap().as_str(),
-            "https://login.example.com/"
-        );
-        assert_eq!(
-            parse_base_url("https://example.com/auth").unwrap().as_str(),
-            "https://example.com/auth/"
-        );
-        assert_eq!(
-            parse_base_url("http://127.0.0.1:8080").unwrap().as_str(),
-            "http://127.0.0.1:8080/"
-        );
-        assert_eq!(
-            parse_base_url("http://localhost:1").unwrap().as_str(),
-            "http://localhost:1/"
-        );
-        assert_eq!(parse_base_url("http://[::1]:1").unwrap().as_str(), "http://[::1]:1/");
+        for (domain, base_url) in [
+            ("tenant.us.auth0.com", "https://tenant.us.auth0.com/"),
+            ("https://login.example.com", "https://login.example.com/"),
+            ("https://example.com/auth", "https://example.com/auth/"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080/"),
+            ("http://localhost:1", "http://localhost:1/"),
+            ("http://[::1]:1", "http://[::1]:1/"),
+            ("HTTPS://Tenant.US.Auth0.COM", "https://tenant.us.auth0.com/"),
+            // An internationalized domain in its Punycode form.
+            ("xn--mnchen-3ya.example", "https://xn--mnchen-3ya.example/"),
+            // Non-ASCII outside the host is the URL parser's business (percent-encoded).
+            ("https://login.example.com/ä", "https://login.example.com/%C3%A4/"),
+        ] {
+            assert_eq!(parse_base_url(domain).unwrap().as_str(), base_url, "{domain}");
+        }
     }
 
     #[test]
@@ -170,12 +185,20 @@ mod tests {
             "https://tenant.auth0.com/?x=1",
             "https://",
             "ten ant.com",
+            "münchen.example",
+            "https://bücher.example/auth",
         ] {
             match parse_base_url(bad) {
                 Err(Error::InvalidInput { field: "domain", .. }) => {}
                 other => panic!("{bad:?} gave {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn internationalized_domains_are_given_in_punycode() {
+        let err = parse_base_url("tenant.münchen.example").unwrap_err();
+        assert!(err.to_string().contains("Punycode"), "{err}");
     }
 
     #[test]

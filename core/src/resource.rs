@@ -278,6 +278,7 @@ impl Client {
 }
 
 fn parse_resource_url(url: &str) -> Result<Url, Error> {
+    crate::config::check_ascii_host("url", url)?;
     let parsed = Url::parse(url).map_err(|_| Error::invalid("url", "is not an absolute URL"))?;
     check_scheme(&parsed, "url")?;
     if parsed.host().is_none() {
@@ -405,6 +406,17 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resource_urls_need_an_ascii_host() {
+        let err = parse_resource_url("https://bücher.example/v1/items").unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidInput { field: "url", .. }) && err.to_string().contains("Punycode"),
+            "{err:?}"
+        );
+        let ok = parse_resource_url("https://xn--bcher-kva.example/v1/ä?q=ü").unwrap();
+        assert_eq!(ok.as_str(), "https://xn--bcher-kva.example/v1/%C3%A4?q=%C3%BC");
+    }
 
     #[test]
     fn challenges() {

@@ -21,7 +21,7 @@ use std::process::Command;
 
 use crate::bail;
 use crate::cmd;
-use crate::error::{Context, Result};
+use crate::error::{Context, Error, Result};
 use crate::lang::Lang;
 use crate::workspace::{self, Workspace};
 
@@ -86,6 +86,12 @@ pub fn generate(ws: &Workspace, lang: Lang, lib: &Path) -> Result<Vec<Placement>
     for generated in walk(&out) {
         let rel = generated.strip_prefix(&out).expect("below out").to_path_buf();
         if let Some(dest) = destination(lang, &rel) {
+            if lang == Lang::Kotlin && generated.extension().is_some_and(|e| e == "kt") {
+                let text = fs::read_to_string(&generated)?;
+                let patched = install_callback_threads(&text)
+                    .with_context(|| format!("post-processing {}", generated.display()))?;
+                fs::write(&generated, patched)?;
+            }
             placements.push(Placement { generated, dest });
         }
     }
@@ -99,6 +105,30 @@ pub fn generate(ws: &Workspace, lang: Lang, lib: &Path) -> Result<Vec<Placement>
         dest: PathBuf::from(METADATA_MAP),
     });
     Ok(placements)
+}
+
+/// The line [`install_callback_threads`] adds to the generated Kotlin.
+pub const KOTLIN_INIT_HOOK: &str =
+    "        CallbackThreads.install() // added by `cargo xtask bindgen`: see CallbackThreads.kt";
+
+/// Makes the generated Kotlin register the library's JNA callbacks with `CallbackThreads`
+/// (kotlin/src/main/kotlin/com/tokenexchange/CallbackThreads.kt) first thing in `UniffiLib`'s
+/// initializer.
+///
+/// JNA reads a callback's thread initializer once, when it first makes the callback's native
+/// pointer, and `UniffiLib`'s initializer hands the callback interfaces' vtables to Rust: no
+/// code outside the generated file runs early enough in every path (uniffi's Kotlin template
+/// has no hook), so the call goes in here. Fails if uniffi's template stops matching, rather
+/// than leaving the bindings without it.
+pub fn install_callback_threads(kotlin: &str) -> Result<String> {
+    let object = kotlin
+        .find("internal object UniffiLib {")
+        .ok_or_else(|| Error::msg("no `internal object UniffiLib {` in the generated Kotlin"))?;
+    let init = kotlin[object..]
+        .find("    init {\n")
+        .map(|at| object + at + "    init {\n".len())
+        .ok_or_else(|| Error::msg("no `init {` in the generated `UniffiLib`"))?;
+    Ok(format!("{}{KOTLIN_INIT_HOOK}\n{}", &kotlin[..init], &kotlin[init..]))
 }
 
 /// Where a generated file (path relative to the output directory) is committed, if at all.
@@ -239,6 +269,22 @@ mod tests {
             destination(Lang::Swift, Path::new("token_exchange_ffiFFI.modulemap")),
             None
         );
+    }
+
+    #[test]
+    fn kotlin_lib_initializer_installs_callback_threads_first() {
+        let generated = "internal object IntegrityCheckingUniffiLib {\n    init {\n        a()\n    }\n}\n\
+                         internal object UniffiLib {\n    val x = 1\n\n    init {\n        Native.register()\n    }\n}\n";
+        let patched = install_callback_threads(generated).unwrap();
+        assert_eq!(
+            patched,
+            format!(
+                "internal object IntegrityCheckingUniffiLib {{\n    init {{\n        a()\n    }}\n}}\n\
+                 internal object UniffiLib {{\n    val x = 1\n\n    init {{\n{KOTLIN_INIT_HOOK}\n        Native.register()\n    }}\n}}\n"
+            )
+        );
+        assert!(install_callback_threads("object Other {\n    init {\n    }\n}\n").is_err());
+        assert!(install_callback_threads("internal object UniffiLib {\n}\n").is_err());
     }
 
     #[test]

@@ -189,13 +189,16 @@ struct Built {
 }
 
 /// Builds [`C_LIBRARY`] as a cdylib (linked with the SONAME) and a staticlib with
-/// `cargo rustc --release`, reading the files and rustc's `native-static-libs` note from
+/// `cargo rustc --release` (and [`crate::size::as_shipped`]'s flags), reading the files and rustc's `native-static-libs` note from
 /// Cargo's JSON messages (Cargo replays a fresh crate's cached messages, note included).
 fn build(ws: &Workspace, soname: &str) -> Result<Built> {
     let mut c = Command::new(workspace::cargo());
-    c.args(["rustc", "--release", "--lib", "--crate-type", "cdylib,staticlib"])
+    c.args(["rustc", "--lib", "--crate-type", "cdylib,staticlib"])
         .args(["-p", C_LIBRARY.package])
         .arg("--message-format=json");
+    // The release link flags of `cargo xtask size` (code folding, packed relocations, no
+    // build-machine paths), on the `release` profile: a backend library is built for speed.
+    crate::size::as_shipped(ws, &mut c, "release")?;
     if !C_LIBRARY.features.is_empty() {
         c.arg("--features").arg(C_LIBRARY.features.join(","));
     }

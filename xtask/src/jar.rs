@@ -116,16 +116,17 @@ pub fn build(ws: &Workspace, tools: &KotlinTools, out_dir: &Path) -> Result<Path
     Ok(jar)
 }
 
-/// Builds [`NATIVE`] with [`PROFILE`]; the path of its shared library `file`.
+/// Builds [`NATIVE`] with [`PROFILE`] and the release link flags, as `cargo xtask size`
+/// measures it; the path of its shared library `file`.
 fn build_native(ws: &Workspace, file: &str) -> Result<PathBuf> {
     let mut c = Command::new(workspace::cargo());
-    c.args(["build", "--profile", PROFILE, "--lib", "-p", NATIVE.package])
-        .current_dir(&ws.root);
+    c.args(["build", "--lib", "-p", NATIVE.package]).current_dir(&ws.root);
+    let built_dir = crate::size::as_shipped(ws, &mut c, PROFILE)?;
     if !NATIVE.features.is_empty() {
         c.arg("--features").arg(NATIVE.features.join(","));
     }
     cmd::run(&mut c)?;
-    let lib = ws.target_dir.join(PROFILE).join(file);
+    let lib = built_dir.join(file);
     if !lib.is_file() {
         bail!("{} was not produced", lib.display());
     }

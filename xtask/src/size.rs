@@ -64,10 +64,6 @@ pub fn run(ws: &Workspace) -> Result<()> {
         return Ok(());
     }
     let manifest = fs::read_to_string(ws.root.join("Cargo.toml")).context("reading Cargo.toml")?;
-    // An explicit --target keeps the release flags off build scripts and proc-macros, and the
-    // output in its own directory (the host build cache stays valid).
-    let target = host_triple()?;
-    let flags = release_rustflags(&target, &ws.root, &registry_src_dirs());
     // `crate_types`: built with `cargo rustc --crate-type`, as `cargo xtask install` builds the
     // desktop library, instead of the crate types of its manifest (see [`DESKTOP_CRATE_TYPE`]).
     let build = |package: &str, crate_types: Option<&str>, keep_symbols: bool| -> Result<()> {
@@ -76,12 +72,8 @@ pub fn run(ws: &Workspace) -> Result<()> {
             Some(types) => build.args(["rustc", "--crate-type", types]),
             None => build.arg("build"),
         };
-        build
-            .args(["-p", package])
-            .args(["--lib", "--profile", PROFILE, "--target", &target])
-            .arg("--config")
-            .arg(format!("target.{target}.rustflags = {}", toml_array(&flags)))
-            .current_dir(&ws.root);
+        build.args(["-p", package, "--lib"]).current_dir(&ws.root);
+        as_shipped(ws, &mut build, PROFILE)?;
         if !defines_profile(&manifest) {
             println!(
                 "size: note: the root Cargo.toml has no [profile.{PROFILE}]; using xtask's stand-in \
@@ -97,6 +89,7 @@ pub fn run(ws: &Workspace) -> Result<()> {
         }
         cmd::run(&mut build)
     };
+    let target = host_triple()?;
     let built_dir = ws.target_dir.join(&target).join(PROFILE);
     let out = ws.scratch_dir("size");
     fs::create_dir_all(&out)?;
@@ -227,7 +220,24 @@ pub fn forbidden_crates(symbols: &[String]) -> Vec<&'static str> {
         .collect()
 }
 
-/// Flags of a release build of the mobile library for `target`, beyond the profile. The
+/// Makes `cargo` (a `build` or `rustc` command, before any `--`) build as the libraries ship:
+/// with `profile`, for the host as an explicit `--target`, with [`release_rustflags`]. The
+/// directory the libraries land in.
+///
+/// The explicit target keeps the link flags off build scripts and proc-macros, and the output
+/// in its own directory, so that the host build cache of the test suites stays valid. Used by
+/// `size`, `jar` and `install`, so that what is measured is what is shipped.
+pub fn as_shipped(ws: &Workspace, cargo: &mut Command, profile: &str) -> Result<PathBuf> {
+    let target = host_triple()?;
+    let flags = release_rustflags(&target, &ws.root, &registry_src_dirs());
+    cargo
+        .args(["--profile", profile, "--target", &target])
+        .arg("--config")
+        .arg(format!("target.{target}.rustflags = {}", toml_array(&flags)));
+    Ok(ws.target_dir.join(&target).join(profile))
+}
+
+/// Flags of a release build of the libraries for `target`, beyond the profile. The
 /// Android script (`kotlin/build-android-libs.sh`) and the XCFramework script
 /// (`swift/build-xcframework.sh`) pass their platform's equivalents.
 ///

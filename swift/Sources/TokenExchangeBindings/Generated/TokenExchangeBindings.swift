@@ -2957,7 +2957,8 @@ public func FfiConverterTypeAuthorizationHeaders_lower(_ value: AuthorizationHea
 public struct ClientConfig: Equatable, Hashable {
     /**
      * `tenant.us.auth0.com`, a custom domain, or a full base URL (`http://127.0.0.1:port`
-     * for a local emulator: plain HTTP is accepted for loopback hosts only).
+     * for a local emulator: plain HTTP is accepted for loopback hosts only). Host names are
+     * ASCII: an internationalized domain is given in its Punycode form (`xn--…`).
      */
     public var domain: String
     /**
@@ -3018,7 +3019,8 @@ public struct ClientConfig: Equatable, Hashable {
     public init(
         /**
          * `tenant.us.auth0.com`, a custom domain, or a full base URL (`http://127.0.0.1:port`
-         * for a local emulator: plain HTTP is accepted for loopback hosts only).
+         * for a local emulator: plain HTTP is accepted for loopback hosts only). Host names are
+         * ASCII: an internationalized domain is given in its Punycode form (`xn--…`).
          */domain: String, 
         /**
          * The application's client id.

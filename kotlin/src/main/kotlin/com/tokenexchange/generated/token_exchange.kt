@@ -867,6 +867,7 @@ internal object UniffiLib {
     
 
     init {
+        CallbackThreads.install() // added by `cargo xtask bindgen`: see CallbackThreads.kt
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "token_exchange"))
         uniffiCallbackInterfaceCredentialStore.register(this)
         uniffiCallbackInterfaceDpopSigner.register(this)
@@ -5304,7 +5305,8 @@ public object FfiConverterTypeAuthorizationHeaders: FfiConverterRustBuffer<Autho
 data class ClientConfig (
     /**
      * `tenant.us.auth0.com`, a custom domain, or a full base URL (`http://127.0.0.1:port`
-     * for a local emulator: plain HTTP is accepted for loopback hosts only).
+     * for a local emulator: plain HTTP is accepted for loopback hosts only). Host names are
+     * ASCII: an internationalized domain is given in its Punycode form (`xn--…`).
      */
     var `domain`: kotlin.String
     , 
