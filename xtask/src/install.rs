@@ -189,8 +189,9 @@ struct Built {
 }
 
 /// Builds [`C_LIBRARY`] as a cdylib (linked with the SONAME) and a staticlib with
-/// `cargo rustc --release` (and [`crate::size::as_shipped`]'s flags), reading the files and rustc's `native-static-libs` note from
-/// Cargo's JSON messages (Cargo replays a fresh crate's cached messages, note included).
+/// `cargo rustc --release` and [`crate::size::as_shipped`]'s flags, reading the files and
+/// rustc's `native-static-libs` note from Cargo's JSON messages (Cargo replays a fresh crate's
+/// cached messages, note included).
 fn build(ws: &Workspace, soname: &str) -> Result<Built> {
     let mut c = Command::new(workspace::cargo());
     c.args(["rustc", "--lib", "--crate-type", "cdylib,staticlib"])
