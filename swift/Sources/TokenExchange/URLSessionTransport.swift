@@ -21,13 +21,15 @@ import TokenExchangeBindings
 ///
 /// To keep your proxy settings or protocol classes, pass your own `URLSessionConfiguration`
 /// (its cookie, cache and credential stores are switched off); to pin certificates, pass a
-/// `challengeHandler`, which answers the session's authentication challenges. The transport
-/// owns its session because the session's delegate is what refuses redirects and caps the body.
+/// `challengeHandler`, which answers the session's authentication challenges. On iOS 15,
+/// macOS 12 and later you can pass your own `URLSession` instead (`init(session:)`): its
+/// configuration and its delegate's answers to challenges (your pinning) apply, while each of
+/// the library's tasks carries a task delegate that refuses redirects and caps the body.
 /// Any other networking stack: implement `HttpTransport` yourself.
 ///
 /// The same code runs on Apple platforms and on Linux (swift-corelibs-foundation's
 /// `URLSession` in `FoundationNetworking`, which delivers the same delegate calls), where the
-/// tests exercise it.
+/// tests exercise it; `init(session:)` is the exception (see there).
 public final class URLSessionTransport: HttpTransport, @unchecked Sendable {
     /// Answers a session's authentication challenge (server trust for pinning, client
     /// certificates): call the completion handler exactly once.
@@ -37,7 +39,11 @@ public final class URLSessionTransport: HttpTransport, @unchecked Sendable {
     ) -> Void
 
     private let session: URLSession
-    private let delegate: SessionDelegate
+    /// The library's side of every request: response, body, cap, errors.
+    private let exchanges = Exchanges()
+    /// On an app's session, the task delegate each request's task gets; `nil` on the
+    /// transport's own session, whose delegate does the same.
+    private let taskDelegate: NSObject?
 
     /// A transport on `configuration` (default: `URLSessionConfiguration.ephemeral`).
     public init(configuration: URLSessionConfiguration = .ephemeral, challengeHandler: ChallengeHandler? = nil) {
@@ -48,15 +54,40 @@ public final class URLSessionTransport: HttpTransport, @unchecked Sendable {
         configuration.urlCache = nil
         configuration.urlCredentialStorage = nil
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        delegate = SessionDelegate(challengeHandler: challengeHandler)
+        let delegate = SessionDelegate(exchanges: exchanges, challengeHandler: challengeHandler)
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = 1
         session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: queue)
+        taskDelegate = nil
     }
 
+    #if canImport(Darwin)
+    /// A transport on your own `session`: its configuration (proxies, protocol classes,
+    /// headers) and its delegate's answers to authentication challenges (certificate pinning)
+    /// apply to the library's requests. Each request's task gets a task delegate, which
+    /// Foundation asks before the session's delegate: it refuses redirects and caps the body
+    /// (the code the default transport's session delegate runs), and implements no
+    /// authentication method, so challenges reach your session's delegate. Requests never use
+    /// cookies or the URL cache, whatever the configuration says. The session stays yours: the
+    /// transport never invalidates it. Not for background sessions (they take no task
+    /// delegates).
+    ///
+    /// Apple platforms only, iOS 15 / macOS 12 and later (task delegates), and not exercised
+    /// on the Linux CI: swift-corelibs-foundation accepts a task delegate but never calls it
+    /// (measured: the task of a session without a delegate of its own never completes).
+    /// Beyond the attachment of the task delegate, the code is what the tests run.
+    @available(iOS 15.0, macOS 12.0, tvOS 15.0, watchOS 8.0, *)
+    public init(session: URLSession) {
+        self.session = session
+        taskDelegate = TaskDelegate(exchanges: exchanges)
+    }
+    #endif
+
     deinit {
-        // The session keeps its delegate until it is invalidated.
-        session.invalidateAndCancel()
+        // A session keeps its delegate until it is invalidated; an app's session is the app's.
+        if taskDelegate == nil {
+            session.invalidateAndCancel()
+        }
     }
 
     /// The transport clients share when none is given.
@@ -74,9 +105,15 @@ public final class URLSessionTransport: HttpTransport, @unchecked Sendable {
         }
         urlRequest.httpBody = request.body
         let task = session.dataTask(with: urlRequest)
+        #if canImport(Darwin)
+        if let taskDelegate = taskDelegate as? URLSessionTaskDelegate,
+           #available(iOS 15.0, macOS 12.0, tvOS 15.0, watchOS 8.0, *) {
+            task.delegate = taskDelegate
+        }
+        #endif
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                delegate.start(task, limit: request.maxResponseBytes, continuation: continuation)
+                exchanges.start(task, limit: request.maxResponseBytes, continuation: continuation)
             }
         } onCancel: {
             task.cancel()
@@ -84,10 +121,10 @@ public final class URLSessionTransport: HttpTransport, @unchecked Sendable {
     }
 }
 
-/// The session delegate: collects each task's response and body, refuses redirects, enforces
-/// the body cap and maps `URLError`s to `TransportError`s. Runs on the session's serial queue;
-/// `start` is called from any thread, hence the lock.
-private final class SessionDelegate: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+/// The library's side of each request's task: collects the response and body, enforces the
+/// body cap and maps `URLError`s to `TransportError`s; redirects are refused by the delegates
+/// below. Called on the session's delegate queue, and `start` from any thread, hence the lock.
+private final class Exchanges: @unchecked Sendable {
     private struct Exchange {
         let limit: Int64
         let continuation: CheckedContinuation<HttpResponse, Error>
@@ -95,13 +132,8 @@ private final class SessionDelegate: NSObject, URLSessionDataDelegate, @unchecke
         var body = Data()
     }
 
-    private let challengeHandler: URLSessionTransport.ChallengeHandler?
     private let lock = NSLock()
     private var exchanges: [Int: Exchange] = [:]
-
-    init(challengeHandler: URLSessionTransport.ChallengeHandler?) {
-        self.challengeHandler = challengeHandler
-    }
 
     func start(_ task: URLSessionDataTask, limit: Int64, continuation: CheckedContinuation<HttpResponse, Error>) {
         lock.lock()
@@ -127,41 +159,24 @@ private final class SessionDelegate: NSObject, URLSessionDataDelegate, @unchecke
         return exchange
     }
 
-    func urlSession(
-        _ session: URLSession,
-        task: URLSessionTask,
-        willPerformHTTPRedirection response: HTTPURLResponse,
-        newRequest request: URLRequest,
-        completionHandler: @escaping (URLRequest?) -> Void
-    ) {
-        // Never follow: the 3xx itself completes the task, and the library refuses it.
-        completionHandler(nil)
-    }
-
-    func urlSession(
-        _ session: URLSession,
-        dataTask: URLSessionDataTask,
-        didReceive response: URLResponse,
-        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
-    ) {
+    /// `urlSession(_:dataTask:didReceive:completionHandler:)`.
+    func received(_ response: URLResponse, of dataTask: URLSessionDataTask) -> URLSession.ResponseDisposition {
         guard let http = response as? HTTPURLResponse else {
-            completionHandler(.cancel)
             finish(dataTask, .failure(TransportError.ConnectionLost(requestMayHaveReachedServer: true)))
-            return
+            return .cancel
         }
         guard let exchange = update(dataTask, { $0.response = http }) else {
-            completionHandler(.cancel)
-            return
+            return .cancel
         }
         if http.expectedContentLength > exchange.limit {
-            completionHandler(.cancel)
             finish(dataTask, .failure(Self.tooLarge(http)))
-            return
+            return .cancel
         }
-        completionHandler(.allow)
+        return .allow
     }
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+    /// `urlSession(_:dataTask:didReceive:)`.
+    func received(_ data: Data, of dataTask: URLSessionDataTask) {
         guard let exchange = update(dataTask, { $0.body.append(data) }) else { return }
         if Int64(exchange.body.count) > exchange.limit, let response = exchange.response {
             dataTask.cancel()
@@ -169,7 +184,8 @@ private final class SessionDelegate: NSObject, URLSessionDataDelegate, @unchecke
         }
     }
 
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
+    /// `urlSession(_:task:didCompleteWithError:)`.
+    func completed(_ task: URLSessionTask, error: Error?) {
         lock.lock()
         let exchange = exchanges[task.taskIdentifier]
         lock.unlock()
@@ -192,27 +208,6 @@ private final class SessionDelegate: NSObject, URLSessionDataDelegate, @unchecke
             headers: Self.headers(response),
             body: exchange.body
         )))
-    }
-
-    func urlSession(
-        _ session: URLSession,
-        didReceive challenge: URLAuthenticationChallenge,
-        completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
-    ) {
-        if let challengeHandler {
-            challengeHandler(challenge, completionHandler)
-        } else {
-            completionHandler(.performDefaultHandling, nil)
-        }
-    }
-
-    func urlSession(
-        _ session: URLSession,
-        task: URLSessionTask,
-        didReceive challenge: URLAuthenticationChallenge,
-        completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
-    ) {
-        urlSession(session, didReceive: challenge, completionHandler: completionHandler)
     }
 
     private static func headers(_ response: HTTPURLResponse) -> [HttpHeader] {
@@ -251,3 +246,105 @@ private final class SessionDelegate: NSObject, URLSessionDataDelegate, @unchecke
         }
     }
 }
+
+/// The delegate of the transport's own session: hands each task to [Exchanges], never follows
+/// a redirect (the `3xx` itself completes the task, and the library refuses it), and answers
+/// authentication challenges with the app's `challengeHandler`, else Foundation's default.
+private final class SessionDelegate: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+    private let exchanges: Exchanges
+    private let challengeHandler: URLSessionTransport.ChallengeHandler?
+
+    init(exchanges: Exchanges, challengeHandler: URLSessionTransport.ChallengeHandler?) {
+        self.exchanges = exchanges
+        self.challengeHandler = challengeHandler
+    }
+
+    func urlSession(
+        _ session: URLSession,
+        task: URLSessionTask,
+        willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest,
+        completionHandler: @escaping (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
+    }
+
+    func urlSession(
+        _ session: URLSession,
+        dataTask: URLSessionDataTask,
+        didReceive response: URLResponse,
+        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
+    ) {
+        completionHandler(exchanges.received(response, of: dataTask))
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        exchanges.received(data, of: dataTask)
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
+        exchanges.completed(task, error: error)
+    }
+
+    func urlSession(
+        _ session: URLSession,
+        didReceive challenge: URLAuthenticationChallenge,
+        completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
+    ) {
+        if let challengeHandler {
+            challengeHandler(challenge, completionHandler)
+        } else {
+            completionHandler(.performDefaultHandling, nil)
+        }
+    }
+
+    func urlSession(
+        _ session: URLSession,
+        task: URLSessionTask,
+        didReceive challenge: URLAuthenticationChallenge,
+        completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
+    ) {
+        urlSession(session, didReceive: challenge, completionHandler: completionHandler)
+    }
+}
+
+#if canImport(Darwin)
+/// The task delegate of each request on an app's session (`URLSessionTransport(session:)`):
+/// the same four calls as [SessionDelegate], and no authentication method at all, so that
+/// Foundation takes challenges to the app's session delegate (its pinning) and never to a
+/// default answer here. Apple only, like that initializer.
+private final class TaskDelegate: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+    private let exchanges: Exchanges
+
+    init(exchanges: Exchanges) {
+        self.exchanges = exchanges
+    }
+
+    func urlSession(
+        _ session: URLSession,
+        task: URLSessionTask,
+        willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest,
+        completionHandler: @escaping (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
+    }
+
+    func urlSession(
+        _ session: URLSession,
+        dataTask: URLSessionDataTask,
+        didReceive response: URLResponse,
+        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
+    ) {
+        completionHandler(exchanges.received(response, of: dataTask))
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        exchanges.received(data, of: dataTask)
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
+        exchanges.completed(task, error: error)
+    }
+}
+#endif
