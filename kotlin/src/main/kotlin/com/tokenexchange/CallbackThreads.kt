@@ -10,9 +10,10 @@ import com.sun.jna.Native
  * Every call from the library into Kotlin (uniffi's future continuation, [HttpTransport.send],
  * [DpopSigner.sign], a [CredentialStore] method) is a JNA callback made on the library's own
  * runtime thread. By default JNA attaches that native thread to the JVM for the call and
- * detaches it after, creating and tearing down a `java.lang.Thread` each time: about three per
- * exchange, a quarter of the Kotlin layer's CPU per exchange (BENCHMARKS.md, "Kotlin and Swift
- * crossing"). Registered here, JNA attaches the thread once and keeps it attached until the
+ * detaches it after, creating, starting and tearing down a `java.lang.Thread` each time: five
+ * per exchange in the Kotlin suite (`CallbackThreadTest`; the CPU it costs on HotSpot is within
+ * the benchmark's spread, BENCHMARKS.md "Kotlin and Swift crossing"; attaching costs more on
+ * ART). Registered here, JNA attaches the thread once and keeps it attached until the
  * native thread exits (JNA detaches it then, as ART requires). The thread is a daemon, so it
  * never keeps the JVM from exiting, and it is named [THREAD_NAME] in thread dumps.
  *
